@@ -1,0 +1,70 @@
+"""Pure convolution arithmetic: output sizes, padding, receptive-field steps.
+
+No torch here: these formulas are what a student writes on paper, and the
+analysis applies them to the modules the registry builds.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from math import ceil, floor
+
+
+def same_padding(kernel_size: int, dilation: int = 1) -> int:
+    """Symmetric padding that keeps the size at stride 1 (exact for odd spans)."""
+    return dilation * (kernel_size - 1) // 2
+
+
+def conv_out(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+             dilation: int = 1) -> int:
+    """floor((n + 2p - d(k-1) - 1) / s) + 1, the nn.Conv2d / pooling formula."""
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+def conv_transpose_out(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                       dilation: int = 1, output_padding: int = 0) -> int:
+    """(n - 1)s - 2p + d(k-1) + output_padding + 1, the nn.ConvTranspose2d formula."""
+    return ((size - 1) * stride - 2 * padding + dilation * (kernel_size - 1)
+            + output_padding + 1)
+
+
+def conv_out_latex(size: int, kernel_size: int, stride: int, padding: int,
+                   dilation: int = 1, axis: str = "H") -> str:
+    """The output-size formula with the numbers substituted, as LaTeX."""
+    out = conv_out(size, kernel_size, stride, padding, dilation)
+    span = f"{dilation}\\cdot({kernel_size}-1)" if dilation != 1 else f"({kernel_size}-1)"
+    return (f"{axis}_{{out}} = \\left\\lfloor \\frac{{{size} + 2\\cdot{padding} - {span} - 1}}"
+            f"{{{stride}}} \\right\\rfloor + 1 = {out}")
+
+
+def conv_transpose_out_latex(size: int, kernel_size: int, stride: int, padding: int,
+                             dilation: int = 1, output_padding: int = 0,
+                             axis: str = "H") -> str:
+    out = conv_transpose_out(size, kernel_size, stride, padding, dilation, output_padding)
+    span = f"{dilation}\\cdot({kernel_size}-1)" if dilation != 1 else f"({kernel_size}-1)"
+    return (f"{axis}_{{out}} = ({size}-1)\\cdot{stride} - 2\\cdot{padding} + {span}"
+            f" + {output_padding} + 1 = {out}")
+
+
+def upsample_out_latex(size: int, scale: int, axis: str = "H") -> str:
+    return f"{axis}_{{out}} = {size}\\cdot{scale} = {size * scale}"
+
+
+def bottleneck_savings(macs_direct: int, macs_bottleneck: int) -> float:
+    """Share of the direct cost that the bottleneck design saves (0..1)."""
+    return 1.0 - macs_bottleneck / macs_direct
+
+
+def integers_in(lo: Fraction | int, hi: Fraction | int) -> int:
+    """How many integers lie in [lo, hi]."""
+    return max(0, floor(hi) - ceil(lo) + 1)
+
+
+def rf_size(lo, hi, jump) -> int:
+    """Largest number of input pixels one output pixel sees along an axis.
+
+    (lo, hi) are the offsets of the receptive field from the output position
+    times the jump; with a fractional jump (after upsampling) the count depends
+    on the output position, and we report the largest.
+    """
+    period = jump.denominator if isinstance(jump, Fraction) else 1
+    return max(integers_in(i * jump + lo, i * jump + hi) for i in range(period))
