@@ -68,3 +68,58 @@ def rf_size(lo, hi, jump) -> int:
     """
     period = jump.denominator if isinstance(jump, Fraction) else 1
     return max(integers_in(i * jump + lo, i * jump + hi) for i in range(period))
+
+
+# --- added for the arithmetic and cost pages (pure, no torch) -----------------------
+
+def transposed_edge_padding(kernel_size: int, padding: int, dilation: int = 1) -> int:
+    """Zeros a transposed conv adds on each side of the zero-inserted input: d(k-1) - p.
+
+    Negative means that many rows are cropped instead.
+    """
+    return dilation * (kernel_size - 1) - padding
+
+
+def transposed_steps_latex(size: int, kernel_size: int, stride: int, padding: int,
+                           dilation: int = 1, output_padding: int = 0,
+                           axis: str = "H") -> list[str]:
+    """The transposed conv as zero insertion + padding + a stride-1 conv, with numbers."""
+    inserted = (size - 1) * stride + 1
+    q = transposed_edge_padding(kernel_size, padding, dilation)
+    padded = inserted + 2 * q + output_padding
+    span = dilation * (kernel_size - 1) + 1
+    out = conv_transpose_out(size, kernel_size, stride, padding, dilation, output_padding)
+    return [
+        f"\\text{{insert }} s-1={stride - 1} \\text{{ zeros: }} ({size}-1)\\cdot{stride}+1"
+        f" = {inserted}",
+        f"\\text{{pad }} d(k-1)-p = {dilation}\\cdot({kernel_size}-1)-{padding} = {q}"
+        f"\\text{{ per side}} + {output_padding}\\text{{ (output padding)}}: "
+        f"{inserted} + 2\\cdot({q}) + {output_padding} = {padded}",
+        f"\\text{{stride-1 conv, span }} {span}: {padded} - {span} + 1 = {out}",
+        f"{axis}_{{out}} = {out}",
+    ]
+
+
+def relative_error(guess: float, truth: float) -> float:
+    """|guess - truth| / |truth| as a percentage (0 when both are 0)."""
+    if truth == 0:
+        return 0.0 if guess == 0 else float("inf")
+    return abs(guess - truth) / abs(truth) * 100.0
+
+
+def divisors(n: int) -> list[int]:
+    """Every g with n % g == 0, ascending: the group counts a conv on n channels allows."""
+    return [g for g in range(1, n + 1) if n % g == 0]
+
+
+def separable_ratio(out_channels: int, kernel_size: int) -> Fraction:
+    """Depthwise separable cost over a standard conv's: 1/N + 1/k^2 (Howard et al. 2017)."""
+    return Fraction(1, out_channels) + Fraction(1, kernel_size ** 2)
+
+
+def conv_macs_latex(height: int, width: int, in_channels: int, out_channels: int,
+                    kernel_size: int, groups: int = 1) -> str:
+    """H_out * W_out * C_in/g * C_out * k^2 with the numbers, as LaTeX (no result)."""
+    cin = f"\\tfrac{{{in_channels}}}{{{groups}}}" if groups != 1 else f"{in_channels}"
+    return (f"{height}\\times{width}\\times{cin}\\times{out_channels}"
+            f"\\times{kernel_size}^2")
