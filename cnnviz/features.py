@@ -1,0 +1,422 @@
+"""What a stack does to an image: feature maps, fixed filters and receptive fields.
+
+Every function builds a fresh module from the spec (never a cached one),
+removes the hooks it adds, and draws randomness from a torch.Generator.
+
+- feature maps: a forward of one image, the chosen block's channels and their
+  statistics; optionally a fixed, explainable kernel (Sobel, blur, sharpen,
+  identity) in the first convolution;
+- the theoretical receptive field per layer, r_out = r_in + (k-1)·d·j_in and
+  j_out = j_in·s (Araujo et al., Distill 2019), from the predicted walk;
+- the effective receptive field (Luo et al. 2016, "Understanding the Effective
+  Receptive Field in Deep Convolutional Neural Networks"): |d y_centre / d x|
+  averaged over random inputs and the image;
+- gradient supports with every path open (the idea of cnnviz.measure, whose
+  path-opening we import): the PixelCNN blind spot and what a downsampling
+  shortcut lets through.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from fractions import Fraction
+from math import ceil, floor
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .analysis import Axis, Prediction, Signal, Support, Walk, centre_pixel, node_modules, \
+    predict, walk
+from .blocks.parts import projection
+from .layers import MaskedConv2d
+from .measure import _open_paths
+from .report import check_budget
+from .spec import StackSpec, build
+
+SHOWN_CHANNELS = 16  # the grid shows at most this many channels
+ERF_SAMPLES = 8  # random inputs averaged for the effective receptive field (plus the image)
+
+# name -> (3x3 kernel, what its map shows). Sobel x differentiates along x, so it
+# answers to vertical edges; the blurs average; sharpen adds the Laplacian back.
+FILTERS: dict[str, tuple[np.ndarray, str]] = {
+    "sobel_x": (np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32),
+                "Sobel x: brightness change from left to right, bright on vertical edges"),
+    "sobel_y": (np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=np.float32),
+                "Sobel y: brightness change from top to bottom, bright on horizontal edges"),
+    "box_blur": (np.full((3, 3), 1 / 9, dtype=np.float32),
+                 "box blur: the mean of the 3x3 neighbourhood"),
+    "gaussian_blur": (np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.float32) / 16,
+                      "Gaussian blur: a weighted mean, the centre counting most"),
+    "sharpen": (np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=np.float32),
+                "sharpen: the pixel plus its difference from its four neighbours"),
+    "identity": (np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float32),
+                 "identity: the grey image itself"),
+}
+
+
+# --- feature maps ---------------------------------------------------------------------
+
+@dataclass
+class ChannelStats:
+    mean: float
+    std: float
+    zeros: float  # share of exactly-zero values (dead after a ReLU)
+
+
+@dataclass
+class FeatureMaps:
+    """One image through one stack: the chosen block's output and the first conv's."""
+
+    block: int  # 1-based index of the block shown
+    shapes: list[tuple[int, int, int]]  # (C, H, W) after each block
+    maps: np.ndarray  # (n, h, w): the first n channels of the chosen block's output
+    stats: list[ChannelStats]
+    first_conv: str  # name of the first convolution in the module
+    kernel: np.ndarray  # (k, k) its channel-0 kernel, summed over R, G, B (mask applied)
+    first_map: np.ndarray  # (h, w) channel 0 of the first convolution's output
+    filter: str  # "random" or a FILTERS key
+    dilation: int = 1
+    stride: int = 1
+
+
+def image_spec(spec: StackSpec, height: int, width: int) -> StackSpec:
+    """The picker's stack on an RGB image: 3 input channels, the image's size, batch 1."""
+    return spec.replace(in_channels=3, height=height, width=width, batch=1)
+
+
+def fit_kernel(kernel: np.ndarray, size: int) -> np.ndarray:
+    """Centre a 3x3 kernel in a size x size one (cropped when size < 3)."""
+    out = np.zeros((size, size), dtype=np.float32)
+    c, r = size // 2, kernel.shape[0] // 2
+    for i in range(kernel.shape[0]):
+        for j in range(kernel.shape[1]):
+            y, x = c + i - r, c + j - r
+            if 0 <= y < size and 0 <= x < size:
+                out[y, x] = kernel[i, j]
+    return out
+
+
+def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
+    """The first nn.Conv2d that reads the image (3 input channels), in module order."""
+    for name, m in model.named_modules():
+        if isinstance(m, nn.Conv2d) and m.in_channels == 3:
+            return name, m
+    raise ValueError("This block has no ordinary convolution reading the image (e.g. it "
+                     "starts with a transposed or invertible 1x1 convolution), so there is "
+                     "no kernel to show or replace. Pick another block.")
+
+
+@torch.no_grad()
+def set_filter(conv: nn.Conv2d, name: str) -> np.ndarray:
+    """Put a fixed kernel in every output channel of `conv`, applied to the grey image
+    (the mean over the input channels of its group); returns the kernel used."""
+    if name not in FILTERS:
+        raise ValueError(f"Unknown filter {name!r}; choose random or one of "
+                         f"{', '.join(FILTERS)}.")
+    k = conv.kernel_size[0]
+    kernel = torch.from_numpy(fit_kernel(FILTERS[name][0], k))
+    per_group = conv.weight.shape[1]
+    conv.weight.copy_((kernel / per_group).expand_as(conv.weight))
+    if conv.bias is not None:
+        conv.bias.zero_()
+    return kernel.numpy()
+
+
+def channel_stats(x: torch.Tensor) -> list[ChannelStats]:
+    """Mean, std and share of zeros of each channel of a (C, H, W) map."""
+    flat = x.reshape(x.shape[0], -1).double()
+    std = flat.std(dim=1, unbiased=False) if flat.shape[1] > 1 else torch.zeros(len(flat))
+    return [ChannelStats(float(m), float(s), float(z)) for m, s, z in
+            zip(flat.mean(dim=1), std, (flat == 0).double().mean(dim=1))]
+
+
+def feature_maps(spec: StackSpec, image: torch.Tensor, block: int, filter: str = "random",
+                 device: str | torch.device = "cpu", channels: int = SHOWN_CHANNELS
+                 ) -> FeatureMaps:
+    """Run `image` (3, H, W), normalized, through a fresh stack built from `spec`.
+
+    `block` is 1-based; the stack runs only up to it. Weights come from the spec's
+    initialization and seed; `filter` replaces the first convolution's kernel.
+    """
+    if image.dim() != 3 or image.shape[0] != 3:
+        raise ValueError(f"Expected an RGB image tensor (3, H, W), got {tuple(image.shape)}.")
+    if spec.in_channels != 3 or (spec.height, spec.width) != tuple(image.shape[1:]):
+        raise ValueError("The spec must take the image: use image_spec(spec, H, W).")
+    if not 1 <= block <= spec.depth:
+        raise ValueError(f"Block {block} does not exist: the stack has {spec.depth}.")
+    spec = spec.replace(depth=block)  # nothing after the chosen block is needed
+    check_budget(spec)
+    model = build(spec)
+    check_budget(spec, predict(model, spec.input_shape))
+    model = model.to(device).eval()
+    name, conv = first_conv(model)
+    kernel = set_filter(conv, filter) if filter != "random" else None
+    captured: dict[str, torch.Tensor] = {}
+    handle = conv.register_forward_hook(lambda m, args, out: captured.setdefault("y", out))
+    shapes = []
+    try:
+        with torch.no_grad():
+            x = image.unsqueeze(0).to(device)
+            for stage in model:  # (1, C, H, W) -> (1, C', H', W') block by block
+                x = stage(x)
+                shapes.append(tuple(x.shape[1:]))
+    finally:
+        handle.remove()
+    out = x[0].float().cpu()
+    weight = (conv.weight * conv.mask) if isinstance(conv, MaskedConv2d) else conv.weight
+    if kernel is None or isinstance(conv, MaskedConv2d):
+        kernel = weight[0].sum(dim=0).detach().float().cpu().numpy()
+    return FeatureMaps(block=block, shapes=shapes, maps=out[:channels].numpy(),
+                       stats=channel_stats(out[:channels]), first_conv=name, kernel=kernel,
+                       first_map=captured["y"][0, 0].float().cpu().numpy(), filter=filter,
+                       dilation=conv.dilation[0], stride=conv.stride[0])
+
+
+# --- theoretical receptive field --------------------------------------------------------
+
+@dataclass
+class RFStep:
+    """One spatial layer of the recurrence, along the height axis."""
+
+    name: str
+    kind: str
+    k: int
+    s: int
+    d: int
+    r_in: int
+    j_in: int
+    r_out: int
+    j_out: int
+
+    def latex(self) -> str:
+        return (rf"\texttt{{{self.name}}}:\; r = {self.r_in} + ({self.k}-1)\cdot{self.d}\cdot"
+                rf"{self.j_in} = {self.r_out},\quad j = {self.j_in}\cdot{self.s} = {self.j_out}")
+
+
+@dataclass
+class RFGeometry:
+    """Output position (i, j) sees input rows i*jump_h + [lo_h, hi_h] (columns alike)."""
+
+    rf_h: Axis
+    rf_w: Axis
+    output_hw: tuple[int, int]
+    input_hw: tuple[int, int]
+    is_global: bool
+
+    def box(self, i: int, j: int) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right), inclusive, unclipped: may leave the image."""
+        if self.is_global:
+            return (0, 0, self.input_hw[0] - 1, self.input_hw[1] - 1)
+        top, bottom = _integers(i * self.rf_h.jump + self.rf_h.lo, i * self.rf_h.jump + self.rf_h.hi)
+        left, right = _integers(j * self.rf_w.jump + self.rf_w.lo, j * self.rf_w.jump + self.rf_w.hi)
+        return (top, left, bottom, right)
+
+    def clipped(self, i: int, j: int) -> tuple[int, int, int, int]:
+        t, left, b, r = self.box(i, j)
+        h, w = self.input_hw
+        return (max(t, 0), max(left, 0), min(b, h - 1), min(r, w - 1))
+
+
+def _integers(a, b) -> tuple[int, int]:
+    return ceil(a), floor(b)
+
+
+def rf_geometry(model: nn.Module, input_shape: tuple[int, int, int, int]) -> RFGeometry:
+    """The unclipped receptive-field box of every output position, from the predicted walk."""
+    n, c, h, w = input_shape
+    y = walk(Walk(n), model, Signal(c, h, w, Axis(), Axis()), "")
+    return RFGeometry(y.rf_h, y.rf_w, (y.height, y.width), (h, w), y.is_global)
+
+
+def rf_steps(model: nn.Module, prediction: Prediction) -> tuple[list[RFStep], list[str]]:
+    """The recurrence r_out = r_in + (k-1)·d·j_in, j_out = j_in·s for each conv and pool,
+    with the user's numbers; plus notes on the layers the formula does not cover."""
+    modules = node_modules(model)
+    steps, notes = [], set()
+    for layer in prediction.layers:
+        m = modules.get(layer.name)
+        if layer.rf == ("global",):
+            notes.add("A global pooling makes the field global from there on.")
+            continue
+        if isinstance(m, MaskedConv2d):
+            notes.add("A masked convolution opens only the kernel rows above the centre, so "
+                      "it grows the field by less than (k-1)·d·j.")
+            continue
+        if isinstance(m, (nn.ConvTranspose2d, nn.Upsample)):
+            notes.add("Transposed convolutions and upsampling make the jump a fraction "
+                      "(j·1/s): the field is counted on the predicted walk instead.")
+            continue
+        if not isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            continue
+        r_out, j_out = layer.rf[0], layer.rf[2]
+        k, s, d = _pair(m.kernel_size), _pair(m.stride), _pair(getattr(m, "dilation", 1))
+        if isinstance(j_out, Fraction) and j_out.denominator != 1:
+            notes.add("After upsampling the jump is a fraction; those layers are omitted.")
+            continue
+        j_in = Fraction(j_out) / s
+        if j_in.denominator != 1:
+            continue
+        r_in = r_out - (k - 1) * d * int(j_in)
+        steps.append(RFStep(layer.name, layer.kind, k, s, d, int(r_in), int(j_in), int(r_out),
+                            int(j_out)))
+    if any(layer.kind in ("add", "concat", "mul") for layer in prediction.layers):
+        notes.add("Where branches merge (add, concat), the field is the widest of the branches.")
+    return steps, sorted(notes)
+
+
+def _pair(v) -> int:
+    return v[0] if isinstance(v, tuple) else int(v)
+
+
+# --- gradients ------------------------------------------------------------------------------
+
+def open_gradient(model: nn.Module, input_shape: tuple[int, ...], pixel: tuple[int, int],
+                  seed: int = 0) -> np.ndarray:
+    """|d y[pixel] / d x| summed over channels, on a copy with every path open (positive
+    weights and inputs, norms as identity, max-pool as average: cnnviz.measure's probe).
+    Its support is exactly the set of pixels the output can depend on. float64."""
+    generator = torch.Generator().manual_seed(seed)
+    probe = copy.deepcopy(model).to(device="cpu", dtype=torch.float64)
+    handles = _open_paths(probe, generator)
+    try:
+        x = (torch.rand(input_shape, generator=generator, dtype=torch.float64) + 0.5)
+        x.requires_grad_(True)
+        y = probe(x)
+        y[:, :, pixel[0], pixel[1]].sum().backward()
+    finally:
+        for h in handles:
+            h.remove()
+    return x.grad.abs().sum(dim=(0, 1)).numpy()
+
+
+@dataclass
+class EffectiveRF:
+    """The effective receptive field of the centre output pixel (Luo et al. 2016)."""
+
+    grad: np.ndarray  # (H, W) mean |d y_centre / d x| over the inputs, summed over channels
+    pixel: tuple[int, int]  # the centre output pixel
+    output_hw: tuple[int, int]
+    theory: Support  # the predicted support, clipped to the image
+    samples: int
+    n50: int  # fewest pixels holding 50% of the gradient mass
+    n90: int
+
+    @property
+    def theory_area(self) -> int:
+        return max(1, self.theory.size[0] * self.theory.size[1])
+
+    @property
+    def share50(self) -> float:
+        return self.n50 / self.theory_area
+
+    @property
+    def share90(self) -> float:
+        return self.n90 / self.theory_area
+
+    @property
+    def support(self) -> Support:
+        """Rows and columns where the gradient is not zero."""
+        rows = np.nonzero(self.grad.sum(axis=1))[0]
+        cols = np.nonzero(self.grad.sum(axis=0))[0]
+        if not len(rows):
+            return Support(self.pixel, (0, -1), (0, -1))
+        return Support(self.pixel, (int(rows[0]), int(rows[-1])), (int(cols[0]), int(cols[-1])))
+
+
+def mass_pixels(grad: np.ndarray, fraction: float) -> int:
+    """The smallest number of pixels whose gradient magnitudes sum to `fraction` of all."""
+    values = np.sort(np.abs(grad).ravel())[::-1].astype(np.float64)
+    total = values.sum()
+    if total <= 0:
+        return 0
+    cumulative = np.cumsum(values) / total
+    return int(min(np.searchsorted(cumulative, fraction - 1e-12) + 1, len(values)))
+
+
+def effective_rf(spec: StackSpec, image: torch.Tensor | None = None,
+                 samples: int = ERF_SAMPLES, device: str | torch.device = "cpu",
+                 seed: int = 0) -> EffectiveRF:
+    """Mean |d y_centre / d x| of a fresh stack (its real, random weights; eval mode so
+    batch entries stay independent) over `samples` Gaussian inputs and the image."""
+    if samples < 1 and image is None:
+        raise ValueError("The effective receptive field needs at least one input.")
+    model = build(spec)
+    one = (1, *spec.input_shape[1:])
+    prediction = predict(model, one)
+    batch = samples + (image is not None)
+    check_budget(spec, predict(model, (batch, *one[1:])))
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn((samples, *one[1:]), generator=generator)
+    if image is not None:
+        if tuple(image.shape) != one[1:]:
+            raise ValueError(f"The image is {tuple(image.shape)} but the stack takes {one[1:]}.")
+        x = torch.cat([x, image.unsqueeze(0).float()])
+    model = model.to(device).eval()
+    x = x.to(device).requires_grad_(True)
+    y = model(x)  # (B, C, H', W')
+    pixel = centre_pixel(y.shape[2], y.shape[3])
+    y[:, :, pixel[0], pixel[1]].sum().backward()
+    grad = x.grad.abs().sum(dim=1).mean(dim=0).double().cpu().numpy()  # (H, W)
+    return EffectiveRF(grad, pixel, (y.shape[2], y.shape[3]), prediction.support, batch,
+                       mass_pixels(grad, 0.5), mass_pixels(grad, 0.9))
+
+
+# --- the PixelCNN blind spot -------------------------------------------------------------------
+
+@dataclass
+class BlindSpot:
+    """Where the centre pixel of a masked stack can and cannot look."""
+
+    seen: np.ndarray  # (H, W) bool: the gradient reaches it
+    causal: np.ndarray  # (H, W) bool: above, or left in the same row (may be seen)
+    reach: np.ndarray  # (H, W) bool: inside the theoretical receptive-field box
+    pixel: tuple[int, int]
+
+    @property
+    def blind(self) -> np.ndarray:
+        """Allowed (causal) pixels within reach that the stack still never sees."""
+        return self.causal & self.reach & ~self.seen
+
+    def categories(self) -> np.ndarray:
+        """0 future (must not be seen), 1 seen, 2 blind spot, 3 the pixel itself,
+        4 allowed but beyond the field of this depth."""
+        out = np.where(self.seen, 1, np.where(self.blind, 2,
+                                              np.where(self.causal, 4, 0)))
+        out[self.pixel] = 3
+        return out
+
+
+def masked_spec(depth: int = 4, kernel_size: int = 3, size: int = 15) -> StackSpec:
+    """A PixelCNN stack: mask A first (a pixel may not see itself), then mask B."""
+    return StackSpec.create("masked_conv", {"in_channels": 1, "out_channels": 4,
+                                            "kernel_size": kernel_size, "mask_type": "A"},
+                            depth=depth, height=size, width=size)
+
+
+def blind_spot(spec: StackSpec) -> BlindSpot:
+    model = build(spec)
+    h, w = spec.height, spec.width
+    pixel = centre_pixel(h, w)
+    seen = open_gradient(model, (1, spec.in_channels, h, w), pixel, spec.seed) > 0
+    rows, cols = np.indices((h, w))
+    causal = (rows < pixel[0]) | ((rows == pixel[0]) & (cols < pixel[1]))
+    top, left, bottom, right = rf_geometry(model, (1, spec.in_channels, h, w)).box(*pixel)
+    reach = (rows >= top) & (rows <= bottom) & (cols >= left) & (cols <= right)
+    return BlindSpot(seen, causal, reach, pixel)
+
+
+# --- the downsampling shortcut (seed 003) ---------------------------------------------------------
+
+SHORTCUTS = {"conv": "strided 1x1 conv (ResNet)", "avgpool": "2x2 average pool, then 1x1 conv "
+             "(ResNet-D)"}
+
+
+def shortcut_support(kind: str, stride: int = 2, size: int = 8,
+                     pixel: tuple[int, int] = (1, 1)) -> np.ndarray:
+    """(size, size) bool: the input pixels one output pixel of the shortcut alone reads."""
+    if kind not in SHORTCUTS:
+        raise ValueError(f"shortcut must be one of {', '.join(SHORTCUTS)}, not {kind!r}.")
+    module = projection(SimpleNamespace(shortcut=kind, norm="none"), 1, 1, stride, "none")
+    return open_gradient(module, (1, 1, size, size), pixel) > 0
