@@ -1,0 +1,86 @@
+"""Feature maps: an image through the chosen stack, channel by channel."""
+import streamlit as st
+
+from cnnviz import features, images, ui
+from cnnviz import plots_images as plots
+from cnnviz.spec import StackSpec
+from pages._image_input import image_input
+
+
+@st.cache_data(max_entries=32, show_spinner="Running the image through a fresh stack…")
+def compute(spec: StackSpec, data: bytes, block: int, filter: str, device: str
+            ) -> features.FeatureMaps:
+    image = images.to_tensor(images.decode_image(data), spec.height, spec.width)
+    return features.feature_maps(spec, image, block, filter, device)
+
+
+st.title("Feature maps")
+st.caption("What each channel of a block makes of a real image. The weights are random "
+           "(the initialisation and seed in the sidebar): the maps show what the "
+           "architecture does before any training. A fixed kernel in the first convolution "
+           "ties one filter to its map.")
+spec = ui.spec_or_stop()
+chosen = image_input("fm")
+if chosen is None:
+    st.stop()
+label, data, side = chosen
+
+names = ["random"] + list(features.FILTERS)
+cols = st.columns([2, 2])
+with cols[0]:
+    kernel_name = st.selectbox(
+        "First convolution's kernel", names, key="fm_filter",
+        format_func=lambda n: "random (initialisation)" if n == "random" else n,
+        help="replaces the weights of the first convolution that reads the image, in a fresh "
+             "copy of the stack; every output channel applies it to the grey image")
+with cols[1]:
+    block = (st.slider("Block shown", 1, spec.depth, spec.depth, key="fm_block")
+             if spec.depth > 1 else 1)
+if kernel_name != "random":
+    st.caption(features.FILTERS[kernel_name][1])
+
+try:
+    base = features.image_spec(spec, side, side)
+except ValueError as e:
+    ui.show_error(ValueError(f"This block cannot take a 3-channel image: {e}"))
+    st.stop()
+variants = ([("plain (skip off)", base.replace(skip=False)),
+             ("residual (skip on)", base.replace(skip=True))]
+            if spec.entry.has_skip else [("", base)])
+
+columns = st.columns(len(variants))
+for (title, s), col in zip(variants, columns):
+    with col:
+        if title:
+            st.subheader(title)
+        try:
+            fm = compute(s, data, block, kernel_name, ui.current_device())
+        except ValueError as e:
+            ui.show_error(e)
+            continue
+        c, h, w = fm.shapes[-1]
+        st.markdown(f"**{label}**, {side}×{side} RGB → block {block}: **{c}×{h}×{w}** "
+                    f"(channels × height × width)")
+        k = fm.kernel.shape[0]
+        note = (f" with dilation {fm.dilation}" if fm.dilation > 1 else "") + \
+               (f", stride {fm.stride}" if fm.stride > 1 else "")
+        left, right = st.columns([1, 2])
+        with left:
+            st.plotly_chart(plots.fig_kernel(fm.kernel, f"{k}×{k} kernel{note}"),
+                            width="stretch", key=f"fm_kernel_{title}")
+        with right:
+            st.plotly_chart(plots.fig_map(fm.first_map, f"its map: channel 1 of "
+                                                        f"{fm.first_conv}"),
+                            width="stretch", key=f"fm_first_{title}")
+        n = len(fm.maps)
+        st.plotly_chart(plots.fig_feature_grid(fm.maps, [f"ch {i + 1}" for i in range(n)]),
+                        width="stretch", key=f"fm_grid_{title}")
+        st.caption(f"The first {n} of {c} channels after block {block}, each on its own "
+                   f"colour scale.")
+        st.dataframe([{"channel": i + 1, "mean": round(x.mean, 4), "std": round(x.std, 4),
+                       "zeros": f"{x.zeros:.0%}"} for i, x in enumerate(fm.stats)],
+                     hide_index=True, width="stretch", height=300)
+
+st.info("A share of zeros near 100% means a channel is dead after its ReLU for this image. "
+        "With skip on, the image itself (through the shortcut) is added back at every "
+        "block, so residual maps keep more of the picture as the depth grows.", icon="💡")

@@ -1,0 +1,162 @@
+"""Receptive field: theoretical, effective, the PixelCNN blind spot, the strided shortcut."""
+import streamlit as st
+
+from cnnviz import features, images, ui
+from cnnviz import plots_images as plots
+from cnnviz.analysis import predict
+from cnnviz.spec import StackSpec, build
+from pages._image_input import image_input
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def theory(spec: StackSpec):
+    model = build(spec)
+    prediction = predict(model, spec.input_shape)
+    return features.rf_geometry(model, spec.input_shape), *features.rf_steps(model, prediction)
+
+
+@st.cache_data(max_entries=32, show_spinner="Back-propagating from the centre pixel…")
+def effective(spec: StackSpec, data: bytes, device: str) -> features.EffectiveRF:
+    image = images.to_tensor(images.decode_image(data), spec.height, spec.width)
+    return features.effective_rf(spec, image, device=device, seed=spec.seed)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def blind(depth: int, kernel: int) -> features.BlindSpot:
+    return features.blind_spot(features.masked_spec(depth, kernel, size=4 * depth + 7))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def shortcut(kind: str):
+    return features.shortcut_support(kind, stride=2, size=8, pixel=(1, 1))
+
+
+st.title("Receptive field")
+st.caption("Which input pixels one output pixel can see (theory), which ones it actually "
+           "listens to (the gradient), and two designs where pixels go missing.")
+spec = ui.spec_or_stop()
+chosen = image_input("rf", default_size=64)
+if chosen is None:
+    st.stop()
+label, data, side = chosen
+try:
+    spec = features.image_spec(spec, side, side)
+    geometry, steps, notes = theory(spec)
+except ValueError as e:
+    ui.show_error(ValueError(f"This block cannot take a {side}×{side} RGB image: {e}"))
+    st.stop()
+pixels = images.image_array(images.decode_image(data), side, side)
+
+# --- 1. theory ---------------------------------------------------------------------------
+st.header("1 · Theoretical receptive field")
+out_h, out_w = geometry.output_hw
+centre = (out_h // 2, out_w // 2)
+cols = st.columns(2)
+with cols[0]:
+    row = st.slider("Output row", 0, out_h - 1, centre[0], key="rf_row") if out_h > 1 else 0
+with cols[1]:
+    col = st.slider("Output column", 0, out_w - 1, centre[1], key="rf_col") if out_w > 1 else 0
+box, clipped = geometry.box(row, col), geometry.clipped(row, col)
+jump_h, jump_w = geometry.rf_h.jump, geometry.rf_w.jump
+left, right = st.columns([3, 2])
+with left:
+    pixel_box = None
+    if not geometry.is_global and jump_h >= 1:  # the output pixel's own footprint
+        top, lft = int(row * jump_h), int(col * jump_w)
+        pixel_box = (top, lft, top + int(jump_h) - 1, lft + int(jump_w) - 1)
+    st.plotly_chart(plots.fig_image_box(pixels, box, clipped, pixel_box,
+                                        f"output ({row}, {col}) of {out_h}×{out_w}"),
+                    width="stretch", key="rf_box")
+with right:
+    if geometry.is_global:
+        st.metric("Receptive field", "global")
+    else:
+        size = (box[2] - box[0] + 1, box[3] - box[1] + 1)
+        st.metric("Receptive field (theory)", f"{size[0]} × {size[1]}")
+        st.metric("Inside the image", f"{clipped[2] - clipped[0] + 1} × "
+                                      f"{clipped[3] - clipped[1] + 1}")
+        st.metric("Jump (input pixels per output step)", f"{jump_h} × {jump_w}")
+        st.caption(f"Rows {box[0]}…{box[2]}, columns {box[1]}…{box[3]}. Red: the part inside "
+                   f"the image; dashed yellow: the part in the padding; cyan: where the output "
+                   f"pixel sits (its stride step).")
+st.markdown("Layer by layer (Araujo et al., Distill 2019), with *r* the field and *j* the "
+            "jump, both starting at 1 on the input:")
+st.latex(r"r_{out} = r_{in} + (k-1)\cdot d\cdot j_{in}, \qquad j_{out} = j_{in}\cdot s")
+shown = steps[:30]
+for step in shown:
+    st.latex(step.latex())
+if len(steps) > len(shown):
+    st.caption(f"… {len(steps) - len(shown)} more layers; the last gives "
+               f"r = {steps[-1].r_out}, j = {steps[-1].j_out}.")
+for note in notes:
+    st.caption(note)
+
+# --- 2. effective ------------------------------------------------------------------------
+st.header("2 · Effective receptive field")
+st.markdown(f"Luo et al. 2016: the mean of |∂ y_centre / ∂ x| over {features.ERF_SAMPLES} "
+            f"random inputs and the image, with this stack's random weights. The dotted box "
+            f"is the theoretical field of the centre pixel.")
+variants = ([("plain (skip off)", spec.replace(skip=False)),
+             ("residual (skip on)", spec.replace(skip=True))]
+            if spec.entry.has_skip else [("", spec)])
+columns = st.columns(len(variants))
+for (title, s), column in zip(variants, columns):
+    with column:
+        try:
+            erf = effective(s, data, ui.current_device())
+        except ValueError as e:
+            ui.show_error(e)
+            continue
+        t = erf.theory
+        st.plotly_chart(plots.fig_erf(pixels, erf.grad, (t.rows[0], t.cols[0], t.rows[1],
+                                                         t.cols[1]),
+                                      f"{title} · centre output {erf.pixel}".strip(" ·")),
+                        width="stretch", key=f"rf_erf_{title}")
+        a, b = st.columns(2)
+        a.metric("50% of the gradient in", f"{erf.share50:.1%}",
+                 help=f"{erf.n50} pixels of the {erf.theory_area} in the theoretical field "
+                      f"(clipped to the image)")
+        b.metric("90% of the gradient in", f"{erf.share90:.1%}",
+                 help=f"{erf.n90} pixels of the {erf.theory_area}")
+        sup = erf.support
+        st.caption(f"Non-zero gradient: rows {sup.rows[0]}…{sup.rows[1]}, columns "
+                   f"{sup.cols[0]}…{sup.cols[1]}; theory: rows {t.rows[0]}…{t.rows[1]}, "
+                   f"columns {t.cols[0]}…{t.cols[1]}.")
+st.caption("The gradient mass gathers in the middle of the theoretical field, roughly like a "
+           "Gaussian: the effective field is a fraction of the theoretical one.")
+
+# --- 3. masked -----------------------------------------------------------------------------
+st.header("3 · The blind spot of a masked (PixelCNN) stack")
+st.markdown("A masked convolution sees only pixels above and to the left; mask A (first "
+            "layer) hides the pixel itself, mask B (later layers) keeps it. Stacked, the "
+            "field grows up and to the left, but a wedge above and to the right is never "
+            "reached: allowed pixels the model cannot use (van den Oord et al. 2016).")
+cols = st.columns(2)
+with cols[0]:
+    depth = st.slider("Masked layers", 1, 8, 4, key="rf_mask_depth")
+with cols[1]:
+    kernel = st.selectbox("Kernel", (3, 5), key="rf_mask_kernel")
+spot = blind(depth, kernel)
+st.plotly_chart(plots.fig_categories(spot.categories(), plots.BLIND_COLOURS,
+                                     f"{depth} masked {kernel}×{kernel} layers: gradient "
+                                     f"support of the centre pixel"),
+                width="stretch", key="rf_blind")
+st.caption(f"{int(spot.blind.sum())} allowed pixels inside the field are never seen; no "
+           f"pixel right of or below the centre is ({int((spot.seen & ~spot.causal).sum())} "
+           f"future pixels seen).")
+
+# --- 4. shortcut ---------------------------------------------------------------------------
+st.header("4 · The downsampling shortcut")
+st.markdown("When a residual block halves the resolution, its shortcut must too. ResNet's "
+            "strided 1×1 convolution reads one pixel of every 2×2 window and drops the other "
+            "three; averaging the window first (ResNet-D, the *shortcut = avgpool* option) "
+            "lets all four through. Gradient support of output pixel (1, 1) of the shortcut "
+            "alone, on an 8×8 input:")
+columns = st.columns(2)
+for kind, column in zip(features.SHORTCUTS, columns):
+    with column:
+        passed = shortcut(kind)
+        st.plotly_chart(plots.fig_shortcut(passed, (2, 2, 3, 3),
+                                           f"{features.SHORTCUTS[kind]}: "
+                                           f"{int(passed.sum())} of 4 pixels"),
+                        width="stretch", key=f"rf_short_{kind}")
