@@ -129,9 +129,9 @@ class Animation:
 def _conv_axis(n: int, k: int, s: int, p: int, d: int, axis: str, what: str) -> AxisLayout:
     span = d * (k - 1) + 1
     if n + 2 * p < span:
-        raise ValueError(f"The {k}x{k} {what}" + (f" with dilation {d} spans {span} cells"
-                                                  if d > 1 else "")
-                         + f" but the padded input is only {n} + 2*{p} = {n + 2 * p} cells "
+        raise ValueError(f"The {k}x{k} {what}" + (f" with dilation {d}" if d > 1 else "")
+                         + f" spans {span} cells but the padded input is only "
+                         f"{n} + 2*{p} = {n + 2 * p} cells "
                          f"along {axis}: the window does not fit. Use a larger input, more "
                          f"padding or a smaller kernel.")
     out = ar.conv_out(n, k, s, p, d)
@@ -289,3 +289,33 @@ def checkerboard(size: int = 12, kernel_size: int = 3, stride: int = 2,
     margin = kernel_size  # beyond the first k-1 outputs, every tap of either design lands
     return Checkerboard(a, b, float(_interior(a, margin).std()),
                         float(_interior(b, margin).std()), kernel_size, stride, weights)
+
+
+# --- what the page starts from -----------------------------------------------------------
+
+PAGE_DEFAULTS = {"height": 5, "width": 7, "kernel_size": 3, "stride": 2, "padding": 1,
+                 "dilation": 1, "output_padding": 0}
+PAGE_LIMITS = {"height": (1, 12), "width": (1, 12), "kernel_size": (1, 7), "stride": (1, 4),
+               "padding": (0, 4), "dilation": (1, 3), "output_padding": (0, 3)}
+
+
+def page_defaults(config: dict | None, height: int | None = None,
+                  width: int | None = None) -> dict[str, int]:
+    """The arithmetic page's numbers: the picked block's geometry where it fits the grid.
+
+    `config` is a resolved block configuration (padding already a number); values
+    outside what the page animates keep the page's own defaults.
+    """
+    values = dict(PAGE_DEFAULTS)
+    given = dict(config or {})
+    given.update({"height": height, "width": width})
+    for name, (low, high) in PAGE_LIMITS.items():
+        v = given.get(name)
+        if isinstance(v, int) and not isinstance(v, bool) and low <= v <= high:
+            values[name] = v
+    return values
+
+
+def grade(guess: int, truth: int) -> tuple[bool, float]:
+    """(exactly right, how far off in % of the truth)."""
+    return guess == truth, ar.relative_error(guess, truth)

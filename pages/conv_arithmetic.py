@@ -1,0 +1,101 @@
+"""Convolution arithmetic: predict the output size, then watch the kernel slide."""
+import streamlit as st
+
+from cnnviz import arithmetic as ar
+from cnnviz import sliding, ui
+from cnnviz.plots_arith import fig_checkerboard, fig_slide
+
+st.title("🧮 Convolution arithmetic")
+st.caption("Which input cells does each output cell read? Set the geometry, predict the output "
+           "size, reveal, then watch the window slide. The frames use the same formulas as the "
+           "analysis, and the tests check every frame against what torch reads.")
+
+MODES = ("conv", "transposed", "max pool", "avg pool")
+state = st.session_state
+
+# --- the numbers: the picker's geometry where it fits, page-local widgets to override ---
+spec = ui.current_spec()
+config = vars(spec.block_configs()[0]) if spec is not None else None
+defaults = sliding.page_defaults(config, *((spec.height, spec.width) if spec else (None, None)))
+if state.get("arith_seeded_from") != defaults:  # a new picker choice re-seeds the widgets
+    for name, value in defaults.items():
+        state[f"arith_{name}"] = value
+    state["arith_seeded_from"] = defaults
+if spec is not None:
+    st.caption(f"Started from the picker's **{spec.block}** (kernel, stride, padding and "
+               f"dilation where the block has them); change them here freely.")
+
+mode = st.radio("Operation", MODES, horizontal=True, key="arith_mode",
+                format_func=lambda m: {"conv": "convolution", "transposed":
+                                       "transposed convolution"}.get(m, m))
+labels = {"height": "input H", "width": "input W", "kernel_size": "kernel k", "stride":
+          "stride s", "padding": "padding p", "dilation": "dilation d",
+          "output_padding": "output padding"}
+names = ["height", "width", "kernel_size", "stride", "padding"]
+names += {"conv": ["dilation"], "transposed": ["dilation", "output_padding"]}.get(mode, [])
+cols = st.columns(len(names))
+values = {}
+for col, name in zip(cols, names):
+    low, high = sliding.PAGE_LIMITS[name]
+    values[name] = col.number_input(labels[name], low, high, step=1, key=f"arith_{name}")
+
+try:
+    anim = sliding.animation(mode, **values)
+except ValueError as e:
+    st.error(str(e), icon="🚫")
+    anim = None
+
+# --- predict, then reveal ---
+if anim is not None:
+    st.subheader("Your prediction")
+    g1, g2, g3 = st.columns([1, 1, 1])
+    guess = (g1.number_input("output H", 0, 200, 0, key="arith_guess_h"),
+             g2.number_input("output W", 0, 200, 0, key="arith_guess_w"))
+    asked = (mode, tuple(values.items()))
+    if g3.button("Reveal", key="arith_reveal", type="primary"):
+        state["arith_revealed"] = asked
+    revealed = state.get("arith_revealed") == asked
+    if revealed:
+        for axis, g, truth in zip("HW", guess, anim.out_shape):
+            right, off = sliding.grade(g, truth)
+            if right:
+                st.success(f"✅ {axis}_out = {truth}: right!")
+            else:
+                st.warning(f"❌ {axis}_out = {truth}; you said {g} ({off:.0f}% off).")
+        for formula in anim.formulas:
+            st.latex(formula)
+        if mode == "transposed":
+            st.markdown("**As zero insertion + padding + a stride-1 convolution** (along H):")
+            for step in ar.transposed_steps_latex(values["height"], values["kernel_size"],
+                                                  values["stride"], values["padding"],
+                                                  values["dilation"],
+                                                  values["output_padding"]):
+                st.latex(step)
+            st.caption("Seed 001 writes the padding as p' = p-k-1; the padding that makes the "
+                       "sizes match torch is d(k-1)-p on each side (Dumoulin & Visin 2016).")
+    else:
+        st.info("Type your prediction and press **Reveal** to see the answer and the formula.")
+
+    with st.expander("Watch the kernel slide (▶ play, or drag the slider)", expanded=revealed):
+        st.plotly_chart(fig_slide(anim), key="arith_slide", width="stretch")
+        skipped = anim.rows.never_read() + anim.cols.never_read()
+        st.caption(f"{anim.out_shape[0] * anim.out_shape[1]} output cells, one frame each. "
+                   + (f"{len(skipped)} row/column(s) of the padded input are never read: the "
+                      f"stride steps over them and the floor drops the last partial window."
+                      if skipped else "Every cell of the padded input is read at least once."))
+
+# --- checkerboard artifacts ---
+st.subheader("Checkerboard artifacts")
+st.caption("A transposed conv and nearest-upsample + 3x3 conv, both real torch modules, on the "
+           "same constant image (Odena et al. 2016). Uneven kernel overlap shows as a "
+           "pattern; the statistic is the std of the output away from the borders.")
+c1, c2 = st.columns(2)
+k = c1.radio("transposed kernel (stride 2)", (3, 4), horizontal=True, key="arith_cb_k")
+weights = c2.radio("weights", ("uniform", "random"), horizontal=True, key="arith_cb_w")
+cb = sliding.checkerboard(kernel_size=k, stride=2, weights=weights)
+st.plotly_chart(fig_checkerboard(cb), key="arith_cb", width="stretch")
+st.markdown(f"Measured interior std: transposed **{cb.std_transposed:.3g}**, "
+            f"upsample+conv **{cb.std_upsample_conv:.3g}**. "
+            + ("With k divisible by s the all-ones overlap is even, so no pattern; random "
+               "weights still show one. " if k % 2 == 0 and weights == "uniform" else "")
+            + "Upsample+conv stays flat for any weights: every pixel sees the same taps.")

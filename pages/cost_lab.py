@@ -1,0 +1,88 @@
+"""Cost & bottlenecks: params and MACs of rival designs, predicted and confirmed by torch."""
+import streamlit as st
+
+from cnnviz import arithmetic as ar
+from cnnviz import costs, sliding, ui
+from cnnviz.plots_arith import fig_cost_bars
+
+st.title("⚖️ Cost & bottlenecks")
+st.caption("Each design is a real module (nn.Conv2d layers or a registry block). Its parameters "
+           "and MACs are predicted layer by layer by cnnviz.analysis and confirmed by torch: "
+           "numel() for parameters, FlopCounterMode for FLOPs (= 2 × MACs).")
+ui.current_spec()  # keeps the shared sidebar picker on this page too
+state = st.session_state
+
+
+@st.cache_data(max_entries=128, show_spinner="Building the designs and counting with torch…")
+def compare(topic: str, **values: int) -> costs.Comparison:
+    return costs.compare(topic, **values)
+
+
+topic = st.radio("Comparison", list(costs.TOPICS), horizontal=True, key="cost_topic")
+fn, knobs = costs.TOPICS[topic]
+st.caption(fn.__doc__.splitlines()[0])
+values: dict[str, int] = {}
+for col, knob in zip(st.columns(len(knobs)), knobs):
+    key = f"cost_{fn.__name__}_{knob.name}"
+    if knob.kind == "divisors":
+        options = ar.divisors(values[knob.of])
+        if state.get(key) not in options:
+            state[key] = max(g for g in options if g <= knob.default)
+        values[knob.name] = col.select_slider(knob.label, options, key=key)
+    elif knob.kind == "slider":
+        values[knob.name] = col.slider(knob.label, knob.low, knob.high, knob.default, key=key)
+    else:
+        values[knob.name] = col.number_input(knob.label, knob.low, knob.high, knob.default,
+                                             step=1, key=key)
+
+try:
+    c = compare(topic, **values)
+except ValueError as e:
+    st.error(str(e), icon="🚫")
+    st.stop()
+
+# --- predict, then reveal ---
+st.subheader("Your prediction")
+p1, p2, p3, p4 = st.columns([2, 2, 2, 1])
+names = [d.name for d in c.designs]
+which = p1.selectbox("design", names, index=len(names) - 1, key="cost_design")
+guess_params = p2.number_input("parameters", 0, 10**12, 0, step=1, key="cost_guess_params")
+guess_macs = p3.number_input("MACs", 0, 10**15, 0, step=1, key="cost_guess_macs")
+asked = (topic, tuple(values.items()), which)
+if p4.button("Reveal", key="cost_reveal", type="primary"):
+    state["cost_revealed"] = asked
+revealed = state.get("cost_revealed") == asked
+design = c.designs[names.index(which)]
+if revealed:
+    for what, g, truth in (("parameters", guess_params, design.params),
+                           ("MACs", guess_macs, design.macs)):
+        right, off = sliding.grade(g, truth)
+        if right:
+            st.success(f"✅ {what}: {truth:,} — right!")
+        else:
+            st.warning(f"❌ {what}: {truth:,}; you said {g:,} ({off:.1f}% off).")
+    for formula in c.formulas:
+        st.latex(formula)
+    if len(c.designs) == 2:
+        st.metric(f"MACs saved by {c.designs[1].name}", f"{100 * costs.savings(c):.1f}%")
+else:
+    st.info("Type your prediction for the chosen design and press **Reveal**.")
+
+with st.expander("Counts of every design, predicted and confirmed", expanded=revealed):
+    st.plotly_chart(fig_cost_bars(c), key="cost_bars", width="stretch")
+    st.dataframe([{
+        "design": d.name, "parameters": d.params, "MACs": d.macs,
+        "MACs ratio": f"{float(c.macs_ratio(i)):.4g}", "output": "x".join(
+            map(str, d.output_shape[1:])),
+        "receptive field": "global" if d.rf == "global" else f"{d.rf[0]}x{d.rf[1]}",
+        "nonlinearities": d.nonlinearities,
+        "torch": ("✅ " if d.confirmed else "❌ ") + f"{d.measured_params:,} params, "
+                 f"{d.measured_flops:,} FLOPs"} for i, d in enumerate(c.designs)],
+        hide_index=True, width="stretch")
+    for note in c.notes:
+        st.markdown(note)
+    if c.confirmed:
+        st.success("✅ torch confirms every count: numel() = predicted parameters, "
+                   "FlopCounterMode FLOPs = 2 × predicted MACs.")
+    else:
+        st.error("❌ torch disagrees with a prediction (see the last column).")
