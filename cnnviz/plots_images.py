@@ -16,9 +16,9 @@ SEQUENTIAL = "Viridis"
 def _square(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
                       title=title)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
-                     scaleanchor="x")
+                     scaleanchor="x", constrain="domain")
     return fig
 
 
@@ -53,12 +53,12 @@ def fig_image_box(image: np.ndarray, box: tuple[int, int, int, int],
 
 
 def fig_feature_grid(maps: np.ndarray, titles: list[str], cols: int = 4,
-                     height_per_row: int = 190) -> go.Figure:
+                     height_per_row: int = 150) -> go.Figure:
     """A grid of channel maps, each on its own colour scale (hover for values)."""
     n = len(maps)
     rows = max(1, -(-n // cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.02,
-                        vertical_spacing=0.3 / rows)
+                        vertical_spacing=0.12 / rows)
     for i, m in enumerate(maps):
         r, c = divmod(i, cols)
         fig.add_trace(go.Heatmap(z=m, colorscale=SEQUENTIAL, showscale=False,
@@ -148,7 +148,7 @@ def fig_categories(categories: np.ndarray, colours: dict[int, tuple[str, str]], 
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=colours[k][1],
                                      marker=dict(size=12, symbol="square", color=colours[k][0])))
     fig = _square(fig, height, title)
-    fig.update_layout(plot_bgcolor="#888888", showlegend=True,
+    fig.update_layout(plot_bgcolor="#ffffff", showlegend=True,
                       legend=dict(orientation="h", y=-0.02, yanchor="top"))
     return fig
 

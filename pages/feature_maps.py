@@ -64,14 +64,15 @@ for (title, s), col in zip(variants, columns):
         k = fm.kernel.shape[0]
         note = (f" with dilation {fm.dilation}" if fm.dilation > 1 else "") + \
                (f", stride {fm.stride}" if fm.stride > 1 else "")
-        left, right = st.columns([1, 2])
+        left, right = st.columns(2)
         with left:
             st.plotly_chart(plots.fig_kernel(fm.kernel, f"{k}×{k} kernel{note}"),
                             width="stretch", key=f"fm_kernel_{title}")
         with right:
-            st.plotly_chart(plots.fig_map(fm.first_map, f"its map: channel 1 of "
-                                                        f"{fm.first_conv}"),
+            st.plotly_chart(plots.fig_map(fm.first_map, "its map (first conv, ch 1)"),
                             width="stretch", key=f"fm_first_{title}")
+        st.caption(f"The first convolution is `{fm.first_conv}`; its channel-1 kernel is "
+                   f"shown summed over R, G and B, i.e. as it acts on the grey image.")
         n = len(fm.maps)
         st.plotly_chart(plots.fig_feature_grid(fm.maps, [f"ch {i + 1}" for i in range(n)]),
                         width="stretch", key=f"fm_grid_{title}")
@@ -79,7 +80,7 @@ for (title, s), col in zip(variants, columns):
                    f"colour scale.")
         st.dataframe([{"channel": i + 1, "mean": round(x.mean, 4), "std": round(x.std, 4),
                        "zeros": f"{x.zeros:.0%}"} for i, x in enumerate(fm.stats)],
-                     hide_index=True, width="stretch", height=300)
+                     hide_index=True, width="stretch", height=35 * (n + 1) + 3)
 
 st.info("A share of zeros near 100% means a channel is dead after its ReLU for this image. "
         "With skip on, the image itself (through the shortcut) is added back at every "
