@@ -6,6 +6,7 @@ missing, except under CI=true, where a missing browser is a failure.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -29,6 +30,10 @@ APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 APP_RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 SKELETON = '[data-testid="stSkeleton"]'
 SERVER_START_S = 60
+# Opened directly at a page's path (e.g. /feature_maps), Streamlit's frontend first probes
+# <path>/_stcore/health and <path>/_stcore/host-config to find its base path; the 404s it
+# gets there are expected and it falls back to /. Only those two are ignored.
+_BASE_PATH_PROBE = re.compile(r"^https?://[^/]+/[^?#]+/_stcore/(health|host-config)$")
 
 
 def _in_ci() -> bool:
@@ -141,8 +146,13 @@ def browser_page(browser):
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.errors = []
-    page.on("console", lambda m: page.errors.append(f"console: {m.text}")
-            if m.type == "error" else None)
+
+    def on_console(m):
+        url = m.location.get("url", "")
+        if m.type == "error" and not ("404" in m.text and _BASE_PATH_PROBE.search(url)):
+            page.errors.append(f"console: {m.text} ({url})")
+
+    page.on("console", on_console)
     page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
     yield page
     context.close()
