@@ -1,0 +1,97 @@
+"""Benchmark: the plain + residual gradient-flow probe as a share of this machine's peak.
+
+    python bench/gradflow_probe.py [--depth 50] [--channels 16] [--size 32] [--batch 8]
+                                   [--repeats 5] [--device cpu]
+
+Efficiency = probe FLOPs (forward + backward, counted by FlopCounterMode)
+           / (median probe time x GFLOP/s of a large float32 matmul measured in the same run).
+The probe time includes building both stacks from the seed, as the page pays it.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from cnnviz import gradflow  # noqa: E402
+from cnnviz.spec import StackSpec, build  # noqa: E402
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def matmul_gflops(device: torch.device, n: int = 2048, repeats: int = 5) -> float:
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    a @ b
+    times = []
+    for _ in range(repeats):
+        _sync(device)
+        t = time.perf_counter()
+        a @ b
+        _sync(device)
+        times.append(time.perf_counter() - t)
+    return 2 * n**3 / min(times) / 1e9
+
+
+def probe_flops(spec: StackSpec, device: torch.device) -> int:
+    """Forward + backward FLOPs of both stacks (the loss head is negligible)."""
+    total = 0
+    for skip in (False, True):
+        model = build(spec.replace(skip=skip), device).train()
+        x = torch.randn(spec.input_shape, device=device, requires_grad=True)
+        with FlopCounterMode(display=False) as counter:
+            model(x).pow(2).mean().backward()
+        total += counter.get_total_flops()
+    return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--depth", type=int, default=50)
+    ap.add_argument("--channels", type=int, default=16)
+    ap.add_argument("--size", type=int, default=32)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--block", default="resnet_basic")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    device = torch.device(args.device)
+    params = {"in_channels": args.channels, "out_channels": args.channels,
+              **gradflow.parse_assignments(args.set)}
+    spec = StackSpec.create(args.block, params, depth=args.depth, height=args.size,
+                            width=args.size, batch=args.batch)
+    flops = probe_flops(spec, device)
+    gradflow.compare(spec, device=device)  # warm-up
+    times = []
+    for _ in range(args.repeats):
+        _sync(device)
+        t = time.perf_counter()
+        gradflow.compare(spec, device=device)
+        _sync(device)
+        times.append(time.perf_counter() - t)
+    peak = matmul_gflops(device)
+    median = statistics.median(times)
+    achieved = flops / median / 1e9
+    print(f"spec            {spec.label()}, batch {spec.batch}, device {device}")
+    print(f"threads         {torch.get_num_threads()}")
+    print(f"probe FLOPs     {flops / 1e9:.2f} GFLOP (plain + residual, forward + backward)")
+    print(f"probe time      median {median * 1e3:.0f} ms, min {min(times) * 1e3:.0f} ms "
+          f"over {len(times)} runs")
+    print(f"achieved        {achieved:.1f} GFLOP/s")
+    print(f"matmul peak     {peak:.1f} GFLOP/s (2048x2048 float32, best of 5)")
+    print(f"efficiency      {achieved / peak:.0%} of the matmul peak")
+    print("note: the machine may be shared with other jobs; the figures vary with its load.")
+
+
+if __name__ == "__main__":
+    main()
