@@ -17,7 +17,7 @@ PAGES = (
     ("pages/feature_maps.py", "Feature Maps", "🖼️"),
     ("pages/receptive_field.py", "Receptive Field", "🎯"),
     ("pages/conv_arithmetic.py", "Convolution Arithmetic", "🧮"),
-    ("pages/cost.py", "Cost & Bottlenecks", "⚖️"),
+    ("pages/cost_lab.py", "Cost & Bottlenecks", "⚖️"),
 )
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -62,10 +62,17 @@ def block_label(name: str) -> str:
     return f"{REGISTRY[name].family} · {name}"
 
 
+# families in teaching order; one missing here goes last
+FAMILIES = ("Plain", "ResNet", "RegNet", "Inception", "DenseNet", "MobileNet", "EfficientNet",
+            "ShuffleNet", "ConvNeXt", "ConvMixer", "Attention", "Upsampling", "Generative")
+
+
 def _block_names() -> list[str]:
-    """Registry names grouped by family (families in registry order)."""
-    families = list(dict.fromkeys(e.family for e in REGISTRY.values()))
-    return sorted(REGISTRY, key=lambda n: (families.index(REGISTRY[n].family), n))
+    """Registry names grouped by family."""
+    def order(name: str) -> tuple:
+        family = REGISTRY[name].family
+        return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), family, name)
+    return sorted(REGISTRY, key=order)
 
 
 # --- the URL --------------------------------------------------------------------
@@ -188,7 +195,8 @@ def _problem(spec: StackSpec) -> str | None:
 
 
 def picker() -> StackSpec | None:
-    """Draw the sidebar picker; return the validated spec, or None if it cannot run."""
+    """Draw the sidebar picker (app.py does, every run); return the validated spec, or
+    None if the combination cannot run."""
     state = st.session_state
     warnings: list[str] = []
     if not state.get(_LOADED):
@@ -265,7 +273,9 @@ def _fix_hint(message: str) -> str:
 # --- what pages call -----------------------------------------------------------------
 
 def current_spec() -> StackSpec | None:
-    """The spec chosen in the sidebar, or None when the combination cannot run."""
+    """The spec chosen in the sidebar, or None when the combination cannot run.
+
+    app.py draws the picker before the page; a page run on its own draws it here."""
     if _SPEC not in st.session_state:
         return picker()
     return st.session_state[_SPEC]
@@ -285,8 +295,9 @@ def spec_or_stop() -> StackSpec:
     """The current spec; without one, tell the user to fix the picker and stop the page."""
     spec = current_spec()
     if spec is None:
-        st.info("This configuration cannot run: fix the picker in the sidebar (the red box "
-                "says what to change).", icon="👈")
+        st.error(current_error() or "This configuration cannot run.", icon="🚫")
+        st.info("Fix the picker in the sidebar to see this page: the message above says what "
+                "to change.", icon="👈")
         st.stop()
     return spec
 

@@ -1,0 +1,211 @@
+"""The app shell, the shared picker and the Block Explorer, through streamlit's AppTest."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.analysis import predict
+from cnnviz.blocks import REGISTRY
+from cnnviz.diagram import to_dot
+from cnnviz.spec import StackSpec, build
+
+TIMEOUT = 90
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches(monkeypatch):
+    """Empty caches per test, and st.navigation's behaviour on reruns.
+
+    AppTest builds a new PagesManager for every run and resets its class flag,
+    so with a pages/ folder next to app.py it reruns the last page file on its
+    own (MPA v1), without app.py and its picker. A real server sets the flag
+    once; st.navigation clears it. Keep it cleared, as the server does.
+    """
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def app(**query: str) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    for name, value in query.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def latex(at: AppTest) -> str:
+    return "\n".join(x.value for x in at.latex)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+# --- the default page ----------------------------------------------------------
+
+def test_default_configuration_renders_everything():
+    at = app()
+    assert_clean(at)
+    assert at.title[0].value.endswith("Block Explorer")
+    spec = StackSpec.create("resnet_basic")
+    p = predict(build(spec), spec.input_shape)
+    shown = metrics(at)
+    assert shown["Output shape (N, C, H, W)"] == "(1, 16, 32, 32)"
+    assert shown["Parameters"] == "4.67 k" and p.params == 4672
+    assert shown["Receptive field (H × W)"] == "5 × 5"
+    assert r"(1, 16, 32, 32) \to (1, 16, 32, 32)" in latex(at)
+    assert any("torch confirms every predicted number" in s.value for s in at.success)
+    assert len(at.get("plotly_chart")) == 2
+    assert at.get("graphviz_chart")
+    code = [c.value for c in at.code if "def build()" in c.value]
+    assert code and "class Residual" in code[0]
+    assert dict(at.query_params) == {}  # defaults stay out of the URL
+
+
+def test_changing_widgets_updates_formula_metrics_and_url():
+    at = app()
+    at.number_input(key="pick_p_stride").set_value(2).run()
+    assert_clean(at)
+    text = latex(at)
+    assert r"\frac{32 + 2\cdot1 - (3-1) - 1}{2} \right\rfloor + 1 = 16" in text
+    assert r"\to (1, 16, 16, 16)" in text
+    assert metrics(at)["Output shape (N, C, H, W)"] == "(1, 16, 16, 16)"
+    assert at.query_params["p_stride"] == "2"
+    at.number_input(key="pick_p_out_channels").set_value(32).run()
+    assert metrics(at)["Output shape (N, C, H, W)"] == "(1, 32, 16, 16)"
+    # the per-layer chart follows: the projection shortcut's 1x1 conv appears
+    costs = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert any("shortcut" in str(x) for x in costs["data"][0]["x"])
+    at.selectbox(key="pick_block").set_value("inception").run()
+    assert_clean(at)  # a new block starts from its own defaults
+    assert at.number_input(key="pick_p_in_channels").value == 192
+    assert dict(at.query_params) == {"block": "inception"}
+
+
+# --- every block and the edge configurations ------------------------------------------
+
+@pytest.mark.parametrize("block", sorted(REGISTRY))
+def test_every_block_renders(block):
+    at = app(block=block, height="8", width="8")
+    assert_clean(at)
+    assert at.selectbox(key="pick_block").value == block
+    assert at.get("graphviz_chart") and at.metric
+
+
+@pytest.mark.parametrize("query, expect", [
+    ({"p_stride": "2"}, r"\to (1, 16, 16, 16)"),
+    ({"p_dilation": "2", "p_padding": "0", "p_skip": "false"}, r"\to (1, 16, 24, 24)"),
+    ({"block": "conv_bn_act", "p_groups": "16"}, r"\to (1, 16, 32, 32)"),
+])
+def test_edge_configurations(query, expect):
+    at = app(**query)
+    assert_clean(at)
+    assert expect in latex(at)
+    assert not at.warning
+
+
+def test_depth_50_is_drawn_and_summarised_compactly():
+    at = app(depth="50", height="8", width="8", p_in_channels="8", p_out_channels="8",
+             p_stride="2")
+    assert_clean(at)
+    dot = at.get("graphviz_chart")[0].proto.spec
+    assert "48 more identical blocks" in dot
+    # the 3x3 and the 1x1 shortcut halve H and W once; 49 blocks after them keep it
+    assert latex(at).count(r"\right\rfloor + 1 = 4") == 4
+    assert len(at.latex) == 4 and r"\to (1, 8, 4, 4)" in latex(at)
+
+
+# --- invalid configurations: an error, a usable picker, no traceback -----------------
+
+@pytest.mark.parametrize("query, message", [
+    ({"block": "conv_bn_act", "p_groups": "5"}, "groups = 5 does not divide"),
+    ({"block": "conv_bn_act", "p_kernel_size": "11", "p_padding": "0", "height": "4",
+      "width": "4"}, "spans 11 pixels"),
+    ({"height": "1024", "width": "1024", "batch": "256"}, "live limit"),
+])
+def test_invalid_configuration_shows_error_and_keeps_picker(query, message):
+    at = app(**query)
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert any("Fix the picker" in i.value for i in at.info)
+    assert not at.metric  # the page stopped before its numbers
+    at.button(key="pick_reset").click().run()  # the picker still works
+    assert not at.exception
+    if "p_groups" in query or "p_kernel_size" in query:
+        assert not at.error and at.metric
+
+
+# --- the URL ---------------------------------------------------------------------------
+
+def test_tampered_url_warns_and_falls_back_to_defaults():
+    at = app(block="nope", depth="abc", p_kernel_size="999", p_bogus="1", device="tpu")
+    assert not at.exception and not at.error
+    warnings = " ".join(w.value for w in at.warning)
+    for bad in ("'nope'", "'abc'", "999", "bogus", "'tpu'"):
+        assert bad in warnings, warnings
+    assert at.selectbox(key="pick_block").value == "resnet_basic"
+    assert at.number_input(key="pick_depth").value == 1
+    assert at.number_input(key="pick_p_kernel_size").value == 3
+    assert metrics(at)["Output shape (N, C, H, W)"] == "(1, 16, 32, 32)"
+    assert "block" not in at.query_params and "depth" not in at.query_params
+
+
+def test_url_reproduces_a_configuration():
+    query = {"block": "se", "depth": "2", "p_reduction": "4", "p_skip": "false",
+             "height": "16", "width": "12"}
+    at = app(**query)
+    assert_clean(at)
+    assert not at.warning
+    assert at.selectbox(key="pick_block").value == "se"
+    assert at.toggle(key="pick_p_skip").value is False
+    assert at.number_input(key="pick_p_reduction").value == 4
+    assert dict(at.query_params) == query
+    assert metrics(at)["Output shape (N, C, H, W)"] == "(1, 16, 16, 12)"
+
+
+def test_picker_state_survives_a_page_switch():
+    at = app(block="vgg")
+    for page in ("pages/receptive_field.py", "pages/feature_maps.py"):
+        try:
+            at.switch_page(page).run()
+        except ValueError:  # that page is not written yet
+            continue
+        assert at.selectbox(key="pick_block").value == "vgg"
+        assert at.query_params["block"] == "vgg"
+
+
+# --- the block diagram -----------------------------------------------------------------
+
+def test_diagram_has_shapes_on_edges_and_an_add_node():
+    spec = StackSpec.create("resnet_basic", {"stride": 2, "out_channels": 32})
+    model = build(spec)
+    dot = to_dot(model, predict(model, spec.input_shape))
+    assert 'label="+", shape=circle' in dot  # the residual add
+    assert '-> n2 [label="16×32×32"]' in dot  # input into the first conv
+    assert dot.count('[label="32×16×16"') >= 4  # after the stride-2 conv, both branches
+    assert "Conv2d 1×1\\n16→32, s2" in dot  # the projection shortcut
+
+
+def test_diagram_marks_concat_and_gate():
+    for block, node in (("inception", 'label="concat"'), ("se", 'label="×"')):
+        spec = StackSpec.create(block, height=8, width=8)
+        model = build(spec)
+        assert node in to_dot(model, predict(model, spec.input_shape))
