@@ -88,24 +88,27 @@ def fig_slide(anim: Animation, duration_ms: int = 450) -> go.Figure:
     play = {"frame": {"duration": duration_ms, "redraw": True}, "fromcurrent": True,
             "transition": {"duration": 0}}
     fig.update_layout(
-        height=max(360, 26 * gh + 170), margin={"t": 40, "b": 10, "l": 10, "r": 10},
-        legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
-        updatemenus=[{"type": "buttons", "direction": "left", "x": 0, "y": 1.13,
-                      "xanchor": "left", "showactive": False, "buttons": [
+        height=max(380, 26 * gh + 230), margin={"t": 90, "b": 90, "l": 10, "r": 10},
+        legend={"orientation": "h", "x": 0, "y": 1.06, "yanchor": "bottom"},
+        updatemenus=[{"type": "buttons", "direction": "left", "x": 0, "y": 0,
+                      "xanchor": "left", "yanchor": "top", "pad": {"t": 40},
+                      "showactive": False, "buttons": [
                           {"label": "▶ play", "method": "animate", "args": [None, play]},
                           {"label": "⏸ pause", "method": "animate",
                            "args": [[None], {"frame": {"duration": 0, "redraw": False},
                                              "mode": "immediate"}]}]}],
-        sliders=[{"active": 0, "x": 0.22, "len": 0.78, "y": 1.16, "yanchor": "bottom",
-                  "currentvalue": {"prefix": "output cell "}, "pad": {"t": 0},
+        sliders=[{"active": 0, "x": 0.18, "len": 0.82, "y": 0, "yanchor": "top",
+                  "currentvalue": {"prefix": "output cell "}, "pad": {"t": 20},
                   "steps": [{"label": f"({f.out[0]},{f.out[1]})", "method": "animate",
                              "args": [[str(i)], {"mode": "immediate",
                                                  "frame": {"duration": 0, "redraw": True}}]}
                             for i, f in enumerate(frames)]}])
     for col in (1, 2):
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if col == 1 else 2}",
-                         showgrid=False, zeroline=False, dtick=1, row=1, col=col)
-        fig.update_xaxes(showgrid=False, zeroline=False, dtick=1, side="top", row=1, col=col)
+                         constrain="domain", showgrid=False, zeroline=False, dtick=1,
+                         row=1, col=col)
+        fig.update_xaxes(showgrid=False, zeroline=False, dtick=1, constrain="domain",
+                         row=1, col=col)
     return fig
 
 
