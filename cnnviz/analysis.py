@@ -29,7 +29,7 @@ BYTES_PER_ELEMENT = 4  # float32
 
 # --- data -------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Axis:
     """Receptive field along one axis: output i sees input [i*jump+lo, i*jump+hi]."""
 
@@ -42,7 +42,7 @@ class Axis:
         return ar.rf_size(self.lo, self.hi, self.jump)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Signal:
     """A feature map flowing through the walk (batch excluded)."""
 
@@ -76,8 +76,16 @@ class Layer:
     elementwise: int = 0
     op: str = ""  # what the elementwise work is: norm, activation, add, ...
     memory: int = 0  # bytes of the output this layer allocates
-    rf: tuple = ()  # (size_h, size_w, jump_h, jump_w) or ("global",)
     formula: list[str] = field(default_factory=list)  # LaTeX, when the size changes
+    field_of_view: Signal | None = None  # the output signal, for its receptive field
+
+    @property
+    def rf(self) -> tuple:
+        """(size_h, size_w, jump_h, jump_w) w.r.t. the stack input, or ("global",)."""
+        s = self.field_of_view
+        if s.is_global:
+            return ("global",)
+        return (s.rf_h.size, s.rf_w.size, s.rf_h.jump, s.rf_w.jump)
 
 
 @dataclass
@@ -130,13 +138,7 @@ class Walk:
         return Signal(node=node, **shape)
 
     def row(self, name: str, kind: str, x: Signal, y: Signal, **numbers) -> None:
-        self.layers.append(Layer(name, kind, x.shape, y.shape, rf=_rf(y), **numbers))
-
-
-def _rf(s: Signal) -> tuple:
-    if s.is_global:
-        return ("global",)
-    return (s.rf_h.size, s.rf_w.size, s.rf_h.jump, s.rf_w.jump)
+        self.layers.append(Layer(name, kind, x.shape, y.shape, field_of_view=y, **numbers))
 
 
 # --- spatial maps: which input positions an output position reads ------------------
@@ -218,7 +220,7 @@ def _spatial(w: Walk, name: str, m: nn.Module, x: Signal, kind: str, channels: i
         if n + 2 * pp < span:
             raise ConfigError(
                 f"At layer '{name}' ({kind}), the {kk}x{kk} kernel"
-                + (f" with dilation {dd} spans {span} pixels" if dd > 1 else "")
+                + (f" with dilation {dd}" if dd > 1 else "") + f" spans {span} pixels"
                 + f" but the padded input is only {n} + 2*{pp} = {n + 2 * pp} {axis}-pixels "
                   f"wide. Use a larger input, more padding or a smaller kernel/dilation.")
         out = ar.conv_out(n, kk, ss, pp, dd)
@@ -348,9 +350,11 @@ def upsample_rule(w: Walk, name: str, m: nn.Upsample, x: Signal) -> Signal:
 
 
 def pointwise_rule(w: Walk, name: str, m: nn.Module, x: Signal) -> Signal:
-    """Layers that keep the shape and look at one pixel: norms, activations, scales."""
-    y = w.emit([(x, None, None)], channels=x.channels, height=x.height, width=x.width,
-               rf_h=x.rf_h, rf_w=x.rf_w, is_global=x.is_global)
+    """Layers that keep the shape and look at one pixel: norms, activations, scales.
+
+    Their output sees exactly what their input saw, so the walk passes the input signal on
+    (no new node on the tape)."""
+    y = x
     if isinstance(m, NORMS):
         c = m.num_channels if isinstance(m, nn.GroupNorm) else (
             m.num_features if isinstance(m, nn.BatchNorm2d) else m.normalized_shape[0])
@@ -371,8 +375,7 @@ def pointwise_rule(w: Walk, name: str, m: nn.Module, x: Signal) -> Signal:
 def invertible_rule(w: Walk, name: str, m: InvertibleConv1x1, x: Signal) -> Signal:
     c = m.channels
     _check_channels(name, c, x)
-    y = w.emit([(x, None, None)], channels=c, height=x.height, width=x.width,
-               rf_h=x.rf_h, rf_w=x.rf_w, is_global=x.is_global)
+    y = x  # per pixel: same field of view
     # the 1x1 conv per pixel, plus two CxC matrix products that assemble W = P L U
     w.row(name, "InvertibleConv1x1", x, y, params=2 * c * c + c,
           macs=w.batch * y.numel * c + 2 * c ** 3, memory=w.batch * y.numel * BYTES_PER_ELEMENT)
@@ -380,8 +383,7 @@ def invertible_rule(w: Walk, name: str, m: InvertibleConv1x1, x: Signal) -> Sign
 
 
 def slice_rule(w: Walk, name: str, m: ChannelSlice, x: Signal) -> Signal:
-    y = w.emit([(x, None, None)], channels=m.stop - m.start, height=x.height, width=x.width,
-               rf_h=x.rf_h, rf_w=x.rf_w, is_global=x.is_global)
+    y = Signal(m.stop - m.start, x.height, x.width, x.rf_h, x.rf_w, x.is_global, x.node)
     w.row(name, "ChannelSlice", x, y)  # a view: no new memory
     return y
 

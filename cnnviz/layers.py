@@ -14,6 +14,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .checks import grouped_conv
+
 NORMS = ("batch", "group", "layer", "none")
 ACTS = ("relu", "relu6", "leaky_relu", "silu", "gelu")
 
@@ -64,6 +66,7 @@ class ConvNormAct(nn.Sequential):
             padding = dilation * (kernel_size - 1) // 2
         if bias is None:
             bias = norm == "none"
+        grouped_conv(in_channels, out_channels, groups)
         super().__init__()
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
                               dilation, groups, bias=bias)
@@ -80,6 +83,7 @@ class NormActConv(nn.Sequential):
                  act: str | None = "relu"):
         if padding is None:
             padding = dilation * (kernel_size - 1) // 2
+        grouped_conv(in_channels, out_channels, groups)
         super().__init__()
         self.norm = make_norm(norm, in_channels)
         self.act = make_act(act)

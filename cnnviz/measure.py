@@ -45,6 +45,7 @@ def _open_paths(model: nn.Module, generator: torch.Generator) -> list:
     """Make every wire of `model` (a private copy) carry gradient; returns hook handles."""
     model.eval()
     for p in model.parameters():
+        p.requires_grad_(False)  # only the input gradient is wanted
         fan = p[0].numel() if p.dim() > 1 else 1
         if p.dim() == 1:  # biases, log-scales: neutral
             p.zero_()

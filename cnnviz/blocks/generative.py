@@ -5,7 +5,8 @@ import torch.nn as nn
 
 from ..layers import ConvNormAct, InvertibleConv1x1, MaskedConv2d, make_act, make_norm
 from .parts import conv_args
-from .registry import Param, divides, register, require
+from ..checks import grouped_conv
+from .registry import Param, register, require
 
 
 @register("transposed", family="Upsampling", paper="Dumoulin & Visin 2016 (A guide to "
@@ -19,8 +20,7 @@ from .registry import Param, divides, register, require
                      "pick among the sizes a stride allows", 0, 3),),
           defaults={"kernel_size": 4, "stride": 2, "padding": 1})
 def transposed(c) -> nn.Module:
-    divides(c.in_channels, c.groups, "input channels")
-    divides(c.out_channels, c.groups, "output channels")
+    grouped_conv(c.in_channels, c.out_channels, c.groups)
     require(c.output_padding < max(c.stride, c.dilation),
             f"output_padding = {c.output_padding} must be smaller than the stride "
             f"({c.stride}) or the dilation ({c.dilation}); use 0"

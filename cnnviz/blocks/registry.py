@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import torch.nn as nn
 
+from ..checks import divides, require  # noqa: F401  (re-exported for the blocks)
 from ..layers import ACTS, NORMS
 
 
@@ -168,21 +169,3 @@ def get_block(name: str) -> BlockEntry:
     if name not in REGISTRY:
         raise ValueError(f"Unknown block {name!r}. Known blocks: {', '.join(sorted(REGISTRY))}.")
     return REGISTRY[name]
-
-
-def require(self, ok: bool, message: str) -> None:
-        if not ok:
-            raise ValueError(message)
-
-
-def require(ok: bool, message: str) -> None:
-    """Raise ValueError(message) unless ok; for user input, never assert."""
-    if not ok:
-        raise ValueError(message)
-
-
-def divides(channels: int, groups: int, what: str) -> None:
-    require(groups >= 1 and channels % groups == 0,
-            f"groups = {groups} does not divide the {channels} {what}: a grouped convolution "
-            f"splits channels into equal groups. Pick groups from "
-            f"{', '.join(str(g) for g in range(1, channels + 1) if channels % g == 0)}.")

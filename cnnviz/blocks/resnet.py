@@ -42,8 +42,6 @@ def _post_act(c, body: nn.Module) -> nn.Module:
           common=CONV + ("groups", "norm", "act") + SHORTCUT,
           own=(Param("convs_per_block", int, 2, "convolutions inside the shortcut", 1, 3),))
 def residual_block(c) -> nn.Module:
-    divides(c.out_channels, c.groups, "output channels")
-    divides(c.in_channels, c.groups, "input channels")
     return _post_act(c, _chain(c, c.convs_per_block, c.groups))
 
 

@@ -1,0 +1,76 @@
+"""Benchmarks of the analysis (medians of interleaved runs in one process)."""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable
+
+import torch
+
+from .analysis import predict
+from .measure import measure
+from .spec import StackSpec, build
+
+REPEATS = 15
+
+
+def _median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def run_bench(depth: int = 50, repeats: int = REPEATS) -> dict:
+    """Predicted report vs torchinfo.summary, and measured report vs forward + backward."""
+    from torchinfo import summary
+
+    spec = StackSpec.create("resnet_basic", {"in_channels": 16, "out_channels": 16},
+                            depth=depth, height=32, width=32)
+    model = build(spec)
+    shape = spec.input_shape
+    prediction = predict(model, shape)
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(0))
+
+    def forward_backward() -> None:
+        model.zero_grad(set_to_none=True)
+        model(x.requires_grad_(False)).sum().backward()
+
+    cases = {
+        "predicted_report": lambda: predict(model, shape),
+        "torchinfo_summary": lambda: summary(model, input_size=shape, verbose=0),
+        "measured_report": lambda: measure(model, shape, "cpu", prediction, spec.seed),
+        "forward_backward": forward_backward,
+    }
+    for fn in cases.values():  # warm-up: allocator, oneDNN primitives
+        fn()
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(repeats):  # interleaved, so machine noise hits every case alike
+        for name, fn in cases.items():
+            samples[name] += _median_ms(fn, 1)
+    med = {name: statistics.median(v) for name, v in samples.items()}
+    model.zero_grad(set_to_none=True)
+    return {
+        "config": spec.label(), "repeats": repeats, "torch_threads": torch.get_num_threads(),
+        "median_ms": {k: round(v, 3) for k, v in med.items()},
+        "torchinfo_over_predicted": round(med["torchinfo_summary"] / med["predicted_report"], 1),
+        "measured_over_forward_backward": round(med["measured_report"] / med["forward_backward"],
+                                                2),
+        "targets": {"torchinfo_over_predicted": ">= 20", "measured_over_forward_backward": "<= 1.5"},
+    }
+
+
+def format_bench(r: dict) -> str:
+    m = r["median_ms"]
+    return "\n".join([
+        f"{r['config']}  (medians of {r['repeats']} interleaved runs, "
+        f"{r['torch_threads']} torch threads)",
+        f"predicted report      {m['predicted_report']:9.2f} ms",
+        f"torchinfo.summary     {m['torchinfo_summary']:9.2f} ms   "
+        f"-> predicted is {r['torchinfo_over_predicted']}x faster (target >= 20x)",
+        f"measured report       {m['measured_report']:9.2f} ms",
+        f"forward + backward    {m['forward_backward']:9.2f} ms   "
+        f"-> measured costs {r['measured_over_forward_backward']}x (target <= 1.5x)",
+    ])
