@@ -38,6 +38,18 @@ CLASSES = 10
 PREACT_TWIN = {"resnet_basic": "preact_basic", "preact_basic": "resnet_basic",
                "resnet_bottleneck": "preact_bottleneck", "preact_bottleneck": "resnet_bottleneck"}
 SWEEP_DEPTHS = (2, 4, 8, 16, 32, 64, 100)
+# The page's story presets: the overrides each one applies to the picker's spec.
+STORIES = {
+    "Vanishing gradient: no norm, torch's default init": dict(norm="none", init="torch",
+                                                              zero_init_last=False),
+    "Exploding forward signal: no norm, Kaiming init": dict(norm="none", init="kaiming_out",
+                                                            zero_init_last=False),
+    "Remedy: batch normalization": dict(norm="batch", init="kaiming_out", zero_init_last=False),
+    "Remedy: zero-init the last layer of each branch": dict(norm="none", init="kaiming_out",
+                                                           zero_init_last=True),
+    "Remedy: a smaller (Xavier) init": dict(norm="none", init="xavier", zero_init_last=False),
+}
+PROBE_BATCH, PROBE_SIZE = 8, 32  # the page probes at most 32x32, batch 8: quick on a CPU
 
 
 # --- results ------------------------------------------------------------------
@@ -227,7 +239,7 @@ def with_ordering(spec: StackSpec, preact: bool) -> StackSpec:
 
 # --- the story, computed from the numbers -------------------------------------
 
-def _fmt(x: float) -> str:
+def fmt(x: float) -> str:
     return EXPLODED if not math.isfinite(x) else f"{x:.3g}"
 
 
@@ -241,19 +253,19 @@ def story(result: Comparison) -> list[str]:
             lines.append(f"The **{name}** stack **exploded**: some activations or gradients "
                          f"overflowed to inf/nan (marked ✕ on the plots).")
         elif q == 0 or q < 1e-3:
-            lines.append(f"The **{name}** stack's first-layer gradient is **{_fmt(q)}×** its last "
+            lines.append(f"The **{name}** stack's first-layer gradient is **{fmt(q)}×** its last "
                          f"layer's: about {_orders(q)} orders of magnitude smaller — the early "
                          f"layers barely learn (vanishing gradient).")
         elif q > 1e3:
-            lines.append(f"The **{name}** stack's first-layer gradient is **{_fmt(q)}×** its last "
+            lines.append(f"The **{name}** stack's first-layer gradient is **{fmt(q)}×** its last "
                          f"layer's: the gradient grows on its way back (exploding gradient).")
         else:
-            lines.append(f"The **{name}** stack's first-layer gradient is **{_fmt(q)}×** its last "
+            lines.append(f"The **{name}** stack's first-layer gradient is **{fmt(q)}×** its last "
                          f"layer's: within {max(q, 1 / q) if q > 0 else 0:.2g}× — it flows.")
     g = r.std_growth
     if math.isfinite(g) and g > 10:
         per_block = g ** (1 / max(1, len(r.activation_std) - 1))
-        lines.append(f"Forward, the residual stack's output std grows **{_fmt(g)}×** from the "
+        lines.append(f"Forward, the residual stack's output std grows **{fmt(g)}×** from the "
                      f"first block to the last (×{per_block:.2f} per block, variance "
                      f"×{per_block ** 2:.2f}): each block adds its branch's variance to the "
                      f"identity's. Remedies: normalization, zero-init of the last norm in each "
@@ -529,13 +541,13 @@ def format_table(result: Comparison) -> str:
             f"{'layer':<28}{'plain |dL/dW|':>16}{'residual |dL/dW|':>18}"]
     for i in range(max(len(p.layers), len(r.layers))):
         name = (p.layers + r.layers[len(p.layers):])[i]
-        a = _fmt(p.grad_norms[i]) if i < len(p.grad_norms) else "-"
-        b = _fmt(r.grad_norms[i]) if i < len(r.grad_norms) else "-"
+        a = fmt(p.grad_norms[i]) if i < len(p.grad_norms) else "-"
+        b = fmt(r.grad_norms[i]) if i < len(r.grad_norms) else "-"
         rows.append(f"{name:<28}{a:>16}{b:>18}")
     rows.append(f"{'block':<28}{'plain out std':>16}{'residual out std':>18}")
     for i, (a, b) in enumerate(zip(p.activation_std, r.activation_std)):
-        rows.append(f"{i:<28}{_fmt(a):>16}{_fmt(b):>18}")
-    rows.append(f"{'first/last |dL/dW|':<28}{_fmt(p.first_over_last):>16}"
-                f"{_fmt(r.first_over_last):>18}")
+        rows.append(f"{i:<28}{fmt(a):>16}{fmt(b):>18}")
+    rows.append(f"{'first/last |dL/dW|':<28}{fmt(p.first_over_last):>16}"
+                f"{fmt(r.first_over_last):>18}")
     rows += [""] + [s.replace("**", "") for s in story(result)]
     return "\n".join(rows)
