@@ -48,7 +48,8 @@ def describe(m: nn.Module) -> str:
 class _Dot:
     def __init__(self, prediction: Prediction):
         self.shapes = {layer.name: layer.out_shape for layer in prediction.layers}
-        self.lines: list[str] = []
+        self.lines: list[str] = []  # nodes, inside their block's cluster
+        self.edges: list[str] = []  # outside every cluster, or a node they name joins it
         self.count = 0
 
     def node(self, label: str, shape: str = "box", **attrs: str) -> str:
@@ -60,7 +61,7 @@ class _Dot:
 
     def edge(self, src: tuple[str, tuple], dst: str, **attrs: str) -> None:
         extra = "".join(f', {k}="{v}"' for k, v in attrs.items())
-        self.lines.append(f'  {src[0]} -> {dst} [label="{shape_text(src[1])}"{extra}];')
+        self.edges.append(f'  {src[0]} -> {dst} [label="{shape_text(src[1])}"{extra}];')
 
     def walk(self, m: nn.Module, x: tuple[str, tuple], name: str) -> tuple[str, tuple]:
         """Draw `m` fed by x = (node id, shape); return its output (node id, shape)."""
@@ -89,7 +90,8 @@ class _Dot:
               dashed: set = frozenset()) -> tuple[str, tuple]:
         rname = row_name(name, m)
         label, shape = MERGE_STYLE[rname.rsplit(".", 1)[-1]]
-        node = self.node(label, shape, tooltip=rname, style="filled", fillcolor="#fdf0d5")
+        node = self.node(label, shape, tooltip=rname, style="filled", fillcolor="#fdf0d5",
+                         fontsize="16" if shape == "circle" else "11")
         for src in inputs:
             self.edge(src, node, **({"style": "dashed"} if src in dashed else {}))
         return node, self.shapes[rname]
@@ -120,7 +122,7 @@ def to_dot(model: nn.Sequential, prediction: Prediction, shown_blocks: int = 2,
         x = (more, tuple(prediction.output_shape[1:]))
     out = d.node("output", "oval", style="filled", fillcolor="#e8eef7")
     d.edge(x, out)
-    body = "\n".join(d.lines)
+    body = "\n".join(d.lines + d.edges)
     return ("digraph block {\n  rankdir=TB; nodesep=0.3; ranksep=0.3;\n"
             '  node [fontname="Helvetica", fontsize=11];\n'
             '  edge [fontname="Helvetica", fontsize=9, color="#555555"];\n'

@@ -40,6 +40,11 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(map(str, shape)) + ")"
 
 
+def chw_text(shape: tuple[int, ...]) -> str:
+    """(N, C, H, W) -> 'C × H × W' (short enough for a metric)."""
+    return " × ".join(map(str, shape[1:]))
+
+
 # --- shapes -----------------------------------------------------------------------
 
 def formula_groups(layers: list[Layer]) -> list[tuple[tuple[str, ...], list[str], str]]:
@@ -103,7 +108,7 @@ def fig_layer_costs(layers: list[Layer]) -> go.Figure:
     rows = [layer for layer in layers if layer.params or layer.macs]
     names = [f"{i + 1}. {layer.name}" for i, layer in enumerate(rows)]
     kinds = [layer.kind for layer in rows]
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
                         subplot_titles=("Parameters", "MACs (multiply-accumulates)"))
     fig.add_bar(x=names, y=[layer.params for layer in rows], name="parameters",
                 marker_color=BLUE, customdata=kinds, row=1, col=1,
@@ -112,17 +117,18 @@ def fig_layer_costs(layers: list[Layer]) -> go.Figure:
                 customdata=kinds, row=2, col=1,
                 hovertemplate="%{x} (%{customdata})<br>%{y:,} MACs<extra></extra>")
     fig.update_layout(height=460, showlegend=False, margin=dict(l=10, r=10, t=40, b=10))
-    fig.update_xaxes(showticklabels=len(rows) <= 24, tickangle=-45)
+    fig.update_xaxes(showticklabels=False, row=1, col=1)
+    fig.update_xaxes(showticklabels=len(rows) <= 24, tickangle=-30, row=2, col=1)
     return fig
 
 
 def elementwise_rows(report: Report) -> list[dict[str, Any]]:
     """Work the MAC count leaves out: elementwise ops by kind, and conv bias adds."""
     p = report.predicted
-    rows = [{"work": kind, "operations": n} for kind, n in sorted(p.elementwise.items())]
+    rows = [{"work": kind, "operations": f"{n:,}"} for kind, n in sorted(p.elementwise.items())]
     biases = bias_adds(report)
     if biases:
-        rows.append({"work": "bias add", "operations": biases})
+        rows.append({"work": "bias add", "operations": f"{biases:,}"})
     return rows
 
 

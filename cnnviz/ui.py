@@ -91,7 +91,8 @@ def _read_url(state) -> list[str]:
             try:
                 state[_key(name)] = getattr(StackSpec.create(block, **{name: q[name]}), name)
             except ValueError as e:
-                warnings.append(f"URL value {name}={q[name]!r} ignored ({e}); using {default}.")
+                warnings.append(f"URL value {name}={q[name]!r} ignored ({_clause(e)}); using "
+                                f"{default}.")
     entry = get_block(block)
     values = entry.defaults()
     for qname in q:
@@ -107,7 +108,7 @@ def _read_url(state) -> list[str]:
         try:
             values[name] = param.parse(q[qname])
         except ValueError as e:
-            warnings.append(f"URL value {qname}={q[qname]!r} ignored ({e}); using "
+            warnings.append(f"URL value {qname}={q[qname]!r} ignored ({_clause(e)}); using "
                             f"{param.default}.")
     for name, value in values.items():
         state[_pkey(name)] = value
@@ -118,6 +119,10 @@ def _read_url(state) -> list[str]:
         device = "cpu"
     state[_key("device")] = device
     return warnings
+
+
+def _clause(e: Exception) -> str:
+    return str(e).rstrip(".")
 
 
 def _url_values(spec: StackSpec, device: str) -> dict[str, str]:
@@ -249,15 +254,15 @@ def picker() -> StackSpec | None:
             _write_url(_url_values(spec, state[_key("device")]))
             with st.spinner("Checking the configuration…"):
                 error = _problem(spec)
-        if warnings:
-            state[_WARNINGS] = (warnings, spec)
-        url_warnings, loaded_spec = state.get(_WARNINGS, ([], None))
-        if url_warnings and loaded_spec == spec:  # shown until the user changes something
-            for w in url_warnings:
-                st.warning(w, icon="⚠️")
         if error:
             st.error(f"{error}\n\n{_fix_hint(error)}", icon="🚫")
             spec = None
+    if warnings:
+        state[_WARNINGS] = (warnings, spec)
+    url_warnings, loaded_spec = state.get(_WARNINGS, ([], None))
+    if url_warnings and loaded_spec == spec:  # above the page, until the user changes a value
+        for w in url_warnings:
+            st.warning(w, icon="⚠️")
     state[_SPEC], state[_ERROR] = spec, error
     return spec
 

@@ -20,7 +20,8 @@ if report.device_note:
     st.warning(report.device_note)
 
 cols = st.columns(5)
-cols[0].metric("Output shape (N, C, H, W)", plots.shape_text(p.output_shape))
+cols[0].metric("Output C × H × W", plots.chw_text(p.output_shape),
+               help=f"(N, C, H, W) = {plots.shape_text(p.output_shape)}")
 cols[1].metric("Parameters", plots.number(p.params), help=f"{p.params:,}")
 cols[2].metric("MACs", plots.number(p.macs), help=f"{p.macs:,} multiply-accumulates")
 cols[3].metric("FLOPs", plots.number(p.flops), help=f"{p.flops:,} = 2 × MACs")
@@ -59,6 +60,9 @@ cols[2].metric("Centre pixel sees (H × W)", f"{p.support.size[0]} × {p.support
                help=f"output pixel {p.support.pixel} reads input rows {p.support.rows}, "
                     f"columns {p.support.cols} (borders included)")
 st.plotly_chart(plots.fig_rf_growth(p.layers), width="stretch")
+st.caption("Each point is one layer's output, in the order the analysis walks them; a branch "
+           "(a shortcut, an Inception path) shows its own smaller field, and the merge after "
+           "it takes the widest.")
 for note in report.rf_notes():
     st.info(note)
 

@@ -68,7 +68,7 @@ def test_default_configuration_renders_everything():
     spec = StackSpec.create("resnet_basic")
     p = predict(build(spec), spec.input_shape)
     shown = metrics(at)
-    assert shown["Output shape (N, C, H, W)"] == "(1, 16, 32, 32)"
+    assert shown["Output C × H × W"] == "16 × 32 × 32"
     assert shown["Parameters"] == "4.67 k" and p.params == 4672
     assert shown["Receptive field (H × W)"] == "5 × 5"
     assert r"(1, 16, 32, 32) \to (1, 16, 32, 32)" in latex(at)
@@ -87,10 +87,10 @@ def test_changing_widgets_updates_formula_metrics_and_url():
     text = latex(at)
     assert r"\frac{32 + 2\cdot1 - (3-1) - 1}{2} \right\rfloor + 1 = 16" in text
     assert r"\to (1, 16, 16, 16)" in text
-    assert metrics(at)["Output shape (N, C, H, W)"] == "(1, 16, 16, 16)"
+    assert metrics(at)["Output C × H × W"] == "16 × 16 × 16"
     assert at.query_params["p_stride"] == "2"
     at.number_input(key="pick_p_out_channels").set_value(32).run()
-    assert metrics(at)["Output shape (N, C, H, W)"] == "(1, 32, 16, 16)"
+    assert metrics(at)["Output C × H × W"] == "32 × 16 × 16"
     # the per-layer chart follows: the projection shortcut's 1x1 conv appears
     costs = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert any("shortcut" in str(x) for x in costs["data"][0]["x"])
@@ -164,7 +164,7 @@ def test_tampered_url_warns_and_falls_back_to_defaults():
     assert at.selectbox(key="pick_block").value == "resnet_basic"
     assert at.number_input(key="pick_depth").value == 1
     assert at.number_input(key="pick_p_kernel_size").value == 3
-    assert metrics(at)["Output shape (N, C, H, W)"] == "(1, 16, 32, 32)"
+    assert metrics(at)["Output C × H × W"] == "16 × 32 × 32"
     assert "block" not in at.query_params and "depth" not in at.query_params
 
 
@@ -178,7 +178,7 @@ def test_url_reproduces_a_configuration():
     assert at.toggle(key="pick_p_skip").value is False
     assert at.number_input(key="pick_p_reduction").value == 4
     assert dict(at.query_params) == query
-    assert metrics(at)["Output shape (N, C, H, W)"] == "(1, 16, 16, 12)"
+    assert metrics(at)["Output C × H × W"] == "16 × 16 × 12"
 
 
 def test_picker_state_survives_a_page_switch():
