@@ -17,7 +17,6 @@ removes the hooks it adds, and draws randomness from a torch.Generator.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, floor
@@ -31,7 +30,7 @@ from .analysis import Axis, Prediction, Signal, Support, Walk, centre_pixel, nod
     predict, walk
 from .blocks.parts import projection
 from .layers import MaskedConv2d
-from .measure import _open_paths
+from .measure import opened_copy
 from .report import check_budget
 from .spec import StackSpec, build
 
@@ -277,17 +276,8 @@ def open_gradient(model: nn.Module, input_shape: tuple[int, ...], pixel: tuple[i
     """|d y[pixel] / d x| summed over channels, on a copy with every path open (positive
     weights and inputs, norms as identity, max-pool as average: cnnviz.measure's probe).
     Its support is exactly the set of pixels the output can depend on. float64."""
-    generator = torch.Generator().manual_seed(seed)
-    probe = copy.deepcopy(model).to(device="cpu", dtype=torch.float64)
-    handles = _open_paths(probe, generator)
-    try:
-        x = (torch.rand(input_shape, generator=generator, dtype=torch.float64) + 0.5)
-        x.requires_grad_(True)
-        y = probe(x)
-        y[:, :, pixel[0], pixel[1]].sum().backward()
-    finally:
-        for h in handles:
-            h.remove()
+    with opened_copy(model, input_shape, dtype=torch.float64, seed=seed) as (probe, x, _):
+        probe(x)[:, :, pixel[0], pixel[1]].sum().backward()
     return x.grad.abs().sum(dim=(0, 1)).numpy()
 
 

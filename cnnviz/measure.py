@@ -14,6 +14,7 @@ gradient to one pixel only). The user's module is never touched.
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -41,7 +42,7 @@ def count_params(model: nn.Module) -> int:
 
 
 @torch.no_grad()
-def _open_paths(model: nn.Module, generator: torch.Generator) -> list:
+def open_paths(model: nn.Module, generator: torch.Generator) -> list:
     """Make every wire of `model` (a private copy) carry gradient; returns hook handles."""
     model.eval()
     for p in model.parameters():
@@ -64,38 +65,54 @@ def _open_paths(model: nn.Module, generator: torch.Generator) -> list:
     return handles
 
 
-def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dtype,
-           seed: int, record: bool):
-    """One forward (counted) and one backward from the centre output pixel."""
+@contextmanager
+def opened_copy(model: nn.Module, input_shape, device: torch.device | str = "cpu",
+                dtype: torch.dtype = torch.float32, seed: int = 0):
+    """A private copy of `model` with every path open, and a positive input needing grad.
+
+    Yields (copy, input, hooks): extra hooks appended to `hooks` are removed on exit too.
+    """
     generator = torch.Generator().manual_seed(seed)
     probe = copy.deepcopy(model).to(device="cpu", dtype=dtype)
-    handles = _open_paths(probe, generator)
+    hooks = open_paths(probe, generator)
     probe.to(device)
-    shapes: dict[str, tuple] = {}
-    storages: dict[int, torch.Tensor] = {}  # held, so the allocator cannot reuse them
-    if record:
-        for name, m in node_modules(probe).items():
-            def hook(mod, args, out, name=row_name(name, m)):
-                shapes[name] = tuple(out.shape[1:])
-                storages[out.untyped_storage().data_ptr()] = out
-            handles.append(m.register_forward_hook(hook))
     x = (torch.rand(input_shape, generator=generator, dtype=dtype) + 0.5).to(device)
     x.requires_grad_(True)
     try:
-        with FlopCounterMode(display=False) as counter:
-            y = probe(x)
-        ph, pw = centre_pixel(y.shape[2], y.shape[3])
-        y[:, :, ph, pw].sum().backward()
+        yield probe, x, hooks
     finally:
-        for h in handles:
+        for h in hooks:
             h.remove()
-    storages.pop(x.untyped_storage().data_ptr(), None)
-    grad = x.grad.abs().sum(dim=(0, 1))
+
+
+def pixel_support(grad: torch.Tensor, pixel: tuple[int, int]) -> Support:
+    """Rows and columns where an input gradient of shape (N, C, H, W) is not zero."""
+    grad = grad.abs().sum(dim=(0, 1))
     rows = torch.nonzero(grad.sum(dim=1)).flatten().tolist()
     cols = torch.nonzero(grad.sum(dim=0)).flatten().tolist()
-    support = Support((ph, pw), (rows[0], rows[-1]) if rows else (0, -1),
-                      (cols[0], cols[-1]) if cols else (0, -1))
-    return (tuple(y.shape), counter.get_total_flops(), support, shapes,
+    if not rows:
+        return Support(pixel, (0, -1), (0, -1))
+    return Support(pixel, (rows[0], rows[-1]), (cols[0], cols[-1]))
+
+
+def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dtype,
+           seed: int, record: bool):
+    """One forward (counted) and one backward from the centre output pixel."""
+    shapes: dict[str, tuple] = {}
+    storages: dict[int, torch.Tensor] = {}  # held, so the allocator cannot reuse them
+    with opened_copy(model, input_shape, device, dtype, seed) as (probe, x, hooks):
+        if record:
+            for name, m in node_modules(probe).items():
+                def hook(mod, args, out, name=row_name(name, m)):
+                    shapes[name] = tuple(out.shape[1:])
+                    storages[out.untyped_storage().data_ptr()] = out
+                hooks.append(m.register_forward_hook(hook))
+        with FlopCounterMode(display=False) as counter:
+            y = probe(x)
+        pixel = centre_pixel(y.shape[2], y.shape[3])
+        y[:, :, pixel[0], pixel[1]].sum().backward()
+    storages.pop(x.untyped_storage().data_ptr(), None)
+    return (tuple(y.shape), counter.get_total_flops(), pixel_support(x.grad, pixel), shapes,
             sum(t.untyped_storage().nbytes() for t in storages.values()))
 
 

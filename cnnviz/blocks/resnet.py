@@ -75,6 +75,13 @@ def _bottleneck(c, width: int, groups: int, se_channels: int = 0) -> nn.Module:
     return _post_act(c, nn.Sequential(*layers))
 
 
+def _bottleneck_width(c) -> int:
+    width = c.out_channels // c.expansion
+    require(width >= 1, f"out_channels = {c.out_channels} / expansion {c.expansion} leaves no "
+                        f"bottleneck channels; raise out_channels or lower the expansion.")
+    return width
+
+
 EXPANSION = Param("expansion", int, 4, "out_channels / bottleneck width (4 in ResNet)", 1, 16)
 
 
@@ -85,10 +92,7 @@ EXPANSION = Param("expansion", int, 4, "out_channels / bottleneck width (4 in Re
           common=CONV + ("groups", "norm", "act") + SHORTCUT, own=(EXPANSION,),
           defaults={"in_channels": 64, "out_channels": 64})
 def resnet_bottleneck(c) -> nn.Module:
-    width = c.out_channels // c.expansion
-    require(width >= 1, f"out_channels = {c.out_channels} / expansion {c.expansion} leaves no "
-                        f"bottleneck channels; raise out_channels or lower the expansion.")
-    return _bottleneck(c, width, c.groups)
+    return _bottleneck(c, _bottleneck_width(c), c.groups)
 
 
 @register("resnext", family="ResNet", paper="Xie et al. 2017 (ResNeXt)",
@@ -143,9 +147,7 @@ def preact_basic(c) -> nn.Module:
           common=CONV + ("groups", "norm", "act") + SHORTCUT, own=(EXPANSION,),
           defaults={"in_channels": 64, "out_channels": 64})
 def preact_bottleneck(c) -> nn.Module:
-    width = c.out_channels // c.expansion
-    require(width >= 1, f"out_channels = {c.out_channels} / expansion {c.expansion} leaves no "
-                        f"bottleneck channels; raise out_channels or lower the expansion.")
+    width = _bottleneck_width(c)
     divides(width, c.groups, "bottleneck channels")
     return _pre_act(c, [
         NormActConv(c.in_channels, width, 1, norm=c.norm, act=c.act),
