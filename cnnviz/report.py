@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import torch
 import torch.nn as nn
 
 from .analysis import ConfigError, Prediction, predict
@@ -112,10 +113,11 @@ def _layer_rf(rf: tuple) -> Any:
 
 
 def estimate_params(spec: StackSpec) -> int:
-    """Parameters of the whole stack from its first two blocks, before building it all."""
+    """Parameters of the whole stack, counted on the meta device (nothing is allocated)."""
     configs = spec.block_configs()
-    first = count_params(spec.entry.build(configs[0]))
-    rest = count_params(spec.entry.build(configs[1])) if spec.depth > 1 else 0
+    with torch.device("meta"):
+        first = count_params(spec.entry.build(configs[0]))
+        rest = count_params(spec.entry.build(configs[1])) if spec.depth > 1 else 0
     return first + (spec.depth - 1) * rest
 
 
