@@ -385,6 +385,9 @@ class TrainConfig:
 
 
 RUNS = ("shallow plain", "deep plain", "deep residual")
+DEGRADATION_RULE = ("Counted as degradation when, on the whole training set after training, the "
+                    "deep plain stack's loss is more than 10% above the shallow plain stack's "
+                    "and the deep residual stack's is not.")
 
 
 @dataclass
@@ -414,7 +417,8 @@ class TrainResult:
                           f"did not ({numbers}).")
         why = ("the deeper plain stack was not clearly worse (more than 10% higher loss)"
                if not worse else "the residual stack was also worse than the shallow plain one")
-        return False, f"**Degradation did not appear in this run**: {why} ({numbers})."
+        return False, (f"**Degradation did not appear in this run**: {why} ({numbers}). "
+                       f"More steps, another seed or a lower learning rate may change that.")
 
     def to_json(self) -> dict:
         ok, text = self.verdict()
@@ -539,7 +543,7 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--loss", default="ce", choices=LOSSES, help="ce (random target) or mse")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=run_cli)
+    p.set_defaults(run=run_cli, func=run_cli)  # the CLI calls args.run(args)
     return p
 
 

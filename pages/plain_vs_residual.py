@@ -73,7 +73,7 @@ st.plotly_chart(plots.fig_activations(p.activation_mean, p.activation_std, r.act
 st.header("Depth sweep")
 st.caption(f"The first layer's gradient norm for depths {', '.join(map(str, gf.SWEEP_DEPTHS))}, "
            "with the toggles above.")
-if st.button("Run the depth sweep", key="gf_sweep"):
+if st.toggle("Run the depth sweep", key="gf_sweep", help="Seven probes; cached afterwards."):
     bar, first = st.progress(0.0, "Probing…"), {"plain": [], "residual": []}
     for i, d in enumerate(gf.SWEEP_DEPTHS):
         one = probe(spec.replace(depth=d), loss, device)
@@ -117,3 +117,4 @@ elif "gf_trained" in st.session_state:
 if "gf_trained" in st.session_state:
     ok, text = st.session_state.gf_trained.verdict()
     (st.success if ok else st.warning)(text)
+    st.caption(gf.DEGRADATION_RULE)

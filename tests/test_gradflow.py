@@ -113,7 +113,7 @@ def test_cli_json_and_table():
                               "--json"])
     import io
     out = io.StringIO()
-    assert args.func(args, out) == 0
+    assert args.run(args, out) == 0
     data = json.loads(out.getvalue())
     assert len(data["plain"]["grad_norms"]) == 8 and len(data["residual"]["activation_std"]) == 4
     assert isinstance(data["plain"]["first_over_last"], float)

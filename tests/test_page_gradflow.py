@@ -54,6 +54,15 @@ def test_depth_and_norm_change_the_charts(at):
     assert any("Forward" in m.value for m in at.markdown)
 
 
+def test_depth_sweep_toggle_adds_a_chart(at):
+    at.toggle(key="gf_sweep").set_value(True).run()
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 4
+    plain = _ys(charts[3])[0]
+    assert len(plain) == 7 and plain[0] is not None
+
+
 def test_training_button_draws_curves_and_a_verdict(at):
     at.number_input(key="gf_t_depth").set_value(3)
     at.number_input(key="gf_t_shallow").set_value(1)
