@@ -1,0 +1,148 @@
+"""Latency a student feels in a real browser: picker change -> updated Explorer, and cold start.
+
+Not a test. Starts `streamlit run app.py` on a free loopback port (as the browser tests do),
+drives Debian's Chromium with playwright and reports p50/p95 in milliseconds:
+
+- cold start: process spawn -> first complete Explorer page (metrics shown, script idle);
+- change at depth D: type a new kernel size (alternating 3 and 5) into the sidebar and
+  wait until the Explorer's metrics show the numbers cnnviz predicts for the new spec.
+
+    python bench/browser_latency.py [--changes 20] [--depths 1,20] [--json]
+
+The first change of each kind fills the server's caches; every change after that
+alternates between two specs the cache already holds, so the figures are mostly
+Streamlit's rerun + rendering, plus the cache lookups.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import (CHROMIUM, CHROMIUM_ARGS, VIEWPORT, goto_page,  # noqa: E402
+                      start_server, stop_server)
+
+from cnnviz import plots  # noqa: E402
+from cnnviz.report import make_report  # noqa: E402
+from cnnviz.spec import StackSpec  # noqa: E402
+
+BLOCK = "resnet_basic"
+TIMEOUT_MS = 120_000
+
+
+def _expected(depth: int, kernel: int) -> tuple[str, str]:
+    """What the Explorer's metrics show for this spec: (parameters, receptive field)."""
+    p = make_report(StackSpec.create(BLOCK, {"kernel_size": kernel}, depth=depth),
+                    measured=False).predicted
+    rf = "global" if p.rf_size == "global" else f"{p.rf_size[0]} × {p.rf_size[1]}"
+    return plots.number(p.params), rf
+
+
+def _wait_metrics(page, wanted: tuple[str, ...], timeout_s: float = TIMEOUT_MS / 1000) -> None:
+    """Poll (in the page, every animation frame) until all `wanted` texts are metric values."""
+    page.wait_for_function(
+        """(wanted) => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+            const vals = [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+                .map(e => e.innerText.trim());
+            return wanted.every(w => vals.includes(w));
+        }""", arg=list(wanted), timeout=timeout_s * 1000, polling="raf")
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    k = (len(xs) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def _summary(xs: list[float]) -> dict:
+    return {"n": len(xs), "p50_ms": round(_pct(xs, 0.5), 1), "p95_ms": round(_pct(xs, 0.95), 1),
+            "min_ms": round(min(xs), 1), "max_ms": round(max(xs), 1)}
+
+
+def cold_start(browser, runs: int) -> list[float]:
+    """Spawn the server, open the Explorer, wait for its metrics; stop; repeat."""
+    times = []
+    want = _expected(1, 3)
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc, url, _ = start_server()
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            goto_page(page, url, TIMEOUT_MS)
+            _wait_metrics(page, want)
+            times.append((time.perf_counter() - t0) * 1e3)
+            page.close()
+        finally:
+            stop_server(proc)
+    return times
+
+
+def picker_changes(browser, url: str, depth: int, changes: int) -> list[float]:
+    page = browser.new_page(viewport=VIEWPORT)
+    goto_page(page, f"{url}/?depth={depth}", TIMEOUT_MS)
+    _wait_metrics(page, _expected(depth, 3))
+    field = page.get_by_label("kernel size", exact=True)
+    kernels = [5, 3]
+    wanted = {k: _expected(depth, k) for k in kernels}
+    times = []
+    for i in range(changes + 1):  # the first change warms the cache and is not counted
+        k = kernels[i % 2]
+        field.fill(str(k))
+        t0 = time.perf_counter()
+        field.press("Enter")
+        _wait_metrics(page, wanted[k])
+        if i > 0:
+            times.append((time.perf_counter() - t0) * 1e3)
+    page.close()
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--changes", type=int, default=20, help="timed picker changes per depth")
+    ap.add_argument("--depths", default="1,20", help="comma-separated stack depths")
+    ap.add_argument("--cold-runs", type=int, default=3, help="cold starts to time")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    args = ap.parse_args(argv)
+    depths = [int(d) for d in args.depths.split(",")]
+
+    from playwright.sync_api import sync_playwright
+
+    result: dict = {"block": BLOCK, "change": "kernel size 3 <-> 5", "depths": {}}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            result["cold_start"] = _summary(cold_start(browser, args.cold_runs))
+            proc, url, _ = start_server()
+            try:
+                for d in depths:
+                    result["depths"][str(d)] = _summary(
+                        picker_changes(browser, url, d, args.changes))
+            finally:
+                stop_server(proc)
+        finally:
+            browser.close()
+
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        c = result["cold_start"]
+        print(f"cold start (spawn -> complete Explorer), n={c['n']}: "
+              f"p50 {c['p50_ms']:.0f} ms, p95 {c['p95_ms']:.0f} ms")
+        for d, s in result["depths"].items():
+            print(f"picker change -> updated metrics, {BLOCK} depth {d}, n={s['n']}: "
+                  f"p50 {s['p50_ms']:.0f} ms, p95 {s['p95_ms']:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
