@@ -6,6 +6,7 @@
 Efficiency = probe FLOPs (forward + backward, counted by FlopCounterMode)
            / (median probe time x GFLOP/s of a large float32 matmul measured in the same run).
 The probe time includes building both stacks from the seed, as the page pays it.
+On a shared machine the figures vary with its load: report them with `uptime`.
 """
 from __future__ import annotations
 
@@ -59,7 +60,12 @@ def main() -> None:
     ap.add_argument("--block", default="resnet_basic")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="intra-op threads (0 = torch's default); on a busy machine 1 avoids "
+                         "OpenMP threads waiting for each other")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)  # a script: the global setting is ours to choose
     device = torch.device(args.device)
     params = {"in_channels": args.channels, "out_channels": args.channels,
               **gradflow.parse_assignments(args.set)}
