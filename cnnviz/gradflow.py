@@ -64,13 +64,29 @@ class StackFlow:
     activation_mean: list[float]  # of each block's output
     activation_std: list[float]
     loss: float
+    zero_init: bool = False      # residual branches started at zero (zero_init_last)
 
     @property
     def first_over_last(self) -> float:
-        """First layer's weight-gradient norm over the last layer's (nan when undefined)."""
-        if not self.grad_norms:
-            return math.nan
-        return ratio(self.grad_norms[0], self.grad_norms[-1])
+        """First layer's weight-gradient norm over the last layer's (nan when undefined).
+
+        "Last" is the last layer whose gradient is not exactly zero: with zero_init_last the
+        final conv of each branch feeds a zero scale and gets no gradient at step 0.
+        """
+        nonzero = [g for g in self.grad_norms if g != 0]
+        return ratio(self.grad_norms[0], nonzero[-1]) if nonzero else math.nan
+
+    def headline(self) -> str:
+        """first_over_last as text: a number, "exploded", or "n/a" (no gradient at all)."""
+        q = self.first_over_last
+        if self.zero_init and not self.exploded:
+            return "n/a (zero-init)"
+        return fmt(q) if math.isfinite(q) or self.exploded else "n/a"
+
+    @property
+    def flow_through(self) -> float:
+        """||dL/dx|| at block 1's input over that at the last block's input."""
+        return ratio(self.input_grad_norms[0], self.input_grad_norms[-1])
 
     @property
     def exploded(self) -> bool:
@@ -105,8 +121,11 @@ class Comparison:
 
 
 def ratio(a: float, b: float) -> float:
-    if b == 0 or not (math.isfinite(a) and math.isfinite(b)):
-        return math.nan if (a == 0 or not math.isfinite(a) or not math.isfinite(b)) else math.inf
+    """a / b, with nan for non-finite inputs or 0 / 0 and inf for x / 0."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return math.nan
+    if b == 0:
+        return math.nan if a == 0 else math.inf
     return a / b
 
 
@@ -190,7 +209,8 @@ def probe_stack(spec: StackSpec, loss: str = "ce", device: str | torch.device = 
                         std_mean[:, 0], std_mean[:, 1], value.detach().reshape(1)]).tolist()
     n, d = len(layers), len(model)
     return StackFlow([name for name, _ in layers], packed[:n], packed[n:n + d],
-                     packed[n + 2 * d:n + 3 * d], packed[n + d:n + 2 * d], packed[-1])
+                     packed[n + 2 * d:n + 3 * d], packed[n + d:n + 2 * d], packed[-1],
+                     bool(spec.values.get("zero_init_last") and spec.values.get("skip")))
 
 
 def _std_mean(t: torch.Tensor) -> torch.Tensor:
@@ -267,8 +287,17 @@ def story(result: Comparison) -> list[str]:
         if flow.exploded:
             lines.append(f"The **{name}** stack **exploded**: some activations or gradients "
                          f"overflowed to inf/nan (marked ✕ on the plots).")
-        elif q == 0 and flow.grad_norms[-1] > 0:
-            vanished = sum(1 for g in flow.grad_norms if g == 0)
+        elif flow.zero_init:
+            silent = sum(1 for g in flow.grad_norms if g == 0)
+            lines.append(f"With `zero_init_last` every **{name}** branch starts at zero, so the "
+                         f"stack is the identity: {silent} of {len(flow.grad_norms)} convolutions "
+                         f"get no gradient at step 0 (they sit before a zeroed scale or weight); "
+                         f"the first update "
+                         f"switches them on. The identity carries the gradient back: "
+                         f"‖∂L/∂x‖ at block 1 is **{fmt(flow.flow_through)}×** that at the last "
+                         f"block.")
+        elif q == 0:
+            vanished = next(i for i, g in enumerate(flow.grad_norms) if g != 0)
             lines.append(f"The **{name}** stack's first-layer gradient **underflowed to 0**: "
                          f"the first {vanished} layers' gradients are below float32's smallest "
                          f"number (~1e-38), while the last layer's is {fmt(flow.grad_norms[-1])}"
@@ -291,7 +320,7 @@ def story(result: Comparison) -> list[str]:
                      f"×{per_block ** 2:.2f}): each block adds its branch's variance to the "
                      f"identity's. Remedies: normalization, zero-init of the last norm in each "
                      f"branch (`zero_init_last`), or a smaller init for the branch.")
-    if v["norm"] == "none" and not lines[-1].startswith("Forward"):
+    if v["norm"] == "none" and not v["zero_init_last"] and not lines[-1].startswith("Forward"):
         lines.append("Without normalization the init alone sets the scale of every signal; "
                      "try batch norm or `zero_init_last` to see the remedies.")
     return lines
@@ -316,8 +345,9 @@ def make_dataset(n: int, size: int = 16, noise: float = 0.6, seed: int = 0
     c = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
     yy, xx = torch.meshgrid(c, c, indexing="ij")  # (size, size) each
     u = torch.rand(n, 4, generator=g)
-    phase, cy, cx, sign = u[:, 0, None, None] * 2 * math.pi, (u[:, 1, None, None] - .5) * size / 2, \
-        (u[:, 2, None, None] - .5) * size / 2, (u[:, 3, None, None] > .5).float() * 2 - 1
+    u = u[:, :, None, None]  # (N, 4, 1, 1): broadcasts against (size, size)
+    phase, sign = u[:, 0] * 2 * math.pi, (u[:, 3] > .5).float() * 2 - 1
+    cy, cx = (u[:, 1] - .5) * size / 2, (u[:, 2] - .5) * size / 2
     freq = 2 * math.pi / 5
     angle = {0: (1, 0), 1: (1, 1), 2: (0, 1), 3: (1, -1)}
     images = torch.zeros(n, size, size)
@@ -574,7 +604,6 @@ def format_table(result: Comparison) -> str:
     rows.append(f"{'block':<28}{'plain out std':>16}{'residual out std':>18}")
     for i, (a, b) in enumerate(zip(p.activation_std, r.activation_std)):
         rows.append(f"{i:<28}{fmt(a):>16}{fmt(b):>18}")
-    rows.append(f"{'first/last |dL/dW|':<28}{fmt(p.first_over_last):>16}"
-                f"{fmt(r.first_over_last):>18}")
+    rows.append(f"{'first/last |dL/dW|':<28}{p.headline():>16}{r.headline():>18}")
     rows += [""] + [s.replace("**", "") for s in story(result)]
     return "\n".join(rows)

@@ -52,14 +52,14 @@ try:
     spec = gf.with_ordering(spec, preact).replace(depth=depth, norm=norm, init=init, act=act,
                                                   zero_init_last=zero)
     result = probe(spec, loss, device)
-except ValueError as e:
+except (ValueError, RuntimeError) as e:
     ui.show_error(e)
     st.stop()
 
 p, r = result.plain, result.residual
 m = st.columns(4)
-m[0].metric("plain: first / last ‖∂L/∂W‖", gf.fmt(p.first_over_last))
-m[1].metric("residual: first / last ‖∂L/∂W‖", gf.fmt(r.first_over_last))
+m[0].metric("plain: first / last ‖∂L/∂W‖", p.headline())
+m[1].metric("residual: first / last ‖∂L/∂W‖", r.headline())
 m[2].metric("plain: output std growth", gf.fmt(p.std_growth))
 m[3].metric("residual: output std growth", gf.fmt(r.std_growth))
 for line in gf.story(result):
