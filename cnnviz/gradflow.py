@@ -292,8 +292,8 @@ def story(result: Comparison) -> list[str]:
             lines.append(f"With `zero_init_last` every **{name}** branch starts at zero, so the "
                          f"stack is the identity: {silent} of {len(flow.grad_norms)} convolutions "
                          f"get no gradient at step 0 (they sit before a zeroed scale or weight); "
-                         f"the first update "
-                         f"switches them on. The identity carries the gradient back: "
+                         f"the first update switches them on. The identity carries the "
+                         f"gradient back: "
                          f"‖∂L/∂x‖ at block 1 is **{fmt(flow.flow_through)}×** that at the last "
                          f"block.")
         elif q == 0:
