@@ -28,6 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .blocks import get_block
+from .cli import add_stack_args, spec_from_args
 from .layers import ConvNormAct
 from .spec import CONVS, StackSpec, build, init_weights, resolve_device
 
@@ -524,56 +525,14 @@ def run_training(config: TrainConfig = TrainConfig(), device: str | torch.device
 
 # --- command line ---------------------------------------------------------------
 
-def parse_assignments(pairs: Sequence[str] | None) -> dict[str, str]:
-    """["norm=none", "init=torch"] -> {"norm": "none", "init": "torch"}; ValueError if malformed."""
-    out: dict[str, str] = {}
-    for pair in pairs or ():
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not name or not value.strip():
-            raise ValueError(f"--set takes NAME=VALUE (e.g. norm=none), not {pair!r}.")
-        out[name] = value.strip()
-    return out
-
-
-def parse_input(text: str | None) -> tuple[int, int, int] | None:
-    """"16,32,32" -> (16, 32, 32) (channels, height, width); ValueError if malformed."""
-    if text is None:
-        return None
-    parts = text.replace("x", ",").split(",")
-    try:
-        c, h, w = (int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"--input takes C,H,W (e.g. 16,32,32), not {text!r}.") from None
-    return c, h, w
-
-
-def spec_from_args(args: argparse.Namespace) -> StackSpec:
-    params: dict[str, Any] = parse_assignments(args.set)
-    shape = parse_input(args.input)
-    height = width = 32
-    if shape is not None:
-        params["in_channels"], height, width = shape
-    return StackSpec.create(args.block, params, depth=args.depth, height=height, width=width,
-                            batch=args.batch, seed=args.seed)
-
-
 def add_cli(subparsers) -> argparse.ArgumentParser:
     """Add `gradflow BLOCK [--depth N] [--set NAME=VALUE]...` to the CLI."""
     p = subparsers.add_parser("gradflow", help="gradient flow: plain vs residual stack",
                               description="One forward + backward of the plain (skip=false) and "
                                           "the residual (skip=true) stack of a block.")
-    p.add_argument("block", metavar="BLOCK", help="a block with a shortcut, e.g. resnet_basic")
-    p.add_argument("--depth", default="30", help="blocks in the stack (default 30)")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", default=[],
-                   help="a block parameter, e.g. --set norm=none --set init=torch")
-    p.add_argument("--input", metavar="C,H,W", help="input channels, height, width")
-    p.add_argument("--batch", default="8", help="batch size (default 8)")
-    p.add_argument("--seed", default="0", help="seed of weights and data (default 0)")
+    add_stack_args(p, depth=30, batch=8)
     p.add_argument("--loss", default="ce", choices=LOSSES, help="ce (random target) or mse")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=run_cli, func=run_cli)  # the CLI calls args.run(args)
+    p.set_defaults(run=run_cli)
     return p
 
 

@@ -25,14 +25,29 @@ before setting that block's parameters: choosing a block resets them.
 """
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
 import streamlit as st
 import torch
 
+from . import images
 from .analysis import predict
 from .blocks import REGISTRY, Param, get_block
 from .report import Report, check_budget, make_report
 from .spec import MAX_BATCH, MAX_DEPTH, MAX_SIZE, StackSpec, available_devices, build
 
+ROOT = Path(__file__).resolve().parent.parent
+# (file, title, icon); the first is the default page.
+PAGES = (
+    ("pages/explorer.py", "Block Explorer", "🔎"),
+    ("pages/plain_vs_residual.py", "Plain vs Residual", "📉"),
+    ("pages/feature_maps.py", "Feature Maps", "🖼️"),
+    ("pages/receptive_field.py", "Receptive Field", "🎯"),
+    ("pages/conv_arithmetic.py", "Convolution Arithmetic", "🧮"),
+    ("pages/cost_lab.py", "Cost & Bottlenecks", "⚖️"),
+)
 DEFAULT_BLOCK = "resnet_basic"
 PREFIX = "pick_"
 # stack fields: (query name, label, default, low, high, help)
@@ -275,14 +290,54 @@ def _fix_hint(message: str) -> str:
             "block's defaults.")
 
 
+# --- the app shell ------------------------------------------------------------------
+
+_RUN = threading.local()  # one script thread per session run
+
+
+@contextmanager
+def shell():
+    """Mark a run of app.py, so pages know the navigation and the picker ran first."""
+    _RUN.in_shell = True
+    try:
+        yield
+    finally:
+        _RUN.in_shell = False
+
+
+def navigation():
+    """The app's pages (st.navigation); returns the page to run."""
+    return st.navigation([st.Page(str(ROOT / path), title=title, icon=icon, default=i == 0)
+                          for i, (path, title, icon) in enumerate(PAGES)])
+
+
+def main() -> None:
+    """The whole app (app.py calls this): page config, navigation, picker, the page."""
+    st.set_page_config(page_title="cnnviz", page_icon="🧱", layout="wide")
+    with shell():
+        page = navigation()
+        picker()
+        page.run()
+
+
+def _require_shell() -> None:
+    """Run a page only inside app.py.
+
+    With a pages/ folder beside app.py, Streamlit starts in its legacy mode and runs a
+    page file alone when a fresh server's first request names that page (a shared URL,
+    or AppTest). Registering the app's navigation ends that mode for the process; the
+    rerun then goes through app.py with the same page.
+    """
+    if not getattr(_RUN, "in_shell", False):
+        navigation()
+        st.rerun()
+
+
 # --- what pages call -----------------------------------------------------------------
 
 def current_spec() -> StackSpec | None:
-    """The spec chosen in the sidebar, or None when the combination cannot run.
-
-    app.py draws the picker before the page; a page run on its own draws it here."""
-    if _SPEC not in st.session_state:
-        return picker()
+    """The spec chosen in the sidebar, or None when the combination cannot run."""
+    _require_shell()
     return st.session_state[_SPEC]
 
 
@@ -335,3 +390,51 @@ def cached_summary(spec: StackSpec, device: str = "cpu") -> str:
         stats = torchinfo.summary(model, input_size=spec.input_shape, verbose=0, device=device,
                                   depth=4, col_names=("output_size", "num_params"))
     return str(stats)
+
+
+# --- the image chooser of the image pages -------------------------------------------
+
+UPLOAD = "upload"
+SIZES = (32, 64, 96, 128, 160, 224)
+
+
+def check_upload(data: bytes, name: str = "the file") -> bool:
+    """Decode `data`; on a bad file show why (st.error) and return False."""
+    try:
+        images.decode_image(data)
+    except ValueError as e:
+        show_error(ValueError(f"Cannot use {name}: {e}"))
+        return False
+    return True
+
+
+def image_input(key: str, size: bool = True, default_size: int = 96
+                ) -> tuple[str, bytes, int] | None:
+    """Sample or upload widgets; (label, bytes, size) of a usable image, or None."""
+    options = list(images.SAMPLES) + [UPLOAD]
+    cols = st.columns([2, 1]) if size else [st.container()]
+    with cols[0]:
+        choice = st.selectbox(
+            "Image", options, key=f"{key}_image",
+            format_func=lambda n: "your own image (upload)" if n == UPLOAD
+            else f"{n}: {images.SAMPLES[n][1]}")
+    side = default_size
+    if size:
+        with cols[1]:
+            side = st.selectbox("Image size (pixels)", SIZES, index=SIZES.index(default_size),
+                                key=f"{key}_size",
+                                help="the image is resized (shorter side) and centre-cropped to "
+                                     "this square, then normalized with the ImageNet mean/std")
+    if choice != UPLOAD:
+        return choice, images.sample_path(choice).read_bytes(), side
+    upload = st.file_uploader("Your image", type=list(images.UPLOAD_TYPES), key=f"{key}_upload",
+                              max_upload_size=images.MAX_UPLOAD_BYTES // 2**20)
+    st.caption(f"Accepted: {images.LIMITS.describe()} The file is checked before it is "
+               f"decoded and is not stored.")
+    if upload is None:
+        st.info("Choose a PNG, JPEG or WebP file to continue.", icon="🖼️")
+        return None
+    data = upload.getvalue()
+    if not check_upload(data, upload.name):
+        return None
+    return upload.name, data, side

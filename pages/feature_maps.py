@@ -4,7 +4,6 @@ import streamlit as st
 from cnnviz import features, images, ui
 from cnnviz import plots_images as plots
 from cnnviz.spec import StackSpec
-from pages._image_input import image_input
 
 
 @st.cache_data(max_entries=32, show_spinner="Running the image through a fresh stack…")
@@ -20,7 +19,7 @@ st.caption("What each channel of a block makes of a real image. The weights are 
            "architecture does before any training. A fixed kernel in the first convolution "
            "ties one filter to its map.")
 spec = ui.spec_or_stop()
-chosen = image_input("fm")
+chosen = ui.image_input("fm")
 if chosen is None:
     st.stop()
 label, data, side = chosen

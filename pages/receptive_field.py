@@ -5,7 +5,6 @@ from cnnviz import features, images, ui
 from cnnviz import plots_images as plots
 from cnnviz.analysis import predict
 from cnnviz.spec import StackSpec, build
-from pages._image_input import image_input
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -35,7 +34,7 @@ st.title("Receptive field")
 st.caption("Which input pixels one output pixel can see (theory), which ones it actually "
            "listens to (the gradient), and two designs where pixels go missing.")
 spec = ui.spec_or_stop()
-chosen = image_input("rf", default_size=64)
+chosen = ui.image_input("rf", default_size=64)
 if chosen is None:
     st.stop()
 label, data, side = chosen

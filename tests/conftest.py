@@ -36,6 +36,29 @@ SERVER_START_S = 60
 _BASE_PATH_PROBE = re.compile(r"^https?://[^/]+/[^?#]+/_stcore/(health|host-config)$")
 
 
+APP_SCRIPT = "from cnnviz import ui\nui.main()\n"  # what app.py runs
+
+
+def app_test(timeout: float = 90, **query: str):
+    """The app under AppTest: ui.main(), exactly what app.py runs, with URL query params.
+
+    The script lives outside the repository on purpose: beside a pages/ folder, AppTest
+    re-enters Streamlit's legacy pages-folder mode before every run and would run each
+    page without the app around it (no picker), which a real server does not do.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(APP_SCRIPT, default_timeout=timeout)
+    for name, value in query.items():
+        at.query_params[name] = str(value)
+    return at
+
+
+def page_file(path: str) -> str:
+    """A page's absolute path, as the app's navigation and AppTest.switch_page know it."""
+    return str(ROOT / path)
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI") == "true"
 

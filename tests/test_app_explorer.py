@@ -5,7 +5,7 @@ import json
 
 import pytest
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
+from conftest import app_test, page_file
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.analysis import predict
@@ -17,21 +17,8 @@ TIMEOUT = 90
 
 
 @pytest.fixture(autouse=True)
-def fresh_caches(monkeypatch):
-    """Empty caches per test, and st.navigation's behaviour on reruns.
-
-    AppTest builds a new PagesManager for every run and resets its class flag,
-    so with a pages/ folder next to app.py it reruns the last page file on its
-    own (MPA v1), without app.py and its picker. A real server sets the flag
-    once; st.navigation clears it. Keep it cleared, as the server does.
-    """
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+def fresh_caches():
+    """Empty caches per test: each test sees what a new session would."""
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
@@ -40,10 +27,7 @@ def fresh_caches(monkeypatch):
 
 
 def app(**query: str) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    for name, value in query.items():
-        at.query_params[name] = value
-    return at.run()
+    return app_test(TIMEOUT, **query).run()
 
 
 def latex(at: AppTest) -> str:
@@ -184,10 +168,7 @@ def test_url_reproduces_a_configuration():
 def test_picker_state_survives_a_page_switch():
     at = app(block="vgg")
     for page in ("pages/receptive_field.py", "pages/feature_maps.py"):
-        try:
-            at.switch_page(page).run()
-        except ValueError:  # that page is not written yet
-            continue
+        at.switch_page(page_file(page)).run()
         assert at.selectbox(key="pick_block").value == "vgg"
         assert at.query_params["block"] == "vgg"
 

@@ -5,7 +5,6 @@ Expected numbers come from the core (cnnviz.report), never from a literal.
 """
 from __future__ import annotations
 
-import ast
 import re
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, assert_clean, goto_page, save_screenshot, wait_rerun
 
-from cnnviz import plots
+from cnnviz import plots, ui
 from cnnviz.report import make_report
 from cnnviz.spec import StackSpec
 
@@ -22,17 +21,7 @@ pytestmark = pytest.mark.browser
 PAGE_TIMEOUT = 120_000  # ms; a cold page builds and measures torch modules
 
 
-def _contract_pages() -> list[tuple[str, str]]:
-    """(file, title) of every page app.py lists, read from its PAGES table without running it."""
-    tree = ast.parse((ROOT / "app.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "PAGES" for t in node.targets):
-            return [(f, t) for f, t, *_ in ast.literal_eval(node.value)]
-    raise AssertionError("app.py has no PAGES table")
-
-
-PAGES = _contract_pages()
+PAGES = [(file, title) for file, title, _ in ui.PAGES]  # what the app navigates
 DEFAULT_FILE = PAGES[0][0]  # the first listed page is the default, served at /
 
 
@@ -112,7 +101,7 @@ def _expect_numbers(page, prediction, timeout_s: float = PAGE_TIMEOUT / 1000) ->
 
 def test_navigation_lists_every_page(streamlit_server, browser_page):
     missing = [f for f, _ in PAGES if not (ROOT / f).exists()]
-    assert not missing, f"app.py lists pages whose files do not exist: {missing}"
+    assert not missing, f"the app lists pages whose files do not exist: {missing}"
     page = browser_page
     goto_page(page, streamlit_server, PAGE_TIMEOUT)
     links = page.locator('[data-testid="stSidebarNavLink"]')

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from cnnviz import gradflow as gf
+from cnnviz.cli import parse_assignments, parse_input
 from cnnviz.spec import StackSpec
 
 # 30 resnet_basic blocks, 16 channels, 8x8 (small so the test is quick; the effect is the same).
@@ -124,9 +125,9 @@ def test_cli_json_and_table():
 @pytest.mark.parametrize("bad", ["norm", "=none", "norm="])
 def test_bad_assignments_raise_value_error(bad):
     with pytest.raises(ValueError, match="NAME=VALUE"):
-        gf.parse_assignments([bad])
+        parse_assignments([bad])
 
 
 def test_bad_input_shape_raises_value_error():
     with pytest.raises(ValueError, match="C,H,W"):
-        gf.parse_input("8,8")
+        parse_input("8,8")

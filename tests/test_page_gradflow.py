@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, assert_clean, goto_page, save_screenshot, wait_rerun
+from conftest import app_test, assert_clean, goto_page, page_file, save_screenshot, wait_rerun
 
 PAGE = "pages/plain_vs_residual.py"
 
@@ -29,9 +29,9 @@ def _ys(chart) -> list:
 def at() -> AppTest:
     st.cache_data.clear()
     st.cache_resource.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240).run()
+    app = app_test(timeout=240).run()
     app.session_state["gf_depth"] = 6  # small: a quick first probe
-    app.switch_page(PAGE).run()
+    app.switch_page(page_file(PAGE)).run()
     assert not app.exception
     return app
 

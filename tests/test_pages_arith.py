@@ -8,7 +8,7 @@ import json
 
 import pytest
 import streamlit as st
-from conftest import ROOT, assert_clean, goto_page, save_screenshot, wait_rerun
+from conftest import app_test, assert_clean, goto_page, page_file, save_screenshot, wait_rerun
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import arithmetic as ar
@@ -21,8 +21,8 @@ TIMEOUT_MS = 120_000
 def open_page(page: str) -> AppTest:
     st.cache_data.clear()
     st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
-    at.switch_page(page).run()
+    at = app_test().run()
+    at.switch_page(page_file(page)).run()
     assert not at.exception
     return at
 

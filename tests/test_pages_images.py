@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 import streamlit as st
-from conftest import ROOT, assert_clean, goto_page, save_screenshot, wait_rerun
+from conftest import app_test, assert_clean, goto_page, page_file, save_screenshot, wait_rerun
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -22,13 +22,9 @@ def clear_caches():
 def open_page(path, **query):
     """Open `path` with the picker set through the URL (as a shared link would).
 
-    AppTest's switch_page runs the page script alone; it reads the spec the picker
-    validated on the app's first run."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    for name, value in query.items():
-        at.query_params[name] = str(value)
-    at.run()
-    at.switch_page(path).run()
+    """
+    at = app_test(**query).run()
+    at.switch_page(page_file(path)).run()
     return at
 
 
@@ -95,7 +91,7 @@ def test_blind_spot_and_shortcut_sections():
 
 def upload_script(data: bytes):
     """Runs the pages' upload check on `data` inside a Streamlit script."""
-    from pages._image_input import check_upload
+    from cnnviz.ui import check_upload
 
     check_upload(data, "test.png")
 
