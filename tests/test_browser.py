@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, assert_clean, goto_page, save_screenshot, wait_rerun
+from conftest import (ROOT, assert_clean, goto_page, save_screenshot, start_server,
+                      stop_server, wait_rerun)
 
 from cnnviz import plots, ui
 from cnnviz.report import make_report
@@ -172,3 +173,23 @@ def test_tampered_url_warns_and_shows_defaults(streamlit_server, browser_page):
     _expect_numbers(page, _predicted("resnet_basic"))
     save_screenshot(page, "explorer-tampered-url")
     assert_clean(page)
+
+
+def test_shared_page_link_works_as_the_first_request_of_a_fresh_server(browser_page):
+    """A link to a page (not /) opened before anyone loaded the app: with a pages/ folder
+    Streamlit would start in its legacy mode and run the page alone; the app must still
+    show its own navigation, the picker and the linked configuration."""
+    proc, url, _ = start_server()
+    try:
+        page = browser_page
+        goto_page(page, f"{url}/receptive_field?block=vgg&depth=2", PAGE_TIMEOUT)
+        page.get_by_role("heading", name="Receptive field").first.wait_for(timeout=PAGE_TIMEOUT)
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        assert "Block Explorer" in sidebar and "Plain vs Residual" in sidebar, sidebar
+        assert "convs" in sidebar  # the picker, set to vgg (its own parameter) from the link
+        assert "image input" not in sidebar.lower()
+        assert re.search(r"/receptive_field\?.*block=vgg", page.url), page.url
+        save_screenshot(page, "fresh-server-shared-link")
+        assert_clean(page)
+    finally:
+        stop_server(proc)
