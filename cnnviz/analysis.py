@@ -209,38 +209,42 @@ def _conv_geometry(m) -> tuple[int, int, int, int, int, int]:
     return k, s, p, d
 
 
-def _spatial(w: Walk, name: str, m: nn.Module, x: Signal, kind: str, channels: int,
+def _window_axis(name: str, kind: str, axis: str, n: int, k: int, s: int, p: int, d: int,
+                 taps: tuple[int, ...], rf: Axis, ceil_mode: bool):
+    """One axis of a sliding window (conv or pool): size, formula, backward map, field."""
+    span = d * (k - 1) + 1
+    if n + 2 * p < span:
+        raise ConfigError(
+            f"At layer '{name}' ({kind}), the {k}x{k} kernel"
+            + (f" with dilation {d}" if d > 1 else "") + f" spans {span} pixels"
+            + f" but the padded input is only {n} + 2*{p} = {n + 2 * p} {axis}-pixels "
+              f"wide. Use a larger input, more padding or a smaller kernel/dilation.")
+    out = ar.conv_out(n, k, s, p, d)
+    if ceil_mode:
+        out = -(-(n + 2 * p - span) // s) + 1
+        if (out - 1) * s >= n + p:  # PyTorch drops a window that starts in the padding
+            out -= 1
+    formula = ar.conv_out_latex(n, k, s, p, d, axis) if out != n else None
+    offsets = tuple(-p + t * d for t in taps)  # input position - stride * output position
+    if s == 1:
+        back = _shift_map(offsets, n)
+    else:
+        back = _reads_map(lambda o: [o * s + off for off in offsets], n)
+    field = Axis(rf.lo + rf.jump * offsets[0], rf.hi + rf.jump * offsets[-1], rf.jump * s)
+    return out, formula, back, field
+
+
+def _spatial(w: Walk, name: str, x: Signal, kind: str, channels: int,
              taps_h: tuple[int, ...], taps_w: tuple[int, ...], k, s, p, d,
              ceil_mode: bool = False) -> tuple[Signal, list[str]]:
     """Shared rule for convolution and pooling windows (taps are kernel indices)."""
-    sizes, formulas = [], []
-    for axis, n, kk, ss, pp, dd in (("H", x.height, k[0], s[0], p[0], d[0]),
-                                    ("W", x.width, k[1], s[1], p[1], d[1])):
-        span = dd * (kk - 1) + 1
-        if n + 2 * pp < span:
-            raise ConfigError(
-                f"At layer '{name}' ({kind}), the {kk}x{kk} kernel"
-                + (f" with dilation {dd}" if dd > 1 else "") + f" spans {span} pixels"
-                + f" but the padded input is only {n} + 2*{pp} = {n + 2 * pp} {axis}-pixels "
-                  f"wide. Use a larger input, more padding or a smaller kernel/dilation.")
-        out = ar.conv_out(n, kk, ss, pp, dd)
-        if ceil_mode:
-            out = -(-(n + 2 * pp - span) // ss) + 1
-            if (out - 1) * ss >= n + pp:  # PyTorch drops a window that starts in the padding
-                out -= 1
-        sizes.append(out)
-        if out != n:
-            formulas.append(ar.conv_out_latex(n, kk, ss, pp, dd, axis))
-    reads_h = lambda o: [o * s[0] - p[0] + t * d[0] for t in taps_h]  # noqa: E731
-    reads_w = lambda o: [o * s[1] - p[1] + t * d[1] for t in taps_w]  # noqa: E731
-    map_h = (_shift_map(tuple(-p[0] + t * d[0] for t in taps_h), x.height) if s[0] == 1
-             else _reads_map(reads_h, x.height))
-    map_w = (_shift_map(tuple(-p[1] + t * d[1] for t in taps_w), x.width) if s[1] == 1
-             else _reads_map(reads_w, x.width))
-    y = w.emit([(x, map_h, map_w)], channels=channels, height=sizes[0], width=sizes[1],
-               rf_h=_axis_after(x.rf_h, reads_h, s[0]), rf_w=_axis_after(x.rf_w, reads_w, s[1]),
-               is_global=x.is_global)
-    return y, formulas
+    h, fh, map_h, rf_h = _window_axis(name, kind, "H", x.height, k[0], s[0], p[0], d[0],
+                                      taps_h, x.rf_h, ceil_mode)
+    wd, fw, map_w, rf_w = _window_axis(name, kind, "W", x.width, k[1], s[1], p[1], d[1],
+                                       taps_w, x.rf_w, ceil_mode)
+    y = w.emit([(x, map_h, map_w)], channels=channels, height=h, width=wd, rf_h=rf_h,
+               rf_w=rf_w, is_global=x.is_global)
+    return y, [f for f in (fh, fw) if f]
 
 
 def _mask_taps(m: MaskedConv2d) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -258,7 +262,7 @@ def conv_rule(w: Walk, name: str, m: nn.Conv2d, x: Signal) -> Signal:
         taps_h, taps_w = _mask_taps(m)
     else:
         taps_h, taps_w = tuple(range(k[0])), tuple(range(k[1]))
-    y, formulas = _spatial(w, name, m, x, type(m).__name__, m.out_channels, taps_h, taps_w,
+    y, formulas = _spatial(w, name, x, type(m).__name__, m.out_channels, taps_h, taps_w,
                            k, s, p, d)
     per_output = m.in_channels // m.groups * k[0] * k[1]
     params = m.out_channels * per_output + (m.out_channels if m.bias is not None else 0)
@@ -297,7 +301,7 @@ def conv_transpose_rule(w: Walk, name: str, m: nn.ConvTranspose2d, x: Signal) ->
 
 def pool_rule(w: Walk, name: str, m: nn.Module, x: Signal) -> Signal:
     k, s, p, d = _conv_geometry(m)
-    y, formulas = _spatial(w, name, m, x, type(m).__name__, x.channels, tuple(range(k[0])),
+    y, formulas = _spatial(w, name, x, type(m).__name__, x.channels, tuple(range(k[0])),
                            tuple(range(k[1])), k, s, p, d, ceil_mode=m.ceil_mode)
     w.row(name, type(m).__name__, x, y, elementwise=w.batch * y.numel * k[0] * k[1], op="pool",
           memory=w.batch * y.numel * BYTES_PER_ELEMENT, formula=formulas)
@@ -349,27 +353,41 @@ def upsample_rule(w: Walk, name: str, m: nn.Upsample, x: Signal) -> Signal:
     return y
 
 
-def pointwise_rule(w: Walk, name: str, m: nn.Module, x: Signal) -> Signal:
-    """Layers that keep the shape and look at one pixel: norms, activations, scales.
+def _per_pixel(w: Walk, name: str, m: nn.Module, x: Signal, op: str, params: int = 0
+               ) -> Signal:
+    """Layers that keep the shape and look at one pixel at a time. Their output sees
+    exactly what their input saw, so the walk passes the input signal on (no tape node)."""
+    w.row(name, type(m).__name__, x, x, params=params, elementwise=w.batch * x.numel, op=op,
+          memory=w.batch * x.numel * BYTES_PER_ELEMENT)
+    return x
 
-    Their output sees exactly what their input saw, so the walk passes the input signal on
-    (no new node on the tape)."""
-    y = x
-    if isinstance(m, NORMS):
-        c = m.num_channels if isinstance(m, nn.GroupNorm) else (
-            m.num_features if isinstance(m, nn.BatchNorm2d) else m.normalized_shape[0])
-        _check_channels(name, c, x)
-        affine = getattr(m, "affine", None) or getattr(m, "elementwise_affine", False)
-        params, op = (2 * c if affine else 0), "norm"
-    elif isinstance(m, LayerScale):
-        params, op = m.gamma.numel(), "mul"
-    elif isinstance(m, ChannelShuffle):
-        params, op = 0, "copy"
-    else:
-        params, op = 0, "activation"
-    w.row(name, type(m).__name__, x, y, params=params, elementwise=w.batch * y.numel, op=op,
-          memory=w.batch * y.numel * BYTES_PER_ELEMENT)
-    return y
+
+def activation_rule(w: Walk, name: str, m: nn.Module, x: Signal) -> Signal:
+    return _per_pixel(w, name, m, x, "activation")
+
+
+def batch_norm_rule(w: Walk, name: str, m: nn.BatchNorm2d, x: Signal) -> Signal:
+    _check_channels(name, m.num_features, x)
+    return _per_pixel(w, name, m, x, "norm", 2 * m.num_features if m.affine else 0)
+
+
+def group_norm_rule(w: Walk, name: str, m: nn.GroupNorm, x: Signal) -> Signal:
+    _check_channels(name, m.num_channels, x)
+    return _per_pixel(w, name, m, x, "norm", 2 * m.num_channels if m.affine else 0)
+
+
+def layer_norm_rule(w: Walk, name: str, m: LayerNorm2d, x: Signal) -> Signal:
+    c = m.normalized_shape[0]
+    _check_channels(name, c, x)
+    return _per_pixel(w, name, m, x, "norm", 2 * c if m.elementwise_affine else 0)
+
+
+def layer_scale_rule(w: Walk, name: str, m: LayerScale, x: Signal) -> Signal:
+    return _per_pixel(w, name, m, x, "mul", m.gamma.numel())
+
+
+def shuffle_rule(w: Walk, name: str, m: ChannelShuffle, x: Signal) -> Signal:
+    return _per_pixel(w, name, m, x, "copy")
 
 
 def invertible_rule(w: Walk, name: str, m: InvertibleConv1x1, x: Signal) -> Signal:
@@ -454,7 +472,7 @@ def gate_rule(w: Walk, name: str, m: Gate, x: Signal) -> Signal:
 
 
 def sequential_rule(w: Walk, name: str, m: nn.Sequential, x: Signal) -> Signal:
-    for child_name, child in m.named_children():
+    for child_name, child in m._modules.items():  # named_children() without its set
         x = walk(w, child, x, f"{name}.{child_name}" if name else child_name)
     return x
 
@@ -465,8 +483,9 @@ RULES: dict[type, Callable] = {
     nn.ConvTranspose2d: conv_transpose_rule, nn.MaxPool2d: pool_rule, nn.AvgPool2d: pool_rule,
     nn.AdaptiveAvgPool2d: global_pool_rule, AttentionPool: global_pool_rule,
     nn.Upsample: upsample_rule, InvertibleConv1x1: invertible_rule, ChannelSlice: slice_rule,
-    nn.Identity: identity_rule, LayerScale: pointwise_rule, ChannelShuffle: pointwise_rule,
-    **{t: pointwise_rule for t in NORMS + ACTIVATIONS},
+    nn.Identity: identity_rule, LayerScale: layer_scale_rule, ChannelShuffle: shuffle_rule,
+    nn.BatchNorm2d: batch_norm_rule, nn.GroupNorm: group_norm_rule, LayerNorm2d: layer_norm_rule,
+    **{t: activation_rule for t in ACTIVATIONS},
 }
 # Sequential subclasses (ConvNormAct, NormActConv) walk like Sequential
 MERGES = (Residual, Concat, Gate)

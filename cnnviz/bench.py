@@ -1,6 +1,7 @@
-"""Benchmarks of the analysis (medians of interleaved runs in one process)."""
+"""Benchmarks of the analysis: medians of runs in one process, cases alternating."""
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 from typing import Callable
@@ -14,12 +15,18 @@ from .spec import StackSpec, build
 REPEATS = 15
 
 
-def _median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> list[float]:
+def _times_ms(fn: Callable[[], object], repeats: int) -> list[float]:
+    """Wall times of `repeats` calls, with the garbage collector off during each (as timeit)."""
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - start) * 1e3)
+        finally:
+            gc.enable()
     return times
 
 
@@ -47,9 +54,10 @@ def run_bench(depth: int = 50, repeats: int = REPEATS) -> dict:
     for fn in cases.values():  # warm-up: allocator, oneDNN primitives
         fn()
     samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(repeats):  # interleaved, so machine noise hits every case alike
+    rounds = 3  # short blocks per case, rounds alternating, so drift hits every case alike
+    for _ in range(rounds):
         for name, fn in cases.items():
-            samples[name] += _median_ms(fn, 1)
+            samples[name] += _times_ms(fn, max(1, repeats // rounds))
     med = {name: statistics.median(v) for name, v in samples.items()}
     model.zero_grad(set_to_none=True)
     return {
@@ -65,7 +73,7 @@ def run_bench(depth: int = 50, repeats: int = REPEATS) -> dict:
 def format_bench(r: dict) -> str:
     m = r["median_ms"]
     return "\n".join([
-        f"{r['config']}  (medians of {r['repeats']} interleaved runs, "
+        f"{r['config']}  (medians of {r['repeats']} runs in alternating blocks, "
         f"{r['torch_threads']} torch threads)",
         f"predicted report      {m['predicted_report']:9.2f} ms",
         f"torchinfo.summary     {m['torchinfo_summary']:9.2f} ms   "

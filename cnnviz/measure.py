@@ -1,15 +1,15 @@
 """Measured analysis: what torch itself reports for the same module.
 
-Shapes from a real forward, parameters from numel(), FLOPs from
-torch.utils.flop_counter.FlopCounterMode, activation memory from the storages
-the forward allocates, and the receptive field as the support of the input
-gradient of one output pixel.
+Shapes from a real forward, parameters from numel(), FLOPs from the formulas
+of torch.utils.flop_counter applied to the ops the forward executes,
+activation memory from the storages it allocates, and the receptive field as
+the support of the input gradient of one output pixel. One forward and one
+backward give all of them.
 
-The receptive-field probe runs on a copy whose paths are all open: positive
-weights and inputs (no ReLU or cancellation can hide a pixel), normalization
-as the identity (statistics count as constants, as receptive fields assume),
-and max-pooling replaced by average pooling of the same window (a max passes
-gradient to one pixel only). The user's module is never touched.
+The probe runs with every path open: positive weights and inputs (no ReLU or
+cancellation can hide a pixel), normalization as the identity (statistics
+count as constants, as receptive fields assume), and max-pooling replaced by
+average pooling of the same window (a max passes gradient to one pixel only).
 """
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.flop_counter import FlopCounterMode
+from torch.func import functional_call
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 
-from .analysis import NORMS, Prediction, Support, centre_pixel, node_modules, row_name
+from .analysis import Prediction, Support, centre_pixel, node_modules, row_name
 
 
 @dataclass
@@ -42,27 +44,52 @@ def count_params(model: nn.Module) -> int:
 
 
 @torch.no_grad()
-def open_paths(model: nn.Module, generator: torch.Generator) -> list:
-    """Make every wire of `model` (a private copy) carry gradient; returns hook handles."""
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)  # only the input gradient is wanted
-        fan = p[0].numel() if p.dim() > 1 else 1
-        if p.dim() == 1:  # biases, log-scales: neutral
-            p.zero_()
+def opened_tensors(model: nn.Module, generator: torch.Generator,
+                   dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
+    """New values for every parameter and buffer: positive weights scaled by fan-in, zero
+    biases, unit scales, fresh norm statistics. Nothing of `model` changes."""
+    values = {}
+    for name, p in model.named_parameters():
+        if p.dim() > 1:
+            values[name] = (torch.rand(p.shape, generator=generator, dtype=dtype) + 0.5) \
+                / p[0].numel()
+        else:  # biases off; norm scales and Glow's log-scales at a neutral positive value
+            values[name] = torch.full(p.shape, 0.0 if name.endswith("bias") else 1.0,
+                                      dtype=dtype)
+    for name, b in model.named_buffers():
+        if name.endswith(("running_var", "sign_s")):  # fresh statistics; positive Glow signs
+            values[name] = torch.ones(b.shape, dtype=dtype)
+        elif name.endswith("running_mean"):
+            values[name] = torch.zeros(b.shape, dtype=dtype)
         else:
-            p.copy_((torch.rand(p.shape, generator=generator) + 0.5) / fan)
-    handles = []
+            values[name] = b.clone().to(dtype) if b.is_floating_point() else b.clone()
+    return values
+
+
+def path_hooks(model: nn.Module) -> list:
+    """Forward hooks that open the paths weights cannot: group and layer norms (their
+    statistics mix pixels) pass their input on, max-pools average their window.
+    BatchNorm needs none: in eval with fresh statistics it is a positive scale."""
+    hooks = []
     for m in model.modules():
-        if hasattr(m, "sign_s"):  # Glow's sign buffer: keep the weight positive
-            m.sign_s.fill_(1.0)
-        if isinstance(m, NORMS):
-            handles.append(m.register_forward_hook(lambda mod, args, out: args[0].clone()))
+        if isinstance(m, (nn.GroupNorm, nn.LayerNorm)):
+            hooks.append(m.register_forward_hook(lambda mod, args, out: args[0].clone()))
         elif isinstance(m, nn.MaxPool2d):
-            handles.append(m.register_forward_hook(
+            hooks.append(m.register_forward_hook(
                 lambda mod, args, out: F.avg_pool2d(args[0], mod.kernel_size, mod.stride,
                                                     mod.padding, mod.ceil_mode, False)))
-    return handles
+    return hooks
+
+
+@torch.no_grad()
+def open_paths(model: nn.Module, generator: torch.Generator) -> list:
+    """Open every path of `model` itself (a private copy: its weights change). Hook handles."""
+    model.eval()
+    tensors = dict(model.named_parameters()) | dict(model.named_buffers())
+    for name, value in opened_tensors(model, generator).items():
+        tensors[name].requires_grad_(False)  # only the input gradient is wanted
+        tensors[name].copy_(value)
+    return path_hooks(model)
 
 
 @contextmanager
@@ -95,40 +122,87 @@ def pixel_support(grad: torch.Tensor, pixel: tuple[int, int]) -> Support:
     return Support(pixel, (rows[0], rows[-1]), (cols[0], cols[-1]))
 
 
+class FlopCount(TorchDispatchMode):
+    """Sum torch's own FLOP formulas (torch.utils.flop_counter) over the executed ops.
+
+    FlopCounterMode applies the same formulas and also tracks which module each op belongs
+    to, with hooks on every module and tensor; that bookkeeping costs more than the
+    forward itself, and a total needs none of it (tests hold both counts equal).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            self.total += formula(*args, **kwargs, out_val=out)
+        return out
+
+
+@contextmanager
+def _training_off(model: nn.Module):
+    """eval() for the duration, then every module's own training flag back."""
+    flags = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for m, flag in flags:
+            m.training = flag
+
+
 def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dtype,
-           seed: int, record: bool):
-    """One forward (counted) and one backward from the centre output pixel."""
+           seed: int):
+    """One counted forward and one backward from the centre output pixel, with every path
+    open: `model` runs with opened tensors (torch.func.functional_call) and temporary hooks,
+    so none of its weights, statistics or flags change."""
+    generator = torch.Generator().manual_seed(seed)
+    tensors = {k: v.to(device) for k, v in opened_tensors(model, generator, dtype).items()}
+    x = (torch.rand(input_shape, generator=generator, dtype=dtype) + 0.5).to(device)
+    x.requires_grad_(True)
     shapes: dict[str, tuple] = {}
     storages: dict[int, torch.Tensor] = {}  # held, so the allocator cannot reuse them
-    with opened_copy(model, input_shape, device, dtype, seed) as (probe, x, hooks):
-        if record:
-            for name, m in node_modules(probe).items():
-                def hook(mod, args, out, name=row_name(name, m)):
-                    shapes[name] = tuple(out.shape[1:])
-                    storages[out.untyped_storage().data_ptr()] = out
-                hooks.append(m.register_forward_hook(hook))
-        with FlopCounterMode(display=False) as counter:
-            y = probe(x)
+    hooks = path_hooks(model)
+    for name, m in node_modules(model).items():
+        def record(mod, args, out, name=row_name(name, m)):
+            shapes[name] = tuple(out.shape[1:])
+            storages[out.untyped_storage().data_ptr()] = out
+        hooks.append(m.register_forward_hook(record))
+    try:
+        with _training_off(model), FlopCount() as flops:
+            y = functional_call(model, tensors, (x,), tie_weights=False)  # none are tied
         pixel = centre_pixel(y.shape[2], y.shape[3])
         y[:, :, pixel[0], pixel[1]].sum().backward()
+    finally:
+        for h in hooks:
+            h.remove()
     storages.pop(x.untyped_storage().data_ptr(), None)
-    return (tuple(y.shape), counter.get_total_flops(), pixel_support(x.grad, pixel), shapes,
-            sum(t.untyped_storage().nbytes() for t in storages.values()))
+    memory = sum(t.untyped_storage().nbytes() for t in storages.values())
+    return tuple(y.shape), flops.total, pixel_support(x.grad, pixel), shapes, memory
 
 
 def measure(model: nn.Module, input_shape: tuple[int, int, int, int],
             device: str | torch.device = "cpu", prediction: Prediction | None = None,
             seed: int = 0) -> Measurement:
-    """Measure `model` with torch on `input_shape` (batch, channels, height, width)."""
+    """Measure `model` with torch on `input_shape` (batch, channels, height, width).
+
+    `model` is run with substituted tensors and temporary hooks and comes out unchanged,
+    but it must not be running in another thread meanwhile (make_report measures the
+    module it has just built).
+    """
     device = torch.device(device)
     out_shape, flops, support, shapes, memory = _probe(model, input_shape, device,
-                                                       torch.float32, seed, record=True)
+                                                       torch.float32, seed)
     notes = []
     if prediction is not None and support != prediction.support:
         # Deep stacks can make the gradient at the far edge of the field smaller than
         # float32 can hold (about 1e-45); float64 reaches 1e-308. Measure again there.
         support = _probe(model, (1, *input_shape[1:]), torch.device("cpu"), torch.float64,
-                         seed, record=False)[2]
+                         seed)[2]
         notes.append("The receptive-field probe underflowed in float32 and was repeated in "
                      "float64 on the cpu.")
     return Measurement(out_shape, count_params(model), flops, memory, support, shapes,

@@ -8,11 +8,12 @@ import torch
 import torch.nn as nn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from torch.utils.flop_counter import FlopCounterMode
 
 from cnnviz import arithmetic as ar
 from cnnviz.analysis import predict
 from cnnviz.blocks import REGISTRY
-from cnnviz.measure import measure
+from cnnviz.measure import FlopCount, measure
 from cnnviz.report import make_report
 from cnnviz.spec import StackSpec, build
 
@@ -159,6 +160,32 @@ def test_transposed_conv_output_padding_and_dilation():
     expected = [ar.conv_transpose_out(n, 3, 3, 1, 2, 2) for n in (7, 5)]
     assert list(report.measured.output_shape[2:]) == expected
     assert report.agrees
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_flop_count_equals_flop_counter_mode(block):
+    """Our total of torch's FLOP formulas is what FlopCounterMode reports."""
+    spec = StackSpec.create(block, small(block), depth=2, height=10, width=9, batch=2)
+    model = build(spec)
+    x = torch.randn(spec.input_shape)
+    with torch.no_grad(), FlopCounterMode(display=False) as reference:
+        model(x)
+    with torch.no_grad(), FlopCount() as ours:
+        model(x)
+    assert ours.total == reference.get_total_flops() > 0
+
+
+def test_measuring_leaves_the_module_as_it_was():
+    model = build(StackSpec.create("resnet_basic", dict(stride=2, out_channels=16), depth=2))
+    model[0][0].body[0].train()
+    model[1].eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    flags = [m.training for m in model.modules()]
+    measure(model, (2, 16, 12, 12))
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert [m.training for m in model.modules()] == flags
+    assert not any(m._forward_hooks for m in model.modules())
+    assert all(p.requires_grad and p.grad is None for p in model.parameters())
 
 
 # --- the articles' worked examples -------------------------------------------------------
