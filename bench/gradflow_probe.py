@@ -21,6 +21,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cnnviz import gradflow  # noqa: E402
+from cnnviz.cli import parse_assignments  # noqa: E402
 from cnnviz.spec import StackSpec  # noqa: E402
 
 
@@ -68,7 +69,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)  # a script: the global setting is ours to choose
     device = torch.device(args.device)
     params = {"in_channels": args.channels, "out_channels": args.channels,
-              **gradflow.parse_assignments(args.set)}
+              **parse_assignments(args.set)}
     spec = StackSpec.create(args.block, params, depth=args.depth, height=args.size,
                             width=args.size, batch=args.batch)
     flops = probe_flops(spec, device)

@@ -35,7 +35,7 @@ for name, value in {"depth": 30, **next(iter(gf.STORIES.values())), "act": spec.
 st.selectbox("Story", list(gf.STORIES), key="gf_story", on_change=apply_story,
              help="Sets the toggles below; change them freely afterwards.")
 c = st.columns(4)
-depth = c[0].slider("Blocks", 1, 100, key="gf_depth")
+depth = c[0].slider("Blocks", 1, 200, key="gf_depth")
 norm = c[1].selectbox("Normalization", NORMS, key="gf_norm")
 init = c[2].selectbox("Init", INITS, key="gf_init")
 act = c[3].selectbox("Activation", ACTS, key="gf_act")
