@@ -212,6 +212,13 @@ class RFGeometry:
         left, right = _integers(j * self.rf_w.jump + self.rf_w.lo, j * self.rf_w.jump + self.rf_w.hi)
         return (top, left, bottom, right)
 
+    def pixel_box(self, i: int, j: int) -> tuple[int, int, int, int] | None:
+        """The input cells output (i, j) steps over (its stride footprint), if whole cells."""
+        if self.is_global or self.rf_h.jump < 1 or self.rf_w.jump < 1:
+            return None
+        top, left = int(i * self.rf_h.jump), int(j * self.rf_w.jump)
+        return (top, left, top + int(self.rf_h.jump) - 1, left + int(self.rf_w.jump) - 1)
+
     def clipped(self, i: int, j: int) -> tuple[int, int, int, int]:
         t, left, b, r = self.box(i, j)
         h, w = self.input_hw
@@ -227,6 +234,13 @@ def rf_geometry(model: nn.Module, input_shape: tuple[int, int, int, int]) -> RFG
     n, c, h, w = input_shape
     y = walk(Walk(n), model, Signal(c, h, w, Axis(), Axis()), "")
     return RFGeometry(y.rf_h, y.rf_w, (y.height, y.width), (h, w), y.is_global)
+
+
+def rf_theory(spec: StackSpec) -> tuple[RFGeometry, list[RFStep], list[str]]:
+    """The receptive-field geometry of `spec`'s stack and its recurrence, layer by layer."""
+    model = build(spec)
+    steps, notes = rf_steps(model, predict(model, spec.input_shape))
+    return rf_geometry(model, spec.input_shape), steps, notes
 
 
 def rf_steps(model: nn.Module, prediction: Prediction) -> tuple[list[RFStep], list[str]]:

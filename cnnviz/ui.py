@@ -32,7 +32,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from . import images
+from . import images, sliding
 from .analysis import predict
 from .blocks import REGISTRY, Param, get_block
 from .report import Report, check_budget, make_report
@@ -360,6 +360,15 @@ def spec_or_stop() -> StackSpec:
                 "to change.", icon="👈")
         st.stop()
     return spec
+
+
+def show_grade(what: str, guess: int, truth: int) -> None:
+    """The verdict on a learner's prediction: right, or the answer and how far off."""
+    right, off = sliding.grade(guess, truth)
+    if right:
+        st.success(f"✅ {what} = {truth:,}: right!")
+    else:
+        st.warning(f"❌ {what} = {truth:,}; you said {guess:,} ({off:.1f}% off).")
 
 
 def show_error(exc: BaseException) -> None:

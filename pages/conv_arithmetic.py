@@ -57,11 +57,7 @@ if anim is not None:
     revealed = state.get("arith_revealed") == asked
     if revealed:
         for axis, g, truth in zip("HW", guess, anim.out_shape):
-            right, off = sliding.grade(g, truth)
-            if right:
-                st.success(f"✅ {axis}_out = {truth}: right!")
-            else:
-                st.warning(f"❌ {axis}_out = {truth}; you said {g} ({off:.0f}% off).")
+            ui.show_grade(f"{axis}_out", g, truth)
         for formula in anim.formulas:
             st.latex(formula)
         if mode == "transposed":

@@ -2,11 +2,11 @@
 import streamlit as st
 
 from cnnviz import arithmetic as ar
-from cnnviz import costs, sliding, ui
+from cnnviz import costs, ui
 from cnnviz.plots_arith import fig_cost_bars
 
 st.title("⚖️ Cost & bottlenecks")
-st.caption("Each design is a real module (nn.Conv2d layers or a registry block). Its parameters "
+st.caption("Each design is a real module (Conv2d layers or a registry block). Its parameters "
            "and MACs are predicted layer by layer by cnnviz.analysis and confirmed by torch: "
            "numel() for parameters, FlopCounterMode for FLOPs (= 2 × MACs).")
 ui.current_spec()  # keeps the shared sidebar picker on this page too
@@ -56,11 +56,7 @@ design = c.designs[names.index(which)]
 if revealed:
     for what, g, truth in (("parameters", guess_params, design.params),
                            ("MACs", guess_macs, design.macs)):
-        right, off = sliding.grade(g, truth)
-        if right:
-            st.success(f"✅ {what}: {truth:,} — right!")
-        else:
-            st.warning(f"❌ {what}: {truth:,}; you said {g:,} ({off:.1f}% off).")
+        ui.show_grade(what, g, truth)
     for formula in c.formulas:
         st.latex(formula)
     if len(c.designs) == 2:

@@ -3,15 +3,12 @@ import streamlit as st
 
 from cnnviz import features, images, ui
 from cnnviz import plots_images as plots
-from cnnviz.analysis import predict
-from cnnviz.spec import StackSpec, build
+from cnnviz.spec import StackSpec
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def theory(spec: StackSpec):
-    model = build(spec)
-    prediction = predict(model, spec.input_shape)
-    return features.rf_geometry(model, spec.input_shape), *features.rf_steps(model, prediction)
+    return features.rf_theory(spec)
 
 
 @st.cache_data(max_entries=32, show_spinner="Back-propagating from the centre pixel…")
@@ -50,20 +47,14 @@ pixels = images.image_array(images.decode_image(data), side, side)
 st.header("1 · Theoretical receptive field")
 out_h, out_w = geometry.output_hw
 centre = (out_h // 2, out_w // 2)
-cols = st.columns(2)
-with cols[0]:
-    row = st.slider("Output row", 0, out_h - 1, centre[0], key="rf_row") if out_h > 1 else 0
-with cols[1]:
-    col = st.slider("Output column", 0, out_w - 1, centre[1], key="rf_col") if out_w > 1 else 0
+c1, c2 = st.columns(2)
+row = c1.slider("Output row", 0, out_h - 1, centre[0], key="rf_row") if out_h > 1 else 0
+col = c2.slider("Output column", 0, out_w - 1, centre[1], key="rf_col") if out_w > 1 else 0
 box, clipped = geometry.box(row, col), geometry.clipped(row, col)
 jump_h, jump_w = geometry.rf_h.jump, geometry.rf_w.jump
 left, right = st.columns([3, 2])
 with left:
-    pixel_box = None
-    if not geometry.is_global and jump_h >= 1:  # the output pixel's own footprint
-        top, lft = int(row * jump_h), int(col * jump_w)
-        pixel_box = (top, lft, top + int(jump_h) - 1, lft + int(jump_w) - 1)
-    st.plotly_chart(plots.fig_image_box(pixels, box, clipped, pixel_box,
+    st.plotly_chart(plots.fig_image_box(pixels, box, clipped, geometry.pixel_box(row, col),
                                         f"output ({row}, {col}) of {out_h}×{out_w}"),
                     width="stretch", key="rf_box")
 with right:
@@ -130,11 +121,9 @@ st.markdown("A masked convolution sees only pixels above and to the left; mask A
             "layer) hides the pixel itself, mask B (later layers) keeps it. Stacked, the "
             "field grows up and to the left, but a wedge above and to the right is never "
             "reached: allowed pixels the model cannot use (van den Oord et al. 2016).")
-cols = st.columns(2)
-with cols[0]:
-    depth = st.slider("Masked layers", 1, 8, 4, key="rf_mask_depth")
-with cols[1]:
-    kernel = st.selectbox("Kernel", (3, 5), key="rf_mask_kernel")
+c1, c2 = st.columns(2)
+depth = c1.slider("Masked layers", 1, 8, 4, key="rf_mask_depth")
+kernel = c2.selectbox("Kernel", (3, 5), key="rf_mask_kernel")
 spot = blind(depth, kernel)
 st.plotly_chart(plots.fig_categories(spot.categories(), plots.BLIND_COLOURS,
                                      f"{depth} masked {kernel}×{kernel} layers: gradient "

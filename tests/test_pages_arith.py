@@ -57,7 +57,7 @@ def test_arith_reveal_right_and_wrong_after_changing_geometry():
     at.button(key="arith_reveal").click().run()
     assert not at.exception
     assert any(f"H_out = {h_out}: right" in t for t in texts(at.success))
-    assert any(f"W_out = {w_out}; you said {w_out + 2}" in t and "100% off" in t
+    assert any(f"W_out = {w_out}; you said {w_out + 2}" in t and "100.0% off" in t
                for t in texts(at.warning))
     assert texts(at.latex)[0] == ar.conv_out_latex(7, 3, 2, 0, 1, "H")
     # changing the geometry hides the answer again until the next reveal
@@ -97,7 +97,7 @@ def test_cost_default_is_seed_001_and_reveal_right():
     at.number_input(key="cost_guess_params").set_value(256 * 32 + 32 * 128 * 25)
     at.number_input(key="cost_guess_macs").set_value(86_704_128)
     at.button(key="cost_reveal").click().run()
-    assert any("MACs: 86,704,128 — right" in t for t in texts(at.success))
+    assert any("MACs = 86,704,128: right" in t for t in texts(at.success))
     assert any("torch confirms every count" in t for t in texts(at.success))
     assert at.metric[0].value == "86.5%"
     assert "642{,}252{,}800" in texts(at.latex)[0]
@@ -109,7 +109,7 @@ def test_cost_wrong_guess_and_changed_numbers():
     expected = costs.bottleneck(256, 128, 28, 3, 32).designs[1]
     at.number_input(key="cost_guess_macs").set_value(expected.macs // 2)
     at.button(key="cost_reveal").click().run()
-    assert any(f"MACs: {expected.macs:,}" in t and "50.0% off" in t for t in texts(at.warning))
+    assert any(f"MACs = {expected.macs:,}" in t and "50.0% off" in t for t in texts(at.warning))
     at.radio(key="cost_topic").set_value("grouped conv").run()
     at.select_slider(key="cost_grouped_groups").set_value(16).run()
     assert not at.exception and len(at.get("plotly_chart")) == 1
