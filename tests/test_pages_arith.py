@@ -168,7 +168,7 @@ def test_browser_cost_page(streamlit_server, browser_page):
     page.get_by_role("button", name="Reveal").click()
     wait_rerun(page, TIMEOUT_MS)
     macs = costs.bottleneck(256, 128, 28, 5, 64).designs[1].macs
-    page.get_by_text(f"MACs: {macs:,}; you said 0").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text(f"MACs = {macs:,}; you said 0").wait_for(timeout=TIMEOUT_MS)
     page.get_by_text("torch confirms every count").wait_for()
     save_screenshot(page, "cost-revealed")
     assert_clean(page)
