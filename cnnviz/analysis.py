@@ -53,17 +53,15 @@ class Signal:
     rf_w: Axis
     is_global: bool = False
     node: int = 0  # id on the tape
+    shape: tuple[int, int, int] = field(init=False)
+    numel: int = field(init=False)
 
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        return (self.channels, self.height, self.width)
-
-    @property
-    def numel(self) -> int:
-        return self.channels * self.height * self.width
+    def __post_init__(self) -> None:  # read many times per layer by the rules
+        self.shape = (self.channels, self.height, self.width)
+        self.numel = self.channels * self.height * self.width
 
 
-@dataclass
+@dataclass(slots=True)
 class Layer:
     """One row of the per-layer report."""
 
@@ -76,7 +74,7 @@ class Layer:
     elementwise: int = 0
     op: str = ""  # what the elementwise work is: norm, activation, add, ...
     memory: int = 0  # bytes of the output this layer allocates
-    formula: list[str] = field(default_factory=list)  # LaTeX, when the size changes
+    formula: tuple[str, ...] | list[str] = ()  # LaTeX, when the size changes
     field_of_view: Signal | None = None  # the output signal, for its receptive field
 
     @property
@@ -357,8 +355,9 @@ def _per_pixel(w: Walk, name: str, m: nn.Module, x: Signal, op: str, params: int
                ) -> Signal:
     """Layers that keep the shape and look at one pixel at a time. Their output sees
     exactly what their input saw, so the walk passes the input signal on (no tape node)."""
-    w.row(name, type(m).__name__, x, x, params=params, elementwise=w.batch * x.numel, op=op,
-          memory=w.batch * x.numel * BYTES_PER_ELEMENT)
+    n = w.batch * x.numel
+    w.row(name, type(m).__name__, x, x, params=params, elementwise=n, op=op,
+          memory=n * BYTES_PER_ELEMENT)
     return x
 
 

@@ -57,6 +57,7 @@ def run_bench(depth: int = 50, repeats: int = REPEATS) -> dict:
     rounds = 3  # short blocks per case, rounds alternating, so drift hits every case alike
     for _ in range(rounds):
         for name, fn in cases.items():
+            fn()  # untimed: lets torch's worker threads and the caches settle after a switch
             samples[name] += _times_ms(fn, max(1, repeats // rounds))
     med = {name: statistics.median(v) for name, v in samples.items()}
     model.zero_grad(set_to_none=True)
