@@ -80,6 +80,14 @@ class FeatureMaps:
     stride: int = 1
 
 
+def plain_and_residual(spec: StackSpec) -> list[tuple[str, StackSpec]]:
+    """(title, spec) for the plain and the residual stack, or just the spec if it has no skip."""
+    if not spec.entry.has_skip:
+        return [("", spec)]
+    return [("plain (skip off)", spec.replace(skip=False)),
+            ("residual (skip on)", spec.replace(skip=True))]
+
+
 def image_spec(spec: StackSpec, height: int, width: int) -> StackSpec:
     """The picker's stack on an RGB image: 3 input channels, the image's size, batch 1."""
     return spec.replace(in_channels=3, height=height, width=width, batch=1)

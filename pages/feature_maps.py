@@ -43,9 +43,7 @@ try:
 except ValueError as e:
     ui.show_error(ValueError(f"This block cannot take a 3-channel image: {e}"))
     st.stop()
-variants = ([("plain (skip off)", base.replace(skip=False)),
-             ("residual (skip on)", base.replace(skip=True))]
-            if spec.entry.has_skip else [("", base)])
+variants = features.plain_and_residual(base)
 
 columns = st.columns(len(variants))
 for (title, s), col in zip(variants, columns):

@@ -86,9 +86,7 @@ st.header("2 · Effective receptive field")
 st.markdown(f"Luo et al. 2016: the mean of |∂ y_centre / ∂ x| over {features.ERF_SAMPLES} "
             f"random inputs and the image, with this stack's random weights. The dotted box "
             f"is the theoretical field of the centre pixel.")
-variants = ([("plain (skip off)", spec.replace(skip=False)),
-             ("residual (skip on)", spec.replace(skip=True))]
-            if spec.entry.has_skip else [("", spec)])
+variants = features.plain_and_residual(spec)
 columns = st.columns(len(variants))
 for (title, s), column in zip(variants, columns):
     with column:
