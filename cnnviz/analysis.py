@@ -23,7 +23,6 @@ from .layers import (AttentionPool, ChannelShuffle, ChannelSlice, Concat, Gate,
                      InvertibleConv1x1, LayerNorm2d, LayerScale, MaskedConv2d, Residual)
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.SiLU, nn.GELU, nn.Sigmoid)
-NORMS = (nn.BatchNorm2d, nn.GroupNorm, LayerNorm2d)
 BYTES_PER_ELEMENT = 4  # float32
 
 
@@ -111,6 +110,7 @@ class Prediction:
     rf_size: tuple | str  # (h, w) or "global"
     rf_jump: tuple
     support: Support
+    output: Signal  # the walk's last signal: its receptive field in full
 
     @property
     def flops(self) -> int:
@@ -544,7 +544,7 @@ def predict(model: nn.Module, input_shape: tuple[int, int, int, int]) -> Predict
         macs=sum(layer.macs for layer in w.layers), elementwise=totals,
         memory=sum(layer.memory for layer in w.layers),
         rf_size="global" if y.is_global else (y.rf_h.size, y.rf_w.size),
-        rf_jump=(y.rf_h.jump, y.rf_w.jump), support=_support(w, y, (h, wd)))
+        rf_jump=(y.rf_h.jump, y.rf_w.jump), support=_support(w, y, (h, wd)), output=y)
 
 
 def centre_pixel(height: int, width: int) -> tuple[int, int]:

@@ -26,8 +26,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .analysis import Axis, Prediction, Signal, Support, Walk, centre_pixel, node_modules, \
-    predict, walk
+from .analysis import Axis, Prediction, Support, centre_pixel, node_modules, \
+    predict
 from .blocks.parts import projection
 from .layers import MaskedConv2d
 from .measure import opened_copy
@@ -237,18 +237,19 @@ def _integers(a, b) -> tuple[int, int]:
     return ceil(a), floor(b)
 
 
-def rf_geometry(model: nn.Module, input_shape: tuple[int, int, int, int]) -> RFGeometry:
+def rf_geometry(prediction: Prediction) -> RFGeometry:
     """The unclipped receptive-field box of every output position, from the predicted walk."""
-    n, c, h, w = input_shape
-    y = walk(Walk(n), model, Signal(c, h, w, Axis(), Axis()), "")
-    return RFGeometry(y.rf_h, y.rf_w, (y.height, y.width), (h, w), y.is_global)
+    y = prediction.output
+    return RFGeometry(y.rf_h, y.rf_w, (y.height, y.width), prediction.input_shape[2:],
+                      y.is_global)
 
 
 def rf_theory(spec: StackSpec) -> tuple[RFGeometry, list[RFStep], list[str]]:
     """The receptive-field geometry of `spec`'s stack and its recurrence, layer by layer."""
     model = build(spec)
-    steps, notes = rf_steps(model, predict(model, spec.input_shape))
-    return rf_geometry(model, spec.input_shape), steps, notes
+    prediction = predict(model, spec.input_shape)
+    steps, notes = rf_steps(model, prediction)
+    return rf_geometry(prediction), steps, notes
 
 
 def rf_steps(model: nn.Module, prediction: Prediction) -> tuple[list[RFStep], list[str]]:
@@ -356,9 +357,9 @@ def effective_rf(spec: StackSpec, image: torch.Tensor | None = None,
         raise ValueError("The effective receptive field needs at least one input.")
     model = build(spec)
     one = (1, *spec.input_shape[1:])
-    prediction = predict(model, one)
     batch = samples + (image is not None)
-    check_budget(spec, predict(model, (batch, *one[1:])))
+    prediction = predict(model, (batch, *one[1:]))  # the support does not depend on the batch
+    check_budget(spec, prediction)
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn((samples, *one[1:]), generator=generator)
     if image is not None:
@@ -414,7 +415,8 @@ def blind_spot(spec: StackSpec) -> BlindSpot:
     seen = open_gradient(model, (1, spec.in_channels, h, w), pixel, spec.seed) > 0
     rows, cols = np.indices((h, w))
     causal = (rows < pixel[0]) | ((rows == pixel[0]) & (cols < pixel[1]))
-    top, left, bottom, right = rf_geometry(model, (1, spec.in_channels, h, w)).box(*pixel)
+    geometry = rf_geometry(predict(model, (1, spec.in_channels, h, w)))
+    top, left, bottom, right = geometry.box(*pixel)
     reach = (rows >= top) & (rows <= bottom) & (cols >= left) & (cols <= right)
     return BlindSpot(seen, causal, reach, pixel)
 

@@ -249,12 +249,16 @@ def compare(spec: StackSpec, loss: str = "ce", device: str | torch.device = "cpu
 
 def depth_sweep(spec: StackSpec, depths: Sequence[int] = SWEEP_DEPTHS, loss: str = "ce",
                 device: str | torch.device = "cpu",
-                progress: Callable[[int, int], None] | None = None) -> dict[str, list[float]]:
-    """First-layer weight-gradient norm vs depth, for the plain and the residual stack."""
+                progress: Callable[[int, int], None] | None = None,
+                probe: Callable[[StackSpec], Comparison] | None = None) -> dict[str, list]:
+    """First-layer weight-gradient norm vs depth, for the plain and the residual stack.
+
+    `probe` replaces compare(spec, loss, device), e.g. by a cached version of it."""
     check_spec(spec)
+    probe = probe or (lambda s: compare(s, loss, device))
     out: dict[str, Any] = {"depth": list(depths), "plain": [], "residual": []}
     for i, depth in enumerate(depths):
-        result = compare(spec.replace(depth=depth), loss, device)
+        result = probe(spec.replace(depth=depth))
         out["plain"].append(result.plain.grad_norms[0])
         out["residual"].append(result.residual.grad_norms[0])
         if progress:

@@ -123,7 +123,7 @@ def build(spec: StackSpec, device: str | torch.device = "cpu") -> nn.Sequential:
 
 
 CONVS = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
-NORMS = (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)
+NORM_LAYERS = (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)
 
 
 @torch.no_grad()
@@ -158,7 +158,7 @@ def zero_init_residual_branches(model: nn.Module) -> None:
     (Goyal et al. 2017); without norms, zero the branch's last convolution instead."""
     for m in model.modules():
         if isinstance(m, Residual):
-            layers = [x for x in m.body.modules() if isinstance(x, NORMS)] or \
+            layers = [x for x in m.body.modules() if isinstance(x, NORM_LAYERS)] or \
                      [x for x in m.body.modules() if isinstance(x, CONVS)]
             if layers and layers[-1].weight is not None:
                 layers[-1].weight.zero_()

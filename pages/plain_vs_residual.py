@@ -74,13 +74,10 @@ st.header("Depth sweep")
 st.caption(f"The first layer's gradient norm for depths {', '.join(map(str, gf.SWEEP_DEPTHS))}, "
            "with the toggles above.")
 if st.toggle("Run the depth sweep", key="gf_sweep", help="Seven probes; cached afterwards."):
-    bar, first = st.progress(0.0, "Probing…"), {"plain": [], "residual": []}
-    for i, d in enumerate(gf.SWEEP_DEPTHS):
-        one = probe(spec.replace(depth=d), loss, device)
-        first["plain"].append(one.plain.grad_norms[0])
-        first["residual"].append(one.residual.grad_norms[0])
-        bar.progress((i + 1) / len(gf.SWEEP_DEPTHS), f"depth {d} done")
-    st.plotly_chart(plots.fig_depth_sweep(gf.SWEEP_DEPTHS, first["plain"], first["residual"]),
+    bar = st.progress(0.0, "Probing…")
+    sweep = gf.depth_sweep(spec, probe=lambda s: probe(s, loss, device),
+                           progress=lambda i, n: bar.progress(i / n, f"{i} of {n} depths done"))
+    st.plotly_chart(plots.fig_depth_sweep(sweep["depth"], sweep["plain"], sweep["residual"]),
                     width="stretch")
 
 st.header("Degradation: does the deeper plain stack train worse?")

@@ -137,7 +137,7 @@ def test_rf_steps_follow_the_recurrence():
     assert [(s.r_out, s.j_out) for s in steps] == [(5, 2), (13, 2), (21, 2)]
     assert steps[-1].r_out == prediction.rf_size[0]
     assert "r = 5 + (3-1)\\cdot2\\cdot2 = 13" in steps[1].latex()
-    geometry = features.rf_geometry(model, spec.input_shape)
+    geometry = features.rf_geometry(prediction)
     assert geometry.output_hw == prediction.output_shape[2:]
     top, left, bottom, right = geometry.box(*prediction.support.pixel)
     assert bottom - top + 1 == prediction.rf_size[0]
