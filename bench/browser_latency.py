@@ -5,7 +5,8 @@ drives Debian's Chromium with playwright and reports p50/p95 in milliseconds:
 
 - cold start: process spawn -> first complete Explorer page (metrics shown, script idle);
 - change at depth D: type a new kernel size (alternating 3 and 5) into the sidebar and
-  wait until the Explorer's metrics show the numbers cnnviz predicts for the new spec.
+  wait until the Explorer's metrics show the numbers cnnviz predicts for the new spec and
+  its receptive-field chart has been redrawn (its title states the new field).
 
     python bench/browser_latency.py [--changes 20] [--depths 1,20] [--json]
 
@@ -36,23 +37,28 @@ BLOCK = "resnet_basic"
 TIMEOUT_MS = 120_000
 
 
-def _expected(depth: int, kernel: int) -> tuple[str, str]:
-    """What the Explorer's metrics show for this spec: (parameters, receptive field)."""
+def _expected(depth: int, kernel: int) -> tuple[list[str], str]:
+    """What the Explorer shows for this spec: metric values (parameters, receptive field)
+    and the receptive-field chart's title."""
     p = make_report(StackSpec.create(BLOCK, {"kernel_size": kernel}, depth=depth),
                     measured=False).predicted
-    rf = "global" if p.rf_size == "global" else f"{p.rf_size[0]} × {p.rf_size[1]}"
-    return plots.number(p.params), rf
+    metrics = [plots.number(p.params), plots.rf_text(p.rf_size)]
+    return metrics, plots.fig_rf_growth(p.layers, p.rf_size).layout.title.text
 
 
-def _wait_metrics(page, wanted: tuple[str, ...], timeout_s: float = TIMEOUT_MS / 1000) -> None:
-    """Poll (in the page, every animation frame) until all `wanted` texts are metric values."""
+def _wait_page(page, wanted: tuple[list[str], str], timeout_s: float = TIMEOUT_MS / 1000
+               ) -> None:
+    """Poll (in the page, every animation frame) until the script is idle, all wanted texts
+    are metric values and a drawn Plotly chart carries the wanted title."""
     page.wait_for_function(
-        """(wanted) => {
+        """([metrics, title]) => {
             const app = document.querySelector('[data-testid="stApp"]');
             if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
             const vals = [...document.querySelectorAll('[data-testid="stMetricValue"]')]
                 .map(e => e.innerText.trim());
-            return wanted.every(w => vals.includes(w));
+            const titles = [...document.querySelectorAll('.js-plotly-plot .gtitle')]
+                .map(e => e.textContent);
+            return metrics.every(w => vals.includes(w)) && titles.includes(title);
         }""", arg=list(wanted), timeout=timeout_s * 1000, polling="raf")
 
 
@@ -78,7 +84,7 @@ def cold_start(browser, runs: int) -> list[float]:
         try:
             page = browser.new_page(viewport=VIEWPORT)
             goto_page(page, url, TIMEOUT_MS)
-            _wait_metrics(page, want)
+            _wait_page(page, want)
             times.append((time.perf_counter() - t0) * 1e3)
             page.close()
         finally:
@@ -89,7 +95,7 @@ def cold_start(browser, runs: int) -> list[float]:
 def picker_changes(browser, url: str, depth: int, changes: int) -> list[float]:
     page = browser.new_page(viewport=VIEWPORT)
     goto_page(page, f"{url}/?depth={depth}", TIMEOUT_MS)
-    _wait_metrics(page, _expected(depth, 3))
+    _wait_page(page, _expected(depth, 3))
     field = page.get_by_label("kernel size", exact=True)
     kernels = [5, 3]
     wanted = {k: _expected(depth, k) for k in kernels}
@@ -99,7 +105,7 @@ def picker_changes(browser, url: str, depth: int, changes: int) -> list[float]:
         field.fill(str(k))
         t0 = time.perf_counter()
         field.press("Enter")
-        _wait_metrics(page, wanted[k])
+        _wait_page(page, wanted[k])
         if i > 0:
             times.append((time.perf_counter() - t0) * 1e3)
     page.close()
@@ -139,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cold start (spawn -> complete Explorer), n={c['n']}: "
               f"p50 {c['p50_ms']:.0f} ms, p95 {c['p95_ms']:.0f} ms")
         for d, s in result["depths"].items():
-            print(f"picker change -> updated metrics, {BLOCK} depth {d}, n={s['n']}: "
+            print(f"picker change -> updated metrics and chart, {BLOCK} depth {d}, n={s['n']}: "
                   f"p50 {s['p50_ms']:.0f} ms, p95 {s['p95_ms']:.0f} ms")
     return 0
 

@@ -78,8 +78,14 @@ def rf_rows(layers: list[Layer]) -> list[dict[str, Any]]:
     return rows
 
 
-def fig_rf_growth(layers: list[Layer]) -> go.Figure:
-    """Receptive-field size (H and W) after each layer, with 'global' marked."""
+def rf_text(rf_size) -> str:
+    """A prediction's receptive field as shown: "global" or "H × W"."""
+    return "global" if rf_size == "global" else f"{rf_size[0]} × {rf_size[1]}"
+
+
+def fig_rf_growth(layers: list[Layer], final) -> go.Figure:
+    """Receptive-field size (H and W) after each layer, with 'global' marked; the title
+    states the stack's final field `final` (a Prediction's rf_size)."""
     rows = rf_rows(layers)
     x = [r["index"] for r in rows]
     text = [f"{r['layer']} ({r['kind']})" for r in rows]
@@ -95,7 +101,8 @@ def fig_rf_growth(layers: list[Layer]) -> go.Figure:
     if first_global is not None:
         fig.add_vline(x=first_global["index"], line_dash="dash", line_color="grey",
                       annotation_text="global from here", annotation_position="top left")
-    fig.update_layout(title="Receptive field after each layer", xaxis_title="layer (in order)",
+    fig.update_layout(title=f"Receptive field after each layer: {rf_text(final)} at the output",
+                      xaxis_title="layer (in order)",
                       yaxis_title="input pixels seen", height=340,
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h"))
     return fig

@@ -362,6 +362,17 @@ def spec_or_stop() -> StackSpec:
     return spec
 
 
+def view_tabs(labels: list[str], key: str = "view") -> list:
+    """Tabs whose choice lives in the URL (?view=<label>); each reports `.open`, so a page
+    can run and draw only the open one. A URL value naming no tab warns and opens the first.
+    """
+    asked = st.query_params.get(key)
+    if asked is not None and asked not in labels:
+        st.warning(f"URL value {key}={asked!r} names no tab of this page; showing "
+                   f"{labels[0]!r}.", icon="⚠️")
+    return st.tabs(labels, key=key, bind="query-params")
+
+
 def show_grade(what: str, guess: int, truth: int) -> None:
     """The verdict on a learner's prediction: right, or the answer and how far off."""
     right, off = sliding.grade(guess, truth)

@@ -57,11 +57,68 @@ def test_default_configuration_renders_everything():
     assert shown["Receptive field (H × W)"] == "5 × 5"
     assert r"(1, 16, 32, 32) \to (1, 16, 32, 32)" in latex(at)
     assert any("torch confirms every predicted number" in s.value for s in at.success)
-    assert len(at.get("plotly_chart")) == 2
-    assert at.get("graphviz_chart")
-    code = [c.value for c in at.code if "def build()" in c.value]
-    assert code and "class Residual" in code[0]
+    assert [t.label for t in at.tabs][:2] == ["Shape and receptive field", "Cost and memory"]
+    # only the open tab runs: the receptive-field chart, none of the other tabs' content
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 1
+    assert charts[0]["layout"]["title"]["text"].endswith(": 5 × 5 at the output")
+    assert not at.get("graphviz_chart") and not at.dataframe
     assert dict(at.query_params) == {}  # defaults stay out of the URL
+
+
+def open_view(at: AppTest, view: str) -> AppTest:
+    """Open one of the Explorer's tabs, as a click on it does."""
+    at.session_state["view"] = view
+    return at.run()
+
+
+def check_view(at: AppTest, view: str) -> None:
+    """The content a tab shows when it is open (and only then)."""
+    assert_clean(at)
+    charts = at.get("plotly_chart")
+    if view == "Shape and receptive field":
+        assert len(charts) == 1 and at.latex
+        assert len(at.metric) == 8  # six above the tabs, jump and centre support here
+    elif view == "Cost and memory":
+        costs = json.loads(charts[0].proto.spec)
+        assert len(charts) == 1 and costs["layout"]["annotations"][0]["text"] == "Parameters"
+        assert len(at.dataframe) == 1 and "Measured (torch storages)" in metrics(at)
+    elif view == "Predicted vs measured":
+        table = at.dataframe[0].value
+        assert not charts and len(at.dataframe) == 1 and len(table) >= 5
+        assert (table.iloc[:, -1].astype(str).str.contains("✅")).all(), table
+    elif view == "Diagram":
+        assert not charts and "digraph" in at.get("graphviz_chart")[0].proto.spec
+    elif view == "torchinfo":
+        assert not charts and "Total params" in at.code[0].value
+    elif view == "Code":
+        assert not charts and "def build()" in at.code[0].value
+        assert at.get("download_button")
+    else:
+        raise AssertionError(f"no check for the view {view!r}")
+    assert not at.warning
+
+
+VIEWS = ["Shape and receptive field", "Cost and memory", "Predicted vs measured", "Diagram",
+         "torchinfo", "Code"]
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_each_view_from_the_url(view):
+    at = app(view=view)
+    assert [t.label for t in at.tabs] == VIEWS
+    check_view(at, view)
+    code = [c.value for c in at.code if "def build()" in c.value]
+    assert bool(code) == (view == "Code")
+    if code:
+        assert "class Residual" in code[0]
+
+
+def test_unknown_view_in_the_url_warns_and_opens_the_first_tab():
+    at = app(view="Everything")
+    assert not at.exception and not at.error
+    assert any("view='Everything'" in w.value for w in at.warning)
+    check_view(at.run(), "Shape and receptive field")  # the warning goes with the bad value
 
 
 def test_changing_widgets_updates_formula_metrics_and_url():
@@ -76,22 +133,23 @@ def test_changing_widgets_updates_formula_metrics_and_url():
     at.number_input(key="pick_p_out_channels").set_value(32).run()
     assert metrics(at)["Output C × H × W"] == "32 × 16 × 16"
     # the per-layer chart follows: the projection shortcut's 1x1 conv appears
-    costs = json.loads(at.get("plotly_chart")[1].proto.spec)
+    costs = json.loads(open_view(at, "Cost and memory").get("plotly_chart")[0].proto.spec)
     assert any("shortcut" in str(x) for x in costs["data"][0]["x"])
     at.selectbox(key="pick_block").set_value("inception").run()
     assert_clean(at)  # a new block starts from its own defaults
     assert at.number_input(key="pick_p_in_channels").value == 192
-    assert dict(at.query_params) == {"block": "inception"}
+    assert at.session_state["view"] == "Cost and memory"  # the open tab stays open
+    assert {k: v for k, v in at.query_params.items() if k != "view"} == {"block": "inception"}
 
 
 # --- every block and the edge configurations ------------------------------------------
 
 @pytest.mark.parametrize("block", sorted(REGISTRY))
-def test_every_block_renders(block):
+def test_every_block_renders_every_view(block):
     at = app(block=block, height="8", width="8")
-    assert_clean(at)
     assert at.selectbox(key="pick_block").value == block
-    assert at.get("graphviz_chart") and at.metric
+    for view in VIEWS:
+        check_view(open_view(at, view), view)
 
 
 @pytest.mark.parametrize("query, expect", [
@@ -110,11 +168,11 @@ def test_depth_50_is_drawn_and_summarised_compactly():
     at = app(depth="50", height="8", width="8", p_in_channels="8", p_out_channels="8",
              p_stride="2")
     assert_clean(at)
-    dot = at.get("graphviz_chart")[0].proto.spec
-    assert "48 more identical blocks" in dot
     # the 3x3 and the 1x1 shortcut halve H and W once; 49 blocks after them keep it
     assert latex(at).count(r"\right\rfloor + 1 = 4") == 4
     assert len(at.latex) == 4 and r"\to (1, 8, 4, 4)" in latex(at)
+    dot = open_view(at, "Diagram").get("graphviz_chart")[0].proto.spec
+    assert "48 more identical blocks" in dot
 
 
 # --- invalid configurations: an error, a usable picker, no traceback -----------------

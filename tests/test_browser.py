@@ -163,6 +163,44 @@ def test_explorer_follows_the_picker(streamlit_server, browser_page):
     assert_clean(other)
 
 
+# what each Explorer tab draws, as a selector of Streamlit's own test ids
+VIEW_CONTENT = {
+    "Shape and receptive field": '[data-testid="stPlotlyChart"] .js-plotly-plot',
+    "Cost and memory": '[data-testid="stDataFrame"]',
+    "Predicted vs measured": '[data-testid="stDataFrame"]',
+    "Diagram": '[data-testid="stGraphVizChart"] svg',
+    "torchinfo": '[data-testid="stCode"]',
+    "Code": '[data-testid="stDownloadButton"]',
+}
+
+
+def test_explorer_tabs_draw_their_content_and_live_in_the_url(streamlit_server, browser_page):
+    page = browser_page
+    goto_page(page, f"{streamlit_server}/?block=inception", PAGE_TIMEOUT)
+    tabs = page.get_by_role("tab")
+    assert tabs.all_inner_texts() == list(VIEW_CONTENT)
+    main = page.locator('[data-testid="stMain"]')
+    for view, content in VIEW_CONTENT.items():
+        if view != "Shape and receptive field":
+            page.get_by_role("tab", name=view, exact=True).click()
+            wait_rerun(page, PAGE_TIMEOUT)
+        main.locator(content).first.wait_for(timeout=PAGE_TIMEOUT)
+        assert main.locator('[data-testid="stGraphVizChart"]').count() == (view == "Diagram")
+        _expect_numbers(page, _predicted("inception"))  # the headline stays above the tabs
+        save_screenshot(page, f"explorer-tab-{view.split()[0].lower()}")
+        assert_clean(page)
+    assert "view=Code" in page.url and "block=inception" in page.url, page.url
+
+    # a link to a tab opens that tab for someone else
+    other = page.context.new_page()
+    other.errors = []
+    other.on("pageerror", lambda e: other.errors.append(f"pageerror: {e}"))
+    goto_page(other, page.url.replace("view=Code", "view=Diagram"), PAGE_TIMEOUT)
+    other.locator('[data-testid="stGraphVizChart"] svg').first.wait_for(timeout=PAGE_TIMEOUT)
+    assert other.get_by_role("tab", selected=True).inner_text() == "Diagram"
+    assert_clean(other)
+
+
 def test_tampered_url_warns_and_shows_defaults(streamlit_server, browser_page):
     page = browser_page
     goto_page(page, f"{streamlit_server}/?block=nope&depth=abc", PAGE_TIMEOUT)
