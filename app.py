@@ -1,8 +1,17 @@
 """cnnviz: start with `streamlit run app.py`.
 
-The page list, the shared sidebar picker and the page config live in
-cnnviz.ui.main(), so tests run exactly the same app.
+Streamlit runs this file as the app's script (as __main__) on every rerun: the page list,
+the shared sidebar picker and the page config live in cnnviz.ui.main(), so tests run
+exactly the same app. Before that, `streamlit run` imports it once as a module to find
+`app`, the server, whose start-up imports torch in the background (cnnviz.warmup).
 """
-from cnnviz import ui
+import streamlit as st
 
-ui.main()
+if __name__ == "__main__":
+    from cnnviz import ui
+
+    ui.main()
+else:
+    from cnnviz.warmup import warm_start
+
+    app = st.App(__file__, lifespan=warm_start)

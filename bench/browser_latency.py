@@ -43,20 +43,20 @@ def _expected(depth: int, kernel: int) -> tuple[list[str], str]:
     p = make_report(StackSpec.create(BLOCK, {"kernel_size": kernel}, depth=depth),
                     measured=False).predicted
     metrics = [plots.number(p.params), plots.rf_text(p.rf_size)]
-    return metrics, plots.fig_rf_growth(p.layers, p.rf_size).layout.title.text
+    return metrics, plots.rf_growth_chart(p.layers, p.rf_size)["title"]["text"]
 
 
 def _wait_page(page, wanted: tuple[list[str], str], timeout_s: float = TIMEOUT_MS / 1000
                ) -> None:
     """Poll (in the page, every animation frame) until the script is idle, all wanted texts
-    are metric values and a drawn Plotly chart carries the wanted title."""
+    are metric values and a drawn chart (ECharts, as SVG) carries the wanted title."""
     page.wait_for_function(
         """([metrics, title]) => {
             const app = document.querySelector('[data-testid="stApp"]');
             if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
             const vals = [...document.querySelectorAll('[data-testid="stMetricValue"]')]
                 .map(e => e.innerText.trim());
-            const titles = [...document.querySelectorAll('.js-plotly-plot .gtitle')]
+            const titles = [...document.querySelectorAll('[data-testid="stEChartsChart"] svg text')]
                 .map(e => e.textContent);
             return metrics.every(w => vals.includes(w)) && titles.includes(title);
         }""", arg=list(wanted), timeout=timeout_s * 1000, polling="raf")

@@ -1,15 +1,13 @@
 """The Explorer's figures and tables, from plain data (Layer rows, Report numbers).
 
-fig_* return plotly Figures; the other functions shape numbers into rows and
-strings a page renders as it is.
+*_chart return ECharts options (st.echarts_chart: a light chart library, so the first
+page loads fast); the other functions shape numbers into rows and strings a page renders
+as it is.
 """
 from __future__ import annotations
 
 from fractions import Fraction
 from typing import Any
-
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from .analysis import Layer
 from .report import Report
@@ -83,50 +81,66 @@ def rf_text(rf_size) -> str:
     return "global" if rf_size == "global" else f"{rf_size[0]} × {rf_size[1]}"
 
 
-def fig_rf_growth(layers: list[Layer], final) -> go.Figure:
-    """Receptive-field size (H and W) after each layer, with 'global' marked; the title
-    states the stack's final field `final` (a Prediction's rf_size)."""
+def rf_growth_chart(layers: list[Layer], final) -> dict[str, Any]:
+    """Receptive-field size (H and W) after each layer, with 'global' marked, as an ECharts
+    option; the title states the stack's final field `final` (a Prediction's rf_size)."""
     rows = rf_rows(layers)
-    x = [r["index"] for r in rows]
-    text = [f"{r['layer']} ({r['kind']})" for r in rows]
-    fig = go.Figure()
-    fig.add_scatter(x=x, y=[r["rf_h"] for r in rows], name="RF height", mode="lines+markers",
-                    line=dict(color=BLUE), text=text,
-                    hovertemplate="%{text}<br>RF height %{y}<extra></extra>")
+    # one item per layer: [layer, RF height, RF width, module]; series data, not a dataset,
+    # which Streamlit would convert through pandas (half a second to import on a cold start)
+    points = [[str(r["index"]), r["rf_h"], r["rf_w"], f"{r['layer']} ({r['kind']})"]
+              for r in rows]
+    series = [{"type": "line", "name": "RF height", "color": BLUE, "data": points,
+               "encode": {"x": 0, "y": 1}}]
     if any(r["rf_h"] != r["rf_w"] for r in rows):
-        fig.add_scatter(x=x, y=[r["rf_w"] for r in rows], name="RF width",
-                        mode="lines+markers", line=dict(color=ORANGE, dash="dot"), text=text,
-                        hovertemplate="%{text}<br>RF width %{y}<extra></extra>")
+        series.append({"type": "line", "name": "RF width", "color": ORANGE, "data": points,
+                       "lineStyle": {"type": "dotted"}, "encode": {"x": 0, "y": 2}})
     first_global = next((r for r in rows if r["global"]), None)
     if first_global is not None:
-        fig.add_vline(x=first_global["index"], line_dash="dash", line_color="grey",
-                      annotation_text="global from here", annotation_position="top left")
-    fig.update_layout(title=f"Receptive field after each layer: {rf_text(final)} at the output",
-                      xaxis_title="layer (in order)",
-                      yaxis_title="input pixels seen", height=340,
-                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h"))
-    return fig
+        series[0]["markLine"] = {
+            "symbol": "none", "data": [{"xAxis": str(first_global["index"])}],
+            "label": {"formatter": "global from here"},
+            "lineStyle": {"type": "dashed", "color": "grey"}}
+    return {
+        "title": {"text": f"Receptive field after each layer: {rf_text(final)} at the output",
+                  "textStyle": {"fontSize": 14}},
+        "tooltip": {"trigger": "axis",
+                    "formatter": "layer {b}: {@[3]}<br/>RF height {@[1]}, width {@[2]}"},
+        "legend": {"bottom": 0, "show": len(series) > 1},
+        "grid": {"left": 50, "right": 20, "top": 50, "bottom": 60},
+        "xAxis": {"type": "category", "name": "layer (in order)", "nameLocation": "middle",
+                  "nameGap": 28},
+        "yAxis": {"type": "value", "name": "input pixels seen", "minInterval": 1},
+        "series": series,
+        "animation": False,  # a rerun shows the new numbers at once
+    }
 
 
 # --- cost ----------------------------------------------------------------------------
 
-def fig_layer_costs(layers: list[Layer]) -> go.Figure:
-    """Parameters and MACs per layer (layers with neither are left out)."""
+def layer_costs_chart(layers: list[Layer]) -> dict[str, Any]:
+    """Parameters (top) and MACs (bottom) per layer, as an ECharts option; layers with
+    neither are left out."""
     rows = [layer for layer in layers if layer.params or layer.macs]
     names = [f"{i + 1}. {layer.name}" for i, layer in enumerate(rows)]
-    kinds = [layer.kind for layer in rows]
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
-                        subplot_titles=("Parameters", "MACs (multiply-accumulates)"))
-    fig.add_bar(x=names, y=[layer.params for layer in rows], name="parameters",
-                marker_color=BLUE, customdata=kinds, row=1, col=1,
-                hovertemplate="%{x} (%{customdata})<br>%{y:,} parameters<extra></extra>")
-    fig.add_bar(x=names, y=[layer.macs for layer in rows], name="MACs", marker_color=ORANGE,
-                customdata=kinds, row=2, col=1,
-                hovertemplate="%{x} (%{customdata})<br>%{y:,} MACs<extra></extra>")
-    fig.update_layout(height=460, showlegend=False, margin=dict(l=10, r=10, t=40, b=10))
-    fig.update_xaxes(showticklabels=False, row=1, col=1)
-    fig.update_xaxes(showticklabels=len(rows) <= 24, tickangle=-30, row=2, col=1)
-    return fig
+    panels = (("Parameters", "params", BLUE), ("MACs (multiply-accumulates)", "macs", ORANGE))
+    return {
+        "title": [{"text": title, "left": "center", "top": top,
+                   "textStyle": {"fontSize": 13, "fontWeight": "normal"}}
+                  for (title, _, _), top in zip(panels, ("0%", "47%"))],
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "grid": [{"left": 70, "right": 20, "top": "7%", "height": "33%"},
+                 {"left": 70, "right": 20, "top": "54%", "height": "33%"}],
+        "xAxis": [{"type": "category", "data": names, "gridIndex": i,
+                   "axisLabel": {"show": i == 1 and len(rows) <= 24, "rotate": 30,
+                                 "fontSize": 10}}
+                  for i in range(2)],
+        "yAxis": [{"type": "value", "gridIndex": i} for i in range(2)],
+        "series": [{"type": "bar", "name": title.split(" (")[0], "color": color,
+                    "xAxisIndex": i, "yAxisIndex": i,
+                    "data": [getattr(layer, field) for layer in rows]}
+                   for i, (title, field, color) in enumerate(panels)],
+        "animation": False,
+    }
 
 
 def elementwise_rows(report: Report) -> list[dict[str, Any]]:

@@ -73,7 +73,8 @@ if shape_tab.open:
                        f"{p.support.size[1]}",
                        help=f"output pixel {p.support.pixel} reads input rows "
                             f"{p.support.rows}, columns {p.support.cols} (borders included)")
-        st.plotly_chart(plots.fig_rf_growth(p.layers, p.rf_size), width="stretch")
+        st.echarts_chart(plots.rf_growth_chart(p.layers, p.rf_size), height=340,
+                         renderer="svg")
         st.caption("Each point is one layer's output, in the order the analysis walks them; a "
                    "branch (a shortcut, an Inception path) shows its own smaller field, and the "
                    "merge after it takes the widest.")
@@ -82,7 +83,7 @@ if shape_tab.open:
 
 if cost_tab.open:
     with cost_tab:
-        st.plotly_chart(plots.fig_layer_costs(p.layers), width="stretch")
+        st.echarts_chart(plots.layer_costs_chart(p.layers), height=460, renderer="svg")
         st.markdown(
             f"**FLOPs = 2 × MACs**: one multiply-accumulate is a multiply and an add, the "
             f"convention of `torch.utils.flop_counter` (it measured **{m.flops:,}** FLOPs "

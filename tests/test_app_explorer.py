@@ -59,9 +59,9 @@ def test_default_configuration_renders_everything():
     assert any("torch confirms every predicted number" in s.value for s in at.success)
     assert [t.label for t in at.tabs][:2] == ["Shape and receptive field", "Cost and memory"]
     # only the open tab runs: the receptive-field chart, none of the other tabs' content
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    charts = [json.loads(c.proto.spec) for c in at.get("echarts_chart")]
     assert len(charts) == 1
-    assert charts[0]["layout"]["title"]["text"].endswith(": 5 × 5 at the output")
+    assert charts[0]["title"]["text"].endswith(": 5 × 5 at the output")
     assert not at.get("graphviz_chart") and not at.dataframe
     assert dict(at.query_params) == {}  # defaults stay out of the URL
 
@@ -75,13 +75,13 @@ def open_view(at: AppTest, view: str) -> AppTest:
 def check_view(at: AppTest, view: str) -> None:
     """The content a tab shows when it is open (and only then)."""
     assert_clean(at)
-    charts = at.get("plotly_chart")
+    charts = at.get("echarts_chart")
     if view == "Shape and receptive field":
         assert len(charts) == 1 and at.latex
         assert len(at.metric) == 8  # six above the tabs, jump and centre support here
     elif view == "Cost and memory":
         costs = json.loads(charts[0].proto.spec)
-        assert len(charts) == 1 and costs["layout"]["annotations"][0]["text"] == "Parameters"
+        assert len(charts) == 1 and costs["title"][0]["text"] == "Parameters"
         assert len(at.dataframe) == 1 and "Measured (torch storages)" in metrics(at)
     elif view == "Predicted vs measured":
         table = at.dataframe[0].value
@@ -133,8 +133,8 @@ def test_changing_widgets_updates_formula_metrics_and_url():
     at.number_input(key="pick_p_out_channels").set_value(32).run()
     assert metrics(at)["Output C × H × W"] == "32 × 16 × 16"
     # the per-layer chart follows: the projection shortcut's 1x1 conv appears
-    costs = json.loads(open_view(at, "Cost and memory").get("plotly_chart")[0].proto.spec)
-    assert any("shortcut" in str(x) for x in costs["data"][0]["x"])
+    costs = json.loads(open_view(at, "Cost and memory").get("echarts_chart")[0].proto.spec)
+    assert any("shortcut" in name for name in costs["xAxis"][1]["data"])
     at.selectbox(key="pick_block").set_value("inception").run()
     assert_clean(at)  # a new block starts from its own defaults
     assert at.number_input(key="pick_p_in_channels").value == 192

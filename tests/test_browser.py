@@ -165,7 +165,7 @@ def test_explorer_follows_the_picker(streamlit_server, browser_page):
 
 # what each Explorer tab draws, as a selector of Streamlit's own test ids
 VIEW_CONTENT = {
-    "Shape and receptive field": '[data-testid="stPlotlyChart"] .js-plotly-plot',
+    "Shape and receptive field": '[data-testid="stEChartsChart"] svg',
     "Cost and memory": '[data-testid="stDataFrame"]',
     "Predicted vs measured": '[data-testid="stDataFrame"]',
     "Diagram": '[data-testid="stGraphVizChart"] svg',
