@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 import streamlit as st
@@ -229,6 +231,38 @@ def test_picker_state_survives_a_page_switch():
         at.switch_page(page_file(page)).run()
         assert at.selectbox(key="pick_block").value == "vgg"
         assert at.query_params["block"] == "vgg"
+
+
+# --- the server ---------------------------------------------------------------------------
+
+WARM_START = """
+import asyncio, importlib, sys, threading
+import streamlit as st
+server = importlib.import_module("app")  # as uvicorn imports it for `streamlit run app.py`
+assert "torch" not in sys.modules, "importing app.py must not wait for torch"
+from cnnviz import warmup
+assert isinstance(server.app, st.App) and server.warm_start is warmup.warm_start
+
+async def serve():
+    async with warmup.warm_start(server.app):
+        worker = next(t for t in threading.enumerate() if t.name == "cnnviz-warm-start")
+    worker.join(120)
+
+asyncio.run(serve())
+print(all(name in sys.modules for name in warmup.MODULES + ("torch",)))
+"""
+
+
+def test_app_py_is_a_server_that_imports_torch_in_the_background():
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    from conftest import ROOT
+    found = discover_asgi_app(ROOT / "app.py")  # how `streamlit run` decides to serve `app`
+    assert found.is_asgi_app and found.import_string == "app:app"
+    done = subprocess.run([sys.executable, "-c", WARM_START], cwd=ROOT, capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("True"), done.stdout
 
 
 # --- the block diagram -----------------------------------------------------------------
