@@ -85,10 +85,11 @@ def rf_growth_chart(layers: list[Layer], final) -> dict[str, Any]:
     """Receptive-field size (H and W) after each layer, with 'global' marked, as an ECharts
     option; the title states the stack's final field `final` (a Prediction's rf_size)."""
     rows = rf_rows(layers)
-    # one item per layer: [layer, RF height, RF width, module]; series data, not a dataset,
-    # which Streamlit would convert through pandas (half a second to import on a cold start)
-    points = [[str(r["index"]), r["rf_h"], r["rf_w"], f"{r['layer']} ({r['kind']})"]
-              for r in rows]
+    # one item per layer: [layer, RF height, RF width, module, field as text]; series data,
+    # not a dataset, which Streamlit would convert through pandas (half a second to import
+    # on a cold start)
+    points = [[str(r["index"]), r["rf_h"], r["rf_w"], f"{r['layer']} ({r['kind']})",
+               "global" if r["global"] else f"{r['rf_h']} × {r['rf_w']}"] for r in rows]
     series = [{"type": "line", "name": "RF height", "color": BLUE, "data": points,
                "encode": {"x": 0, "y": 1}}]
     if any(r["rf_h"] != r["rf_w"] for r in rows):
@@ -104,7 +105,7 @@ def rf_growth_chart(layers: list[Layer], final) -> dict[str, Any]:
         "title": {"text": f"Receptive field after each layer: {rf_text(final)} at the output",
                   "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis",
-                    "formatter": "layer {b}: {@[3]}<br/>RF height {@[1]}, width {@[2]}"},
+                    "formatter": "layer {b}: {@[3]}<br/>receptive field {@[4]}"},
         "legend": {"bottom": 0, "show": len(series) > 1},
         "grid": {"left": 50, "right": 20, "top": 50, "bottom": 60},
         "xAxis": {"type": "category", "name": "layer (in order)", "nameLocation": "middle",

@@ -64,6 +64,9 @@ def test_default_configuration_renders_everything():
     charts = [json.loads(c.proto.spec) for c in at.get("echarts_chart")]
     assert len(charts) == 1
     assert charts[0]["title"]["text"].endswith(": 5 × 5 at the output")
+    points = charts[0]["series"][0]["data"]  # one point per layer the walk visits
+    assert len(points) == len(p.layers) and points[-1][1:3] == [5, 5]
+    assert [x[4] for x in points] == [f"{lr.rf[0]} × {lr.rf[1]}" for lr in p.layers]
     assert not at.get("graphviz_chart") and not at.dataframe
     assert dict(at.query_params) == {}  # defaults stay out of the URL
 
@@ -114,6 +117,15 @@ def test_each_view_from_the_url(view):
     assert bool(code) == (view == "Code")
     if code:
         assert "class Residual" in code[0]
+
+
+def test_rf_chart_marks_where_the_field_becomes_global():
+    at = app(block="se", height="8", width="8")
+    chart = json.loads(at.get("echarts_chart")[0].proto.spec)
+    assert chart["title"]["text"].endswith(": global at the output")
+    marked = chart["series"][0]["markLine"]["data"][0]["xAxis"]
+    first_global = next(x for x in chart["series"][0]["data"] if x[4] == "global")
+    assert marked == first_global[0] and first_global[1] is None  # a gap in the line
 
 
 def test_unknown_view_in_the_url_warns_and_opens_the_first_tab():
