@@ -89,7 +89,7 @@ def rf_growth_chart(layers: list[Layer], final) -> dict[str, Any]:
     # not a dataset, which Streamlit would convert through pandas (half a second to import
     # on a cold start)
     points = [[str(r["index"]), r["rf_h"], r["rf_w"], f"{r['layer']} ({r['kind']})",
-               "global" if r["global"] else f"{r['rf_h']} × {r['rf_w']}"] for r in rows]
+               rf_text("global" if r["global"] else (r["rf_h"], r["rf_w"]))] for r in rows]
     series = [{"type": "line", "name": "RF height", "color": BLUE, "data": points,
                "encode": {"x": 0, "y": 1}}]
     if any(r["rf_h"] != r["rf_w"] for r in rows):
