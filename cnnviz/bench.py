@@ -67,7 +67,8 @@ def run_bench(depth: int = 50, repeats: int = REPEATS) -> dict:
         "torchinfo_over_predicted": round(med["torchinfo_summary"] / med["predicted_report"], 1),
         "measured_over_forward_backward": round(med["measured_report"] / med["forward_backward"],
                                                 2),
-        "targets": {"torchinfo_over_predicted": ">= 20", "measured_over_forward_backward": "<= 1.5"},
+        "targets": {"torchinfo_over_predicted": ">= 20",
+                    "measured_over_forward_backward": "<= 1.5"},
     }
 
 

@@ -113,7 +113,8 @@ def bottleneck(in_channels: int = 256, out_channels: int = 128, size: int = 28,
         _conv(in_channels, mid_channels, 1),                  # (C_in, H, W) -> (C_mid, H, W)
         _conv(mid_channels, out_channels, kernel_size)), shape)
     c = Comparison("k x k conv vs 1x1 bottleneck + k x k", (direct, reduced), (
-        f"\\text{{direct}} = {ar.conv_macs_latex(size, size, in_channels, out_channels, kernel_size)}"
+        f"\\text{{direct}} = "
+        f"{ar.conv_macs_latex(size, size, in_channels, out_channels, kernel_size)}"
         f" = {direct.macs:,}".replace(",", "{,}"),
         f"\\text{{bottleneck}} = {ar.conv_macs_latex(size, size, in_channels, mid_channels, 1)}"
         f" + {ar.conv_macs_latex(size, size, mid_channels, out_channels, kernel_size)}"

@@ -216,8 +216,9 @@ class RFGeometry:
         """(top, left, bottom, right), inclusive, unclipped: may leave the image."""
         if self.is_global:
             return (0, 0, self.input_hw[0] - 1, self.input_hw[1] - 1)
-        top, bottom = _integers(i * self.rf_h.jump + self.rf_h.lo, i * self.rf_h.jump + self.rf_h.hi)
-        left, right = _integers(j * self.rf_w.jump + self.rf_w.lo, j * self.rf_w.jump + self.rf_w.hi)
+        h, w = self.rf_h, self.rf_w
+        top, bottom = _integers(i * h.jump + h.lo, i * h.jump + h.hi)
+        left, right = _integers(j * w.jump + w.lo, j * w.jump + w.hi)
         return (top, left, bottom, right)
 
     def pixel_box(self, i: int, j: int) -> tuple[int, int, int, int] | None:

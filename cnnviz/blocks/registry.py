@@ -49,12 +49,14 @@ class Param:
                              f"not {value!r}.")
         if value == "same" and self.name == "padding":
             return value
-        if self.type in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if self.type in (int, float) and not number:
             raise ValueError(f"{self.name} must be {self.describe()}, not {raw!r}.")
         if self.type is bool and not isinstance(value, bool):
             raise ValueError(f"{self.name} must be true or false, not {raw!r}.")
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            raise ValueError(f"{self.name} = {value} is out of range: it must be {self.describe()}.")
+            raise ValueError(f"{self.name} = {value} is out of range: it must be "
+                             f"{self.describe()}.")
         return value
 
     def describe(self) -> str:
@@ -98,7 +100,8 @@ COMMON = {p.name: p for p in [
 
 INITS = ("torch", "kaiming_in", "kaiming_out", "xavier", "bad_small", "bad_large")
 INIT_PARAM = Param("init", str, "kaiming_out", "weight initialization: torch's default, "
-                   "Kaiming (fan-in or fan-out), Xavier, or a deliberately bad scale", choices=INITS)
+                   "Kaiming (fan-in or fan-out), Xavier, or a deliberately bad scale",
+                   choices=INITS)
 
 
 @dataclass(frozen=True)
