@@ -1,7 +1,7 @@
 """Block Explorer: everything cnnviz knows about the block chosen in the sidebar.
 
 The headline numbers are always shown; the details sit in tabs, and only the open tab
-runs and is drawn, so a picker change redraws one chart, not eight.
+runs and is drawn, so a picker change redraws one tab, not the whole page.
 """
 import streamlit as st
 
