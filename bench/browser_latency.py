@@ -27,12 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import (CHROMIUM, CHROMIUM_ARGS, VIEWPORT, goto_page,  # noqa: E402
-                      start_server, stop_server)
+from conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, goto_page, start_server, stop_server  # noqa: E402
 
-from cnnviz import plots  # noqa: E402
-from cnnviz.report import make_report  # noqa: E402
-from cnnviz.spec import StackSpec  # noqa: E402
+from cnnviz.core.report import make_report  # noqa: E402
+from cnnviz.core.spec import StackSpec  # noqa: E402
+from cnnviz.render import explorer_charts as plots  # noqa: E402
 
 BLOCK = "resnet_basic"
 TIMEOUT_MS = 120_000

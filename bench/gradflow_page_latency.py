@@ -16,8 +16,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import (APP_IDLE, APP_RUNNING, CHROMIUM, CHROMIUM_ARGS,  # noqa: E402
-                      VIEWPORT, goto_page, start_server, stop_server, wait_rerun)
+from conftest import (  # noqa: E402
+    APP_IDLE,
+    APP_RUNNING,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    goto_page,
+    start_server,
+    stop_server,
+    wait_rerun,
+)
 
 TIMEOUT_MS = 120_000
 INITS = ["kaiming_in", "xavier", "kaiming_out", "bad_small", "kaiming_in", "xavier"]

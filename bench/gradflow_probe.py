@@ -20,9 +20,9 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cnnviz import gradflow  # noqa: E402
-from cnnviz.cli import parse_assignments  # noqa: E402
-from cnnviz.spec import StackSpec  # noqa: E402
+from cnnviz.cli.args import parse_assignments  # noqa: E402
+from cnnviz.core.spec import StackSpec  # noqa: E402
+from cnnviz.topics import gradflow  # noqa: E402
 
 
 def _sync(device: torch.device) -> None:

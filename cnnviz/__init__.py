@@ -1,0 +1,1 @@
+"""cnnviz: see convolutional blocks, predicted by formula and confirmed by torch."""

@@ -1,9 +1,11 @@
 """Convolution arithmetic: predict the output size, then watch the kernel slide."""
 import streamlit as st
 
-from cnnviz import arithmetic as ar
-from cnnviz import sliding, ui
-from cnnviz.plots_arith import fig_checkerboard, fig_slide
+from cnnviz import ui
+from cnnviz.core import arithmetic as ar
+from cnnviz.render.arith_plots import fig_checkerboard, fig_slide
+from cnnviz.topics import sliding
+from cnnviz.ui import presets
 
 st.title("🧮 Convolution arithmetic")
 st.caption("Which input cells does each output cell read? Set the geometry, predict the output "
@@ -16,7 +18,7 @@ state = st.session_state
 # --- the numbers: the picker's geometry where it fits, page-local widgets to override ---
 spec = ui.current_spec()
 config = vars(spec.block_configs()[0]) if spec is not None else None
-defaults = sliding.page_defaults(config, *((spec.height, spec.width) if spec else (None, None)))
+defaults = presets.page_defaults(config, *((spec.height, spec.width) if spec else (None, None)))
 if state.get("arith_seeded_from") != defaults:  # a new picker choice re-seeds the widgets
     for name, value in defaults.items():
         state[f"arith_{name}"] = value
@@ -36,13 +38,13 @@ names += {"conv": ["dilation"], "transposed": ["dilation", "output_padding"]}.ge
 cols = st.columns(len(names))
 values = {}
 for col, name in zip(cols, names):
-    low, high = sliding.PAGE_LIMITS[name]
+    low, high = presets.PAGE_LIMITS[name]
     values[name] = col.number_input(labels[name], low, high, step=1, key=f"arith_{name}")
 
 try:
     anim = sliding.animation(mode, **values)
 except ValueError as e:
-    st.error(str(e), icon="🚫")
+    ui.show_error(e)
     anim = None
 
 # --- predict, then reveal ---

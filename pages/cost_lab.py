@@ -1,13 +1,14 @@
 """Cost & bottlenecks: params and MACs of rival designs, predicted and confirmed by torch."""
 import streamlit as st
 
-from cnnviz import arithmetic as ar
-from cnnviz import costs, ui
-from cnnviz.plots_arith import fig_cost_bars
+from cnnviz import ui
+from cnnviz.core import arithmetic as ar
+from cnnviz.render.arith_plots import fig_cost_bars
+from cnnviz.topics import costs
 
 st.title("⚖️ Cost & bottlenecks")
 st.caption("Each design is a real module (Conv2d layers or a registry block). Its parameters "
-           "and MACs are predicted layer by layer by cnnviz.analysis and confirmed by torch: "
+           "and MACs are predicted layer by layer by cnnviz.core.walk and confirmed by torch: "
            "numel() for parameters, FlopCounterMode for FLOPs (= 2 × MACs).")
 ui.current_spec()  # keeps the shared sidebar picker on this page too
 state = st.session_state
@@ -38,7 +39,7 @@ for col, knob in zip(st.columns(len(knobs)), knobs):
 try:
     c = compare(topic, **values)
 except ValueError as e:
-    st.error(str(e), icon="🚫")
+    ui.show_error(e)
     st.stop()
 
 # --- predict, then reveal ---

@@ -5,7 +5,9 @@ runs and is drawn, so a picker change redraws one tab, not the whole page.
 """
 import streamlit as st
 
-from cnnviz import codegen, diagram, plots, ui
+from cnnviz import ui
+from cnnviz.render import codegen, diagram
+from cnnviz.render import explorer_charts as plots
 
 st.title("🔎 Block Explorer")
 spec = ui.spec_or_stop()

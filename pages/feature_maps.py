@@ -1,17 +1,9 @@
 """Feature maps: an image through the chosen stack, channel by channel."""
 import streamlit as st
 
-from cnnviz import features, images, ui
-from cnnviz import plots_images as plots
-from cnnviz.spec import StackSpec
-
-
-@st.cache_data(max_entries=32, show_spinner="Running the image through a fresh stack…")
-def compute(spec: StackSpec, data: bytes, block: int, filter: str, device: str
-            ) -> features.FeatureMaps:
-    image = images.to_tensor(images.decode_image(data), spec.height, spec.width)
-    return features.feature_maps(spec, image, block, filter, device)
-
+from cnnviz import ui
+from cnnviz.render import image_plots as plots
+from cnnviz.topics import features
 
 st.title("Feature maps")
 st.caption("What each channel of a block makes of a real image. The weights are random "
@@ -51,12 +43,12 @@ for (title, s), col in zip(variants, columns):
         if title:
             st.subheader(title)
         try:
-            fm = compute(s, data, block, kernel_name, ui.current_device())
+            fm = ui.cache.feature_maps(s, data, block, kernel_name, ui.current_device())
         except ValueError as e:
             ui.show_error(e)
             continue
         c, h, w = fm.shapes[-1]
-        st.markdown(f"**{label}**, {side}×{side} RGB → block {block}: **{c}×{h}×{w}** "
+        st.markdown(f"**{ui.safe(label)}**, {side}×{side} RGB → block {block}: **{c}×{h}×{w}** "
                     f"(channels × height × width)")
         k = fm.kernel.shape[0]
         note = (f" with dilation {fm.dilation}" if fm.dilation > 1 else "") + \

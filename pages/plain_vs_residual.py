@@ -1,20 +1,18 @@
 """Plain vs residual: gradient flow, depth, and the degradation problem (He et al. 2016)."""
 import streamlit as st
 
-from cnnviz import gradflow as gf
-from cnnviz import plots_gradflow as plots
 from cnnviz import ui
-from cnnviz.blocks.registry import INITS
-from cnnviz.layers import ACTS, NORMS
-
-
-@st.cache_data(max_entries=128, show_spinner="Forward + backward through both stacks…")
-def probe(spec, loss: str, device: str) -> gf.Comparison:
-    return gf.compare(spec, loss, device)
+from cnnviz.core.blocks.registry import INITS
+from cnnviz.core.layers import ACTS, NORMS
+from cnnviz.core.spec import StackSpec
+from cnnviz.render import gradflow_plots as plots
+from cnnviz.topics import degradation as dg
+from cnnviz.topics import gradflow as gf
+from cnnviz.ui.presets import PROBE_BATCH, PROBE_SIZE, STORIES
 
 
 def apply_story():
-    for name, value in gf.STORIES[st.session_state.gf_story].items():
+    for name, value in STORIES[st.session_state.gf_story].items():
         st.session_state["gf_" + name] = value
 
 
@@ -25,14 +23,14 @@ spec = ui.spec_or_stop()
 if not spec.entry.has_skip:
     st.info(f"**{spec.block}** has no shortcut to switch off, so this page uses "
             f"**resnet_basic** with the picker's channels.", icon="ℹ️")
-    spec = gf.StackSpec.create("resnet_basic", {"in_channels": spec.in_channels})
-spec = spec.replace(batch=gf.PROBE_BATCH, height=min(spec.height, gf.PROBE_SIZE),
-                    width=min(spec.width, gf.PROBE_SIZE))
-for name, value in {"depth": 30, **next(iter(gf.STORIES.values())), "act": spec.values["act"],
+    spec = StackSpec.create("resnet_basic", {"in_channels": spec.in_channels})
+spec = spec.replace(batch=PROBE_BATCH, height=min(spec.height, PROBE_SIZE),
+                    width=min(spec.width, PROBE_SIZE))
+for name, value in {"depth": 30, **next(iter(STORIES.values())), "act": spec.values["act"],
                     "preact": spec.block.startswith("preact_"), "loss": "ce"}.items():
     st.session_state.setdefault("gf_" + name, value)
 
-st.selectbox("Story", list(gf.STORIES), key="gf_story", on_change=apply_story,
+st.selectbox("Story", list(STORIES), key="gf_story", on_change=apply_story,
              help="Sets the toggles below; change them freely afterwards.")
 c = st.columns(4)
 depth = c[0].slider("Blocks", 1, 200, key="gf_depth")
@@ -51,7 +49,7 @@ c[3].caption(f"{spec.in_channels}×{spec.height}×{spec.width}, batch {spec.batc
 try:
     spec = gf.with_ordering(spec, preact).replace(depth=depth, norm=norm, init=init, act=act,
                                                   zero_init_last=zero)
-    result = probe(spec, loss, device)
+    result = ui.cache.gradient_probe(spec, loss, device)
 except (ValueError, RuntimeError) as e:
     ui.show_error(e)
     st.stop()
@@ -75,7 +73,7 @@ st.caption(f"The first layer's gradient norm for depths {', '.join(map(str, gf.S
            "with the toggles above.")
 if st.toggle("Run the depth sweep", key="gf_sweep", help="Seven probes; cached afterwards."):
     bar = st.progress(0.0, "Probing…")
-    sweep = gf.depth_sweep(spec, probe=lambda s: probe(s, loss, device),
+    sweep = gf.depth_sweep(spec, probe=lambda s: ui.cache.gradient_probe(s, loss, device),
                            progress=lambda i, n: bar.progress(i / n, f"{i} of {n} depths done"))
     st.plotly_chart(plots.fig_depth_sweep(sweep["depth"], sweep["plain"], sweep["residual"]),
                     width="stretch")
@@ -86,9 +84,9 @@ st.markdown("He et al. (2016, Fig. 1) found that a deeper *plain* network reache
             "vanishing gradients — while the residual network of the same depth did not. "
             "Here: a synthetic 10-class task of 16×16 noisy patterns (stripes, checkers, rings, "
             "blobs, crosses, ramps), made in code, trained with SGD + momentum.")
-d = gf.TrainConfig()
+d = dg.TrainConfig()
 c = st.columns(5)
-cfg = gf.TrainConfig(block=spec.block if spec.block in gf.PREACT_TWIN else "resnet_basic",
+cfg = dg.TrainConfig(block=spec.block if spec.block in gf.PREACT_TWIN else "resnet_basic",
                      depth=c[0].number_input("Deep", 2, 60, d.depth, key="gf_t_depth"),
                      shallow_depth=c[1].number_input("Shallow", 1, 30, d.shallow_depth,
                                                      key="gf_t_shallow"),
@@ -100,7 +98,7 @@ cfg = gf.TrainConfig(block=spec.block if spec.block in gf.PREACT_TWIN else "resn
 if st.button("Train the three stacks", key="gf_train", type="primary"):
     bar, charts = st.progress(0.0, "Training…"), st.columns(2)
     slots = [charts[0].empty(), charts[1].empty()]
-    for run in gf.train_degradation(cfg, device, report_every=max(1, cfg.steps // 15)):
+    for run in dg.train_degradation(cfg, device, report_every=max(1, cfg.steps // 15)):
         bar.progress(run.steps[-1] / cfg.steps, f"step {run.steps[-1]} of {cfg.steps}")
         slots[0].plotly_chart(plots.fig_training(run.steps, run.loss, "loss"), width="stretch")
         slots[1].plotly_chart(plots.fig_training(run.steps, run.accuracy, "accuracy"),
@@ -114,4 +112,4 @@ elif "gf_trained" in st.session_state:
 if "gf_trained" in st.session_state:
     ok, text = st.session_state.gf_trained.verdict()
     (st.success if ok else st.warning)(text)
-    st.caption(gf.DEGRADATION_RULE)
+    st.caption(dg.DEGRADATION_RULE)

@@ -1,31 +1,11 @@
 """Receptive field: theoretical, effective, the PixelCNN blind spot, the strided shortcut."""
 import streamlit as st
 
-from cnnviz import features, images, ui
-from cnnviz import plots_images as plots
-from cnnviz.spec import StackSpec
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def theory(spec: StackSpec):
-    return features.rf_theory(spec)
-
-
-@st.cache_data(max_entries=32, show_spinner="Back-propagating from the centre pixel…")
-def effective(spec: StackSpec, data: bytes, device: str) -> features.EffectiveRF:
-    image = images.to_tensor(images.decode_image(data), spec.height, spec.width)
-    return features.effective_rf(spec, image, device=device, seed=spec.seed)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def blind(depth: int, kernel: int) -> features.BlindSpot:
-    return features.blind_spot(features.masked_spec(depth, kernel, size=4 * depth + 7))
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def shortcut(kind: str):
-    return features.shortcut_support(kind, stride=2, size=8, pixel=(1, 1))
-
+from cnnviz import ui
+from cnnviz.core import images
+from cnnviz.render import image_plots as plots
+from cnnviz.topics import features
+from cnnviz.topics import receptive_field as rf
 
 st.title("Receptive field")
 st.caption("Which input pixels one output pixel can see (theory), which ones it actually "
@@ -37,7 +17,7 @@ if chosen is None:
 label, data, side = chosen
 try:
     spec = features.image_spec(spec, side, side)
-    geometry, steps, notes = theory(spec)
+    geometry, steps, notes = ui.cache.rf_theory(spec)
 except ValueError as e:
     ui.show_error(ValueError(f"This block cannot take a {side}×{side} RGB image: {e}"))
     st.stop()
@@ -83,7 +63,7 @@ for note in notes:
 
 # --- 2. effective ------------------------------------------------------------------------
 st.header("2 · Effective receptive field")
-st.markdown(f"Luo et al. 2016: the mean of |∂ y_centre / ∂ x| over {features.ERF_SAMPLES} "
+st.markdown(f"Luo et al. 2016: the mean of |∂ y_centre / ∂ x| over {rf.ERF_SAMPLES} "
             f"random inputs and the image, with this stack's random weights. The dotted box "
             f"is the theoretical field of the centre pixel.")
 variants = features.plain_and_residual(spec)
@@ -91,7 +71,7 @@ columns = st.columns(len(variants))
 for (title, s), column in zip(variants, columns):
     with column:
         try:
-            erf = effective(s, data, ui.current_device())
+            erf = ui.cache.effective_rf(s, data, ui.current_device())
         except ValueError as e:
             ui.show_error(e)
             continue
@@ -122,7 +102,7 @@ st.markdown("A masked convolution sees only pixels above and to the left; mask A
 c1, c2 = st.columns(2)
 depth = c1.slider("Masked layers", 1, 8, 4, key="rf_mask_depth")
 kernel = c2.selectbox("Kernel", (3, 5), key="rf_mask_kernel")
-spot = blind(depth, kernel)
+spot = ui.cache.blind_spot(depth, kernel)
 st.plotly_chart(plots.fig_categories(spot.categories(), plots.BLIND_COLOURS,
                                      f"{depth} masked {kernel}×{kernel} layers: gradient "
                                      f"support of the centre pixel"),
@@ -139,10 +119,10 @@ st.markdown("When a residual block halves the resolution, its shortcut must too.
             "lets all four through. Gradient support of output pixel (1, 1) of the shortcut "
             "alone, on an 8×8 input:")
 columns = st.columns(2)
-for kind, column in zip(features.SHORTCUTS, columns):
+for kind, column in zip(rf.SHORTCUTS, columns):
     with column:
-        passed = shortcut(kind)
+        passed = ui.cache.shortcut_support(kind)
         st.plotly_chart(plots.fig_shortcut(passed, (2, 2, 3, 3),
-                                           f"{features.SHORTCUTS[kind]}: "
+                                           f"{rf.SHORTCUTS[kind]}: "
                                            f"{int(passed.sum())} of 4 pixels"),
                         width="stretch", key=f"rf_short_{kind}")

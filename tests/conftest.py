@@ -217,3 +217,8 @@ def assert_clean(page) -> None:
 # Re-export for tests that `from conftest import ...`.
 __all__ = ["goto_page", "wait_rerun", "save_screenshot", "assert_clean", "start_server",
            "stop_server", "ROOT", "SCREENSHOTS"]
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of escaped Markdown (cnnviz.ui.safe): the backslashes dropped."""
+    return re.sub(r"\\(.)", r"\1", markdown)

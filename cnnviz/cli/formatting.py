@@ -1,0 +1,49 @@
+"""Text tables of the report and the bench (the JSON forms come from their to_json)."""
+from __future__ import annotations
+
+from cnnviz.core.report import Report
+
+
+def format_report(report: Report) -> str:
+    """A readable table: one row per layer, then totals and torch's confirmation."""
+    p = report.predicted
+    lines = [report.spec.label() + f"  [{report.device}]"]
+    if report.device_note:
+        lines.append(report.device_note)
+    head = f"{'layer':34} {'type':18} {'output':>16} {'params':>10} {'MACs':>14} {'RF':>9}"
+    lines += [head, "-" * len(head)]
+    for x in p.layers:
+        rf = "global" if x.rf == ("global",) else f"{x.rf[0]}x{x.rf[1]}"
+        shape = "x".join(map(str, x.out_shape))
+        lines.append(f"{x.name[:34]:34} {x.kind[:18]:18} {shape:>16} {x.params:>10,} "
+                     f"{x.macs:>14,} {rf:>9}")
+    rf = p.rf_size if p.rf_size == "global" else f"{p.rf_size[0]}x{p.rf_size[1]}"
+    lines += ["-" * len(head),
+              f"input {p.input_shape} -> output {p.output_shape}",
+              f"params {p.params:,}   MACs {p.macs:,}   FLOPs {p.flops:,} (= 2 x MACs)",
+              "elementwise ops (not in FLOPs): "
+              + ", ".join(f"{k} {v:,}" for k, v in p.elementwise.items()),
+              f"activation memory {p.memory / 2**20:.2f} MiB (float32)",
+              f"receptive field {rf}, jump {p.rf_jump[0]}x{p.rf_jump[1]}; centre pixel "
+              f"{p.support.pixel} sees rows {p.support.rows[0]}-{p.support.rows[1]}, "
+              f"cols {p.support.cols[0]}-{p.support.cols[1]}"]
+    lines += report.rf_notes()
+    lines.append("measured by torch:")
+    for name, (_, meas, ok) in report.checks().items():
+        shown = "" if name == "per-layer shapes" else f" {meas}"
+        lines.append(f"  {'ok ' if ok else 'MISMATCH'} {name}{shown}")
+    return "\n".join(lines)
+
+
+def format_bench(r: dict) -> str:
+    m = r["median_ms"]
+    return "\n".join([
+        f"{r['config']}  (medians of {r['repeats']} runs in alternating blocks, "
+        f"{r['torch_threads']} torch threads)",
+        f"predicted report      {m['predicted_report']:9.2f} ms",
+        f"torchinfo.summary     {m['torchinfo_summary']:9.2f} ms   "
+        f"-> predicted is {r['torchinfo_over_predicted']}x faster (target >= 20x)",
+        f"measured report       {m['measured_report']:9.2f} ms",
+        f"forward + backward    {m['forward_backward']:9.2f} ms   "
+        f"-> measured costs {r['measured_over_forward_backward']}x (target <= 1.5x)",
+    ])

@@ -1,0 +1,1 @@
+"""Torch only: layers, blocks, spec, the predicted walk, measure, report, budget."""

@@ -1,0 +1,73 @@
+"""Upsampling and generative-model convolutions: transposed, upsample+conv, masked, invertible."""
+from __future__ import annotations
+
+import torch.nn as nn
+
+from ..checks import grouped_conv
+from ..layers import ConvNormAct, InvertibleConv1x1, MaskedConv2d, make_act, make_norm
+from .parts import conv_args
+from .registry import Param, register, require
+
+
+@register("transposed", family="Upsampling", paper="Dumoulin & Visin 2016 (A guide to "
+                                                    "convolution arithmetic)",
+          summary="A transposed convolution: conceptually inserts stride-1 zeros between "
+                  "input pixels, pads by d(k-1)-p and runs a normal convolution, so the output "
+                  "grows. Overlapping kernels can leave checkerboard artifacts.",
+          common=("in_channels", "out_channels", "kernel_size", "stride", "padding",
+                  "dilation", "groups", "bias", "norm", "act"),
+          own=(Param("output_padding", int, 0, "extra rows/columns added on one side to "
+                     "pick among the sizes a stride allows", 0, 3),),
+          defaults={"kernel_size": 4, "stride": 2, "padding": 1})
+def transposed(c) -> nn.Module:
+    grouped_conv(c.in_channels, c.out_channels, c.groups)
+    require(c.output_padding < max(c.stride, c.dilation),
+            f"output_padding = {c.output_padding} must be smaller than the stride "
+            f"({c.stride}) or the dilation ({c.dilation}); use 0"
+            + (f" to {max(c.stride, c.dilation) - 1}." if max(c.stride, c.dilation) > 1
+               else "."))
+    return nn.Sequential(
+        nn.ConvTranspose2d(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding,
+                           c.output_padding, c.groups, c.bias, c.dilation),
+        make_norm(c.norm, c.out_channels), make_act(c.act))
+
+
+@register("upsample_conv", family="Upsampling", paper="Odena et al. 2016 (Deconvolution and "
+                                                      "Checkerboard Artifacts)",
+          summary="Resize first (nearest or bilinear), then a normal convolution: every output "
+                  "pixel gets the same number of kernel taps, so no checkerboard pattern.",
+          common=("in_channels", "out_channels", "kernel_size", "padding", "dilation", "norm",
+                  "act"),
+          own=(Param("scale", int, 2, "upsampling factor", 1, 4),
+               Param("mode", str, "nearest", "resize method", choices=("nearest", "bilinear"))),
+          first_only={"scale": 1})
+def upsample_conv(c) -> nn.Module:
+    up = nn.Upsample(scale_factor=c.scale, mode=c.mode) if c.scale > 1 else nn.Identity()
+    return nn.Sequential(up, ConvNormAct(c.in_channels, c.out_channels, norm=c.norm, act=c.act,
+                                         **conv_args(c)))
+
+
+@register("masked_conv", family="Generative", paper="van den Oord et al. 2016 (PixelCNN)",
+          summary="A convolution whose kernel is zeroed below and right of the centre, so each "
+                  "pixel depends only on pixels above and to its left. Mask A (first layer) "
+                  "also hides the pixel itself. Stacks of them have a blind spot.",
+          common=("in_channels", "out_channels", "kernel_size", "padding", "dilation", "bias",
+                  "norm", "act"),
+          own=(Param("mask_type", str, "A", "A hides the centre pixel (first layer), B keeps "
+                     "it (later layers)", choices=("A", "B")),),
+          defaults={"norm": "none", "bias": True}, first_only={"mask_type": "B"})
+def masked_conv(c) -> nn.Module:
+    require(c.kernel_size >= 2 or c.mask_type == "B",
+            "A 1x1 kernel with mask A hides its only tap; use kernel_size >= 3 or mask B.")
+    return nn.Sequential(
+        MaskedConv2d(c.in_channels, c.out_channels, c.kernel_size, c.mask_type,
+                     c.padding, c.dilation, c.bias),
+        make_norm(c.norm, c.out_channels), make_act(c.act))
+
+
+@register("invertible_1x1", family="Generative", paper="Kingma & Dhariwal 2018 (Glow)",
+          summary="A learned 1x1 convolution that is always invertible; its weight is stored "
+                  "as P·L·U so the log-determinant a normalizing flow needs costs O(C).",
+          common=("in_channels",), first_only={})
+def invertible_1x1(c) -> nn.Module:
+    return InvertibleConv1x1(c.in_channels)

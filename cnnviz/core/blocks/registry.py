@@ -1,0 +1,176 @@
+"""One registry entry per block: its schema, its story and its builder.
+
+The UI widgets, the CLI flags and the URL parameters are all generated from
+`Param`; validation of ranges and types happens here, once.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import torch.nn as nn
+
+from ..checks import divides, require  # noqa: F401  (re-exported for the blocks)
+from ..layers import ACTS, NORMS
+
+
+@dataclass(frozen=True)
+class Param:
+    """One block parameter: type, default, allowed range and a line of help."""
+
+    name: str
+    type: type  # int, float, bool or str
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+
+    def parse(self, raw: Any) -> Any:
+        """Convert a value from the CLI, a URL or a widget; ValueError if it is not allowed."""
+        value = raw
+        if isinstance(raw, str) and self.type is not str:
+            text = raw.strip().lower()
+            try:
+                if self.type is bool:
+                    if text not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                        raise ValueError
+                    value = text in ("true", "1", "yes", "on")
+                elif self.name == "padding" and text == "same":
+                    value = "same"
+                else:
+                    value = self.type(text)
+            except ValueError:
+                raise ValueError(f"{self.name} must be {self.describe()}, not {raw!r}.") from None
+        if self.type is int and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if self.choices and value not in self.choices:
+            raise ValueError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, "
+                             f"not {value!r}.")
+        if value == "same" and self.name == "padding":
+            return value
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if self.type in (int, float) and not (number and math.isfinite(value)):
+            raise ValueError(f"{self.name} must be {self.describe()}, not {raw!r}.")
+        if self.type is bool and not isinstance(value, bool):
+            raise ValueError(f"{self.name} must be true or false, not {raw!r}.")
+        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+            raise ValueError(f"{self.name} = {value} is out of range: it must be "
+                             f"{self.describe()}.")
+        return value
+
+    def describe(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(map(str, self.choices))
+        if self.type is bool:
+            return "true or false"
+        kind = {int: "an integer", float: "a number", str: "text"}[self.type]
+        extra = ' or "same"' if self.name == "padding" else ""
+        if self.low is not None and self.high is not None:
+            return f"{kind} from {self.low:g} to {self.high:g}{extra}"
+        return kind + extra
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "type": self.type.__name__, "default": self.default,
+                "help": self.help, "low": self.low, "high": self.high,
+                "choices": list(self.choices)}
+
+
+# Parameters shared by many blocks, declared once. Blocks pick them by name and
+# may override the default (e.g. ConvNeXt's 7x7 kernel).
+COMMON = {p.name: p for p in [
+    Param("in_channels", int, 16, "channels of the input feature map", 1, 1024),
+    Param("out_channels", int, 16, "channels the block produces", 1, 1024),
+    Param("kernel_size", int, 3, "height = width of the main spatial kernel", 1, 11),
+    Param("stride", int, 1, "step of the kernel; 2 halves the resolution", 1, 4),
+    Param("padding", int, "same", 'zeros added on each side; "same" keeps the size at stride 1',
+          0, 10),
+    Param("dilation", int, 1, "spacing between kernel taps (atrous convolution)", 1, 6),
+    Param("groups", int, 1, "split channels into groups that do not mix (1 = dense, C = depthwise)",
+          1, 1024),
+    Param("bias", bool, False, "add a learned bias (pointless right before a norm)"),
+    Param("norm", str, "batch", "normalization after each conv", choices=NORMS),
+    Param("act", str, "relu", "activation function", choices=ACTS),
+    Param("skip", bool, True, "the shortcut connection; off gives the plain block"),
+    Param("shortcut", str, "conv", "projection when the shape changes: strided 1x1 conv, or "
+          "avg-pool then 1x1 (keeps every pixel)", choices=("conv", "avgpool")),
+    Param("zero_init_last", bool, False, "start each residual branch at zero "
+          "(last norm's scale = 0), so the block begins as the identity"),
+]}
+
+INITS = ("torch", "kaiming_in", "kaiming_out", "xavier", "bad_small", "bad_large")
+INIT_PARAM = Param("init", str, "kaiming_out", "weight initialization: torch's default, "
+                   "Kaiming (fan-in or fan-out), Xavier, or a deliberately bad scale",
+                   choices=INITS)
+
+
+@dataclass(frozen=True)
+class BlockEntry:
+    """A registered block: what it is, where it comes from and how to build it."""
+
+    name: str
+    family: str
+    paper: str
+    summary: str
+    build: Callable[..., nn.Module]
+    params: tuple[Param, ...]
+    # parameters only the first block of a stack takes, with the value the others get
+    first_only: tuple[tuple[str, Any], ...] = (("stride", 1),)
+    out_channels_of: Callable[[Any], int] | None = None  # when not simply out_channels
+
+    @property
+    def has_skip(self) -> bool:
+        return any(p.name == "skip" for p in self.params)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def output_channels(self, cfg: Any) -> int:
+        if self.out_channels_of is not None:
+            return self.out_channels_of(cfg)
+        return getattr(cfg, "out_channels", cfg.in_channels)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "family": self.family, "paper": self.paper,
+                "summary": self.summary, "params": [p.to_json() for p in self.params]}
+
+
+REGISTRY: dict[str, BlockEntry] = {}
+
+
+def register(name: str, *, family: str, paper: str, summary: str,
+             common: tuple[str, ...], own: tuple[Param, ...] = (),
+             defaults: dict[str, Any] | None = None,
+             first_only: dict[str, Any] | None = None,
+             out_channels_of: Callable[[Any], int] | None = None) -> Callable:
+    """Decorator adding a builder `fn(**params, generator) -> nn.Module` to the registry."""
+    overrides = defaults or {}
+
+    def wrap(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        params = [replace(COMMON[n], default=overrides.get(n, COMMON[n].default))
+                  for n in common]
+        params += [replace(p, default=overrides.get(p.name, p.default)) for p in own]
+        params.append(replace(INIT_PARAM, default=overrides.get("init", INIT_PARAM.default)))
+        if first_only is None:
+            stays = {"stride": 1} if "stride" in common else {}
+        else:
+            stays = first_only
+        REGISTRY[name] = BlockEntry(name, family, paper, summary, fn, tuple(params),
+                                    tuple(stays.items()), out_channels_of)
+        return fn
+
+    return wrap
+
+
+def get_block(name: str) -> BlockEntry:
+    if name not in REGISTRY:
+        raise ValueError(f"Unknown block {name!r}. Known blocks: {', '.join(sorted(REGISTRY))}.")
+    return REGISTRY[name]

@@ -1,0 +1,143 @@
+"""The one budget: what one request may ask of a shared CPU server before cnnviz refuses.
+
+Every path that builds or runs a module (the Explorer's report, the gradient probe, the
+depth sweep, training, feature maps, the effective receptive field, the cost lab, the
+CLI) describes its work as a `Work` and calls `check` before anything large is
+allocated. The work is counted by formula from the modules' structure on the meta
+device (no weights, no activations), so a refusal costs milliseconds.
+
+A refusal is a `BudgetError` (a ValueError) in one sentence style: what is too big, the
+numbers, and what to reduce.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+from cnnviz.core.spec import StackSpec, build
+from cnnviz.core.walk import predict
+
+
+class BudgetError(ValueError):
+    """A request the live server will not run; the message says what to reduce."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits of one request. The defaults keep a 2-core server responsive for a class."""
+
+    params: int = 50_000_000           # weights of one model (200 MB in float32)
+    macs: int = 40 * 10**9             # multiply-accumulates of one forward pass
+    memory: int = 1 * 2**30            # bytes held at once: activations, weights, grads
+    seconds: float = 20.0              # estimated CPU time of the whole request
+    # A conservative CPU rate for small convolutions on one shared core (measured ~40
+    # GMAC/s on two free cores of the development machine; a classroom shares them).
+    macs_per_second: float = 10e9
+
+
+BUDGET = Budget()
+FORWARD, FORWARD_BACKWARD = 1, 3  # a backward costs about two forwards
+
+
+@dataclass(frozen=True)
+class Work:
+    """What one request will do, counted before it runs.
+
+    Args:
+        what: names the work in the refusal ("this stack", "the depth sweep").
+        params: weights of the largest model the request builds.
+        macs: multiply-accumulates of one pass of that model over the whole batch.
+        activations: bytes of the activations one pass keeps (for the backward).
+        passes: FORWARD or FORWARD_BACKWARD.
+        repeats: how many such passes the request runs (steps, samples, stacks).
+        reduce: what the user can lower, as the end of the refusal's sentence.
+        reduce_params: what to lower when the weights alone are too many.
+    """
+
+    what: str
+    params: int
+    macs: int
+    activations: int
+    passes: int = FORWARD
+    repeats: int = 1
+    reduce: str = "the batch, the input size, the channels or the depth"
+    reduce_params: str = "the channels, the kernel size or the depth"
+
+    @property
+    def memory(self) -> int:
+        """Peak bytes: the activations, plus weights (and their gradients with a backward)."""
+        weights = 4 * self.params * (2 if self.passes > FORWARD else 1)
+        return self.activations + weights
+
+    @property
+    def total_macs(self) -> int:
+        return self.macs * self.passes * self.repeats
+
+    def seconds(self, budget: Budget = BUDGET) -> float:
+        return self.total_macs / budget.macs_per_second
+
+
+def check(*works: Work, what: str | None = None, budget: Budget = BUDGET) -> None:
+    """Raise BudgetError unless every piece of work fits `budget` and, run one after the
+    other, their time does too (`what` names them together in that refusal)."""
+    for work in works:
+        if work.params > budget.params:
+            raise BudgetError(f"{_cap(work.what)} would have {work.params / 1e6:,.1f} M "
+                              f"parameters; the live limit is {budget.params / 1e6:,.0f} M. "
+                              f"Reduce {work.reduce_params}.")
+        if work.memory > budget.memory:
+            raise BudgetError(f"{_cap(work.what)} would hold {_bytes(work.memory)} of "
+                              f"activations and weights; the live limit is "
+                              f"{_bytes(budget.memory)}. Reduce {work.reduce}.")
+        if work.macs > budget.macs:
+            raise BudgetError(f"{_cap(work.what)} costs {work.macs / 1e9:,.1f} GMACs a "
+                              f"forward pass; the live limit is {budget.macs / 1e9:,.0f}. "
+                              f"Reduce {work.reduce}.")
+    total = sum(w.total_macs for w in works)
+    seconds = total / budget.macs_per_second
+    if seconds > budget.seconds:
+        raise BudgetError(f"{_cap(what or works[0].what)} would take about {seconds:,.0f} s "
+                          f"of the shared server ({total / 1e9:,.0f} GMACs); the live limit "
+                          f"is {budget.seconds:.0f} s. Reduce {works[0].reduce}.")
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _bytes(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.0f} MiB"
+
+
+def module_work(what: str, model: nn.Module, input_shape: tuple[int, ...],
+                passes: int = FORWARD, repeats: int = 1, reduce: str = Work.reduce,
+                reduce_params: str = Work.reduce_params) -> Work:
+    """Count a module's work by the predicted walk (no tensor arithmetic: a module on the
+    meta device will do)."""
+    p = predict(model, input_shape)
+    return Work(what, p.params, p.macs, p.memory, passes, repeats, reduce, reduce_params)
+
+
+def stack_work(spec: StackSpec, what: str = "this stack", passes: int = FORWARD,
+               repeats: int = 1, reduce: str = Work.reduce) -> Work:
+    """The work of running `spec`'s stack, counted on the meta device (nothing allocated).
+
+    The parameter count comes first and alone, so a stack too big to describe quickly
+    (a 200-deep wide stack) is refused before its walk.
+    """
+    check(Work(what, _stack_params(spec), 0, 0))
+    return module_work(what, build(spec, "meta"), spec.input_shape, passes, repeats, reduce)
+
+
+def _stack_params(spec: StackSpec) -> int:
+    """Parameters of the stack from its first two blocks (the rest repeat the second)."""
+    configs = spec.block_configs()[:2]
+    with torch.device("meta"):
+        first, *rest = [_numel(spec.entry.build(c)) for c in configs]
+    return first + (spec.depth - 1) * sum(rest)
+
+
+def _numel(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

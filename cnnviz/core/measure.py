@@ -1,0 +1,218 @@
+"""Measured analysis: what torch itself reports for the same module.
+
+Shapes from a real forward, parameters from numel(), FLOPs from the formulas
+of torch.utils.flop_counter applied to the ops the forward executes,
+activation memory from the storages it allocates, and the receptive field as
+the support of the input gradient of one output pixel. One forward and one
+backward give all of them.
+
+The probe runs with every path open: positive weights and inputs (no ReLU or
+cancellation can hide a pixel), normalization as the identity (statistics
+count as constants, as receptive fields assume), and max-pooling replaced by
+average pooling of the same window (a max passes gradient to one pixel only).
+"""
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.func import functional_call
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
+
+from cnnviz.core.walk import Prediction, Support, centre_pixel, node_modules, row_name
+
+
+@dataclass
+class Measurement:
+    output_shape: tuple[int, ...]
+    params: int
+    flops: int
+    memory: int
+    support: Support
+    layer_shapes: dict[str, tuple[int, ...]]
+    device: str
+    notes: list[str] = field(default_factory=list)
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+@torch.no_grad()
+def opened_tensors(model: nn.Module, generator: torch.Generator,
+                   dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
+    """New values for every parameter and buffer: positive weights scaled by fan-in, zero
+    biases, unit scales, fresh norm statistics. Nothing of `model` changes."""
+    values = {}
+    for name, p in model.named_parameters():
+        if p.dim() > 1:
+            values[name] = (torch.rand(p.shape, generator=generator, dtype=dtype) + 0.5) \
+                / p[0].numel()
+        else:  # biases off; norm scales and Glow's log-scales at a neutral positive value
+            values[name] = torch.full(p.shape, 0.0 if name.endswith("bias") else 1.0,
+                                      dtype=dtype)
+    for name, b in model.named_buffers():
+        if name.endswith(("running_var", "sign_s")):  # fresh statistics; positive Glow signs
+            values[name] = torch.ones(b.shape, dtype=dtype)
+        elif name.endswith("running_mean"):
+            values[name] = torch.zeros(b.shape, dtype=dtype)
+        else:
+            values[name] = b.clone().to(dtype) if b.is_floating_point() else b.clone()
+    return values
+
+
+def path_hooks(model: nn.Module) -> list:
+    """Forward hooks that open the paths weights cannot: group and layer norms (their
+    statistics mix pixels) pass their input on, max-pools average their window.
+    BatchNorm needs none: in eval with fresh statistics it is a positive scale."""
+    hooks = []
+    for m in model.modules():
+        if isinstance(m, (nn.GroupNorm, nn.LayerNorm)):
+            hooks.append(m.register_forward_hook(lambda mod, args, out: args[0].clone()))
+        elif isinstance(m, nn.MaxPool2d):
+            hooks.append(m.register_forward_hook(
+                lambda mod, args, out: F.avg_pool2d(args[0], mod.kernel_size, mod.stride,
+                                                    mod.padding, mod.ceil_mode, False)))
+    return hooks
+
+
+@torch.no_grad()
+def open_paths(model: nn.Module, generator: torch.Generator) -> list:
+    """Open every path of `model` itself (a private copy: its weights change). Hook handles."""
+    model.eval()
+    tensors = dict(model.named_parameters()) | dict(model.named_buffers())
+    for name, value in opened_tensors(model, generator).items():
+        tensors[name].requires_grad_(False)  # only the input gradient is wanted
+        tensors[name].copy_(value)
+    return path_hooks(model)
+
+
+@contextmanager
+def opened_copy(model: nn.Module, input_shape, device: torch.device | str = "cpu",
+                dtype: torch.dtype = torch.float32, seed: int = 0):
+    """A private copy of `model` with every path open, and a positive input needing grad.
+
+    Yields (copy, input, hooks): extra hooks appended to `hooks` are removed on exit too.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    probe = copy.deepcopy(model).to(device="cpu", dtype=dtype)
+    hooks = open_paths(probe, generator)
+    probe.to(device)
+    x = (torch.rand(input_shape, generator=generator, dtype=dtype) + 0.5).to(device)
+    x.requires_grad_(True)
+    try:
+        yield probe, x, hooks
+    finally:
+        for h in hooks:
+            h.remove()
+
+
+def pixel_support(grad: torch.Tensor, pixel: tuple[int, int]) -> Support:
+    """Rows and columns where an input gradient of shape (N, C, H, W) is not zero."""
+    grad = grad.abs().sum(dim=(0, 1))
+    rows = torch.nonzero(grad.sum(dim=1)).flatten().tolist()
+    cols = torch.nonzero(grad.sum(dim=0)).flatten().tolist()
+    if not rows:
+        return Support(pixel, (0, -1), (0, -1))
+    return Support(pixel, (rows[0], rows[-1]), (cols[0], cols[-1]))
+
+
+class FlopCount(TorchDispatchMode):
+    """Sum torch's own FLOP formulas (torch.utils.flop_counter) over the executed ops.
+
+    FlopCounterMode applies the same formulas and also tracks which module each op belongs
+    to, with hooks on every module and tensor; that bookkeeping costs more than the
+    forward itself, and a total needs none of it (tests hold both counts equal).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.total = 0
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # torch wraps a mode's __torch_dispatch__ to keep torch.compile out of it, which
+        # imports torch._dynamo (~1.3 s) on first use; nothing here is ever compiled.
+        return False
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            self.total += formula(*args, **kwargs, out_val=out)
+        return out
+
+
+@contextmanager
+def _training_off(model: nn.Module):
+    """eval() for the duration, then every module's own training flag back."""
+    flags = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for m, flag in flags:
+            m.training = flag
+
+
+def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dtype,
+           seed: int):
+    """One counted forward and one backward from the centre output pixel, with every path
+    open: `model` runs with opened tensors (torch.func.functional_call) and temporary hooks,
+    so none of its weights, statistics or flags change."""
+    generator = torch.Generator().manual_seed(seed)
+    tensors = {k: v.to(device) for k, v in opened_tensors(model, generator, dtype).items()}
+    x = (torch.rand(input_shape, generator=generator, dtype=dtype) + 0.5).to(device)
+    x.requires_grad_(True)
+    shapes: dict[str, tuple] = {}
+    storages: dict[int, torch.Tensor] = {}  # held, so the allocator cannot reuse them
+    hooks = path_hooks(model)
+    def recorder(name: str):
+        def record(mod, args, out):
+            shapes[name] = tuple(out.shape[1:])
+            storages[out.untyped_storage().data_ptr()] = out
+        return record
+
+    for name, m in node_modules(model).items():
+        hooks.append(m.register_forward_hook(recorder(row_name(name, m))))
+    try:
+        with _training_off(model), FlopCount() as flops:
+            y = functional_call(model, tensors, (x,), tie_weights=False)  # none are tied
+        pixel = centre_pixel(y.shape[2], y.shape[3])
+        y[:, :, pixel[0], pixel[1]].sum().backward()
+    finally:
+        for h in hooks:
+            h.remove()
+    storages.pop(x.untyped_storage().data_ptr(), None)
+    memory = sum(t.untyped_storage().nbytes() for t in storages.values())
+    return tuple(y.shape), flops.total, pixel_support(x.grad, pixel), shapes, memory
+
+
+def measure(model: nn.Module, input_shape: tuple[int, int, int, int],
+            device: str | torch.device = "cpu", prediction: Prediction | None = None,
+            seed: int = 0) -> Measurement:
+    """Measure `model` with torch on `input_shape` (batch, channels, height, width).
+
+    `model` is run with substituted tensors and temporary hooks and comes out unchanged,
+    but it must not be running in another thread meanwhile (make_report measures the
+    module it has just built).
+    """
+    device = torch.device(device)
+    out_shape, flops, support, shapes, memory = _probe(model, input_shape, device,
+                                                       torch.float32, seed)
+    notes = []
+    if prediction is not None and support != prediction.support:
+        # Deep stacks can make the gradient at the far edge of the field smaller than
+        # float32 can hold (about 1e-45); float64 reaches 1e-308. Measure again there.
+        support = _probe(model, (1, *input_shape[1:]), torch.device("cpu"), torch.float64,
+                         seed)[2]
+        notes.append("The receptive-field probe underflowed in float32 and was repeated in "
+                     "float64 on the cpu.")
+    return Measurement(out_shape, count_params(model), flops, memory, support, shapes,
+                       str(device), notes)

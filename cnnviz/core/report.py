@@ -1,0 +1,117 @@
+"""The report a page or the CLI shows: predicted numbers, measured numbers, agreement."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import torch.nn as nn
+
+from cnnviz.core.budget import FORWARD, FORWARD_BACKWARD, check, stack_work
+from cnnviz.core.measure import Measurement, measure
+from cnnviz.core.spec import StackSpec, build, resolve_device
+from cnnviz.core.walk import Prediction, predict
+
+
+@dataclass
+class Report:
+    spec: StackSpec
+    model: nn.Module
+    predicted: Prediction
+    measured: Measurement | None
+    device: str
+    device_note: str | None = None
+
+    def checks(self) -> dict[str, tuple[Any, Any, bool]]:
+        """name -> (predicted, measured, equal) for every number torch can confirm."""
+        p, m = self.predicted, self.measured
+        if m is None:
+            return {}
+        support = lambda s: f"rows {s.rows[0]}-{s.rows[1]}, cols {s.cols[0]}-{s.cols[1]}"  # noqa
+        pairs = {
+            "output shape": (p.output_shape, m.output_shape),
+            "parameters": (p.params, m.params),
+            "FLOPs": (p.flops, m.flops),
+            "activation memory (bytes)": (p.memory, m.memory),
+            "receptive field of the centre pixel": (support(p.support), support(m.support)),
+            "per-layer shapes": ({x.name: x.out_shape for x in p.layers}, m.layer_shapes),
+        }
+        return {k: (a, b, a == b) for k, (a, b) in pairs.items()}
+
+    @property
+    def agrees(self) -> bool:
+        return all(ok for _, _, ok in self.checks().values())
+
+    def rf_notes(self) -> list[str]:
+        """Why a receptive-field number is what it is, when that is not obvious."""
+        p, notes = self.predicted, []
+        if p.rf_size == "global":
+            notes.append("A global pooling (squeeze-excitation, global context) lets every "
+                         "output pixel see the whole input: the receptive field is global.")
+            return notes
+        if any(isinstance(j, Fraction) and j.denominator > 1 for j in p.rf_jump):
+            notes.append("After upsampling one input pixel feeds several outputs (jump < 1) and "
+                         "how many input pixels an output sees depends on its position; the "
+                         "size shown is the largest.")
+        _, _, h, w = p.input_shape
+        if p.support.size[0] < min(p.rf_size[0], h) or p.support.size[1] < min(p.rf_size[1], w):
+            notes.append("The centre pixel's field is cut by the border or by the pixels a "
+                         "mask or stride skips, so it is smaller than the theoretical size.")
+        if p.rf_size[0] > h or p.rf_size[1] > w:
+            notes.append(f"The theoretical field ({p.rf_size[0]}x{p.rf_size[1]}) is larger than "
+                         f"the {h}x{w} input: the centre pixel already sees all of it.")
+        return notes
+
+    def to_json(self) -> dict:
+        p, m = self.predicted, self.measured
+        out = {
+            "block": self.spec.block, "depth": self.spec.depth, "params_set": self.spec.values,
+            "device": self.device, "input_shape": list(p.input_shape),
+            "output_shape": list(p.output_shape), "params": p.params, "macs": p.macs,
+            "flops": p.flops, "elementwise_ops": p.elementwise, "activation_memory": p.memory,
+            "receptive_field": _rf_json(p.rf_size, p.rf_jump, p.support),
+            "layers": [{
+                "name": x.name, "type": x.kind, "input_shape": list(x.in_shape),
+                "output_shape": list(x.out_shape), "params": x.params, "macs": x.macs,
+                "elementwise_ops": x.elementwise, "elementwise_kind": x.op or None,
+                "receptive_field": _layer_rf(x.rf)} for x in p.layers],
+            "notes": self.rf_notes(),
+        }
+        if self.device_note:
+            out["device_note"] = self.device_note
+        if m is not None:
+            out["measured"] = {
+                "output_shape": list(m.output_shape), "params": m.params, "flops": m.flops,
+                "activation_memory": m.memory,
+                "receptive_field": {"size": list(m.support.size), "pixel": list(m.support.pixel),
+                                    "rows": list(m.support.rows), "cols": list(m.support.cols)},
+                "notes": m.notes}
+            out["agree"] = {k: ok for k, (_, _, ok) in self.checks().items()}
+        return out
+
+
+def _num(x: Fraction | int) -> float | int:
+    return int(x) if not isinstance(x, Fraction) or x.denominator == 1 else float(x)
+
+
+def _rf_json(size, jump, support) -> dict:
+    return {"size": size if size == "global" else list(size),
+            "jump": [_num(j) for j in jump],
+            "centre_pixel": {"pixel": list(support.pixel), "rows": list(support.rows),
+                             "cols": list(support.cols), "size": list(support.size)}}
+
+
+def _layer_rf(rf: tuple) -> Any:
+    if rf == ("global",):
+        return "global"
+    return {"size": [rf[0], rf[1]], "jump": [_num(rf[2]), _num(rf[3])]}
+
+
+def make_report(spec: StackSpec, device: str = "cpu", measured: bool = True) -> Report:
+    """Build the stack, predict, and (unless told not to) measure it with torch."""
+    dev, note = resolve_device(device)
+    check(stack_work(spec, passes=FORWARD_BACKWARD if measured else FORWARD))
+    model = build(spec, dev)
+    prediction = predict(model, spec.input_shape)
+    result = measure(model, spec.input_shape, dev, prediction, spec.seed) if measured else None
+    return Report(spec, model, prediction, result, str(dev), note)

@@ -1,0 +1,1 @@
+"""Serving cnnviz: start-up warm-up and the lecture-hall setup (N app processes + nginx)."""

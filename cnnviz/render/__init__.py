@@ -1,0 +1,1 @@
+"""Plain data in; figures, diagrams and code out."""

@@ -1,0 +1,191 @@
+"""The Explorer's figures and tables, from plain data (Layer rows, Report numbers).
+
+*_chart return ECharts options (st.echarts_chart: a light chart library, so the first
+page loads fast); the other functions shape numbers into rows and strings a page renders
+as it is.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from cnnviz.core.report import Report
+from cnnviz.core.walk import Layer
+
+BLUE, ORANGE = "#3b6ea5", "#e07b39"
+
+
+def number(n: int | float) -> str:
+    """12345678 -> '12.3 M' (SI-style, for metrics)."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:g}"
+
+
+def nbytes(n: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} B"
+
+
+def jump_text(j: Fraction | int) -> str:
+    return str(j)  # Fraction(1, 2) -> '1/2'
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, shape)) + ")"
+
+
+def chw_text(shape: tuple[int, ...]) -> str:
+    """(N, C, H, W) -> 'C × H × W' (short enough for a metric)."""
+    return " × ".join(map(str, shape[1:]))
+
+
+# --- shapes -----------------------------------------------------------------------
+
+def formula_groups(layers: list[Layer]) -> list[tuple[tuple[str, ...], list[str], str]]:
+    """Layers whose shape changes, grouped by identical formulas, in order of first use:
+    (formulas, layer names, kind)."""
+    groups: dict[tuple[str, ...], tuple[list[str], str]] = {}
+    for layer in layers:
+        if layer.formula:
+            key = tuple(layer.formula)
+            groups.setdefault(key, ([], layer.kind))[0].append(layer.name)
+    return [(key, names, kind) for key, (names, kind) in groups.items()]
+
+
+def formula_latex(formulas: tuple[str, ...]) -> str:
+    """Both axes on one line."""
+    return r" \qquad ".join(formulas)
+
+
+# --- receptive field -------------------------------------------------------------
+
+def rf_rows(layers: list[Layer]) -> list[dict[str, Any]]:
+    """Receptive field after each layer (size None where it is global)."""
+    rows = []
+    for i, layer in enumerate(layers):
+        is_global = layer.rf == ("global",)
+        rows.append({"index": i + 1, "layer": layer.name, "kind": layer.kind,
+                     "rf_h": None if is_global else layer.rf[0],
+                     "rf_w": None if is_global else layer.rf[1],
+                     "jump_h": None if is_global else jump_text(layer.rf[2]),
+                     "global": is_global})
+    return rows
+
+
+def rf_text(rf_size) -> str:
+    """A prediction's receptive field as shown: "global" or "H × W"."""
+    return "global" if rf_size == "global" else f"{rf_size[0]} × {rf_size[1]}"
+
+
+def rf_growth_chart(layers: list[Layer], final) -> dict[str, Any]:
+    """Receptive-field size (H and W) after each layer, with 'global' marked, as an ECharts
+    option; the title states the stack's final field `final` (a Prediction's rf_size)."""
+    rows = rf_rows(layers)
+    # one item per layer: [layer, RF height, RF width, module, field as text]; series data,
+    # not a dataset, which Streamlit would convert through pandas (half a second to import
+    # on a cold start)
+    points = [[str(r["index"]), r["rf_h"], r["rf_w"], f"{r['layer']} ({r['kind']})",
+               rf_text("global" if r["global"] else (r["rf_h"], r["rf_w"]))] for r in rows]
+    series = [{"type": "line", "name": "RF height", "color": BLUE, "data": points,
+               "encode": {"x": 0, "y": 1}}]
+    if any(r["rf_h"] != r["rf_w"] for r in rows):
+        series.append({"type": "line", "name": "RF width", "color": ORANGE, "data": points,
+                       "lineStyle": {"type": "dotted"}, "encode": {"x": 0, "y": 2}})
+    first_global = next((r for r in rows if r["global"]), None)
+    if first_global is not None:
+        series[0]["markLine"] = {
+            "symbol": "none", "data": [{"xAxis": str(first_global["index"])}],
+            "label": {"formatter": "global from here"},
+            "lineStyle": {"type": "dashed", "color": "grey"}}
+    return {
+        "title": {"text": f"Receptive field after each layer: {rf_text(final)} at the output",
+                  "textStyle": {"fontSize": 14}},
+        "tooltip": {"trigger": "axis",
+                    "formatter": "layer {b}: {@[3]}<br/>receptive field {@[4]}"},
+        "legend": {"bottom": 0, "show": len(series) > 1},
+        "grid": {"left": 50, "right": 20, "top": 50, "bottom": 60},
+        "xAxis": {"type": "category", "name": "layer (in order)", "nameLocation": "middle",
+                  "nameGap": 28},
+        "yAxis": {"type": "value", "name": "input pixels seen", "minInterval": 1},
+        "series": series,
+        "animation": False,  # a rerun shows the new numbers at once
+    }
+
+
+# --- cost ----------------------------------------------------------------------------
+
+def layer_costs_chart(layers: list[Layer]) -> dict[str, Any]:
+    """Parameters (top) and MACs (bottom) per layer, as an ECharts option; layers with
+    neither are left out."""
+    rows = [layer for layer in layers if layer.params or layer.macs]
+    names = [f"{i + 1}. {layer.name}" for i, layer in enumerate(rows)]
+    panels = (("Parameters", "params", BLUE), ("MACs (multiply-accumulates)", "macs", ORANGE))
+    return {
+        "title": [{"text": title, "left": "center", "top": top,
+                   "textStyle": {"fontSize": 13, "fontWeight": "normal"}}
+                  for (title, _, _), top in zip(panels, ("0%", "47%"))],
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "grid": [{"left": 70, "right": 20, "top": "7%", "height": "33%"},
+                 {"left": 70, "right": 20, "top": "54%", "height": "33%"}],
+        "xAxis": [{"type": "category", "data": names, "gridIndex": i,
+                   "axisLabel": {"show": i == 1 and len(rows) <= 24, "rotate": 30,
+                                 "fontSize": 10}}
+                  for i in range(2)],
+        "yAxis": [{"type": "value", "gridIndex": i} for i in range(2)],
+        "series": [{"type": "bar", "name": title.split(" (")[0], "color": color,
+                    "xAxisIndex": i, "yAxisIndex": i,
+                    "data": [getattr(layer, field) for layer in rows]}
+                   for i, (title, field, color) in enumerate(panels)],
+        "animation": False,
+    }
+
+
+def elementwise_rows(report: Report) -> list[dict[str, Any]]:
+    """Work the MAC count leaves out: elementwise ops by kind, and conv bias adds."""
+    p = report.predicted
+    rows = [{"work": kind, "operations": f"{n:,}"} for kind, n in sorted(p.elementwise.items())]
+    biases = bias_adds(report)
+    if biases:
+        rows.append({"work": "bias add", "operations": f"{biases:,}"})
+    return rows
+
+
+def bias_adds(report: Report) -> int:
+    """One add per output element of every convolution that has a bias."""
+    from cnnviz.core.walk import node_modules, row_name
+
+    shapes = {layer.name: layer.out_shape for layer in report.predicted.layers}
+    batch, total = report.predicted.input_shape[0], 0
+    for name, m in node_modules(report.model).items():
+        if getattr(m, "bias", None) is not None and hasattr(m, "kernel_size"):
+            c, h, w = shapes[row_name(name, m)]
+            total += batch * c * h * w
+    return total
+
+
+# --- predicted vs measured -----------------------------------------------------------
+
+def _fmt(name: str, value: Any) -> str:
+    if name == "per-layer shapes":
+        return f"{len(value)} layers"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def check_rows(report: Report) -> list[dict[str, str]]:
+    """One row per number torch can confirm: predicted, measured, ✅ or ❌."""
+    rows = []
+    for name, (predicted, measured, ok) in report.checks().items():
+        if name == "per-layer shapes" and not ok:
+            wrong = [k for k in predicted if predicted.get(k) != measured.get(k)]
+            measured_text = f"{len(wrong)} differ: " + ", ".join(wrong[:5])
+        else:
+            measured_text = _fmt(name, measured)
+        rows.append({"number": name, "predicted (formulas)": _fmt(name, predicted),
+                     "measured (torch)": measured_text, "agree": "✅" if ok else "❌"})
+    return rows

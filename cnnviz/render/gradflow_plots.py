@@ -1,0 +1,97 @@
+"""Plotly figures for gradient flow; they take plain numbers, never modules or widgets.
+
+Non-finite values ("exploded") are drawn as ✕ markers on the top edge of a log axis
+and exact zeros ("vanished", below float32's range) as ▼ on the bottom edge.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+COLORS = {"plain": "#d62728", "residual": "#1f77b4", "shallow plain": "#ff7f0e",
+          "deep plain": "#d62728", "deep residual": "#1f77b4"}
+
+
+def _log_series(fig: go.Figure, x: Sequence, y: Sequence[float], name: str, **line) -> None:
+    """A log-axis line; nan/inf and zeros become markers at the edges."""
+    finite = [v if math.isfinite(v) and v > 0 else None for v in y]
+    color = COLORS.get(name, None)
+    fig.add_trace(go.Scatter(x=list(x), y=finite, mode="lines+markers", name=name,
+                             line=dict(color=color, **line), marker=dict(size=4)))
+    good = [v for v in finite if v is not None]
+    top = max(good) * 10 if good else 1.0
+    bottom = min(good) / 10 if good else 1e-3
+    for label, symbol, level, bad in (
+            ("exploded", "x", top, lambda v: not math.isfinite(v)),
+            ("vanished (0)", "triangle-down", bottom, lambda v: v == 0)):
+        xs = [a for a, v in zip(x, y) if bad(v)]
+        if xs:
+            fig.add_trace(go.Scatter(x=xs, y=[level] * len(xs), mode="markers",
+                                     name=f"{name}: {label}",
+                                     marker=dict(symbol=symbol, size=9, color=color)))
+
+
+def _layout(fig: go.Figure, title: str, xtitle: str, ytitle: str, log: bool = True) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=xtitle, yaxis_title=ytitle, height=340,
+                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+    if log:
+        fig.update_yaxes(type="log", exponentformat="power")
+    return fig
+
+
+def fig_weight_grads(plain: Sequence[float], residual: Sequence[float]) -> go.Figure:
+    """||dL/dW|| per weighted layer, input -> output, plain vs residual."""
+    fig = go.Figure()
+    _log_series(fig, range(1, len(plain) + 1), plain, "plain")
+    _log_series(fig, range(1, len(residual) + 1), residual, "residual")
+    return _layout(fig, "Weight-gradient norm per layer", "layer (input → output)",
+                   "‖∂L/∂W‖")
+
+
+def fig_input_grads(plain: Sequence[float], residual: Sequence[float]) -> go.Figure:
+    """||dL/dx|| at each block's input: the signal flowing back."""
+    fig = go.Figure()
+    _log_series(fig, range(1, len(plain) + 1), plain, "plain")
+    _log_series(fig, range(1, len(residual) + 1), residual, "residual")
+    return _layout(fig, "Gradient reaching each block's input", "block", "‖∂L/∂x‖")
+
+
+def fig_activations(plain_mean: Sequence[float], plain_std: Sequence[float],
+                    res_mean: Sequence[float], res_std: Sequence[float]) -> go.Figure:
+    """Mean (dashed) and std (solid) of each block's output."""
+    fig = go.Figure()
+    blocks = range(1, len(plain_std) + 1)
+    _log_series(fig, blocks, plain_std, "plain")
+    _log_series(fig, blocks, res_std, "residual")
+    for name, mean in (("plain", plain_mean), ("residual", res_mean)):
+        fig.add_trace(go.Scatter(x=list(blocks), y=[abs(v) if math.isfinite(v) else None
+                                                     for v in mean],
+                                 name=f"{name} |mean|", mode="lines",
+                                 line=dict(color=COLORS[name], dash="dot")))
+    return _layout(fig, "Forward signal: std (solid) and |mean| (dotted) of each block's "
+                        "output", "block", "value")
+
+
+def fig_depth_sweep(depths: Sequence[int], plain: Sequence[float],
+                    residual: Sequence[float]) -> go.Figure:
+    fig = go.Figure()
+    _log_series(fig, depths, plain, "plain")
+    _log_series(fig, depths, residual, "residual")
+    fig.update_xaxes(type="log")
+    return _layout(fig, "First layer's gradient norm vs depth", "blocks in the stack",
+                   "‖∂L/∂W₁‖")
+
+
+def fig_training(steps: Sequence[int], curves: dict[str, Sequence[float]], what: str
+                 ) -> go.Figure:
+    """Training curves (loss or accuracy) of several runs."""
+    fig = go.Figure()
+    for name, ys in curves.items():
+        fig.add_trace(go.Scatter(x=list(steps), y=list(ys), mode="lines", name=name,
+                                 line=dict(color=COLORS.get(name))))
+    fig = _layout(fig, f"Training {what} (smoothed)", "step", what, log=False)
+    if what == "accuracy":
+        fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    return fig

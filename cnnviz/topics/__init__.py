@@ -1,0 +1,1 @@
+"""One pure module per teaching topic; no streamlit, no argparse."""

@@ -1,0 +1,291 @@
+"""Frames of a kernel sliding over a grid: which cells each output cell reads.
+
+The geometry is that of cnnviz.arithmetic (the same formulas the analysis
+applies), laid out cell by cell so a page can animate it:
+
+* convolution and pooling: a padded input, one frame per output cell;
+* transposed convolution: the input with s-1 zeros inserted between cells,
+  d(k-1)-p padding on each side (plus output_padding at the end), then an
+  ordinary stride-1 convolution over that grid (Dumoulin & Visin 2016);
+* checkerboard: a transposed conv and upsample+conv on one constant input,
+  run with real torch modules (Odena et al. 2016, "Deconvolution and
+  Checkerboard Artifacts").
+
+Tests check every frame against what torch reads (the support of the
+gradient of that output cell).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnnviz.core import arithmetic as ar
+
+# Cell kinds of the grid the kernel slides over (the colour of each cell).
+INPUT, PAD, ZERO, OUT_PAD = 0, 1, 2, 3
+KIND_NAMES = {INPUT: "input", PAD: "padding", ZERO: "inserted zero", OUT_PAD: "output padding"}
+MAX_CELLS = 32  # largest grid side a page animates
+# Which kind a cell shows when its row and column differ: padding wins over an inserted zero.
+_RANK = {INPUT: 0, ZERO: 1, PAD: 2, OUT_PAD: 3}
+
+
+def _pair(v: int | Sequence[int]) -> tuple[int, int]:
+    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else (int(v[0]), int(v[1]))
+
+
+@dataclass(frozen=True)
+class AxisLayout:
+    """One axis of the grid: what each grid cell is, and where output o reads."""
+
+    kinds: tuple[int, ...]           # kind of each grid cell
+    source: tuple[int | None, ...]   # input index of each grid cell (None: not an input)
+    starts: tuple[int, ...]          # grid cell of tap 0 for each output position
+    kernel: int
+    dilation: int
+
+    @property
+    def out(self) -> int:
+        return len(self.starts)
+
+    def reads(self, o: int) -> tuple[int, ...]:
+        """Grid cells output position `o` reads along this axis."""
+        return tuple(self.starts[o] + t * self.dilation for t in range(self.kernel))
+
+    def never_read(self) -> tuple[int, ...]:
+        """Grid cells no output position reads (skipped by the stride, or cut by the floor)."""
+        read = {g for o in range(self.out) for g in self.reads(o)}
+        return tuple(g for g in range(len(self.kinds)) if g not in read)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Output cell `out` and the grid rows and columns its window covers."""
+
+    out: tuple[int, int]
+    rows: tuple[int, ...]
+    cols: tuple[int, ...]
+
+    @property
+    def cells(self) -> list[tuple[int, int]]:
+        return [(r, c) for r in self.rows for c in self.cols]
+
+
+@dataclass(frozen=True)
+class Animation:
+    """A kernel sliding over a grid, one frame per output cell (row-major order)."""
+
+    mode: str  # "conv", "transposed", "max pool" or "avg pool"
+    in_shape: tuple[int, int]
+    rows: AxisLayout
+    cols: AxisLayout
+    formulas: tuple[str, str]  # LaTeX for H_out and W_out, with the numbers
+
+    @property
+    def grid_shape(self) -> tuple[int, int]:
+        return (len(self.rows.kinds), len(self.cols.kinds))
+
+    @property
+    def out_shape(self) -> tuple[int, int]:
+        return (self.rows.out, self.cols.out)
+
+    def kinds(self) -> np.ndarray:
+        """Kind of every grid cell (2-D): an input only if its row and its column are."""
+        rank = np.array([_RANK[k] for k in range(len(_RANK))])
+        r = np.array(self.rows.kinds)[:, None]
+        c = np.array(self.cols.kinds)[None, :]
+        return np.where(rank[r] >= rank[c], r, c)
+
+    def never_read(self) -> np.ndarray:
+        """Boolean grid: True where no output cell reads the cell."""
+        mask = np.zeros(self.grid_shape, dtype=bool)
+        mask[list(self.rows.never_read()), :] = True
+        mask[:, list(self.cols.never_read())] = True
+        return mask
+
+    def frames(self) -> list[Frame]:
+        return [Frame((i, j), self.rows.reads(i), self.cols.reads(j))
+                for i in range(self.rows.out) for j in range(self.cols.out)]
+
+    def input_reads(self, frame: Frame) -> set[tuple[int, int]]:
+        """The input cells (input coordinates) the window of `frame` covers."""
+        return {(self.rows.source[r], self.cols.source[c]) for r in frame.rows
+                for c in frame.cols
+                if self.rows.source[r] is not None and self.cols.source[c] is not None}
+
+    def source_labels(self) -> np.ndarray:
+        """Text for each grid cell: 'r,c' on input cells, '0' on zeros and padding."""
+        labels = np.full(self.grid_shape, "0", dtype=object)
+        for r, sr in enumerate(self.rows.source):
+            for c, sc in enumerate(self.cols.source):
+                if sr is not None and sc is not None:
+                    labels[r, c] = f"{sr},{sc}"
+        return labels
+
+
+# --- convolution and pooling --------------------------------------------------------
+
+def _conv_axis(n: int, k: int, s: int, p: int, d: int, axis: str, what: str) -> AxisLayout:
+    span = d * (k - 1) + 1
+    if n + 2 * p < span:
+        raise ValueError(f"The {k}x{k} {what}" + (f" with dilation {d}" if d > 1 else "")
+                         + f" spans {span} cells but the padded input is only "
+                         f"{n} + 2*{p} = {n + 2 * p} cells "
+                         f"along {axis}: the window does not fit. Use a larger input, more "
+                         f"padding or a smaller kernel.")
+    out = ar.conv_out(n, k, s, p, d)
+    kinds = (PAD,) * p + (INPUT,) * n + (PAD,) * p
+    source = (None,) * p + tuple(range(n)) + (None,) * p
+    return AxisLayout(kinds, source, tuple(o * s for o in range(out)), k, d)
+
+
+def _check_positive(**values: int) -> None:
+    for name, v in values.items():
+        if v < (0 if name.startswith("padding") or name.startswith("output") else 1):
+            raise ValueError(f"{name} = {v} is not allowed: "
+                             + ("it cannot be negative." if name.startswith(("padding", "output"))
+                                else "it must be at least 1."))
+
+
+def conv_animation(height: int, width: int, kernel_size: int | Sequence[int],
+                   stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
+                   dilation: int | Sequence[int] = 1) -> Animation:
+    """Frames of nn.Conv2d's window over a zero-padded `height` x `width` input."""
+    k, s, p, d = (_pair(v) for v in (kernel_size, stride, padding, dilation))
+    _check_positive(height=height, width=width, kernel_size=min(k), stride=min(s),
+                    padding=min(p), dilation=min(d))
+    rows = _conv_axis(height, k[0], s[0], p[0], d[0], "H", "kernel")
+    cols = _conv_axis(width, k[1], s[1], p[1], d[1], "W", "kernel")
+    formulas = (ar.conv_out_latex(height, k[0], s[0], p[0], d[0], "H"),
+                ar.conv_out_latex(width, k[1], s[1], p[1], d[1], "W"))
+    return Animation("conv", (height, width), rows, cols, formulas)
+
+
+def pool_animation(height: int, width: int, kernel_size: int | Sequence[int],
+                   stride: int | Sequence[int] | None = None, padding: int | Sequence[int] = 0,
+                   kind: str = "max") -> Animation:
+    """Frames of nn.MaxPool2d / nn.AvgPool2d windows (ceil_mode=False)."""
+    if kind not in ("max", "avg"):
+        raise ValueError(f"Pooling is 'max' or 'avg', not {kind!r}.")
+    k = _pair(kernel_size)
+    s = k if stride is None else _pair(stride)
+    p = _pair(padding)
+    _check_positive(height=height, width=width, kernel_size=min(k), stride=min(s),
+                    padding=min(p))
+    for kk, pp in zip(k, p):
+        if pp > kk // 2:
+            raise ValueError(f"Pooling padding {pp} is more than half the {kk}-wide window: "
+                             f"torch refuses it (a window could lie entirely in the padding). "
+                             f"Use padding 0 to {kk // 2}.")
+    rows = _conv_axis(height, k[0], s[0], p[0], 1, "H", "pooling window")
+    cols = _conv_axis(width, k[1], s[1], p[1], 1, "W", "pooling window")
+    formulas = (ar.conv_out_latex(height, k[0], s[0], p[0], 1, "H"),
+                ar.conv_out_latex(width, k[1], s[1], p[1], 1, "W"))
+    return Animation(f"{kind} pool", (height, width), rows, cols, formulas)
+
+
+# --- transposed convolution -------------------------------------------------------------
+
+def _transposed_axis(n: int, k: int, s: int, p: int, d: int, op: int, axis: str) -> AxisLayout:
+    if op >= max(s, d):
+        raise ValueError(f"output_padding = {op} must be smaller than the stride ({s}) or the "
+                         f"dilation ({d}), as torch requires.")
+    out = ar.conv_transpose_out(n, k, s, p, d, op)
+    if out < 1:
+        raise ValueError(f"The output {axis} would be {out}: ({n}-1)*{s} - 2*{p} + {d}*({k}-1) "
+                         f"+ {op} + 1. Use less padding or a larger input.")
+    q = ar.transposed_edge_padding(k, p, d)  # zeros on each side; negative crops
+    inserted = (n - 1) * s + 1               # input with s-1 zeros between cells
+    length = inserted + 2 * q + op
+    kinds, source = [], []
+    for g in range(length):
+        z = g - q  # position in the zero-inserted map
+        if 0 <= z < inserted:
+            kinds.append(INPUT if z % s == 0 else ZERO)
+            source.append(z // s if z % s == 0 else None)
+        else:
+            kinds.append(OUT_PAD if z >= inserted + max(q, 0) else PAD)
+            source.append(None)
+    return AxisLayout(tuple(kinds), tuple(source), tuple(range(out)), k, d)
+
+
+def transposed_animation(height: int, width: int, kernel_size: int | Sequence[int],
+                         stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
+                         dilation: int | Sequence[int] = 1,
+                         output_padding: int | Sequence[int] = 0) -> Animation:
+    """nn.ConvTranspose2d as zero insertion + padding + a stride-1 convolution."""
+    k, s, p, d, op = (_pair(v) for v in (kernel_size, stride, padding, dilation,
+                                         output_padding))
+    _check_positive(height=height, width=width, kernel_size=min(k), stride=min(s),
+                    padding=min(p), dilation=min(d), output_padding=min(op))
+    rows = _transposed_axis(height, k[0], s[0], p[0], d[0], op[0], "H")
+    cols = _transposed_axis(width, k[1], s[1], p[1], d[1], op[1], "W")
+    formulas = (ar.conv_transpose_out_latex(height, k[0], s[0], p[0], d[0], op[0], "H"),
+                ar.conv_transpose_out_latex(width, k[1], s[1], p[1], d[1], op[1], "W"))
+    return Animation("transposed", (height, width), rows, cols, formulas)
+
+
+def animation(mode: str, height: int, width: int, kernel_size: int, stride: int = 1,
+              padding: int = 0, dilation: int = 1, output_padding: int = 0) -> Animation:
+    """One entry point for the page: mode is conv, transposed, max pool or avg pool."""
+    if mode == "conv":
+        return conv_animation(height, width, kernel_size, stride, padding, dilation)
+    if mode == "transposed":
+        return transposed_animation(height, width, kernel_size, stride, padding, dilation,
+                                    output_padding)
+    if mode in ("max pool", "avg pool"):
+        return pool_animation(height, width, kernel_size, stride, padding, mode.split()[0])
+    raise ValueError(f"Unknown mode {mode!r}: use conv, transposed, max pool or avg pool.")
+
+
+# --- checkerboard artifacts ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Checkerboard:
+    """Outputs of two upsamplers on the same constant input, and their interior spread."""
+
+    transposed: np.ndarray
+    upsample_conv: np.ndarray
+    std_transposed: float      # std over the interior (away from the borders)
+    std_upsample_conv: float
+    kernel_size: int
+    stride: int
+    weights: str
+
+
+def _interior(img: np.ndarray, margin: int) -> np.ndarray:
+    return img[margin:img.shape[0] - margin, margin:img.shape[1] - margin]
+
+
+def checkerboard(size: int = 12, kernel_size: int = 3, stride: int = 2,
+                 weights: str = "uniform", seed: int = 0) -> Checkerboard:
+    """nn.ConvTranspose2d(k, s) vs nn.Upsample(s, nearest) + 3x3 nn.Conv2d on ones(size, size).
+
+    weights: "uniform" (all ones: overlap counts show directly) or "random"
+    (one fixed draw from a per-call generator, shared shape by both designs).
+    """
+    import torch
+    import torch.nn as nn
+
+    if weights not in ("uniform", "random"):
+        raise ValueError(f"weights must be 'uniform' or 'random', not {weights!r}.")
+    if size < 2 * kernel_size + 1:
+        raise ValueError(f"Use an input of at least {2 * kernel_size + 1} pixels so an "
+                         f"interior away from the borders remains.")
+    up_t = nn.ConvTranspose2d(1, 1, kernel_size, stride, bias=False)
+    up_c = nn.Sequential(nn.Upsample(scale_factor=stride, mode="nearest"),
+                         nn.Conv2d(1, 1, 3, padding=1, bias=False))
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for w in (up_t.weight, up_c[1].weight):
+            if weights == "uniform":
+                w.fill_(1.0)
+            else:
+                w.copy_(torch.rand(w.shape, generator=generator) + 0.5)
+        x = torch.ones(1, 1, size, size)  # (N, C, H, W), a constant image
+        a = up_t(x)[0, 0].numpy().astype(np.float64)
+        b = up_c(x)[0, 0].numpy().astype(np.float64)
+    margin = kernel_size  # beyond the first k-1 outputs, every tap of either design lands
+    return Checkerboard(a, b, float(_interior(a, margin).std()),
+                        float(_interior(b, margin).std()), kernel_size, stride, weights)

@@ -1,0 +1,282 @@
+"""The shared sidebar picker and its URL state.
+
+The picker is generated from
+the registry schema (`Param`), so a new block or parameter needs no UI code.
+
+Widget keys (st.session_state) and URL query parameters, one pair per value::
+
+    pick_block         block         registry name, e.g. resnet_basic
+    pick_depth         depth         blocks in the stack
+    pick_height        height        input H
+    pick_width         width         input W
+    pick_batch         batch
+    pick_seed          seed          weight initialisation
+    pick_device        device        cpu, cuda or mps (only those that exist)
+    pick_p_<name>      p_<name>      every parameter of the chosen block, e.g.
+                                     pick_p_in_channels, pick_p_kernel_size,
+                                     pick_p_padding (an int or "same")
+    pick_reset                       button: the chosen block's defaults
+
+The URL holds only values that differ from the defaults, so a copied address
+reproduces the configuration. A URL value that does not validate (unknown
+block, out-of-range number, junk text, unknown parameter) is replaced by the
+default with a visible warning. When changing the block in a test, run once
+before setting that block's parameters: choosing a block resets them.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz.core.blocks import REGISTRY, Param, get_block
+from cnnviz.core.budget import FORWARD_BACKWARD, check, stack_work
+from cnnviz.core.spec import (
+    MAX_BATCH,
+    MAX_DEPTH,
+    MAX_SIZE,
+    StackSpec,
+    available_devices,
+)
+from cnnviz.ui.text import safe
+
+DEFAULT_BLOCK = "resnet_basic"
+PREFIX = "pick_"
+# stack fields: (query name, label, default, low, high, help)
+FIELDS = (
+    ("depth", "Depth (blocks)", 1, 1, MAX_DEPTH, "how many copies of the block are stacked"),
+    ("height", "Input height H", 32, 1, MAX_SIZE, "height of the input feature map"),
+    ("width", "Input width W", 32, 1, MAX_SIZE, "width of the input feature map"),
+    ("batch", "Batch", 1, 1, MAX_BATCH, "images per forward pass (N)"),
+    ("seed", "Seed", 0, 0, 2**31 - 1, "seed of the weight initialisation"),
+)
+STACK_DEFAULTS = {name: default for name, _, default, *_ in FIELDS}
+_SPEC = "pick__spec"          # the validated StackSpec of this run, or None
+_ERROR = "pick__error"        # why the combination cannot run
+_LOADED = "pick__url_loaded"  # the URL was read once for this session
+_WARNINGS = "pick__url_warnings"
+
+
+def _key(query_name: str) -> str:
+    return PREFIX + query_name
+
+
+def _pkey(param: str) -> str:
+    return _key("p_" + param)
+
+
+def block_label(name: str) -> str:
+    return f"{REGISTRY[name].family} · {name}"
+
+
+# families in teaching order; one missing here goes last
+FAMILIES = ("Plain", "ResNet", "RegNet", "Inception", "DenseNet", "MobileNet", "EfficientNet",
+            "ShuffleNet", "ConvNeXt", "ConvMixer", "Attention", "Upsampling", "Generative")
+
+
+def _block_names() -> list[str]:
+    """Registry names grouped by family."""
+    def order(name: str) -> tuple:
+        family = REGISTRY[name].family
+        return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), family, name)
+    return sorted(REGISTRY, key=order)
+
+
+# --- the URL --------------------------------------------------------------------
+
+def _read_url(state) -> list[str]:
+    """Validate the query parameters into widget state; one warning per bad value."""
+    q, warnings = st.query_params, []
+    block = q.get("block", DEFAULT_BLOCK)
+    if block not in REGISTRY:
+        warnings.append(f"Unknown block {safe(block, quoted=True)} in the URL; showing "
+                        f"{DEFAULT_BLOCK} instead.")
+        block = DEFAULT_BLOCK
+    state[_key("block")] = block
+    for name, _, default, *_ in FIELDS:
+        state[_key(name)] = default
+        if name in q:
+            try:
+                state[_key(name)] = getattr(StackSpec.create(block, **{name: q[name]}), name)
+            except ValueError as e:
+                warnings.append(f"URL value {name}={safe(q[name], quoted=True)} ignored "
+                                f"({_clause(e)}); using {default}.")
+    entry = get_block(block)
+    values = entry.defaults()
+    for qname in q:
+        if not qname.startswith("p_"):
+            continue  # other pages may keep their own values in the URL
+        name = qname[2:]
+        try:
+            param = entry.param(name)
+        except KeyError:
+            warnings.append(f"URL parameter {safe(qname)}={safe(q[qname], quoted=True)} "
+                            f"ignored: {block} has no parameter {safe(name, quoted=True)}.")
+            continue
+        try:
+            values[name] = param.parse(q[qname])
+        except ValueError as e:
+            warnings.append(f"URL value {qname}={safe(q[qname], quoted=True)} ignored "
+                            f"({_clause(e)}); using {param.default}.")
+    for name, value in values.items():
+        state[_pkey(name)] = value
+    devices = available_devices()
+    device = q.get("device", "cpu")
+    if device not in devices:
+        warnings.append(f"Device {safe(device, quoted=True)} from the URL is not available "
+                        f"here; using cpu.")
+        device = "cpu"
+    state[_key("device")] = device
+    return warnings
+
+
+def _clause(e: Exception) -> str:
+    return safe(str(e).rstrip("."), limit=300)
+
+
+def _url_values(spec: StackSpec, device: str) -> dict[str, str]:
+    """The query parameters that differ from the defaults."""
+    out = {}
+    if spec.block != DEFAULT_BLOCK:
+        out["block"] = spec.block
+    for name, default in STACK_DEFAULTS.items():
+        if getattr(spec, name) != default:
+            out[name] = str(getattr(spec, name))
+    for name, value in spec.params:
+        if value != spec.entry.param(name).default:
+            out["p_" + name] = str(value).lower() if isinstance(value, bool) else str(value)
+    if device != "cpu":
+        out["device"] = device
+    return out
+
+
+def _write_url(wanted: dict[str, str]) -> None:
+    q = st.query_params
+    for name in list(q):
+        ours = name in ("block", "device") or name in STACK_DEFAULTS or name.startswith("p_")
+        if ours and name not in wanted:
+            del q[name]
+    for name, value in wanted.items():
+        if q.get(name) != value:
+            q[name] = value
+
+
+# --- the picker ----------------------------------------------------------------------
+
+def _reset_params() -> None:
+    """Give every parameter of the chosen block its default (on a block change or reset)."""
+    state = st.session_state
+    for key in [k for k in state if str(k).startswith(_key("p_"))]:
+        del state[key]
+    for name, value in get_block(state[_key("block")]).defaults().items():
+        state[_pkey(name)] = value
+
+
+def _param_widget(param: Param, label: str | None = None) -> None:
+    key, label = _pkey(param.name), label or param.name.replace("_", " ")
+    if param.name == "padding":
+        options = ["same"] + list(range(int(param.low), int(param.high) + 1))
+        st.selectbox(label, options, key=key, help=param.help + ' ("same" keeps H×W at '
+                     'stride 1; it needs an odd kernel)')
+    elif param.choices:
+        st.selectbox(label, list(param.choices), key=key, help=param.help)
+    elif param.type is bool:
+        st.toggle(label, key=key, help=param.help)
+    elif param.type is int:
+        st.number_input(label, min_value=int(param.low), max_value=int(param.high), step=1,
+                        key=key, help=param.help)
+    elif param.type is float:
+        st.number_input(label, min_value=float(param.low), max_value=float(param.high),
+                        step=0.05, format="%.6g", key=key, help=param.help)
+    else:
+        st.text_input(label, key=key, help=param.help)
+
+
+def _field_widget(name: str) -> None:
+    _, label, _, low, high, help_ = next(f for f in FIELDS if f[0] == name)
+    st.number_input(label, min_value=low, max_value=high, step=1, key=_key(name), help=help_)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _problem(spec: StackSpec) -> str | None:
+    """Why this combination cannot run (the predicted walk on the meta device and the
+    budget of a measured report), or None."""
+    try:
+        check(stack_work(spec, passes=FORWARD_BACKWARD))
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def picker() -> StackSpec | None:
+    """Draw the sidebar picker (app.py does, every run); return the validated spec, or
+    None if the combination cannot run."""
+    state = st.session_state
+    warnings: list[str] = []
+    if not state.get(_LOADED):
+        warnings = _read_url(state)
+        state[_LOADED] = True
+    if state.get(_key("block")) not in REGISTRY:
+        state[_key("block")] = DEFAULT_BLOCK
+    for name, default in STACK_DEFAULTS.items():
+        state.setdefault(_key(name), default)
+    if state.get(_key("device")) not in available_devices():
+        state[_key("device")] = "cpu"
+    entry = get_block(state[_key("block")])
+    for p in entry.params:
+        if _pkey(p.name) not in state:
+            state[_pkey(p.name)] = p.default
+
+    with st.sidebar:
+        st.selectbox("Block", _block_names(), key=_key("block"), format_func=block_label,
+                     on_change=_reset_params, help=entry.summary)
+        st.caption(entry.summary)
+        _field_widget("depth")
+        with st.expander("Input", expanded=True):
+            _param_widget(entry.param("in_channels"), "Input channels C")
+            cols = st.columns(2)
+            with cols[0]:
+                _field_widget("height")
+            with cols[1]:
+                _field_widget("width")
+            _field_widget("batch")
+        with st.expander("Block parameters", expanded=True):
+            for p in entry.params:
+                if p.name not in ("in_channels", "init"):
+                    _param_widget(p)
+        with st.expander("Initialisation and device", expanded=False):
+            _param_widget(entry.param("init"))
+            _field_widget("seed")
+            st.selectbox("Device", available_devices(), key=_key("device"),
+                         help="where torch builds and measures the stack")
+        st.button("Reset block parameters", key=_key("reset"), on_click=_reset_params,
+                  help="the chosen block's defaults")
+
+        spec, error = None, None
+        try:
+            spec = StackSpec.create(
+                state[_key("block")], {p.name: state[_pkey(p.name)] for p in entry.params},
+                **{name: state[_key(name)] for name in STACK_DEFAULTS})
+        except ValueError as e:
+            error = str(e)
+        if spec is not None:
+            _write_url(_url_values(spec, state[_key("device")]))
+            with st.spinner("Checking the configuration…"):
+                error = _problem(spec)
+        if error:
+            st.error(f"{safe(error, limit=600)}\n\n{_fix_hint(error)}", icon="🚫")
+            spec = None
+    if warnings:
+        state[_WARNINGS] = (warnings, spec)
+    url_warnings, loaded_spec = state.get(_WARNINGS, ([], None))
+    if url_warnings and loaded_spec == spec:  # above the page, until the user changes a value
+        for w in url_warnings:
+            st.warning(w, icon="⚠️")
+    state[_SPEC], state[_ERROR] = spec, error
+    return spec
+
+
+def _fix_hint(message: str) -> str:
+    """A suggestion when the core's message does not already say what to change."""
+    if any(word in message for word in ("Use ", "use ", "Pick ", "Reduce ", "raise ", "lower ")):
+        return "Change the values above; the rest of the app updates as soon as it runs."
+    return ("Change the values named above, or press *Reset block parameters* for the "
+            "block's defaults.")

@@ -1,0 +1,92 @@
+"""The app shell: page list, navigation, and what pages ask of the shared picker."""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import streamlit as st
+
+from cnnviz.core.spec import StackSpec, available_devices
+from cnnviz.ui.picker import _ERROR, _SPEC, _key, picker
+from cnnviz.ui.text import safe
+
+ROOT = Path(__file__).resolve().parents[2]
+# (file, title, icon); the first is the default page.
+PAGES = (
+    ("pages/explorer.py", "Block Explorer", "🔎"),
+    ("pages/plain_vs_residual.py", "Plain vs Residual", "📉"),
+    ("pages/feature_maps.py", "Feature Maps", "🖼️"),
+    ("pages/receptive_field.py", "Receptive Field", "🎯"),
+    ("pages/conv_arithmetic.py", "Convolution Arithmetic", "🧮"),
+    ("pages/cost_lab.py", "Cost & Bottlenecks", "⚖️"),
+)
+
+_RUN = threading.local()  # one script thread per session run
+
+
+@contextmanager
+def shell():
+    """Mark a run of app.py, so pages know the navigation and the picker ran first."""
+    _RUN.in_shell = True
+    try:
+        yield
+    finally:
+        _RUN.in_shell = False
+
+
+def navigation():
+    """The app's pages (st.navigation); returns the page to run."""
+    return st.navigation([st.Page(str(ROOT / path), title=title, icon=icon, default=i == 0)
+                          for i, (path, title, icon) in enumerate(PAGES)])
+
+
+def main() -> None:
+    """The whole app (app.py calls this): page config, navigation, picker, the page."""
+    st.set_page_config(page_title="cnnviz", page_icon="🧱", layout="wide")
+    with shell():
+        page = navigation()
+        picker()
+        page.run()
+
+
+def _require_shell() -> None:
+    """Run a page only inside app.py.
+
+    With a pages/ folder beside app.py, Streamlit starts in its legacy mode and runs a
+    page file alone when a fresh server's first request names that page (a shared URL,
+    or AppTest). Registering the app's navigation ends that mode for the process; the
+    rerun then goes through app.py with the same page.
+    """
+    if not getattr(_RUN, "in_shell", False):
+        navigation()
+        st.rerun()
+
+
+# --- what pages call -----------------------------------------------------------------
+
+def current_spec() -> StackSpec | None:
+    """The spec chosen in the sidebar, or None when the combination cannot run."""
+    _require_shell()
+    return st.session_state[_SPEC]
+
+
+def current_error() -> str | None:
+    """Why current_spec() is None (the validation message), if it is."""
+    return st.session_state.get(_ERROR)
+
+
+def current_device() -> str:
+    device = st.session_state.get(_key("device"), "cpu")
+    return device if device in available_devices() else "cpu"
+
+
+def spec_or_stop() -> StackSpec:
+    """The current spec; without one, tell the user to fix the picker and stop the page."""
+    spec = current_spec()
+    if spec is None:
+        st.error(safe(current_error() or "This configuration cannot run."), icon="🚫")
+        st.info("Fix the picker in the sidebar to see this page: the message above says what "
+                "to change.", icon="👈")
+        st.stop()
+    return spec

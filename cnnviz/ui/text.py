@@ -1,0 +1,29 @@
+"""User text as text: the one helper every user-supplied string passes through.
+
+Streamlit renders the body of st.markdown, st.warning, st.error, st.caption and widget
+labels as Markdown with LaTeX, emoji shortcodes and colour directives. A value from a URL,
+a file name or an upload shown there unescaped can become a link, an image fetched by
+every visitor's browser, or a formula. `safe` makes any string inert.
+"""
+from __future__ import annotations
+
+import string
+
+MAX_SHOWN = 80  # longer user values are cut: a tampered URL should not fill the page
+# CommonMark lets a backslash escape any ASCII punctuation; that also stops GFM autolinks
+# (http\://), HTML (\<b>), LaTeX (\$), emoji shortcodes and colour directives (\:red[).
+_ESCAPES = str.maketrans({c: "\\" + c for c in string.punctuation})
+
+
+def safe(value: object, quoted: bool = False, limit: int = MAX_SHOWN) -> str:
+    """`value` as Markdown that renders exactly its characters.
+
+    Line breaks and other control characters become spaces (so a value cannot start a
+    heading or a list), values longer than `limit` are cut with an ellipsis, and
+    `quoted=True` wraps the result in quotes, as repr() would for a string.
+    """
+    text = "".join(" " if not ch.isprintable() else ch for ch in str(value))
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = text.translate(_ESCAPES)
+    return f"'{text}'" if quoted else text

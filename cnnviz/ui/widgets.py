@@ -1,0 +1,36 @@
+"""Small widgets every page shares: URL-bound tabs, the verdict on a guess, errors."""
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz.core.arithmetic import relative_error
+from cnnviz.ui.text import safe
+
+
+def view_tabs(labels: list[str], key: str = "view") -> list:
+    """Tabs whose choice lives in the URL (?view=<label>); each reports `.open`, so a page
+    can run and draw only the open one. A URL value naming no tab warns and opens the first.
+    """
+    asked = st.query_params.get(key)
+    if asked is not None and asked not in labels:
+        st.warning(f"URL value {key}={safe(asked, quoted=True)} names no tab of this page; "
+                   f"showing {safe(labels[0], quoted=True)}.", icon="⚠️")
+    return st.tabs(labels, key=key, bind="query-params")
+
+
+def show_grade(what: str, guess: int, truth: int) -> None:
+    """The verdict on a learner's prediction: right, or the answer and how far off."""
+    off = relative_error(guess, truth)
+    if guess == truth:
+        st.success(f"✅ {what} = {truth:,}: right!")
+    else:
+        st.warning(f"❌ {what} = {truth:,}; you said {guess:,} ({off:.1f}% off).")
+
+
+def show_error(exc: BaseException) -> None:
+    """The message of an error, never a traceback."""
+    if isinstance(exc, ValueError):
+        st.error(safe(exc, limit=600), icon="🚫")
+    else:
+        st.error(safe(f"Something went wrong ({type(exc).__name__}): {exc}", limit=600),
+                 icon="🚫")

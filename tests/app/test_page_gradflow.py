@@ -1,0 +1,96 @@
+"""The Plain vs Residual page: AppTest flows through app.py and one real browser."""
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+import streamlit as st
+from conftest import app_test, assert_clean, goto_page, page_file, save_screenshot, wait_rerun
+from streamlit.testing.v1 import AppTest
+
+PAGE = "pages/plain_vs_residual.py"
+
+
+def _ys(chart) -> list:
+    """The y arrays of a plotly chart element (plain lists or base64 'bdata')."""
+    out = []
+    for trace in json.loads(chart.proto.spec)["data"]:
+        y = trace.get("y")
+        if isinstance(y, dict) and "bdata" in y:
+            y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
+        out.append(y)
+    return out
+
+
+@pytest.fixture
+def at() -> AppTest:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = app_test(timeout=240).run()
+    app.session_state["gf_depth"] = 6  # small: a quick first probe
+    app.switch_page(page_file(PAGE)).run()
+    assert not app.exception
+    return app
+
+
+def test_depth_and_norm_change_the_charts(at):
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3
+    assert len(_ys(charts[0])[0]) == 12  # 6 blocks x 2 convs, plain
+    ratio = at.metric[0].value
+    at.slider(key="gf_depth").set_value(10).run()
+    assert not at.exception
+    assert len(_ys(at.get("plotly_chart")[0])[0]) == 20
+    assert at.metric[0].value != ratio
+    at.selectbox(key="gf_norm").set_value("batch").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 3
+    at.selectbox(key="gf_story").set_value(
+        "Exploding forward signal: no norm, Kaiming init").run()
+    assert at.selectbox(key="gf_init").value == "kaiming_out"
+    assert any("Forward" in m.value for m in at.markdown)
+
+
+def test_depth_sweep_toggle_adds_a_chart(at):
+    at.toggle(key="gf_sweep").set_value(True).run()
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 4
+    plain = _ys(charts[3])[0]
+    assert len(plain) == 7 and plain[0] is not None
+
+
+def test_training_button_draws_curves_and_a_verdict(at):
+    at.number_input(key="gf_t_depth").set_value(3)
+    at.number_input(key="gf_t_shallow").set_value(1)
+    at.number_input(key="gf_t_steps").set_value(10)
+    at.button(key="gf_train").click().run()
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 5
+    curves = _ys(charts[3])
+    assert len(curves) == 3 and all(len(y) >= 1 for y in curves)
+    verdict = [e.value for e in at.success] + [e.value for e in at.warning]
+    assert any("Degradation" in v for v in verdict)
+
+
+@pytest.mark.browser
+def test_page_in_a_browser(streamlit_server, browser_page):
+    page = browser_page
+    goto_page(page, f"{streamlit_server}/plain_vs_residual", timeout=180_000)
+    page.get_by_text("Plain vs residual").first.wait_for()
+    assert page.locator(".js-plotly-plot").count() >= 3
+    value = page.locator('[data-testid="stMain"] [data-testid="stSliderThumbValue"]').first
+    assert value.inner_text() == "30"
+    slider = page.locator('[data-testid="stMain"] [data-testid="stSlider"] '
+                          'input[type="range"]').first
+    slider.focus()
+    slider.press("ArrowLeft")  # depth 30 -> 29
+    wait_rerun(page, timeout=180_000)
+    assert value.inner_text() == "29"
+    page.get_by_text("Weight-gradient norm per layer").first.wait_for()
+    assert page.locator(".js-plotly-plot").count() >= 3
+    save_screenshot(page, "plain_vs_residual")
+    assert_clean(page)

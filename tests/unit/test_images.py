@@ -1,0 +1,104 @@
+"""Upload decoding (every bad input ends as a ValueError) and the ImageNet transform."""
+import io
+import struct
+import time
+import zlib
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from cnnviz.core import images
+
+
+def encode(im: Image.Image, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, fmt)
+    return buf.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height but carries almost no data (a bomb)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+PHOTO = Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), np.uint8))
+
+
+@pytest.mark.parametrize("name", list(images.SAMPLES))
+def test_samples_load_small_rgb(name):
+    path = images.sample_path(name)
+    assert path.stat().st_size <= 200 * 1024
+    im = images.load_sample(name)
+    assert im.mode == "RGB" and min(im.size) >= 128
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_valid_formats_decode(fmt):
+    im = images.decode_image(encode(PHOTO, fmt))
+    assert im.mode == "RGB" and im.size == (64, 48)
+
+
+def test_transparent_webp_and_greyscale_become_rgb():
+    rgba = Image.new("RGBA", (20, 10), (255, 0, 0, 0))
+    assert images.decode_image(encode(rgba, "WEBP")).getpixel((0, 0)) == (255, 255, 255)
+    assert images.decode_image(encode(PHOTO.convert("L"), "PNG")).mode == "RGB"
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"", "empty"),
+    (b"this is not an image at all" * 4, "not a PNG, JPEG or WebP"),
+    (encode(PHOTO, "GIF"), "not a PNG, JPEG or WebP"),
+    (encode(PHOTO, "PNG")[:200], "truncated"),
+    (encode(PHOTO, "JPEG")[:300], "could not be decoded"),
+    (png_header_only(100_000, 100_000), "decompression bomb"),
+    (png_header_only(5000, 5000), "megapixels"),
+    (b"\x89PNG" + b"\0" * (images.MAX_UPLOAD_BYTES + 1), "limit is 5 MB"),
+])
+def test_bad_uploads_raise_clear_value_errors(data, words):
+    start = time.monotonic()
+    with pytest.raises(ValueError, match=words):
+        images.decode_image(data)
+    assert time.monotonic() - start < 5  # refused, not decoded
+
+
+def test_pixel_limit_is_checked_before_decoding():
+    # 5000 x 5000 is under Pillow's own limit but over ours: refused from the header.
+    with pytest.raises(ValueError, match="25.0 megapixels"):
+        images.decode_image(png_header_only(5000, 5000))
+    described = images.LIMITS.describe()
+    assert "5 MB (5,000,000 bytes)" in described and "megapixels" in described
+
+
+def test_unknown_sample():
+    with pytest.raises(ValueError, match="Unknown sample"):
+        images.sample_path("../etc/passwd")
+
+
+def test_resize_crop_matches_torchvision_semantics():
+    im = Image.new("RGB", (300, 200))
+    out = images.resize_crop(im, 100, 100)  # shorter side 200 -> 100, width 150 -> crop 100
+    assert out.size == (100, 100)
+    # the crop is centred: a marker column in the middle of the original stays in the middle
+    marked = np.zeros((200, 300, 3), np.uint8)
+    marked[:, 148:152] = 255
+    centre = np.array(images.resize_crop(Image.fromarray(marked), 100, 100))
+    assert centre[:, 49:51].mean() > 200 and centre[:, :40].max() == 0
+    assert images.resize_crop(im, 64, 32).size == (32, 64)
+
+
+def test_to_tensor_normalizes_with_imagenet_statistics():
+    grey = Image.new("RGB", (40, 40), (124, 116, 104))  # ~ the ImageNet mean
+    x = images.to_tensor(grey, 32, 32)
+    assert x.shape == (3, 32, 32) and x.dtype == torch.float32
+    assert x.abs().max() < 0.02
+    white = images.to_tensor(Image.new("RGB", (8, 8), (255, 255, 255)), 8, 8)
+    expected = (1 - torch.tensor(images.IMAGENET_MEAN)) / torch.tensor(images.IMAGENET_STD)
+    assert torch.allclose(white[:, 0, 0], expected)
+    assert (images.to_display(white) == 255).all()
