@@ -46,8 +46,8 @@ def format_table(result: Comparison) -> str:
         b = fmt(r.grad_norms[i]) if i < len(r.grad_norms) else "-"
         rows.append(f"{name:<28}{a:>16}{b:>18}")
     rows.append(f"{'block':<28}{'plain out std':>16}{'residual out std':>18}")
-    for i, (a, b) in enumerate(zip(p.activation_std, r.activation_std)):
-        rows.append(f"{i:<28}{fmt(a):>16}{fmt(b):>18}")
+    for i, (std_p, std_r) in enumerate(zip(p.activation_std, r.activation_std)):
+        rows.append(f"{i:<28}{fmt(std_p):>16}{fmt(std_r):>18}")
     rows.append(f"{'first/last |dL/dW|':<28}{p.headline():>16}{r.headline():>18}")
     rows += [""] + [s.replace("**", "") for s in story(result)]
     return "\n".join(rows)

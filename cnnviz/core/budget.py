@@ -111,7 +111,7 @@ def _bytes(n: int) -> str:
     return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.0f} MiB"
 
 
-def module_work(what: str, model: nn.Module, input_shape: tuple[int, ...],
+def module_work(what: str, model: nn.Module, input_shape: tuple[int, int, int, int],
                 passes: int = FORWARD, repeats: int = 1, reduce: str = Work.reduce,
                 reduce_params: str = Work.reduce_params) -> Work:
     """Count a module's work by the predicted walk (no tensor arithmetic: a module on the

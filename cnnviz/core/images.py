@@ -110,8 +110,8 @@ def decode_image(data: bytes, limits: Limits = LIMITS) -> Image.Image:
                         f"used. Crop it closer to a square.")
                 im.seek(0)  # the first frame of an animated WebP/PNG
                 im.load()
-                im = ImageOps.exif_transpose(im)  # phone photos: honour the rotation tag
-                return _to_rgb(im)
+                # phone photos: honour the rotation tag
+                return _to_rgb(ImageOps.exif_transpose(im))
         except ValueError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):

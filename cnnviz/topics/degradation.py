@@ -174,7 +174,7 @@ def train_degradation(config: TrainConfig = TrainConfig(), device: str | torch.d
         optims[name] = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9,
                                        weight_decay=1e-4)
     order = torch.Generator().manual_seed(config.seed + 1)
-    result, smooth = TrainResult(config), {}
+    result, smooth = TrainResult(config), dict[str, list[float]]()
     for step in range(1, config.steps + 1):
         idx = torch.randint(0, config.train_size, (config.batch,), generator=order).to(device)
         xb, yb = x[idx], y[idx]

@@ -95,7 +95,7 @@ def _read_url(state) -> list[str]:
         state[_key(name)] = default
         if name in q:
             try:
-                state[_key(name)] = getattr(StackSpec.create(block, **{name: q[name]}), name)
+                state[_key(name)] = getattr(StackSpec.create(block, None, **{name: q[name]}), name)
             except ValueError as e:
                 warnings.append(f"URL value {name}={safe(q[name], quoted=True)} ignored "
                                 f"({_clause(e)}); using {default}.")
@@ -173,7 +173,7 @@ def _reset_params() -> None:
 def _param_widget(param: Param, label: str | None = None) -> None:
     key, label = _pkey(param.name), label or param.name.replace("_", " ")
     if param.name == "padding":
-        options = ["same"] + list(range(int(param.low), int(param.high) + 1))
+        options: list[str | int] = ["same", *range(int(param.low or 0), int(param.high or 0) + 1)]
         st.selectbox(label, options, key=key, help=param.help + ' ("same" keeps H×W at '
                      'stride 1; it needs an odd kernel)')
     elif param.choices:
@@ -181,13 +181,19 @@ def _param_widget(param: Param, label: str | None = None) -> None:
     elif param.type is bool:
         st.toggle(label, key=key, help=param.help)
     elif param.type is int:
-        st.number_input(label, min_value=int(param.low), max_value=int(param.high), step=1,
+        st.number_input(label, min_value=int(param.low or 0), max_value=_int_or_none(param.high),
+                        step=1,
                         key=key, help=param.help)
     elif param.type is float:
-        st.number_input(label, min_value=float(param.low), max_value=float(param.high),
+        st.number_input(label, min_value=float(param.low or 0.0),
+                        max_value=None if param.high is None else float(param.high),
                         step=0.05, format="%.6g", key=key, help=param.help)
     else:
         st.text_input(label, key=key, help=param.help)
+
+
+def _int_or_none(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def _field_widget(name: str) -> None:

@@ -1,13 +1,16 @@
 """Small widgets every page shares: URL-bound tabs, the verdict on a guess, errors."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import streamlit as st
 
 from cnnviz.core.arithmetic import relative_error
 from cnnviz.ui.text import safe
 
 
-def view_tabs(labels: list[str], key: str = "view") -> list:
+def view_tabs(labels: list[str], key: str = "view") -> Sequence[Any]:
     """Tabs whose choice lives in the URL (?view=<label>); each reports `.open`, so a page
     can run and draw only the open one. A URL value naming no tab warns and opens the first.
     """

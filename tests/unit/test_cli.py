@@ -67,6 +67,21 @@ def test_report_table_marks_every_check():
     (("report",), "required"),
     (("frobnicate",), "invalid choice"),
     (("gradflow", "vgg"), "shortcut"),
+    # classroom findings: numbers read like every other message, nothing slips through
+    (("report", "resnet_basic", "--input", "³,32,32"), "three whole numbers"),
+    (("report", "resnet_basic", "--input", "-3,32,32"), "in_channels = -3 is out of range"),
+    (("report", "resnet_basic", "--depth", "-2"), "depth = -2 is out of range"),
+    (("report", "mbconv", "--set", "se_ratio=nan"), "se_ratio must be a number"),
+    (("report", "convnext", "--set", "layer_scale=inf"), "layer_scale must be a number"),
+    (("report", "dense_transition", "--set", "compression=nan"), "compression must be"),
+    (("report", "resnet_basic", "--set", "kernel_size=4", "--set", "padding=same"),
+     "odd kernel_size"),
+    (("gradflow", "resnet_basic", "--set", "in_channels=256", "--set", "out_channels=256",
+      "--depth", "200", "--input", "256,8,8"), "live limit"),
+    (("gradflow", "resnet_basic", "--input", "1024,1024,1024", "--batch", "256"),
+     "live limit"),
+    (("report", "resnet_basic", "--depth", "200", "--set", "in_channels=512",
+      "--set", "out_channels=512"), "944.1 M parameters"),
 ])
 def test_bad_input_exits_2_with_one_line(args, words):
     result = cli(*args)
@@ -91,3 +106,29 @@ def test_bench_reports_both_ratios():
     assert result["measured_over_forward_backward"] > 0
     assert set(result["median_ms"]) == {"predicted_report", "torchinfo_summary",
                                         "measured_report", "forward_backward"}
+
+
+def test_refusals_come_before_any_allocation():
+    """The issue's 2.7 GB gradflow run is refused in a blink, the process stays small."""
+    code = ("import resource, sys\n"
+            "from cnnviz.cli import main\n"
+            "code = main(['gradflow', 'resnet_basic', '--input', '1024,1024,1024',"
+            " '--batch', '256'])\n"
+            "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    exit_code, peak_mb = map(int, result.stdout.split())
+    assert exit_code == 2 and "live limit" in result.stderr
+    assert peak_mb < 800, peak_mb  # torch itself is ~400 MB; the refused run adds nothing
+
+
+def test_closed_pipe_ends_quietly():
+    """`cnnviz blocks | head -1`: no BrokenPipeError traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "cnnviz", "blocks"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away, as `head` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -1,0 +1,45 @@
+"""`cnnviz hall`: several app processes behind nginx, for a lecture hall."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cnnviz.deploy.hall import start_hall
+
+
+def add_cli(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "hall", help="serve a lecture hall: N app processes behind nginx",
+        description="Start N `streamlit run app.py` processes on loopback and nginx in front "
+                    "of them (sticky sessions, WebSocket, XSRF cookies, security headers). "
+                    "Stops everything on Ctrl-C.")
+    p.add_argument("--processes", default="2", help="app processes, about one per core (2)")
+    p.add_argument("--port", default="8501", help="the port students open (8501)")
+    p.add_argument("--address", default="127.0.0.1",
+                   help="where to listen: 127.0.0.1 (this machine) or 0.0.0.0 (the network)")
+    p.set_defaults(run=run_cli)
+    return p
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    processes, port = _whole("--processes", args.processes), _whole("--port", args.port)
+    try:
+        hall = start_hall(processes, port, args.address)
+    except RuntimeError as e:  # a process failed to start: its log says why
+        raise ValueError(str(e).splitlines()[0]) from None
+    with hall:
+        print(f"Serving {processes} app processes at {hall.url} (Ctrl-C stops them).",
+              flush=True)
+        try:
+            reason = hall.wait()
+        except KeyboardInterrupt:
+            return 0
+    print(f"Stopped: {reason}.", file=sys.stderr)
+    return 1
+
+
+def _whole(flag: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{flag} takes a whole number, not {text!r}.") from None

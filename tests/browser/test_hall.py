@@ -1,0 +1,315 @@
+"""The lecture hall: 2 app processes behind nginx, with students in Chromium.
+
+Each browser context is one student (its own cookie jar). They must all get a clean
+Explorer under the hall's Content-Security-Policy, land on both processes and stay on
+theirs, upload an image through the proxy (Streamlit's XSRF check passes), and leave no
+process behind when the hall stops. Without nginx the tests skip, except under CI=true.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import (
+    _BASE_PATH_PROBE,
+    APP_IDLE,
+    ROOT,
+    SKELETON,
+    VIEWPORT,
+    assert_clean,
+    goto_page,
+    save_screenshot,
+    wait_rerun,
+)
+from PIL import Image
+
+from cnnviz.deploy import nginx as nginx_mod
+from cnnviz.deploy.hall import start_hall
+from cnnviz.deploy.nginx import COOKIE, find_nginx, render_nginx_conf
+
+STUDENTS = 4
+PAGE_TIMEOUT = 120_000  # ms: two cold processes and four browsers share two cores
+EXPLORER_READY = '[data-testid="stMetricValue"]'
+# Collects CSP violations in the page itself: a blocked resource does not always log.
+CSP_HOOK = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(
+    `${e.violatedDirective} blocked ${e.blockedURI || "(inline)"} at `
+    + `${e.sourceFile}:${e.lineNumber}`
+));
+"""
+SECURITY_HEADERS = {
+    "x-frame-options": "SAMEORIGIN",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+
+
+def _need_nginx() -> None:
+    try:
+        find_nginx()
+    except ValueError as e:
+        if os.environ.get("CI") == "true":  # as conftest does for Chromium
+            pytest.fail(f"CI=true and the hall tests cannot run: {e}", pytrace=False)
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="module")
+def hall():
+    _need_nginx()
+    with start_hall(processes=2, port=0, repo=ROOT) as h:
+        yield h
+
+
+def _student(browser):
+    """A new student: own context (cookies), console errors and CSP violations recorded."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(CSP_HOOK)
+    page = context.new_page()
+    page.errors = []
+
+    def on_console(m):
+        url = m.location.get("url", "")
+        if m.type == "error" and not ("404" in m.text and _BASE_PATH_PROBE.search(url)):
+            page.errors.append(f"console: {m.text} ({url})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
+    return page
+
+
+def _csp_violations(page) -> list[str]:
+    return page.evaluate("window.__cspViolations || []")
+
+
+def _backend_cookie(page) -> str | None:
+    return next((c["value"] for c in page.context.cookies() if c["name"] == COOKIE), None)
+
+
+def _log_lines(hall) -> list[tuple[str, str, str]]:
+    """(request, cookie, upstream port) for each proxied request in nginx's access log."""
+    pattern = re.compile(r'"(?P<req>[^"]*)" \d+ \d+ cookie=(?P<cookie>\S+) '
+                         r"upstream=(?:.*:)?(?P<port>\d+)$")
+    return [(m["req"], m["cookie"], m["port"]) for line in
+            hall.access_log.read_text().splitlines() if (m := pattern.search(line))]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie has exited; only its parent has not collected it yet
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
+
+
+def _webp(path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (40, 60, 3), np.uint8)).save(path, "WEBP")
+    return path
+
+
+# --- the configuration, without starting anything ---------------------------------------------
+
+def test_rendered_config_is_valid_nginx(tmp_path):
+    _need_nginx()
+    conf = render_nginx_conf("0.0.0.0", 8080, [40001, 40002, 40003], tmp_path)
+    (tmp_path / "nginx.conf").write_text(conf)
+    checked = subprocess.run([find_nginx(), "-t", "-p", f"{tmp_path}/", "-c",
+                              str(tmp_path / "nginx.conf")], capture_output=True, text=True,
+                             check=False)
+    assert checked.returncode == 0, checked.stderr
+    assert "client_max_body_size 6m;" in conf  # maxUploadSize 5 MB + slack
+    assert "proxy_set_header Host $http_host;" in conf  # Streamlit's WebSocket origin check
+    paths = re.findall(r"^\s*(?:pid|error_log|access_log|\w+_temp_path) (\S+?)[; ]", conf,
+                       re.MULTILINE)
+    assert len(paths) == 8, paths
+    for path in paths:
+        assert path.startswith(str(tmp_path.resolve())), path
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"processes": 0}, "number of app processes"),
+    ({"processes": 2, "port": 70000}, "port must be"),
+    ({"processes": 2, "address": "everyone"}, "must be an IP address"),
+])
+def test_start_hall_refuses_bad_settings(kwargs, words):
+    _need_nginx()
+    with pytest.raises(ValueError, match=words):
+        start_hall(**{"port": 0, **kwargs})
+
+
+def test_start_hall_says_when_the_port_is_taken():
+    _need_nginx()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        with pytest.raises(ValueError, match="already in use"):
+            start_hall(processes=1, port=s.getsockname()[1])
+
+
+def test_start_hall_says_when_nginx_is_missing(monkeypatch):
+    monkeypatch.setattr(nginx_mod.shutil, "which", lambda name: None)
+    monkeypatch.setattr(nginx_mod, "NGINX_PATHS", ())
+    with pytest.raises(ValueError, match="nginx not found: apt-get install nginx"):
+        start_hall(processes=2, port=0)
+
+
+# --- students in a browser ---------------------------------------------------------------------
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_students_get_a_clean_app_on_both_processes_and_stay_there(hall, browser):
+    students = [_student(browser) for _ in range(STUDENTS)]
+    try:
+        responses = [s.goto(hall.url, wait_until="domcontentloaded", timeout=PAGE_TIMEOUT)
+                     for s in students]  # all load at once, as a class does
+        for page in students:
+            page.wait_for_selector(APP_IDLE, timeout=PAGE_TIMEOUT)
+            page.wait_for_selector(SKELETON, state="detached", timeout=PAGE_TIMEOUT)
+            page.locator(EXPLORER_READY).first.wait_for(timeout=PAGE_TIMEOUT)
+            assert_clean(page)
+            assert not _csp_violations(page), _csp_violations(page)
+
+        # (d) security headers on the page itself
+        headers = responses[0].all_headers()
+        for name, value in SECURITY_HEADERS.items():
+            assert headers.get(name) == value, (name, headers)
+        csp = headers.get("content-security-policy", "")
+        assert "default-src 'self'" in csp and "frame-ancestors 'self'" in csp, csp
+        assert "'unsafe-eval'" not in csp and "script-src 'self'" in csp, csp
+
+        # (b) the stickiness cookie spreads the students over both processes
+        cookies = [_backend_cookie(s) for s in students]
+        assert set(cookies) == {"app1", "app2"}, cookies
+
+        # the Diagram tab (Graphviz, WebAssembly) also works under the CSP
+        page = students[0]
+        page.get_by_role("tab", name="Diagram", exact=True).click()
+        wait_rerun(page, PAGE_TIMEOUT)
+        page.locator('[data-testid="stGraphVizChart"] svg').first.wait_for(timeout=PAGE_TIMEOUT)
+        save_screenshot(page, "hall-explorer-diagram")
+        assert_clean(page)
+        assert not _csp_violations(page), _csp_violations(page)
+    finally:
+        for s in students:
+            s.context.close()  # closes the WebSockets, which nginx then logs
+
+    # every request that carried the cookie reached the process the cookie names,
+    # WebSockets included (logged once closed)
+    port_of = {f"app{i}": str(p) for i, p in enumerate(hall.backends, start=1)}
+    deadline = time.monotonic() + 15
+    while True:
+        lines = _log_lines(hall)
+        streams = [line for line in lines if "/_stcore/stream" in line[0]]
+        if len(streams) >= STUDENTS or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert len(streams) >= STUDENTS, f"{len(streams)} WebSockets logged for {STUDENTS} students"
+    pinned = [(req, cookie, port) for req, cookie, port in lines if cookie != "-"]
+    wrong = [line for line in pinned if port_of.get(line[1]) != line[2]]
+    assert pinned and not wrong, f"requests that missed their process: {wrong[:5]}"
+    assert {c for _, c, _ in streams} == {"app1", "app2"}, streams
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_student_uploads_an_image_through_the_proxy(hall, browser, tmp_path):
+    page = _student(browser)
+    uploads = []
+    page.on("response", lambda r: uploads.append((r.request.method, r.status))
+            if "/_stcore/upload_file/" in r.url else None)
+    try:
+        goto_page(page, hall.url, PAGE_TIMEOUT)
+        page.get_by_role("link", name="Feature Maps").first.click()
+        wait_rerun(page, PAGE_TIMEOUT)
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Image").first.click()
+        page.get_by_role("option", name="your own image (upload)").click()
+        wait_rerun(page, PAGE_TIMEOUT)
+        page.locator('input[type="file"]').set_input_files(str(_webp(tmp_path / "photo.webp")))
+        wait_rerun(page, PAGE_TIMEOUT)
+        page.get_by_text("photo.webp").first.wait_for(timeout=PAGE_TIMEOUT)
+        page.get_by_text("residual (skip on)").wait_for(timeout=PAGE_TIMEOUT)
+        save_screenshot(page, "hall-feature-maps-upload")
+        # the PUT needs the XSRF cookie and header, and the session's own process
+        assert ("PUT", 204) in uploads or ("PUT", 200) in uploads, uploads
+        assert all(status < 400 for _, status in uploads), uploads
+        assert_clean(page)
+        assert not _csp_violations(page), _csp_violations(page)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.slow
+def test_security_headers_and_upload_limit_on_nginx_own_answers(hall):
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(hall.url + "/_stcore/health", timeout=10) as r:
+        answers = [("health", r.status, r.headers)]
+    # a body over maxUploadSize + slack: nginx refuses it from the headers alone
+    connection = http.client.HTTPConnection(hall.url.removeprefix("http://"), timeout=10)
+    connection.putrequest("PUT", "/_stcore/upload_file/session/file")
+    connection.putheader("Content-Length", str(7 * 2**20))
+    connection.endheaders()
+    r = connection.getresponse()
+    answers.append(("too big", r.status, r.headers))
+    connection.close()
+    assert [status for _, status, _ in answers] == [200, 413]
+    for what, _, headers in answers:
+        for name, value in SECURITY_HEADERS.items():
+            assert headers.get(name) == value, (what, name, dict(headers))
+        assert "default-src 'self'" in headers.get("Content-Security-Policy", ""), what
+
+
+@pytest.mark.slow
+def test_stop_and_ctrl_c_leave_no_process():
+    _need_nginx()
+    with start_hall(processes=2, port=0, repo=ROOT) as h:
+        pids = h.pids() + h.nginx_pids()
+        run_dir = h.run_dir
+        assert len(h.pids()) == 2 and len(h.nginx_pids()) >= 2  # master and a worker
+    assert not [p for p in pids if _alive(p)], "processes left after stop()"
+    assert not run_dir.exists()
+
+    with pytest.raises(KeyboardInterrupt), start_hall(processes=2, port=0, repo=ROOT) as h:
+        pids = h.pids() + h.nginx_pids()
+        raise KeyboardInterrupt  # what Ctrl-C raises in the teacher's terminal
+    assert not [p for p in pids if _alive(p)], "processes left after Ctrl-C"
+
+
+@pytest.mark.slow
+def test_a_stopped_process_hands_its_students_to_another():
+    _need_nginx()
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def health(h, cookie: str) -> tuple[str, str]:
+        """(the Set-Cookie nginx sends, the port that answered) for a pinned request."""
+        logged = len(_log_lines(h))
+        request = urllib.request.Request(h.url + "/_stcore/health",
+                                         headers={"Cookie": f"{COOKIE}={cookie}"})
+        with opener.open(request, timeout=10) as r:
+            sticky = [c for c in r.headers.get_all("Set-Cookie") or [] if c.startswith(COOKIE)]
+        deadline = time.monotonic() + 5
+        while len(lines := _log_lines(h)) == logged and time.monotonic() < deadline:
+            time.sleep(0.05)  # nginx logs a request just after answering it
+        return ";".join(sticky), lines[-1][2]
+
+    with start_hall(processes=2, port=0, repo=ROOT) as h:
+        first, second = (str(p) for p in h.backends)
+        assert health(h, "app1") == ("", first)  # pinned: no new cookie
+        assert health(h, "app2") == ("", second)
+        os.kill(h.pids()[0], signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while _alive(h.pids()[0]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        sticky, port = health(h, "app1")
+        assert port == second and sticky.startswith(f"{COOKIE}=app2;"), (sticky, port)
