@@ -98,12 +98,19 @@ cfg = dg.TrainConfig(block=spec.block if spec.block in gf.PREACT_TWIN else "resn
 if st.button("Train the three stacks", key="gf_train", type="primary"):
     bar, charts = st.progress(0.0, "Training…"), st.columns(2)
     slots = [charts[0].empty(), charts[1].empty()]
-    for run in dg.train_degradation(cfg, device, report_every=max(1, cfg.steps // 15)):
-        bar.progress(run.steps[-1] / cfg.steps, f"step {run.steps[-1]} of {cfg.steps}")
-        slots[0].plotly_chart(plots.fig_training(run.steps, run.loss, "loss"), width="stretch")
-        slots[1].plotly_chart(plots.fig_training(run.steps, run.accuracy, "accuracy"),
-                              width="stretch")
-    st.session_state.gf_trained = run
+    try:
+        for run in dg.train_degradation(cfg, device, report_every=max(1, cfg.steps // 15)):
+            bar.progress(run.steps[-1] / cfg.steps, f"step {run.steps[-1]} of {cfg.steps}")
+            slots[0].plotly_chart(plots.fig_training(run.steps, run.loss, "loss"),
+                                  width="stretch")
+            slots[1].plotly_chart(plots.fig_training(run.steps, run.accuracy, "accuracy"),
+                                  width="stretch")
+        st.session_state.gf_trained = run
+    except ValueError as e:  # the budget: too many steps or too deep
+        bar.empty()
+        ui.show_error(e)
+    finally:
+        ui.release_memory()
 elif "gf_trained" in st.session_state:
     run, charts = st.session_state.gf_trained, st.columns(2)
     charts[0].plotly_chart(plots.fig_training(run.steps, run.loss, "loss"), width="stretch")

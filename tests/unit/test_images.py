@@ -102,3 +102,32 @@ def test_to_tensor_normalizes_with_imagenet_statistics():
     expected = (1 - torch.tensor(images.IMAGENET_MEAN)) / torch.tensor(images.IMAGENET_STD)
     assert torch.allclose(white[:, 0, 0], expected)
     assert (images.to_display(white) == 255).all()
+
+
+@pytest.mark.parametrize("size", [(1, 200_000), (20_000, 1), (17 * 50, 50)])
+def test_long_thin_images_are_refused_before_decoding(size):
+    """An 860-byte 1x200000 PNG once took the server to 8.4 GB (its short side scaled up)."""
+    data = encode(Image.new("L", size), "PNG")
+    with pytest.raises(ValueError, match=r"aspect ratio of [\d,]+:1; the limit is 16:1"):
+        images.decode_image(data)
+
+
+def test_resize_never_builds_the_whole_scaled_image():
+    """16:1 is allowed: scaled by its short side to 224 the whole would be 224 x 3584; only
+    the 224 x 224 crop is ever made, and it is the centre of the scaled image."""
+    strip = np.zeros((50, 800, 3), np.uint8)
+    strip[:, 396:404] = 255  # a bright bar in the middle
+    x = images.to_tensor(Image.fromarray(strip), 224, 224, normalize=False)
+    assert x.shape == (3, 224, 224)
+    bright = (x[0, 112] > 0.5).nonzero().flatten()
+    assert 100 < bright.float().mean() < 124  # still in the middle of the crop
+
+
+def test_the_upload_limit_is_the_one_streamlit_enforces():
+    """The uploader counts a megabyte as 10**6 bytes: the page must promise that number."""
+    import tomllib
+    config = tomllib.loads((images.ASSETS.parent / ".streamlit" / "config.toml").read_text())
+    assert images.MAX_UPLOAD_BYTES == config["server"]["maxUploadSize"] * 10**6
+    images.decode_image(encode(PHOTO, "PNG"), images.Limits(max_bytes=5_000_000))
+    with pytest.raises(ValueError, match="5,000,001 bytes; the limit is 5 MB"):
+        images.decode_image(b"\x89PNG" + b"\0" * 4_999_997)

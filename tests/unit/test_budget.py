@@ -1,0 +1,106 @@
+"""The one budget: every heavy path refuses too-big work before allocating it."""
+from __future__ import annotations
+
+import math
+import resource
+
+import pytest
+import torch
+
+from cnnviz.core import budget
+from cnnviz.core.blocks import REGISTRY
+from cnnviz.core.report import make_report
+from cnnviz.core.spec import StackSpec, build
+from cnnviz.core.walk import predict
+from cnnviz.topics import costs, degradation, features, gradflow, receptive_field
+
+WIDE = {"in_channels": 128, "out_channels": 128}
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def test_counted_on_meta_equals_the_real_module():
+    for name in REGISTRY:
+        spec = StackSpec.create(name, depth=2, batch=2)
+        work = budget.stack_work(spec)
+        p = predict(build(spec), spec.input_shape)
+        assert (work.params, work.macs, work.activations) == (p.params, p.macs, p.memory), name
+
+
+def test_work_adds_weights_and_their_gradients_to_memory():
+    work = budget.Work("x", params=1000, macs=10, activations=4000)
+    assert work.memory == 4000 + 4 * 1000
+    grads = budget.Work("x", 1000, 10, 4000, budget.FORWARD_BACKWARD, repeats=5)
+    assert grads.memory == 4000 + 8 * 1000 and grads.total_macs == 10 * 3 * 5
+
+
+@pytest.mark.parametrize("work, words", [
+    (budget.Work("this stack", 60_000_000, 1, 1), "60.0 M parameters; the live limit is 50 M"),
+    (budget.Work("this stack", 1, 1, 2 * 2**30), "2.0 GiB of activations"),
+    (budget.Work("this stack", 1, 50 * 10**9, 1), "50.0 GMACs a forward pass"),
+    (budget.Work("training", 1, 10**9, 1, budget.FORWARD_BACKWARD, 100), "about 30 s"),
+])
+def test_each_limit_refuses_with_numbers_and_what_to_reduce(work, words):
+    with pytest.raises(budget.BudgetError, match="Reduce") as e:
+        budget.check(work)
+    assert words in str(e.value) and str(e.value)[0].isupper()
+
+
+def test_time_adds_up_over_pieces_of_work():
+    piece = budget.Work("one probe", 1, 10**9, 1, budget.FORWARD_BACKWARD)  # 0.3 s each
+    budget.check(*[piece] * 60)  # 18 s
+    with pytest.raises(budget.BudgetError, match="The sweep would take about 24 s"):
+        budget.check(*[piece] * 80, what="the sweep")
+
+
+def test_the_issues_plain_vs_residual_stack_is_refused_fast():
+    """/plain_vs_residual?p_in_channels=128&p_out_channels=128 at 200 blocks: 115 s, 4.6 GB."""
+    spec = StackSpec.create("resnet_basic", WIDE, depth=200, batch=8)
+    before = peak_mb()
+    with pytest.raises(budget.BudgetError, match="live limit"):
+        gradflow.compare(spec)
+    # each depth alone fits (40 channels), the seven of them do not
+    sweep = StackSpec.create("resnet_basic", {"in_channels": 40, "out_channels": 40}, batch=8)
+    with pytest.raises(budget.BudgetError, match="The depth sweep .7 depths, up to 100. would"):
+        gradflow.depth_sweep(sweep)
+    assert peak_mb() - before < 200  # nothing of the stack's size was allocated
+
+
+def test_training_is_budgeted_by_steps_and_depth():
+    with pytest.raises(budget.BudgetError, match="Training three stacks for 1000 steps"):
+        next(degradation.train_degradation(degradation.TrainConfig(depth=60, steps=1000)))
+    budget.check(*degradation_work(degradation.TrainConfig()))  # the default fits
+
+
+def degradation_work(config: degradation.TrainConfig) -> list[budget.Work]:
+    return [budget.stack_work(config.spec(d, skip).replace(batch=config.batch),
+                              passes=budget.FORWARD_BACKWARD, repeats=config.steps)
+            for d, skip in ((config.shallow_depth, False), (config.depth, False),
+                            (config.depth, True))]
+
+
+def test_image_paths_are_budgeted():
+    spec = features.image_spec(StackSpec.create("resnet_basic", WIDE, depth=60), 224, 224)
+    image = torch.zeros(3, 224, 224)
+    with pytest.raises(budget.BudgetError, match="feature maps"):
+        features.feature_maps(spec, image, 60)
+    with pytest.raises(budget.BudgetError, match="effective receptive field"):
+        receptive_field.effective_rf(spec, image)
+
+
+def test_report_and_cost_lab_are_budgeted():
+    with pytest.raises(budget.BudgetError, match="parameters"):
+        make_report(StackSpec.create("resnet_basic", {"in_channels": 512, "out_channels": 512},
+                                     depth=200))
+    with pytest.raises(budget.BudgetError, match="GMACs"):
+        costs.compare("one 5×5 vs two 3×3", channels=1024, size=112)
+
+
+def test_default_views_fit_comfortably():
+    """What a student sees first must never be refused."""
+    spec = StackSpec.create("resnet_basic", batch=8, depth=30)
+    plain, residual = gradflow.probe_work(spec)
+    assert plain.seconds() + residual.seconds() < 2
+    assert math.isfinite(budget.stack_work(StackSpec.create("resnet_basic")).seconds())

@@ -1,0 +1,45 @@
+"""ui.safe: a user's string renders as exactly its characters, never as Markdown."""
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from cnnviz.ui.text import MAX_SHOWN, safe
+
+PAYLOADS = [
+    "[X](http://127.0.0.1:9/evil)",          # a link inside a warning
+    "![X](http://127.0.0.1:9/pixel.png)",    # an image every visitor would fetch
+    "**bold** _it_ ~~gone~~ `code`",
+    "<b>html</b><img src=x onerror=alert(1)>",
+    "$x^2$ and $$\\int$$",                   # LaTeX
+    ":red[colour] :material/home: :smile:",  # Streamlit's directives and shortcodes
+    "http://127.0.0.1:9/bare-autolink www.example.org",
+    "# heading\n- list\n> quote",
+    "&lt;entity&gt; | table | \\ backslash",
+]
+
+
+def unescape(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_every_markdown_character_is_escaped(payload):
+    text = safe(payload, limit=1000)
+    unescaped = [c for i, c in enumerate(text) if c in string.punctuation and
+                 (i == 0 or text[i - 1] != "\\") and c != "\\"]
+    assert not unescaped, (payload, text)
+    assert unescape(text) == payload.replace("\n", " ")  # the reader sees the same characters
+
+
+def test_line_breaks_and_control_characters_become_spaces():
+    assert safe("a\nb\r\tc\x00d") == "a b  c d"
+
+
+def test_long_values_are_cut_and_quoted_on_request():
+    long = "x" * 500
+    assert safe(long) == "x" * (MAX_SHOWN - 1) + "…"
+    assert safe("nope", quoted=True) == "'nope'"
+    assert safe(3.5) == "3\\.5"
