@@ -221,4 +221,4 @@ __all__ = ["goto_page", "wait_rerun", "save_screenshot", "assert_clean", "start_
 
 def shown(markdown: str) -> str:
     """What a reader sees of escaped Markdown (cnnviz.ui.safe): the backslashes dropped."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

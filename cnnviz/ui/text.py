@@ -10,9 +10,14 @@ from __future__ import annotations
 import string
 
 MAX_SHOWN = 80  # longer user values are cut: a tampered URL should not fill the page
-# CommonMark lets a backslash escape any ASCII punctuation; that also stops GFM autolinks
-# (http\://), HTML (\<b>), LaTeX (\$), emoji shortcodes and colour directives (\:red[).
+# CommonMark lets a backslash escape any ASCII punctuation: that stops links, images, HTML
+# (\<b>), LaTeX (\$), emphasis, emoji shortcodes and colour directives (\:red[).
 _ESCAPES = str.maketrans({c: "\\" + c for c in string.punctuation})
+# GFM's autolinks are found in the text after escapes are resolved (a bare http://, www.
+# or an e-mail address becomes a link), so an invisible word joiner splits their markers.
+_JOINER = "\u2060"
+_AUTOLINK_MARKERS = {"://": ":" + _JOINER + "//", "www.": "www" + _JOINER + ".",
+                     "@": _JOINER + "@"}
 
 
 def safe(value: object, quoted: bool = False, limit: int = MAX_SHOWN) -> str:
@@ -25,5 +30,7 @@ def safe(value: object, quoted: bool = False, limit: int = MAX_SHOWN) -> str:
     text = "".join(" " if not ch.isprintable() else ch for ch in str(value))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
+    for marker, split in _AUTOLINK_MARKERS.items():
+        text = text.replace(marker, split)
     text = text.translate(_ESCAPES)
     return f"'{text}'" if quoted else text

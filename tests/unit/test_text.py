@@ -22,7 +22,7 @@ PAYLOADS = [
 
 
 def unescape(markdown: str) -> str:
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -43,3 +43,10 @@ def test_long_values_are_cut_and_quoted_on_request():
     assert safe(long) == "x" * (MAX_SHOWN - 1) + "…"
     assert safe("nope", quoted=True) == "'nope'"
     assert safe(3.5) == "3\\.5"
+
+
+def test_autolink_markers_are_split_invisibly():
+    text = safe("see http://x.org, www.y.org and me@z.org")
+    plain = text.replace("\\", "")
+    assert "://" not in plain and "www." not in plain and "e@" not in plain
+    assert plain.replace("\u2060", "") == "see http://x.org, www.y.org and me@z.org"
