@@ -25,12 +25,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, goto_page, start_server, stop_server  # noqa: E402
 
 from cnnviz.core.report import make_report  # noqa: E402
 from cnnviz.core.spec import StackSpec  # noqa: E402
+from cnnviz.deploy.local import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    goto_page,
+    start_server,
+    stop_server,
+)
 from cnnviz.render import explorer_charts as plots  # noqa: E402
 
 BLOCK = "resnet_basic"

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from conftest import (  # noqa: E402
+from cnnviz.deploy.local import (  # noqa: E402
     APP_IDLE,
     APP_RUNNING,
     CHROMIUM,

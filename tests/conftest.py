@@ -7,29 +7,25 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from cnnviz.deploy.local import (
+    APP_IDLE,
+    APP_RUNNING,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    goto_page,
+    start_server,
+    stop_server,
+    wait_rerun,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-VIEWPORT = {"width": 1400, "height": 2600}  # tall: Streamlit scrolls inside its own container
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-APP_RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
-SKELETON = '[data-testid="stSkeleton"]'
-SERVER_START_S = 60
 # Opened directly at a page's path (e.g. /feature_maps), Streamlit's frontend first probes
 # <path>/_stcore/health and <path>/_stcore/host-config to find its base path; the 404s it
 # gets there are expected and it falls back to /. Only those two are ignored.
@@ -87,52 +83,6 @@ def pytest_runtest_setup(item):
 
 # --- the server ------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int | None = None, timeout: float = SERVER_START_S):
-    """Start `streamlit run app.py` on loopback; return (process, url, log path).
-
-    Raises RuntimeError with the server's output if it dies or never gets healthy.
-    """
-    port = port or _free_port()
-    log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
-           "--server.headless", "true", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}:\n"
-                               + Path(log.name).read_text(errors="replace"))
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url, log.name
-        except (urllib.error.URLError, ConnectionError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            stop_server(proc)
-            raise RuntimeError(f"streamlit not healthy after {timeout:.0f} s:\n"
-                               + Path(log.name).read_text(errors="replace"))
-        time.sleep(0.2)
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @pytest.fixture(scope="session")
 def streamlit_server():
     """URL of a `streamlit run app.py` on a free loopback port, for the whole session."""
@@ -181,23 +131,6 @@ def browser_page(browser):
     context.close()
 
 
-def goto_page(page, url: str, timeout: float = 60_000) -> None:
-    """Open `url` and wait until the script has finished and no skeleton is left."""
-    page.goto(url, wait_until="domcontentloaded", timeout=timeout)
-    page.wait_for_selector(APP_IDLE, timeout=timeout)
-    page.wait_for_selector(SKELETON, state="detached", timeout=timeout)
-
-
-def wait_rerun(page, timeout: float = 60_000) -> None:
-    """Wait for the rerun a widget change triggers: running (if we see it), then idle."""
-    try:
-        page.wait_for_selector(APP_RUNNING, timeout=2_000)
-    except Exception:  # the rerun was too fast to catch in the running state
-        pass
-    page.wait_for_selector(APP_IDLE, timeout=timeout)
-    page.wait_for_selector(SKELETON, state="detached", timeout=timeout)
-
-
 def save_screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
@@ -215,8 +148,9 @@ def assert_clean(page) -> None:
 
 
 # Re-export for tests that `from conftest import ...`.
-__all__ = ["goto_page", "wait_rerun", "save_screenshot", "assert_clean", "start_server",
-           "stop_server", "ROOT", "SCREENSHOTS"]
+__all__ = ["APP_IDLE", "APP_RUNNING", "CHROMIUM", "CHROMIUM_ARGS", "ROOT", "SCREENSHOTS",
+           "VIEWPORT", "assert_clean", "goto_page", "save_screenshot", "start_server",
+           "stop_server", "wait_rerun"]
 
 
 def shown(markdown: str) -> str:

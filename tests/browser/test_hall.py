@@ -23,7 +23,6 @@ from conftest import (
     _BASE_PATH_PROBE,
     APP_IDLE,
     ROOT,
-    SKELETON,
     VIEWPORT,
     assert_clean,
     goto_page,
@@ -34,6 +33,7 @@ from PIL import Image
 
 from cnnviz.deploy import nginx as nginx_mod
 from cnnviz.deploy.hall import start_hall
+from cnnviz.deploy.local import SKELETON
 from cnnviz.deploy.nginx import COOKIE, find_nginx, render_nginx_conf
 
 STUDENTS = 4
