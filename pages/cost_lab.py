@@ -9,14 +9,9 @@ from cnnviz.topics import costs
 st.title("⚖️ Cost & bottlenecks")
 st.caption("Each design is a real module (Conv2d layers or a registry block). Its parameters "
            "and MACs are predicted layer by layer by cnnviz.core.walk and confirmed by torch: "
-           "numel() for parameters, FlopCounterMode for FLOPs (= 2 × MACs).")
+           "numel() for parameters, torch's FLOP formulas for FLOPs (= 2 × MACs).")
 ui.current_spec()  # keeps the shared sidebar picker on this page too
 state = st.session_state
-
-
-@st.cache_data(max_entries=128, show_spinner="Building the designs and counting with torch…")
-def compare(topic: str, **values: int) -> costs.Comparison:
-    return costs.compare(topic, **values)
 
 
 topic = st.radio("Comparison", list(costs.TOPICS), horizontal=True, key="cost_topic")
@@ -37,7 +32,7 @@ for col, knob in zip(st.columns(len(knobs)), knobs):
                                              step=1, key=key)
 
 try:
-    c = compare(topic, **values)
+    c = ui.cache.cost_comparison(topic, **values)
 except ValueError as e:
     ui.show_error(e)
     st.stop()

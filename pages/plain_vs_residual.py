@@ -8,7 +8,8 @@ from cnnviz.core.spec import StackSpec
 from cnnviz.render import gradflow_plots as plots
 from cnnviz.topics import degradation as dg
 from cnnviz.topics import gradflow as gf
-from cnnviz.ui.presets import PROBE_BATCH, PROBE_SIZE, STORIES
+from cnnviz.ui import presets
+from cnnviz.ui.presets import STORIES
 
 
 def apply_story():
@@ -24,31 +25,31 @@ if not spec.entry.has_skip:
     st.info(f"**{spec.block}** has no shortcut to switch off, so this page uses "
             f"**resnet_basic** with the picker's channels.", icon="ℹ️")
     spec = StackSpec.create("resnet_basic", {"in_channels": spec.in_channels})
-spec = spec.replace(batch=PROBE_BATCH, height=min(spec.height, PROBE_SIZE),
-                    width=min(spec.width, PROBE_SIZE))
-for name, value in {"depth": 30, **next(iter(STORIES.values())), "act": spec.values["act"],
-                    "preact": spec.block.startswith("preact_"), "loss": "ce"}.items():
+spec = presets.probe_spec(spec)
+for name, value in presets.probe_controls(spec).items():
     st.session_state.setdefault("gf_" + name, value)
 
 st.selectbox("Story", list(STORIES), key="gf_story", on_change=apply_story,
              help="Sets the toggles below; change them freely afterwards.")
 c = st.columns(4)
 depth = c[0].slider("Blocks", 1, 200, key="gf_depth")
-norm = c[1].selectbox("Normalization", NORMS, key="gf_norm")
+takes = spec.values.keys()  # a toggle the block has no parameter for is greyed out
+norm = c[1].selectbox("Normalization", NORMS, key="gf_norm", disabled="norm" not in takes)
 init = c[2].selectbox("Init", INITS, key="gf_init")
-act = c[3].selectbox("Activation", ACTS, key="gf_act")
+act = c[3].selectbox("Activation", ACTS, key="gf_act", disabled="act" not in takes)
 c = st.columns(4)
 preact = c[0].toggle("Pre-activation", key="gf_preact", disabled=spec.block not in gf.PREACT_TWIN,
                      help="Swap resnet_* for preact_* (norm and act before each conv).")
 zero = c[1].toggle("zero_init_last", key="gf_zero_init_last",
+                   disabled="zero_init_last" not in takes,
                    help="Start each residual branch at zero, so each block starts as identity.")
 loss = c[2].radio("Loss", gf.LOSSES, key="gf_loss", horizontal=True,
                   format_func={"ce": "cross-entropy", "mse": "mean(y²)"}.get)
 device = ui.current_device()
 c[3].caption(f"{spec.in_channels}×{spec.height}×{spec.width}, batch {spec.batch}, on {device}")
 try:
-    spec = gf.with_ordering(spec, preact).replace(depth=depth, norm=norm, init=init, act=act,
-                                                  zero_init_last=zero)
+    spec = gf.with_toggles(gf.with_ordering(spec, preact), depth=depth, norm=norm, init=init,
+                           act=act, zero_init_last=zero)
     result = ui.cache.gradient_probe(spec, loss, device)
 except (ValueError, RuntimeError) as e:
     ui.show_error(e)

@@ -38,8 +38,18 @@ def ensure_imported() -> None:
             _done.set()
 
 
+def warm_server() -> None:
+    """The server's start: share the cores among the heavy slots, import, then compute the
+    pages' default views into the shared caches (cnnviz.ui.prewarm)."""
+    from cnnviz.deploy.heavy import share_cores
+
+    share_cores()
+    ensure_imported()
+    importlib.import_module("cnnviz.ui.prewarm").default_views()
+
+
 @asynccontextmanager
 async def warm_start(app):
-    """st.App lifespan: ensure_imported() in a background thread; serve at once."""
-    threading.Thread(target=ensure_imported, name="cnnviz-warm-start", daemon=True).start()
+    """st.App lifespan: warm_server() in a background thread; serve at once."""
+    threading.Thread(target=warm_server, name="cnnviz-warm-start", daemon=True).start()
     yield

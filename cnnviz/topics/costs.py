@@ -2,7 +2,7 @@
 
 Every design is an nn.Module (plain nn.Conv2d layers, or a block from the
 registry); its numbers come from cnnviz.analysis.predict and are confirmed by
-cnnviz.measure (params from numel(), FLOPs from FlopCounterMode). The only
+cnnviz.measure (params from numel(), FLOPs from torch's flop formulas). The only
 formulas here are the LaTeX a student writes, shown next to the counts.
 """
 from __future__ import annotations
@@ -12,12 +12,11 @@ from fractions import Fraction
 
 import torch
 import torch.nn as nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from cnnviz.core import arithmetic as ar
 from cnnviz.core.budget import check, module_work
 from cnnviz.core.checks import require
-from cnnviz.core.measure import count_params
+from cnnviz.core.measure import FlopCount, count_params
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import ACTIVATIONS, predict
 
@@ -74,9 +73,9 @@ def measured_cost(model: nn.Module, input_shape: tuple[int, int, int, int]
     page can afford it on every change. `model` is a fresh module of the caller's.
     """
     x = torch.ones(input_shape)
-    with FlopCounterMode(display=False) as counter:
+    with FlopCount() as counter:  # torch's FLOP formulas, without importing torch._dynamo
         y = model.eval()(x)
-    return count_params(model), counter.get_total_flops(), tuple(y.shape)
+    return count_params(model), counter.total, tuple(y.shape)
 
 
 def count(name: str, model: nn.Module, input_shape: tuple[int, int, int, int]) -> Design:

@@ -264,6 +264,12 @@ def probe_work(spec: StackSpec) -> tuple[Work, Work]:
     return plain, residual
 
 
+def with_toggles(spec: StackSpec, depth: int, **toggles: object) -> StackSpec:
+    """The spec at `depth` with the toggles its block has a parameter for (mbconv has no
+    `zero_init_last`, convmixer no `norm`: they keep their own)."""
+    return spec.replace(depth=depth, **{k: v for k, v in toggles.items() if k in spec.values})
+
+
 def with_ordering(spec: StackSpec, preact: bool) -> StackSpec:
     """The spec with its block swapped for its pre-/post-activation twin, if it has one."""
     is_pre = spec.block.startswith("preact_")
@@ -323,7 +329,8 @@ def story(result: Comparison) -> list[str]:
                      f"×{per_block ** 2:.2f}): each block adds its branch's variance to the "
                      f"identity's. Remedies: normalization, zero-init of the last norm in each "
                      f"branch (`zero_init_last`), or a smaller init for the branch.")
-    if v["norm"] == "none" and not v["zero_init_last"] and not lines[-1].startswith("Forward"):
+    if (v.get("norm") == "none" and not v.get("zero_init_last")
+            and not lines[-1].startswith("Forward")):
         lines.append("Without normalization the init alone sets the scale of every signal; "
                      "try batch norm or `zero_init_last` to see the remedies.")
     return lines

@@ -3,7 +3,7 @@
 Pages import what they need from here (`from cnnviz import ui`); nothing below `ui`
 knows about streamlit.
 """
-from cnnviz.deploy.memory import release_memory
+from cnnviz.deploy.heavy import release_memory
 from cnnviz.ui import cache
 from cnnviz.ui.cache import cached_report, cached_summary
 from cnnviz.ui.image_input import check_upload, image_input

@@ -8,6 +8,7 @@ from cnnviz.ui.widgets import show_error
 
 UPLOAD = "upload"
 SIZES = (32, 64, 96, 128, 160, 224)
+DEFAULT_SIZE = 96
 
 
 def check_upload(data: bytes, name: str = "the file") -> bool:
@@ -20,7 +21,7 @@ def check_upload(data: bytes, name: str = "the file") -> bool:
     return True
 
 
-def image_input(key: str, size: bool = True, default_size: int = 96
+def image_input(key: str, size: bool = True, default_size: int = DEFAULT_SIZE
                 ) -> tuple[str, bytes, int] | None:
     """Sample or upload widgets; (label, bytes, size) of a usable image, or None."""
     options = list(images.SAMPLES) + [UPLOAD]

@@ -202,7 +202,7 @@ def _field_widget(name: str) -> None:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _problem(spec: StackSpec) -> str | None:
+def problem(spec: StackSpec) -> str | None:
     """Why this combination cannot run (the predicted walk on the meta device and the
     budget of a measured report), or None."""
     try:
@@ -266,7 +266,7 @@ def picker() -> StackSpec | None:
         if spec is not None:
             _write_url(_url_values(spec, state[_key("device")]))
             with st.spinner("Checking the configuration…"):
-                error = _problem(spec)
+                error = problem(spec)
         if error:
             st.error(f"{safe(error, limit=600)}\n\n{_fix_hint(error)}", icon="🚫")
             spec = None

@@ -1,6 +1,9 @@
 """Page policy: what each page starts from and the presets it offers (no streamlit here)."""
 from __future__ import annotations
 
+from cnnviz.core.layers import ACTS
+from cnnviz.core.spec import StackSpec
+
 # --- Plain vs Residual --------------------------------------------------------------
 # The page's story presets: the overrides each one applies to the picker's spec.
 STORIES = {
@@ -14,6 +17,20 @@ STORIES = {
     "Remedy: a smaller (Xavier) init": dict(norm="none", init="xavier", zero_init_last=False),
 }
 PROBE_BATCH, PROBE_SIZE = 8, 32  # the page probes at most 32x32, batch 8: quick on a CPU
+PROBE_DEPTH, PROBE_LOSS = 30, "ce"
+
+
+def probe_spec(spec: StackSpec) -> StackSpec:
+    """The picker's stack at the page's batch and (at most) its size."""
+    return spec.replace(batch=PROBE_BATCH, height=min(spec.height, PROBE_SIZE),
+                        width=min(spec.width, PROBE_SIZE))
+
+
+def probe_controls(spec: StackSpec) -> dict[str, object]:
+    """The page's controls before a student touches them: the first story's toggles."""
+    return {"depth": PROBE_DEPTH, **next(iter(STORIES.values())),
+            "act": spec.values.get("act", ACTS[0]), "preact": spec.block.startswith("preact_"),
+            "loss": PROBE_LOSS}
 
 
 # --- Convolution Arithmetic ----------------------------------------------------------

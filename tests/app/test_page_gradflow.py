@@ -18,6 +18,8 @@ from conftest import (
 )
 from streamlit.testing.v1 import AppTest
 
+from cnnviz.core.blocks import REGISTRY
+
 PAGE = "pages/plain_vs_residual.py"
 
 
@@ -124,3 +126,14 @@ def test_training_too_long_is_refused_with_what_to_reduce(at):
     at.button(key="gf_train").click().run()
     assert not at.exception
     assert any("Training three stacks for 1000 steps" in shown(e.value) for e in at.error)
+
+
+@pytest.mark.parametrize("block", sorted(REGISTRY))
+def test_every_block_opens_plain_vs_residual(block):
+    """Blocks without some toggle's parameter (convmixer has no zero_init_last) once crashed
+    the page; now those toggles are greyed out and the block keeps its own value."""
+    app = app_test(timeout=120, block=block).run()
+    app.session_state["gf_depth"] = 3
+    app.switch_page(page_file(PAGE)).run()
+    assert not app.exception, block
+    assert app.get("plotly_chart") or app.error or app.info, block

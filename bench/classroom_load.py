@@ -1,0 +1,937 @@
+"""A classroom of students against a running cnnviz server, at Streamlit's WebSocket level.
+
+Not a test. Each simulated student is one browser tab with no browser behind it: it opens
+`/_stcore/stream`, sends the protobuf BackMsgs the frontend sends (`rerun_script` with the
+query string, the page and every widget state it holds) and reads the ForwardMsgs back,
+keeping the widget states the way the frontend does (values the server sets win, widgets
+that leave the page are dropped). The clients are a few asyncio tasks, so nearly all of
+the machine's cores stay with the server. The WebSocket client is `websockets`, which
+Streamlit itself depends on (Streamlit 1.67 serves with uvicorn; tornado is not installed).
+
+    python bench/classroom_load.py --start                       # spawn, measure, stop
+    python bench/classroom_load.py --url http://127.0.0.1:8501 --students 30 --think 5
+    python bench/classroom_load.py --url http://proxy:8080 --match "streamlit run" --json
+
+Each student repeats: pick an action, do it, think (exponential, mean --think seconds).
+Weights of the action mix (a student with no tab yet always starts with a page load):
+
+    page_load       0.15  a new tab (new WebSocket) on a page: the Explorer (40 % of loads,
+                          with a random ?block=&depth=&p_kernel_size=&view= query) or Plain
+                          vs Residual, Feature Maps, Receptive Field, Convolution
+                          Arithmetic, Cost & Bottlenecks (12 % each; half with ?block=&depth=)
+    widget_change   0.35  on the Explorer: change the sidebar's depth, block or kernel size
+    tab_switch      0.20  on the Explorer: open another tab (bound to ?view=)
+    gradflow_visit  0.15  go to Plain vs Residual in the same tab; half the time then move
+                          its Blocks slider (gf_depth) to 1..60, reported as gradflow_depth
+    new_seed        0.15  on the Explorer: a new pick_seed (a new model: a cache miss)
+
+An Explorer action on a tab that shows another page first switches the tab to the Explorer
+through the app's navigation, reported as `navigate`. A page load also reports `connect`:
+the HTTP requests a browser makes (the page, /_stcore/health for the XSRF cookie,
+/_stcore/host-config) and the WebSocket handshake.
+
+Latency of an action: from sending its `rerun_script` to the ForwardMsg `script_finished`
+with FINISHED_SUCCESSFULLY. Errors: an exception element, an `st.error` that starts with
+"Something went wrong", names a Python exception class or says torch disagrees with the
+prediction, a script_finished with an error status, a page that arrives without its
+content (the Explorer's Parameters metric, a chart on the other pages), a closed WebSocket,
+a timeout. Any other `st.error` is a refusal (the app refusing a configuration too large
+for a live demo): counted and shown, not an error. Actions that start in the warm-up are
+left out of the latencies and the throughput (reruns per minute), not of the errors.
+
+Before the load, one tab checks that the server really follows the states this client
+sends: a depth change must change the Parameters metric and the URL, the Diagram tab must
+draw a graph, and the Blocks slider of Plain vs Residual must change its metrics (skip
+with --no-verify). Server RSS is summed over --pids, the processes matching --match, or
+else those listening on the URL's port: at start, idle (after the check, before the
+students) and peak (sampled every 0.25 s). Exit status: 0, or 1 if any error occurred.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.cookiejar
+import json
+import os
+import random
+import re
+import resource
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, WebSocketException
+
+try:
+    import psutil
+except ImportError:  # RSS and CPU then come from /proc
+    psutil = None
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+from cnnviz.deploy.local import start_server, stop_server  # noqa: E402
+
+WEIGHTS = {"page_load": 0.15, "widget_change": 0.35, "tab_switch": 0.20,
+           "gradflow_visit": 0.15, "new_seed": 0.15}
+EXPLORER_SHARE = 0.4         # of page loads; the other pages share the rest
+GRADFLOW_PAGE = "plain_vs_residual"
+DEPTHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
+TIMEOUT_S = 60.0
+RSS_EVERY_S = 0.25
+SERVER_START_S = 90.0
+REPORT_ORDER = ("page_load", "connect", "navigate", "widget_change", "tab_switch",
+                "gradflow_visit", "gradflow_depth", "new_seed")
+
+FINISHED = ForwardMsg.ScriptFinishedStatus
+ALERT_ERROR = 1  # Alert.Format.ERROR
+EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b")
+WRONG_RESULT = "differ from what torch measures"
+WIDGET_ID = re.compile(r"^\$\$ID-[0-9a-f]+-(.+)$")
+# What a page must send when it does not refuse: the Explorer its Parameters metric,
+# every other page a chart.
+CHARTS = ("plotly_chart", "echarts_chart", "vega_lite_chart", "graphviz_chart", "imgs")
+EXPLORER_METRIC = "Parameters"
+
+
+class ActionError(Exception):
+    """The action failed at the protocol level: timeout, closed socket, bad page."""
+
+
+# what a failing connection raises (URLError, ConnectionResetError, TimeoutError: OSErrors)
+NETWORK_ERRORS = (OSError, WebSocketException)
+
+
+# --- one browser tab -----------------------------------------------------------------
+
+@dataclass
+class Widget:
+    """A widget as the frontend holds it: its id, the element that drew it, its value."""
+    id: str
+    kind: str           # element type: selectbox, number_input, ..., or "tabs"
+    element: Any        # the element's proto (options, bounds); a TabContainer for tabs
+    value: Any = None   # in wire form: the option label, the number, the list, ...
+    labels: list[str] = field(default_factory=list)  # tabs only
+    set_value: bool = False  # the server set the value in this run (it wins)
+
+    @property
+    def key(self) -> str | None:
+        m = WIDGET_ID.match(self.id)
+        return m.group(1) if m and m.group(1) != "None" else None
+
+    def state(self) -> WidgetState | None:
+        """The WidgetState the frontend sends for this widget, or None (no value yet)."""
+        if self.value is None:
+            return None
+        s = WidgetState(id=self.id)
+        if self.kind in ("selectbox", "radio", "text_input", "tabs"):
+            s.string_value = self.value
+        elif self.kind == "number_input":
+            if self.element.data_type == 0:  # INT
+                s.int_value = int(self.value)
+            else:
+                s.double_value = float(self.value)
+        elif self.kind == "checkbox":
+            s.bool_value = bool(self.value)
+        elif self.kind == "slider" and self.element.options:  # st.select_slider
+            s.string_array_value.data.extend(self.value)
+        elif self.kind == "slider":
+            s.double_array_value.data.extend(self.value)
+        else:
+            return None
+        return s
+
+
+WIDGET_KINDS = ("selectbox", "radio", "text_input", "number_input", "checkbox", "slider")
+
+
+def _server_value(kind: str, e: Any) -> Any:
+    """The value the element tells the frontend to show: its set value, else its default."""
+    if kind in ("selectbox", "radio"):
+        if e.set_value and e.HasField("raw_value"):
+            return e.raw_value
+        return e.options[e.default] if e.HasField("default") and e.options else None
+    if kind in ("number_input", "text_input"):
+        if e.set_value and e.HasField("value"):
+            return e.value
+        return e.default if e.HasField("default") else None
+    if kind == "checkbox":
+        return e.value if e.set_value else e.default
+    if kind == "slider":
+        picked = list(e.value) if e.set_value else list(e.default)
+        return [e.options[int(i)] for i in picked] if e.options else picked
+    return None
+
+
+@dataclass
+class RunResult:
+    """What one rerun sent back."""
+    ms: float = 0.0
+    metrics: dict[str, str] = field(default_factory=dict)
+    kinds: Counter = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _page_url(base: str, path: str, query: str) -> str:
+    return f"{base}/{path}" + (f"?{query}" if query else "")
+
+
+class Tab:
+    """One browser tab: a WebSocket session and the state the frontend keeps for it."""
+
+    def __init__(self, base: str, timeout: float = TIMEOUT_S,
+                 jar: http.cookiejar.CookieJar | None = None) -> None:
+        self.base = base.rstrip("/")
+        self.timeout = timeout
+        self.ws: ClientConnection | None = None
+        # the browser's cookies: the XSRF cookie, and a proxy's stickiness cookie if any
+        self.jar = jar if jar is not None else http.cookiejar.CookieJar()
+        self.widgets: dict[str, Widget] = {}
+        self.query = ""
+        self.page_hash = ""
+        self.pages: list[tuple[str, str, str]] = []  # (title, url path, script hash)
+        self.cache: dict[str, ForwardMsg] = {}  # cacheable messages by hash, as the frontend
+        self.connect_ms = 0.0
+
+    # -- opening --------------------------------------------------------------------
+
+    def _http_get(self, url: str) -> None:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        with opener.open(url, timeout=self.timeout) as r:
+            r.read()
+
+    async def open(self, path: str = "", query: str = "") -> RunResult:
+        """Load a page in a fresh tab, as a browser does: GET it, get the XSRF cookie and
+        the host config, open the WebSocket, ask for the first run."""
+        await self.close()
+        self.widgets, self.cache, self.query, self.page_hash = {}, {}, query, ""
+        t0 = time.perf_counter()
+        try:
+            await self._connect(path, query)
+        except NETWORK_ERRORS as e:
+            raise ActionError(f"connecting: {type(e).__name__}: {e}") from None
+        self.connect_ms = (time.perf_counter() - t0) * 1000
+        return await self.rerun(page_name=path)
+
+    async def _connect(self, path: str, query: str) -> None:
+        for url in (_page_url(self.base, path, query), f"{self.base}/_stcore/health",
+                    f"{self.base}/_stcore/host-config"):
+            # urllib blocks: run it off the event loop so other students go on
+            await asyncio.to_thread(self._http_get, url)
+        cookies = {c.name: c.value for c in self.jar}
+        xsrf = cookies.get("_streamlit_xsrf", "")
+        parts = urllib.parse.urlsplit(self.base)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} \
+            if cookies else {}
+        # The frontend passes the XSRF token as the second "subprotocol"; the server
+        # answers with the first. Without it the socket works but ignores auth cookies.
+        self.ws = await asyncio.wait_for(connect(
+            f"{scheme}://{parts.netloc}{parts.path}/_stcore/stream",
+            subprotocols=["streamlit", xsrf] if xsrf else ["streamlit"],
+            origin=f"{parts.scheme}://{parts.netloc}", additional_headers=headers,
+            max_size=None, ping_interval=None, compression=None, open_timeout=self.timeout),
+            self.timeout)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            ws, self.ws = self.ws, None
+            try:
+                await asyncio.wait_for(ws.close(), 5)
+            except (TimeoutError, OSError):
+                pass
+
+    # -- what the frontend holds --------------------------------------------------------
+
+    def widget(self, key: str) -> Widget | None:
+        return next((w for w in self.widgets.values() if w.key == key), None)
+
+    def page_path(self) -> str | None:
+        return next((p for _, p, h in self.pages if h == self.page_hash), None)
+
+    def page_hash_of(self, path: str) -> str:
+        for _, p, h in self.pages:
+            if p == path:
+                return h
+        raise ActionError(f"the server's navigation has no page {path!r}")
+
+    # -- a run ----------------------------------------------------------------------------
+
+    async def rerun(self, changes: dict[str, Any] | None = None, page_hash: str = "",
+                    page_name: str = "") -> RunResult:
+        """Send a rerun with every widget state (after `changes`, widget id -> value) and
+        wait for the run to finish."""
+        if self.ws is None:
+            raise ActionError("no open tab")
+        for wid, value in (changes or {}).items():
+            self.widgets[wid].value = value
+        if page_hash and page_hash != self.page_hash:
+            self.query = ""  # the frontend clears the query string on a page change
+        msg = BackMsg()
+        cs: ClientState = msg.rerun_script
+        cs.query_string, cs.page_script_hash, cs.page_name = self.query, page_hash, page_name
+        cs.widget_states.widgets.extend(s for w in self.widgets.values() if (s := w.state()))
+        cs.cached_message_hashes.extend(self.cache)
+        info = cs.context_info
+        info.timezone, info.timezone_offset, info.locale = "UTC", 0, "en-US"
+        info.url = _page_url(self.base, self.page_path() or page_name, self.query)
+        info.is_embedded, info.color_scheme = False, "light"
+        t0 = time.perf_counter()
+        try:
+            await self.ws.send(msg.SerializeToString())
+            result = await asyncio.wait_for(self._read_run(), self.timeout)
+        except TimeoutError:
+            raise ActionError(f"no script_finished within {self.timeout:.0f} s") from None
+        except ConnectionClosed as e:
+            raise ActionError(f"WebSocket closed ({e.rcvd.code if e.rcvd else 'no code'})"
+                              ) from None
+        except NETWORK_ERRORS as e:
+            raise ActionError(f"{type(e).__name__}: {e}") from None
+        result.ms = (time.perf_counter() - t0) * 1000
+        return result
+
+    async def _read_run(self) -> RunResult:
+        result, seen, tabs = RunResult(), {}, {}
+        while True:
+            msg = ForwardMsg()
+            msg.ParseFromString(await self.ws.recv())
+            kind = msg.WhichOneof("type")
+            if kind == "ref_hash":  # the frontend has it: read it from our cache
+                if msg.ref_hash not in self.cache:
+                    result.errors.append(f"ref_hash {msg.ref_hash} not in the client cache")
+                    continue
+                path = list(msg.metadata.delta_path)
+                msg = self.cache[msg.ref_hash]
+                msg.metadata.delta_path[:] = path
+                kind = "delta"
+            elif msg.metadata.cacheable:
+                self.cache[msg.hash] = msg
+            if kind == "new_session":  # each run starts with one; a st.rerun starts anew
+                result, seen, tabs = RunResult(), {}, {}
+            elif kind == "navigation":
+                self.pages = [(p.page_name, p.url_pathname, p.page_script_hash)
+                              for p in msg.navigation.app_pages]
+                self.page_hash = msg.navigation.page_script_hash
+            elif kind == "page_info_changed":
+                self.query = msg.page_info_changed.query_string
+            elif kind == "page_not_found":
+                result.errors.append(f"page not found: {msg.page_not_found.page_name!r}")
+            elif kind == "session_event" and msg.session_event.HasField(
+                    "script_compilation_exception"):
+                exc = msg.session_event.script_compilation_exception
+                result.errors.append(f"compile error: {exc.type}: {exc.message}")
+            elif kind == "delta":
+                self._on_delta(msg, result, seen, tabs)
+            elif kind == "script_finished":
+                status = msg.script_finished
+                if status == FINISHED.Value("FINISHED_SUCCESSFULLY"):
+                    self._keep_widgets(seen, tabs)
+                    return result
+                if status == FINISHED.Value("FINISHED_WITH_COMPILE_ERROR"):
+                    result.errors.append("script finished with a compile error")
+                    return result
+                # FINISHED_EARLY_FOR_RERUN (st.rerun) or a fragment: the run goes on
+
+    def _on_delta(self, msg: ForwardMsg, result: RunResult, seen: dict[str, Widget],
+                  tabs: dict[tuple, Widget]) -> None:
+        delta, path = msg.delta, tuple(msg.metadata.delta_path)
+        if delta.WhichOneof("type") == "add_block":
+            block = delta.add_block
+            if block.WhichOneof("type") == "tab_container" and block.tab_container.id:
+                tc = block.tab_container
+                w = Widget(tc.id, "tabs", tc)
+                seen[tc.id], tabs[path] = w, w
+            elif block.WhichOneof("type") == "tab" and path[:-1] in tabs:
+                tabs[path[:-1]].labels.append(block.tab.label)
+            return
+        if delta.WhichOneof("type") != "new_element":
+            return
+        element = delta.new_element
+        kind = element.WhichOneof("type")
+        result.kinds[kind] += 1
+        e = getattr(element, kind)
+        if kind in WIDGET_KINDS and e.id:
+            seen[e.id] = Widget(e.id, kind, e, _server_value(kind, e),
+                                set_value=bool(e.set_value))
+        elif kind == "metric":
+            result.metrics[e.label] = e.body
+        elif kind == "exception":
+            message = e.message
+            if message.startswith("This app has encountered an error"):
+                message = "(details redacted by client.showErrorDetails: see the server log)"
+            text = f"{e.type}: {message}"[:300]
+            (result.warnings if e.is_warning else result.errors).append(text)
+        elif kind == "alert" and e.format == ALERT_ERROR:
+            text = e.body[:300]
+            if (text.startswith("Something went wrong") or EXCEPTION_NAME.search(text)
+                    or WRONG_RESULT in text):
+                result.errors.append(f"st.error: {text}")
+            else:
+                result.refusals.append(text)
+
+    def _keep_widgets(self, seen: dict[str, Widget], tabs: dict[tuple, Widget]) -> None:
+        """After a full run the frontend keeps exactly the widgets drawn in it: the value
+        the server set, else the value it already had, else the element's default."""
+        for w in tabs.values():  # the server's default_tab_index is the open tab
+            i = w.element.default_tab_index
+            w.value = w.labels[i] if 0 <= i < len(w.labels) else None
+        for wid, w in seen.items():
+            old = self.widgets.get(wid)
+            if w.kind != "tabs" and old is not None and not w.set_value:
+                w.value = old.value
+        self.widgets = seen
+
+
+# --- what the students do -----------------------------------------------------------
+
+@dataclass
+class Record:
+    kind: str
+    start: float        # time.monotonic() when the action began
+    ms: float
+    page: str = ""
+
+
+@dataclass
+class Catalog:
+    """What the server offers, learned from its messages: pages, blocks, kernel bounds."""
+    pages: list[tuple[str, str, str]] = field(default_factory=list)
+    blocks: list[str] = field(default_factory=list)       # option labels of pick_block
+    tabs: list[str] = field(default_factory=list)         # the Explorer's tab labels
+    kernels: dict[str, tuple[int, int]] = field(default_factory=dict)  # block -> bounds
+
+    def learn(self, tab: Tab) -> None:
+        self.pages = tab.pages or self.pages
+        block = tab.widget("pick_block")
+        if block is None:
+            return
+        self.blocks = list(block.element.options) or self.blocks
+        kernel = tab.widget("pick_p_kernel_size")
+        if kernel is not None and kernel.kind == "number_input":
+            self.kernels[_block_name(block.value)] = (int(kernel.element.min),
+                                                      int(kernel.element.max))
+        view = tab.widget("view")
+        if view is not None and tab.page_path() == "":
+            self.tabs = view.labels
+
+
+def _block_name(label: str) -> str:
+    return label.split(" · ")[-1]  # pick_block's options read "Family · name"
+
+
+class Load:
+    """The shared bookkeeping of one load run."""
+
+    def __init__(self, base: str, timeout: float, measure_from: float, end: float) -> None:
+        self.base, self.timeout = base, timeout
+        self.measure_from, self.end = measure_from, end
+        self.catalog = Catalog()
+        self.records: list[Record] = []
+        self.scheduled: Counter = Counter()
+        self.errors: Counter = Counter()  # error texts, with how often each occurred
+        self.first_url: dict[str, str] = {}
+        self.refusals: Counter = Counter()
+        self.warnings: Counter = Counter()
+        self.content: Counter = Counter()  # page loads that brought their content, by page
+        self.refused_loads = 0  # page loads that showed a refusal instead
+
+    def note(self, kind: str, start: float, result: RunResult, page: str,
+             query: str = "") -> None:
+        self.records.append(Record(kind, start, result.ms, page))
+        for text in result.errors:
+            self.error(kind, page, text, query)
+        self.refusals.update(t.split("\n")[0] for t in result.refusals)  # not the hint
+        self.warnings.update(result.warnings)
+
+    def error(self, kind: str, page: str, text: str, query: str = "") -> None:
+        key = f"{kind} on /{page}: {text}"
+        self.errors[key] += 1
+        # where it happened first: the URL holds the whole configuration, to reproduce it
+        self.first_url.setdefault(key, f"/{page}" + (f"?{query}" if query else ""))
+
+
+class Student:
+    def __init__(self, load: Load, rng: random.Random) -> None:
+        self.load, self.rng = load, rng
+        self.tab: Tab | None = None
+        self.jar = http.cookiejar.CookieJar()  # one browser: its tabs share the cookies
+
+    async def live(self, think: float) -> None:
+        rng = self.rng
+        await asyncio.sleep(rng.uniform(0, min(think, 5.0) if think > 0 else 1.0))
+        try:
+            while time.monotonic() < self.load.end:
+                kind = "page_load" if self.tab is None else rng.choices(
+                    list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
+                self.load.scheduled[kind] += 1
+                try:
+                    await getattr(self, kind)()
+                except (ActionError, *NETWORK_ERRORS) as e:
+                    page = (self.tab.page_path() or "") if self.tab else ""
+                    query = self.tab.query if self.tab else ""
+                    text = str(e) if isinstance(e, ActionError) else f"{type(e).__name__}: {e}"
+                    self.load.error(kind, page, text, query)
+                    await self._drop_tab()  # a broken tab is reloaded by its student
+                if think > 0:
+                    await asyncio.sleep(rng.expovariate(1 / think))
+                else:
+                    await asyncio.sleep(0)
+        finally:
+            await self._drop_tab()
+
+    async def _drop_tab(self) -> None:
+        if self.tab is not None:
+            await self.tab.close()
+            self.tab = None
+
+    async def _run(self, kind: str, coro) -> RunResult:
+        start = time.monotonic()
+        result = await coro
+        page = (self.tab.page_path() or "") if self.tab else ""
+        self.load.note(kind, start, result, page, self.tab.query if self.tab else "")
+        self.load.catalog.learn(self.tab)
+        return result
+
+    # -- the actions ----------------------------------------------------------------------
+
+    async def page_load(self) -> None:
+        rng, cat = self.rng, self.load.catalog
+        paths = [p for _, p, _ in cat.pages] or [""]
+        others = [p for p in paths if p]
+        path = "" if rng.random() < EXPLORER_SHARE or not others else rng.choice(others)
+        query = self._random_query(path)
+        if self.tab is not None:
+            await self.tab.close()
+        self.tab = Tab(self.load.base, self.load.timeout, self.jar)
+        start = time.monotonic()
+        result = await self._run("page_load", self.tab.open(path, query))
+        self.load.records.append(Record("connect", start, self.tab.connect_ms, path))
+        self._check_content(path, query, result)
+
+    def _random_query(self, path: str) -> str:
+        rng, cat = self.rng, self.load.catalog
+        q: dict[str, str] = {}
+        if cat.blocks and rng.random() < (0.7 if path == "" else 0.5):
+            q["block"] = _block_name(rng.choice(cat.blocks))
+            q["depth"] = str(rng.choice(DEPTHS[:7]))
+            bounds = cat.kernels.get(q["block"])
+            if path == "" and bounds and rng.random() < 0.3:
+                q["p_kernel_size"] = str(rng.choice(_odd(*bounds)))
+        if path == "" and cat.tabs and rng.random() < 0.2:
+            q["view"] = rng.choice(cat.tabs)
+        return urllib.parse.urlencode(q, quote_via=urllib.parse.quote)
+
+    def _check_content(self, path: str, query: str, result: RunResult) -> None:
+        if path == "":
+            found, what = EXPLORER_METRIC in result.metrics, f"its {EXPLORER_METRIC} metric"
+        else:
+            found, what = any(result.kinds[k] for k in CHARTS), "a chart"
+        if found:
+            self.load.content[path or "/"] += 1
+        elif result.refusals:
+            self.load.refused_loads += 1
+        elif not result.errors:
+            self.load.error("page_load", path, f"?{query}: the page came without {what}")
+
+    async def _to_explorer(self) -> Tab:
+        tab = self.tab
+        if tab.page_path() != "":
+            await self._run("navigate", tab.rerun(page_hash=tab.page_hash_of("")))
+        return tab
+
+    async def widget_change(self) -> None:
+        tab = await self._to_explorer()
+        rng = self.rng
+        options = [w for k in ("pick_depth", "pick_block", "pick_p_kernel_size")
+                   if (w := tab.widget(k)) is not None]
+        if not options:
+            raise ActionError("the Explorer sent no depth, block or kernel size widget")
+        w = rng.choice(options)
+        if w.key == "pick_depth":
+            value = rng.choice([d for d in DEPTHS if d <= w.element.max and d != w.value])
+        elif w.kind == "number_input":  # the kernel size
+            value = rng.choice([k for k in _odd(int(w.element.min), int(w.element.max))
+                                if k != w.value] or [w.value])
+        else:  # a selectbox: the block
+            value = rng.choice([o for o in w.element.options if o != w.value])
+        await self._run("widget_change", tab.rerun({w.id: value}))
+
+    async def tab_switch(self) -> None:
+        tab = await self._to_explorer()
+        view = tab.widget("view")
+        if view is None:  # the picker refused this configuration: no tabs to switch
+            self.load.refusals["tab switch skipped: the Explorer shows a refusal"] += 1
+            return
+        label = self.rng.choice([t for t in view.labels if t != view.value])
+        # the frontend puts a bound tab into the URL (and drops it for the default tab)
+        q = dict(urllib.parse.parse_qsl(tab.query))
+        q.pop("view", None)
+        if label != view.element.default_tab_label:
+            q["view"] = label
+        tab.query = urllib.parse.urlencode(q, quote_via=urllib.parse.quote)
+        await self._run("tab_switch", tab.rerun({view.id: label}))
+
+    async def gradflow_visit(self) -> None:
+        tab = self.tab
+        slider = tab.widget("gf_depth")
+        if tab.page_path() != GRADFLOW_PAGE or slider is None:
+            await self._run("gradflow_visit",
+                            tab.rerun(page_hash=tab.page_hash_of(GRADFLOW_PAGE)))
+            slider = tab.widget("gf_depth")
+            if slider is None or self.rng.random() < 0.5:
+                return  # no slider: the page refused the picker's configuration
+        await self._run("gradflow_depth", tab.rerun({slider.id: [self.rng.randint(1, 60)]}))
+
+    async def new_seed(self) -> None:
+        tab = await self._to_explorer()
+        seed = tab.widget("pick_seed")
+        if seed is None:
+            raise ActionError("the Explorer sent no pick_seed widget")
+        await self._run("new_seed", tab.rerun({seed.id: self.rng.randrange(1, 1_000_000)}))
+
+
+def _odd(low: int, high: int) -> list[int]:
+    """Odd kernel sizes a student would try, within the widget's bounds."""
+    return [k for k in range(max(low, 1), min(high, 7) + 1) if k % 2] or [low]
+
+
+# --- checking that the server follows us ------------------------------------------------
+
+async def verify(base: str, timeout: float = TIMEOUT_S) -> dict:
+    """Drive one tab: on the Explorer a depth change must change the Parameters metric and
+    the URL, and the Diagram tab must draw a graph; on Plain vs Residual (reached through
+    the navigation) moving the Blocks slider must change its metrics. Raises ActionError
+    if the server ignores the states sent. Returns what it saw."""
+    tab = Tab(base, timeout)
+    try:
+        first = await tab.open("", "")
+        params = first.metrics.get(EXPLORER_METRIC)
+        depth = tab.widget("pick_depth")
+        if params is None or depth is None:
+            raise ActionError(f"the Explorer sent no Parameters metric or depth widget "
+                              f"(metrics: {sorted(first.metrics)})")
+        old_depth = int(depth.value)
+        new_depth = old_depth + 3
+        second = await tab.rerun({depth.id: new_depth})
+        if second.metrics.get(EXPLORER_METRIC) in (None, params):
+            raise ActionError(f"depth {old_depth} -> {new_depth} left Parameters at "
+                              f"{params!r}: the server ignored the widget state")
+        if f"depth={new_depth}" not in tab.query:
+            raise ActionError(f"the URL did not follow the depth change: ?{tab.query}")
+        view = tab.widget("view")
+        if view is None or "Diagram" not in view.labels:
+            raise ActionError("the Explorer sent no Diagram tab")
+        third = await tab.rerun({view.id: "Diagram"})
+        if not third.kinds["graphviz_chart"] or tab.widget("view").value != "Diagram":
+            raise ActionError("switching to the Diagram tab drew no graph")
+        query, widgets = tab.query, sorted(w.key or w.id for w in tab.widgets.values())
+        fourth = await tab.rerun(page_hash=tab.page_hash_of(GRADFLOW_PAGE))
+        slider = tab.widget("gf_depth")
+        if tab.page_path() != GRADFLOW_PAGE or slider is None or not fourth.metrics:
+            raise ActionError("navigating to Plain vs Residual showed no Blocks slider")
+        blocks = 1 if slider.value != [1] else 2
+        fifth = await tab.rerun({slider.id: [blocks]})
+        if fifth.metrics == fourth.metrics:
+            raise ActionError(f"Blocks {slider.value} -> {blocks} left the metrics of Plain "
+                              f"vs Residual as they were: the server ignored the slider")
+        errors = [e for r in (first, second, third, fourth, fifth) for e in r.errors]
+        if errors:
+            raise ActionError("; ".join(errors))
+        return {"parameters": [params, second.metrics[EXPLORER_METRIC]],
+                "depth": [old_depth, new_depth], "query": query, "widgets": widgets,
+                "gradflow_metrics": [fourth.metrics, fifth.metrics]}
+    finally:
+        await tab.close()
+
+
+# --- the server's memory and CPU -------------------------------------------------------
+
+def _rss_bytes(pid: int) -> int:
+    if psutil is not None:
+        return psutil.Process(pid).memory_info().rss
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    if psutil is not None:
+        t = psutil.Process(pid).cpu_times()
+        return t.user + t.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+_GONE = (OSError, ValueError) + ((psutil.Error,) if psutil is not None else ())
+
+
+def _sum(fn, pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            total += fn(pid)
+        except _GONE:
+            pass  # a process that ended no longer counts
+    return total
+
+
+def find_pids(base: str, match: str | None = None) -> list[int]:
+    """Server processes: those whose command line contains `match`, else those listening
+    on the URL's port (needs psutil; behind a proxy that finds the proxy: pass --pids)."""
+    me = os.getpid()
+    if match:
+        found = []
+        if psutil is not None:
+            for p in psutil.process_iter(["pid", "cmdline"]):
+                if p.info["pid"] != me and match in " ".join(p.info["cmdline"] or []):
+                    found.append(p.info["pid"])
+        else:
+            for d in Path("/proc").iterdir():
+                if d.name.isdigit() and int(d.name) != me:
+                    try:
+                        cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    except OSError:
+                        continue
+                    if match in cmd:
+                        found.append(int(d.name))
+        return sorted(found)
+    parts = urllib.parse.urlsplit(base)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if psutil is None:
+        return []
+    try:
+        conns = psutil.net_connections(kind="tcp")
+    except (psutil.AccessDenied, OSError):
+        return []
+    return sorted({c.pid for c in conns if c.pid and c.status == psutil.CONN_LISTEN
+                   and c.laddr and c.laddr.port == port})
+
+
+class Monitor:
+    """Samples the summed RSS of the server processes every RSS_EVERY_S."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.start = _sum(_rss_bytes, pids) if pids else 0.0  # before any request of ours
+        self.idle = self.peak = self.start
+
+    def mark_idle(self) -> None:
+        """The idle server: warmed by the check and the probe, before the students."""
+        self.idle = _sum(_rss_bytes, self.pids) if self.pids else 0.0
+        self.peak = max(self.peak, self.idle)
+
+    async def sample(self) -> None:
+        while self.pids:
+            self.peak = max(self.peak, _sum(_rss_bytes, self.pids))
+            await asyncio.sleep(RSS_EVERY_S)
+
+
+# --- the run ----------------------------------------------------------------------------
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    k = (len(xs) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+async def run_async(url: str, students: int = 30, duration: float = 60, think: float = 5,
+                    seed: int = 0, warmup: float = 0, pids: list[int] | None = None,
+                    timeout: float = TIMEOUT_S, check: bool = True) -> dict:
+    """Run the classroom against `url`; return the figures (see the module docstring)."""
+    base = url.rstrip("/")
+    monitor = Monitor(pids or [])
+    cpu0 = _sum(_cpu_seconds, monitor.pids)
+    verified = await verify(base, timeout) if check else None
+    load = Load(base, timeout, 0.0, 0.0)
+    probe = Tab(base, timeout)  # learn the pages and blocks before the students arrive
+    try:
+        await probe.open("", "")
+        load.catalog.learn(probe)
+    finally:
+        await probe.close()
+    monitor.mark_idle()
+    sampler = asyncio.create_task(monitor.sample())
+    t0 = time.monotonic()
+    load.measure_from, load.end = t0 + warmup, t0 + warmup + duration
+    rngs = [random.Random(f"{seed}-{i}") for i in range(students)]
+    cpu_start = None
+
+    async def mark_measure() -> None:  # the server's CPU over the measured window only
+        nonlocal cpu_start
+        await asyncio.sleep(warmup)
+        cpu_start = (_sum(_cpu_seconds, monitor.pids), time.monotonic())
+
+    marker = asyncio.create_task(mark_measure())
+    me0 = resource.getrusage(resource.RUSAGE_SELF)
+    await asyncio.gather(*(Student(load, rng).live(think) for rng in rngs))
+    me1 = resource.getrusage(resource.RUSAGE_SELF)
+    t_end = time.monotonic()
+    sampler.cancel()
+    marker.cancel()
+    cpu_end = _sum(_cpu_seconds, monitor.pids)
+
+    counted = [r for r in load.records if r.start >= load.measure_from]
+    kinds = {}
+    for kind in REPORT_ORDER + tuple(sorted({r.kind for r in counted} - set(REPORT_ORDER))):
+        xs = [r.ms for r in counted if r.kind == kind]
+        if xs:
+            kinds[kind] = {"n": len(xs), "p50_ms": round(_pct(xs, 0.5), 1),
+                           "p95_ms": round(_pct(xs, 0.95), 1), "max_ms": round(max(xs), 1)}
+    actions = [r for r in counted if r.kind != "connect"]
+    by_page: dict[str, list[float]] = {}
+    for r in counted:
+        if r.kind == "page_load":
+            by_page.setdefault(r.page or "/", []).append(r.ms)
+    window = t_end - load.measure_from
+    return {
+        "url": base, "students": students, "duration_s": duration, "think_s": think,
+        "seed": seed, "warmup_s": warmup, "verified": verified,
+        "kinds": kinds,
+        "page_load_by_page": {p: {"n": len(xs), "p50_ms": round(_pct(xs, 0.5), 1),
+                                  "max_ms": round(max(xs), 1)}
+                              for p, xs in sorted(by_page.items())},
+        "scheduled": dict(load.scheduled),
+        "actions": len(actions),
+        "throughput_per_min": round(len(actions) / (duration / 60), 1) if duration else 0.0,
+        "errors": sum(load.errors.values()),
+        "error_samples": [f"{n}x {t} (first at {load.first_url[t]})"
+                          for t, n in load.errors.most_common(8)],
+        "refusals": sum(load.refusals.values()),
+        "refusal_samples": [f"{n}x {t}" for t, n in load.refusals.most_common(5)],
+        "warnings": sum(load.warnings.values()),
+        "warning_samples": [f"{n}x {t}" for t, n in load.warnings.most_common(3)],
+        "content_by_page": dict(load.content), "refused_page_loads": load.refused_loads,
+        "server_pids": monitor.pids,
+        "rss_start_mb": round(monitor.start / 2**20, 1) if monitor.pids else None,
+        "rss_idle_mb": round(monitor.idle / 2**20, 1) if monitor.pids else None,
+        "rss_peak_mb": round(monitor.peak / 2**20, 1) if monitor.pids else None,
+        "server_cpu_cores": (round((cpu_end - cpu_start[0]) / (t_end - cpu_start[1]), 2)
+                             if monitor.pids and cpu_start else None),
+        "client_cpu_cores": round((me1.ru_utime + me1.ru_stime - me0.ru_utime - me0.ru_stime)
+                                  / max(t_end - t0, 1e-9), 2),
+        "wall_s": round(t_end - t0, 1), "measured_s": round(window, 1),
+        "host_loadavg_1min": round(os.getloadavg()[0], 2),  # others' work skews the figures
+        "server_cpu_total_s": round(cpu_end - cpu0, 1) if monitor.pids else None,
+    }
+
+
+def run(url: str, students: int = 30, duration: float = 60, think: float = 5, seed: int = 0,
+        warmup: float = 0, pids: list[int] | None = None, timeout: float = TIMEOUT_S,
+        check: bool = True) -> dict:
+    """Synchronous run_async, for tests and scripts."""
+    return asyncio.run(run_async(url, students, duration, think, seed, warmup, pids, timeout,
+                                 check))
+
+
+# --- a server of our own (--start) ---------------------------------------------------
+
+@contextmanager
+def served(timeout: float = SERVER_START_S) -> Iterator[tuple[str, int]]:
+    """`streamlit run app.py` from the repository root on a free port, with the repo's
+    config; yields (url, pid) once /_stcore/health answers, and stops it afterwards."""
+    proc, url, _ = start_server(timeout=timeout)
+    try:
+        yield url, proc.pid
+    finally:
+        stop_server(proc)
+
+
+# --- the command line -------------------------------------------------------------------
+
+def format_table(r: dict) -> str:
+    lines = [f"classroom load: {r['students']} students, think {r['think_s']:g} s, "
+             f"{r['duration_s']:g} s measured (+{r['warmup_s']:g} s warm-up), {r['url']}",
+             "",
+             f"{'action':<16}{'count':>7}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}"]
+    for kind, s in r["kinds"].items():
+        lines.append(f"{kind:<16}{s['n']:>7}{s['p50_ms']:>10.0f}{s['p95_ms']:>10.0f}"
+                     f"{s['max_ms']:>10.0f}")
+    if r["page_load_by_page"]:
+        lines.append("")
+        lines.append("page_load by page: " + ", ".join(
+            f"{p} {s['n']}x p50 {s['p50_ms']:.0f} ms" for p, s in r["page_load_by_page"].items()))
+    lines += ["",
+              f"throughput: {r['throughput_per_min']} actions/min "
+              f"({r['actions']} actions; connect rows not counted)",
+              f"errors: {r['errors']}   refusals: {r['refusals']}   "
+              f"warnings: {r['warnings']}   page loads with their content: "
+              f"{sum(r['content_by_page'].values())}, refused: {r['refused_page_loads']}"]
+    for what in ("error", "refusal", "warning"):
+        for t in r[f"{what}_samples"]:
+            text = re.sub(r"\\(.)", r"\1", t.splitlines()[0])  # undo markdown escapes
+            lines.append(f"  {what}: {text[:250 if what == 'error' else 150]}")
+    if r["server_pids"]:
+        lines.append(f"server RSS (pids {', '.join(map(str, r['server_pids']))}): at start "
+                     f"{r['rss_start_mb']:.0f} MB, idle before the students "
+                     f"{r['rss_idle_mb']:.0f} MB, peak {r['rss_peak_mb']:.0f} MB; server CPU "
+                     f"{r['server_cpu_cores']} cores busy over the measured window")
+    else:
+        lines.append("server RSS: no server process found (pass --pids or --match)")
+    lines.append(f"load generator CPU: {r['client_cpu_cores']} cores; host load average "
+                 f"{r['host_loadavg_1min']} at the end")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--url", default="http://127.0.0.1:8501",
+                    help="the server, or a reverse proxy in front of several")
+    ap.add_argument("--students", type=int, default=30)
+    ap.add_argument("--duration", type=float, default=60, help="measured seconds")
+    ap.add_argument("--think", type=float, default=5,
+                    help="mean think time in seconds (exponential); 0: back to back")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--warmup", type=float, default=0,
+                    help="seconds before the measured window (actions in it not counted)")
+    ap.add_argument("--timeout", type=float, default=TIMEOUT_S, help="per run, in seconds")
+    ap.add_argument("--pids", type=lambda s: [int(p) for p in s.split(",") if p],
+                    help="server PIDs (comma-separated) whose RSS and CPU are summed")
+    ap.add_argument("--match", help="sum over processes whose command line contains this, "
+                                    "e.g. 'streamlit run' (besides --pids)")
+    ap.add_argument("--start", action="store_true",
+                    help="spawn `streamlit run app.py` on a free port, run, stop it")
+    ap.add_argument("--no-verify", action="store_true",
+                    help="skip the check that the server follows the widget states sent")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = ap.parse_args(argv)
+
+    def go(url: str, pids: list[int]) -> dict:
+        return run(url, args.students, args.duration, args.think, args.seed, args.warmup,
+                   pids, args.timeout, not args.no_verify)
+
+    try:
+        if args.start:
+            with served() as (url, pid):
+                result = go(url, [pid])
+        else:
+            pids = list(args.pids or [])
+            if args.match or not pids:
+                pids += [p for p in find_pids(args.url, args.match) if p not in pids]
+            result = go(args.url, pids)
+    except (ActionError, RuntimeError, OSError) as e:
+        print(f"classroom_load: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json
+          else format_table(result))
+    return 1 if result["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""What a first visit to a page shows, computed at server start into the shared caches.
+
+A class opens the app at the same moment: without this, the first dozen sessions would
+all miss the same cache entries and compute them side by side.
+"""
+from __future__ import annotations
+
+from cnnviz.core import images
+from cnnviz.core.spec import StackSpec
+from cnnviz.topics import costs, features, gradflow
+from cnnviz.ui import cache, presets
+from cnnviz.ui.image_input import DEFAULT_SIZE
+from cnnviz.ui.picker import DEFAULT_BLOCK, problem
+
+
+def default_views(device: str = "cpu") -> None:
+    spec = StackSpec.create(DEFAULT_BLOCK)
+    problem(spec)
+    cache.cached_report(spec, device)  # the Explorer
+    probe, c = presets.probe_spec(spec), presets.probe_controls(spec)  # Plain vs Residual
+    probe = gradflow.with_toggles(gradflow.with_ordering(probe, bool(c["preact"])),
+                                  depth=int(str(c["depth"])), norm=c["norm"], init=c["init"],
+                                  act=c["act"], zero_init_last=c["zero_init_last"])
+    cache.gradient_probe(probe, str(c["loss"]), device)
+    data = images.sample_path(next(iter(images.SAMPLES))).read_bytes()  # Feature Maps
+    base = features.image_spec(spec, DEFAULT_SIZE, DEFAULT_SIZE)
+    for _, variant in features.plain_and_residual(base):
+        cache.feature_maps(variant, data, spec.depth, "random", device)
+    topic, (_, knobs) = next(iter(costs.TOPICS.items()))  # Cost & Bottlenecks
+    cache.cost_comparison(topic, **{k.name: k.default for k in knobs})
