@@ -1,0 +1,33 @@
+"""The same numbers on a GPU: every block's report on cuda equals the cpu report, and the
+Explorer runs with device=cuda. Skipped where torch sees no CUDA device."""
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import app_test
+
+from cnnviz.core.blocks import REGISTRY
+from cnnviz.core.report import make_report
+from cnnviz.core.spec import StackSpec
+
+pytestmark = [pytest.mark.gpu,
+              pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
+
+
+@pytest.mark.parametrize("block", sorted(REGISTRY))
+def test_report_on_cuda_equals_cpu(block):
+    spec = StackSpec.create(block, depth=2, batch=2)
+    cpu, cuda = make_report(spec, "cpu"), make_report(spec, "cuda")
+    assert cuda.device.startswith("cuda") and cuda.device_note is None
+    assert cuda.agrees and cpu.agrees
+    assert cuda.to_json()["measured"] | {"notes": []} == cpu.to_json()["measured"] | {
+        "notes": []}
+    assert cuda.predicted.params == cpu.predicted.params
+    assert cuda.predicted.macs == cpu.predicted.macs
+
+
+def test_explorer_runs_on_cuda():
+    at = app_test(device="cuda").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="pick_device").value == "cuda"
+    assert any("torch confirms" in s.value for s in at.success)
