@@ -113,10 +113,8 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def browser_page(browser):
-    """A fresh page (own context, 1400x2600) whose console errors land in `page.errors`."""
-    context = browser.new_context(viewport=VIEWPORT)
+def watched_page(context):
+    """A new page of `context` whose console errors and page errors land in `page.errors`."""
     page = context.new_page()
     page.errors = []
 
@@ -127,7 +125,14 @@ def browser_page(browser):
 
     page.on("console", on_console)
     page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
-    yield page
+    return page
+
+
+@pytest.fixture
+def browser_page(browser):
+    """A fresh page (own context, 1400x2600) whose console errors land in `page.errors`."""
+    context = browser.new_context(viewport=VIEWPORT)
+    yield watched_page(context)
     context.close()
 
 
@@ -150,7 +155,7 @@ def assert_clean(page) -> None:
 # Re-export for tests that `from conftest import ...`.
 __all__ = ["APP_IDLE", "APP_RUNNING", "CHROMIUM", "CHROMIUM_ARGS", "ROOT", "SCREENSHOTS",
            "VIEWPORT", "assert_clean", "goto_page", "save_screenshot", "start_server",
-           "stop_server", "wait_rerun"]
+           "stop_server", "wait_rerun", "watched_page"]
 
 
 def shown(markdown: str) -> str:

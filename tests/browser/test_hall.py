@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import (
-    _BASE_PATH_PROBE,
     APP_IDLE,
     ROOT,
     VIEWPORT,
@@ -28,6 +27,7 @@ from conftest import (
     goto_page,
     save_screenshot,
     wait_rerun,
+    watched_page,
 )
 from PIL import Image
 
@@ -74,17 +74,7 @@ def _student(browser):
     """A new student: own context (cookies), console errors and CSP violations recorded."""
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(CSP_HOOK)
-    page = context.new_page()
-    page.errors = []
-
-    def on_console(m):
-        url = m.location.get("url", "")
-        if m.type == "error" and not ("404" in m.text and _BASE_PATH_PROBE.search(url)):
-            page.errors.append(f"console: {m.text} ({url})")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
-    return page
+    return watched_page(context)
 
 
 def _csp_violations(page) -> list[str]:
