@@ -17,7 +17,7 @@ state = st.session_state
 
 # --- the numbers: the picker's geometry where it fits, page-local widgets to override ---
 spec = ui.current_spec()
-config = vars(spec.block_configs()[0]) if spec is not None else None
+config = spec.block_params()[0] if spec is not None else None
 defaults = presets.page_defaults(config, *((spec.height, spec.width) if spec else (None, None)))
 if state.get("arith_seeded_from") != defaults:  # a new picker choice re-seeds the widgets
     for name, value in defaults.items():
@@ -84,7 +84,8 @@ if anim is not None:
 
 # --- checkerboard artifacts ---
 st.subheader("Checkerboard artifacts")
-st.caption("A transposed conv and nearest-upsample + 3x3 conv, both real torch modules, on the "
+st.caption("A transposed conv, nearest-upsample + 3x3 conv and a sub-pixel conv (3x3 conv "
+           "to 4 channels + PixelShuffle(2), Shi et al. 2016), all real torch modules, on the "
            "same constant image (Odena et al. 2016). Uneven kernel overlap shows as a "
            "pattern; the statistic is the std of the output away from the borders.")
 c1, c2 = st.columns(2)
@@ -93,7 +94,11 @@ weights = c2.radio("weights", ("uniform", "random"), horizontal=True, key="arith
 cb = sliding.checkerboard(kernel_size=k, stride=2, weights=weights)
 st.plotly_chart(fig_checkerboard(cb), key="arith_cb", width="stretch")
 st.markdown(f"Measured interior std: transposed **{cb.std_transposed:.3g}**, "
-            f"upsample+conv **{cb.std_upsample_conv:.3g}**. "
+            f"upsample+conv **{cb.std_upsample_conv:.3g}**, "
+            f"sub-pixel conv **{cb.std_subpixel:.3g}**. "
             + ("With k divisible by s the all-ones overlap is even, so no pattern; random "
                "weights still show one. " if k % 2 == 0 and weights == "uniform" else "")
-            + "Upsample+conv stays flat for any weights: every pixel sees the same taps.")
+            + "Upsample+conv stays flat for any weights: every pixel sees the same taps. "
+            "The sub-pixel conv is flat because its four sub-kernels start equal (ICNR, "
+            "Aitken et al. 2017); with independent random sub-kernels each pixel of a 2x2 "
+            f"block gets its own sum (std **{cb.std_subpixel_untied:.3g}**).")

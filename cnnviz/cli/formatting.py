@@ -1,6 +1,7 @@
 """Text tables of the report and the bench (the JSON forms come from their to_json)."""
 from __future__ import annotations
 
+from cnnviz.core.arithmetic import dims_text
 from cnnviz.core.report import Report
 
 
@@ -13,18 +14,17 @@ def format_report(report: Report) -> str:
     head = f"{'layer':34} {'type':18} {'output':>16} {'params':>10} {'MACs':>14} {'RF':>9}"
     lines += [head, "-" * len(head)]
     for x in p.layers:
-        rf = "global" if x.rf == ("global",) else f"{x.rf[0]}x{x.rf[1]}"
-        shape = "x".join(map(str, x.out_shape))
+        shape = dims_text(x.out_shape, "x")
         lines.append(f"{x.name[:34]:34} {x.kind[:18]:18} {shape:>16} {x.params:>10,} "
-                     f"{x.macs:>14,} {rf:>9}")
-    rf = p.rf_size if p.rf_size == "global" else f"{p.rf_size[0]}x{p.rf_size[1]}"
+                     f"{x.macs:>14,} {x.receptive_field.text('x'):>9}")
+    rf = p.receptive_field
     lines += ["-" * len(head),
               f"input {p.input_shape} -> output {p.output_shape}",
               f"params {p.params:,}   MACs {p.macs:,}   FLOPs {p.flops:,} (= 2 x MACs)",
               "elementwise ops (not in FLOPs): "
               + ", ".join(f"{k} {v:,}" for k, v in p.elementwise.items()),
               f"activation memory {p.memory / 2**20:.2f} MiB (float32)",
-              f"receptive field {rf}, jump {p.rf_jump[0]}x{p.rf_jump[1]}; centre pixel "
+              f"receptive field {rf.text('x')}, jump {dims_text(rf.jump, 'x')}; centre pixel "
               f"{p.support.pixel} sees rows {p.support.rows[0]}-{p.support.rows[1]}, "
               f"cols {p.support.cols[0]}-{p.support.cols[1]}"]
     lines += report.rf_notes()

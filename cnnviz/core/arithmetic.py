@@ -5,8 +5,39 @@ analysis applies them to the modules the registry builds.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from math import ceil, floor
+from typing import Any, NamedTuple, SupportsInt
+
+
+def pair(v: SupportsInt | Sequence[SupportsInt]) -> tuple[int, int]:
+    """A size given once or per axis, as (H, W): 3 -> (3, 3), (3, 5) -> (3, 5)."""
+    if isinstance(v, int):
+        return (v, v)
+    if isinstance(v, tuple | list | Sequence):  # tuple first: torch's, and no slow ABC check
+        return (int(v[0]), int(v[-1]))
+    return (int(v), int(v))  # a numpy integer
+
+
+class Geometry(NamedTuple):
+    """A sliding window's hyperparameters, each as (H, W)."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+
+
+def conv_geometry(m: Any) -> Geometry:
+    """The window of a convolution or pooling module (pools without dilation have 1)."""
+    return Geometry(pair(m.kernel_size), pair(m.stride), pair(m.padding),
+                    pair(getattr(m, "dilation", 1)))
+
+
+def dims_text(dims: Sequence[object], sep: str = "×") -> str:
+    """Sizes as written on paper: (16, 32, 32) -> '16×32×32'."""
+    return sep.join(map(str, dims))
 
 
 def same_padding(kernel_size: int, dilation: int = 1) -> int:
@@ -59,7 +90,7 @@ def integers_in(lo: Fraction | int, hi: Fraction | int) -> int:
     return max(0, floor(hi) - ceil(lo) + 1)
 
 
-def rf_size(lo, hi, jump) -> int:
+def rf_size(lo: Fraction | int, hi: Fraction | int, jump: Fraction | int) -> int:
     """Largest number of input pixels one output pixel sees along an axis.
 
     (lo, hi) are the offsets of the receptive field from the output position

@@ -179,6 +179,8 @@ class MaskedConv2d(nn.Conv2d):
     itself); mask 'B' lets it through (later layers).
     """
 
+    mask: torch.Tensor  # a buffer (declared: Module.__getattr__ gives Tensor | Module)
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
                  mask_type: str = "B", padding: int = 0, dilation: int = 1,
                  bias: bool = True):
@@ -204,6 +206,12 @@ class InvertibleConv1x1(nn.Module):
     W = P · L · (U + diag(sign · exp(log_s))): P is a fixed permutation, so
     log|det W| = sum(log_s) costs O(C) instead of O(C^3) (Kingma & Dhariwal 2018).
     """
+
+    # buffers (declared: Module.__getattr__ gives Tensor | Module)
+    perm: torch.Tensor
+    sign_s: torch.Tensor
+    lower_mask: torch.Tensor
+    eye: torch.Tensor
 
     def __init__(self, channels: int, generator: torch.Generator | None = None):
         super().__init__()

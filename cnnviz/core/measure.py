@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch.func import functional_call
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
+from torch.utils.hooks import RemovableHandle
 
-from cnnviz.core.walk import Prediction, Support, centre_pixel, node_modules, row_name
+from cnnviz.core.kinds import find_kind, node_modules, row_name
+from cnnviz.core.walk import Prediction, Support, centre_pixel
 
 
 @dataclass
@@ -66,18 +67,14 @@ def opened_tensors(model: nn.Module, generator: torch.Generator,
     return values
 
 
-def path_hooks(model: nn.Module) -> list:
-    """Forward hooks that open the paths weights cannot: group and layer norms (their
-    statistics mix pixels) pass their input on, max-pools average their window.
-    BatchNorm needs none: in eval with fresh statistics it is a positive scale."""
+def path_hooks(model: nn.Module) -> list[RemovableHandle]:
+    """Forward hooks that open the paths weights cannot, from each layer kind's probe_hook
+    (group and layer norms pass their input on, max-pools average their window)."""
     hooks = []
     for m in model.modules():
-        if isinstance(m, (nn.GroupNorm, nn.LayerNorm)):
-            hooks.append(m.register_forward_hook(lambda mod, args, out: args[0].clone()))
-        elif isinstance(m, nn.MaxPool2d):
-            hooks.append(m.register_forward_hook(
-                lambda mod, args, out: F.avg_pool2d(args[0], mod.kernel_size, mod.stride,
-                                                    mod.padding, mod.ceil_mode, False)))
+        kind = find_kind(m)
+        if kind is not None and kind.probe_hook is not None:
+            hooks.append(m.register_forward_hook(kind.probe_hook))
     return hooks
 
 
@@ -110,6 +107,13 @@ def opened_copy(model: nn.Module, input_shape, device: torch.device | str = "cpu
     finally:
         for h in hooks:
             h.remove()
+
+
+def input_grad(x: torch.Tensor) -> torch.Tensor:
+    """x.grad after a backward; an error if nothing reached the input."""
+    if x.grad is None:
+        raise RuntimeError("The backward pass left no gradient on the input.")
+    return x.grad
 
 
 def pixel_support(grad: torch.Tensor, pixel: tuple[int, int]) -> Support:
@@ -191,7 +195,7 @@ def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dty
             h.remove()
     storages.pop(x.untyped_storage().data_ptr(), None)
     memory = sum(t.untyped_storage().nbytes() for t in storages.values())
-    return tuple(y.shape), flops.total, pixel_support(x.grad, pixel), shapes, memory
+    return tuple(y.shape), flops.total, pixel_support(input_grad(x), pixel), shapes, memory
 
 
 def measure(model: nn.Module, input_shape: tuple[int, int, int, int],

@@ -8,9 +8,10 @@ from typing import Any
 import torch.nn as nn
 
 from cnnviz.core.budget import FORWARD, FORWARD_BACKWARD, check, stack_work
+from cnnviz.core.field import ReceptiveField
 from cnnviz.core.measure import Measurement, measure
 from cnnviz.core.spec import StackSpec, build, resolve_device
-from cnnviz.core.walk import Prediction, predict
+from cnnviz.core.walk import Prediction, Support, predict
 
 
 @dataclass
@@ -45,20 +46,22 @@ class Report:
     def rf_notes(self) -> list[str]:
         """Why a receptive-field number is what it is, when that is not obvious."""
         p, notes = self.predicted, []
-        if p.rf_size == "global":
+        rf = p.receptive_field
+        if rf.is_global:
             notes.append("A global pooling (squeeze-excitation, global context) lets every "
                          "output pixel see the whole input: the receptive field is global.")
             return notes
-        if any(isinstance(j, Fraction) and j.denominator > 1 for j in p.rf_jump):
+        if any(isinstance(j, Fraction) and j.denominator > 1 for j in rf.jump):
             notes.append("After upsampling one input pixel feeds several outputs (jump < 1) and "
                          "how many input pixels an output sees depends on its position; the "
                          "size shown is the largest.")
         _, _, h, w = p.input_shape
-        if p.support.size[0] < min(p.rf_size[0], h) or p.support.size[1] < min(p.rf_size[1], w):
+        (rh, rw), (sh, sw) = rf.size, p.support.size
+        if sh < min(rh, h) or sw < min(rw, w):
             notes.append("The centre pixel's field is cut by the border or by the pixels a "
                          "mask or stride skips, so it is smaller than the theoretical size.")
-        if p.rf_size[0] > h or p.rf_size[1] > w:
-            notes.append(f"The theoretical field ({p.rf_size[0]}x{p.rf_size[1]}) is larger than "
+        if rh > h or rw > w:
+            notes.append(f"The theoretical field ({rf.text('x')}) is larger than "
                          f"the {h}x{w} input: the centre pixel already sees all of it.")
         return notes
 
@@ -69,12 +72,13 @@ class Report:
             "device": self.device, "input_shape": list(p.input_shape),
             "output_shape": list(p.output_shape), "params": p.params, "macs": p.macs,
             "flops": p.flops, "elementwise_ops": p.elementwise, "activation_memory": p.memory,
-            "receptive_field": _rf_json(p.rf_size, p.rf_jump, p.support),
+            "receptive_field": {**p.receptive_field.to_json(),
+                                "centre_pixel": _support_json(p.support)},
             "layers": [{
                 "name": x.name, "type": x.kind, "input_shape": list(x.in_shape),
                 "output_shape": list(x.out_shape), "params": x.params, "macs": x.macs,
                 "elementwise_ops": x.elementwise, "elementwise_kind": x.op or None,
-                "receptive_field": _layer_rf(x.rf)} for x in p.layers],
+                "receptive_field": _layer_rf_json(x.receptive_field)} for x in p.layers],
             "notes": self.rf_notes(),
         }
         if self.device_note:
@@ -90,21 +94,14 @@ class Report:
         return out
 
 
-def _num(x: Fraction | int) -> float | int:
-    return int(x) if not isinstance(x, Fraction) or x.denominator == 1 else float(x)
+def _support_json(s: Support) -> dict[str, list[int]]:
+    return {"pixel": list(s.pixel), "rows": list(s.rows), "cols": list(s.cols),
+            "size": list(s.size)}
 
 
-def _rf_json(size, jump, support) -> dict:
-    return {"size": size if size == "global" else list(size),
-            "jump": [_num(j) for j in jump],
-            "centre_pixel": {"pixel": list(support.pixel), "rows": list(support.rows),
-                             "cols": list(support.cols), "size": list(support.size)}}
-
-
-def _layer_rf(rf: tuple) -> Any:
-    if rf == ("global",):
-        return "global"
-    return {"size": [rf[0], rf[1]], "jump": [_num(rf[2]), _num(rf[3])]}
+def _layer_rf_json(rf: ReceptiveField) -> str | dict[str, Any]:
+    """Per layer a global field is the word alone (the JSON the CLI has always written)."""
+    return "global" if rf.is_global else rf.to_json()
 
 
 def make_report(spec: StackSpec, device: str = "cpu", measured: bool = True) -> Report:

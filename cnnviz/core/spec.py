@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import torch
@@ -12,6 +11,7 @@ import torch.nn as nn
 
 from cnnviz.core.arithmetic import same_padding
 from cnnviz.core.blocks import REGISTRY, get_block
+from cnnviz.core.blocks.config import BlockConfig
 from cnnviz.core.blocks.registry import BlockEntry, require
 from cnnviz.core.layers import InvertibleConv1x1, Residual
 
@@ -83,21 +83,25 @@ class StackSpec:
                 params[key] = value
         return StackSpec.create(self.block, params, **fields)
 
-    def block_configs(self) -> list[SimpleNamespace]:
-        """The resolved parameters of each block in the stack."""
-        entry, configs = self.entry, []
-        values = self.values
+    def block_params(self) -> list[dict[str, Any]]:
+        """The resolved parameters of each block in the stack ("same" padding a number)."""
+        entry, values = self.entry, self.values
+        blocks: list[dict[str, Any]] = []
         for i in range(self.depth):
             c = dict(values)
             if i > 0:
                 c.update(entry.first_only)
-                c["in_channels"] = entry.output_channels(configs[-1])
+                c["in_channels"] = entry.output_channels(BlockConfig(**blocks[-1]))
                 if "out_channels" in c:
                     c["out_channels"] = values["out_channels"]
             if c.get("padding") == "same":
                 c["padding"] = same_padding(c.get("kernel_size", 1), c.get("dilation", 1))
-            configs.append(SimpleNamespace(**c))
-        return configs
+            blocks.append(c)
+        return blocks
+
+    def block_configs(self) -> list[BlockConfig]:
+        """The typed configuration each block builder reads."""
+        return [BlockConfig(**c) for c in self.block_params()]
 
     def label(self) -> str:
         changed = [f"{k}={v}" for k, v in self.params if self.entry.param(k).default != v]
@@ -148,8 +152,8 @@ def init_weights(model: nn.Module, scheme: str, generator: torch.Generator) -> N
             if scheme == "torch":  # what nn.Conv2d.reset_parameters does
                 nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
             elif scheme in ("kaiming_in", "kaiming_out"):
-                nn.init.kaiming_normal_(m.weight, mode="fan_" + scheme[-3:].strip("_"),
-                                        nonlinearity="relu", generator=generator)
+                nn.init.kaiming_normal_(m.weight, mode="fan_in" if scheme == "kaiming_in"
+                                        else "fan_out", nonlinearity="relu", generator=generator)
             elif scheme == "xavier":
                 nn.init.xavier_normal_(m.weight, generator=generator)
             else:  # a deliberately bad fixed scale, as before careful init was known
@@ -171,10 +175,12 @@ def zero_init_residual_branches(model: nn.Module) -> None:
     (Goyal et al. 2017); without norms, zero the branch's last convolution instead."""
     for m in model.modules():
         if isinstance(m, Residual):
-            layers = [x for x in m.body.modules() if isinstance(x, NORM_LAYERS)] or \
-                     [x for x in m.body.modules() if isinstance(x, CONVS)]
-            if layers and layers[-1].weight is not None:
-                layers[-1].weight.zero_()
+            layers: list[nn.Module] = [x for x in m.body.modules()
+                                       if isinstance(x, NORM_LAYERS)]
+            layers = layers or [x for x in m.body.modules() if isinstance(x, CONVS)]
+            weight = getattr(layers[-1], "weight", None) if layers else None
+            if isinstance(weight, torch.Tensor):  # None for a norm without affine
+                weight.zero_()
 
 
 def resolve_device(name: str | None) -> tuple[torch.device, str | None]:

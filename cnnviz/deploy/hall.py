@@ -284,8 +284,8 @@ def start_hall(processes: int, port: int, address: str = "127.0.0.1", repo: Path
     threads = torch_threads or max(1, (os.cpu_count() or 1) // processes)
 
     own_run_dir = run_dir is None
-    run_dir = Path(tempfile.mkdtemp(prefix="cnnviz-hall-") if own_run_dir else run_dir)
-    run_dir = run_dir.resolve()
+    run_dir = (Path(tempfile.mkdtemp(prefix="cnnviz-hall-")) if run_dir is None
+               else Path(run_dir)).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     hall = Hall(address, port, _free_loopback_ports(processes), run_dir, own_run_dir)
     atexit.register(hall.stop)  # no orphans if the caller forgets stop()

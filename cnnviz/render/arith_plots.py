@@ -138,16 +138,19 @@ def fig_cost_bars(c: Comparison) -> go.Figure:
 
 
 def fig_checkerboard(cb: Checkerboard) -> go.Figure:
-    """The two upsampled constant images side by side, each on its own grey scale."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.06, subplot_titles=(
-        f"ConvTranspose2d(k={cb.kernel_size}, s={cb.stride}): interior std "
-        f"{cb.std_transposed:.3g}",
-        f"Upsample(x{cb.stride}, nearest) + Conv2d 3x3: interior std {cb.std_upsample_conv:.3g}"))
-    for col, img in ((1, cb.transposed), (2, cb.upsample_conv)):
+    """The three upsampled constant images side by side, each on its own grey scale."""
+    s = cb.stride
+    panels = ((cb.transposed, f"ConvTranspose2d(k={cb.kernel_size}, s={s})", "",
+               cb.std_transposed),
+              (cb.upsample_conv, f"Upsample(x{s}) + Conv2d 3x3", "", cb.std_upsample_conv),
+              (cb.subpixel, f"Conv2d 3x3 + PixelShuffle({s})", "ICNR, ", cb.std_subpixel))
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.04, subplot_titles=[
+        f"{name}<br>{note}interior std {std:.3g}" for _, name, note, std in panels])
+    for col, (img, *_) in enumerate(panels, start=1):
         fig.add_trace(go.Heatmap(z=img, colorscale="gray", showscale=False,
                                  hovertemplate="(%{y},%{x}): %{z:.3g}<extra></extra>"), 1, col)
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if col == 1 else 2}",
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if col == 1 else col}",
                          showticklabels=False, row=1, col=col)
         fig.update_xaxes(showticklabels=False, row=1, col=col)
-    fig.update_layout(height=380, margin={"t": 40, "b": 10, "l": 10, "r": 10})
+    fig.update_layout(height=360, margin={"t": 60, "b": 10, "l": 10, "r": 10})
     return fig

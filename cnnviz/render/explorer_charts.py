@@ -6,9 +6,11 @@ as it is.
 """
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
+from cnnviz.core.arithmetic import dims_text
+from cnnviz.core.field import Jump, ReceptiveField
+from cnnviz.core.kinds import node_modules, row_name
 from cnnviz.core.report import Report
 from cnnviz.core.walk import Layer
 
@@ -30,17 +32,18 @@ def nbytes(n: int) -> str:
     return f"{n} B"
 
 
-def jump_text(j: Fraction | int) -> str:
+def jump_text(j: Jump) -> str:
     return str(j)  # Fraction(1, 2) -> '1/2'
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ")"
+    """(N, C, H, W) as torch prints it: '(1, 16, 32, 32)'."""
+    return "(" + dims_text(shape, ", ") + ")"
 
 
 def chw_text(shape: tuple[int, ...]) -> str:
     """(N, C, H, W) -> 'C × H × W' (short enough for a metric)."""
-    return " × ".join(map(str, shape[1:]))
+    return dims_text(shape[1:], " × ")
 
 
 # --- shapes -----------------------------------------------------------------------
@@ -67,29 +70,37 @@ def rf_rows(layers: list[Layer]) -> list[dict[str, Any]]:
     """Receptive field after each layer (size None where it is global)."""
     rows = []
     for i, layer in enumerate(layers):
-        is_global = layer.rf == ("global",)
+        rf = layer.receptive_field
         rows.append({"index": i + 1, "layer": layer.name, "kind": layer.kind,
-                     "rf_h": None if is_global else layer.rf[0],
-                     "rf_w": None if is_global else layer.rf[1],
-                     "jump_h": None if is_global else jump_text(layer.rf[2]),
-                     "global": is_global})
+                     "rf_h": None if rf.is_global else rf.size[0],
+                     "rf_w": None if rf.is_global else rf.size[1],
+                     "jump_h": None if rf.is_global else jump_text(rf.jump[0]),
+                     "global": rf.is_global, "text": rf_text(rf)})
     return rows
 
 
-def rf_text(rf_size) -> str:
-    """A prediction's receptive field as shown: "global" or "H × W"."""
-    return "global" if rf_size == "global" else f"{rf_size[0]} × {rf_size[1]}"
+def rf_text(rf: ReceptiveField | tuple[int, int] | str) -> str:
+    """A receptive field as shown: "global" or "H × W".
+
+    A Prediction's legacy `rf_size` ((h, w) or "global") is still taken, for
+    pages/explorer.py until it passes `receptive_field`.
+    """
+    if not isinstance(rf, ReceptiveField):
+        rf = ReceptiveField((0, 0), is_global=True) if rf == "global" else ReceptiveField(
+            (int(rf[0]), int(rf[1])))
+    return rf.text(" × ")
 
 
-def rf_growth_chart(layers: list[Layer], final) -> dict[str, Any]:
+def rf_growth_chart(layers: list[Layer], final: ReceptiveField | tuple[int, int] | str
+                    ) -> dict[str, Any]:
     """Receptive-field size (H and W) after each layer, with 'global' marked, as an ECharts
-    option; the title states the stack's final field `final` (a Prediction's rf_size)."""
+    option; the title states the stack's final field `final` (see rf_text)."""
     rows = rf_rows(layers)
     # one item per layer: [layer, RF height, RF width, module, field as text]; series data,
     # not a dataset, which Streamlit would convert through pandas (half a second to import
     # on a cold start)
-    points = [[str(r["index"]), r["rf_h"], r["rf_w"], f"{r['layer']} ({r['kind']})",
-               rf_text("global" if r["global"] else (r["rf_h"], r["rf_w"]))] for r in rows]
+    points = [[str(r["index"]), r["rf_h"], r["rf_w"], f"{r['layer']} ({r['kind']})", r["text"]]
+              for r in rows]
     series = [{"type": "line", "name": "RF height", "color": BLUE, "data": points,
                "encode": {"x": 0, "y": 1}}]
     if any(r["rf_h"] != r["rf_w"] for r in rows):
@@ -156,8 +167,6 @@ def elementwise_rows(report: Report) -> list[dict[str, Any]]:
 
 def bias_adds(report: Report) -> int:
     """One add per output element of every convolution that has a bias."""
-    from cnnviz.core.walk import node_modules, row_name
-
     shapes = {layer.name: layer.out_shape for layer in report.predicted.layers}
     batch, total = report.predicted.input_shape[0], 0
     for name, m in node_modules(report.model).items():

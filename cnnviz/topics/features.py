@@ -152,7 +152,7 @@ def feature_maps(spec: StackSpec, image: torch.Tensor, block: int, filter: str =
     finally:
         handle.remove()
     out = x[0].float().cpu()
-    weight = conv.weight * conv.mask if isinstance(conv, MaskedConv2d) else conv.weight  # type: ignore[operator]  # mask is a buffer
+    weight = conv.weight * conv.mask if isinstance(conv, MaskedConv2d) else conv.weight
     if kernel is None or isinstance(conv, MaskedConv2d):
         kernel = weight[0].sum(dim=0).detach().float().cpu().numpy()
     return FeatureMaps(block=block, shapes=shapes, maps=out[:channels].numpy(),

@@ -14,25 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, floor
-from types import SimpleNamespace
 
 import numpy as np
 import torch
 import torch.nn as nn
 
+from cnnviz.core import arithmetic as ar
+from cnnviz.core.blocks.config import BlockConfig
 from cnnviz.core.blocks.parts import projection
 from cnnviz.core.budget import FORWARD_BACKWARD, check, stack_work
+from cnnviz.core.kinds import node_modules
 from cnnviz.core.layers import MaskedConv2d
-from cnnviz.core.measure import opened_copy
+from cnnviz.core.measure import input_grad, opened_copy
 from cnnviz.core.spec import StackSpec, build
-from cnnviz.core.walk import (
-    Axis,
-    Prediction,
-    Support,
-    centre_pixel,
-    node_modules,
-    predict,
-)
+from cnnviz.core.walk import Axis, Prediction, Support, centre_pixel, predict
 
 ERF_SAMPLES = 8  # random inputs averaged for the effective receptive field (plus the image)
 
@@ -116,7 +111,8 @@ def rf_steps(model: nn.Module, prediction: Prediction) -> tuple[list[RFStep], li
     steps, notes = [], set()
     for layer in prediction.layers:
         m = modules.get(layer.name)
-        if layer.rf == ("global",):
+        rf = layer.receptive_field
+        if rf.is_global:
             notes.add("A global pooling makes the field global from there on.")
             continue
         if isinstance(m, MaskedConv2d):
@@ -129,8 +125,9 @@ def rf_steps(model: nn.Module, prediction: Prediction) -> tuple[list[RFStep], li
             continue
         if not isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
             continue
-        r_out, j_out = layer.rf[0], layer.rf[2]
-        k, s, d = _pair(m.kernel_size), _pair(m.stride), _pair(getattr(m, "dilation", 1))
+        r_out, j_out = rf.size[0], rf.jump[0]
+        g = ar.conv_geometry(m)
+        k, s, d = g.kernel[0], g.stride[0], g.dilation[0]
         if isinstance(j_out, Fraction) and j_out.denominator != 1:
             notes.add("After upsampling the jump is a fraction; those layers are omitted.")
             continue
@@ -145,10 +142,6 @@ def rf_steps(model: nn.Module, prediction: Prediction) -> tuple[list[RFStep], li
     return steps, sorted(notes)
 
 
-def _pair(v) -> int:
-    return v[0] if isinstance(v, tuple) else int(v)
-
-
 # --- gradients ------------------------------------------------------------------------------
 
 def open_gradient(model: nn.Module, input_shape: tuple[int, ...], pixel: tuple[int, int],
@@ -158,7 +151,7 @@ def open_gradient(model: nn.Module, input_shape: tuple[int, ...], pixel: tuple[i
     Its support is exactly the set of pixels the output can depend on. float64."""
     with opened_copy(model, input_shape, dtype=torch.float64, seed=seed) as (probe, x, _):
         probe(x)[:, :, pixel[0], pixel[1]].sum().backward()
-    return x.grad.abs().sum(dim=(0, 1)).numpy()
+    return input_grad(x).abs().sum(dim=(0, 1)).numpy()
 
 
 @dataclass
@@ -202,7 +195,7 @@ def mass_pixels(grad: np.ndarray, fraction: float) -> int:
     if total <= 0:
         return 0
     cumulative = np.cumsum(values) / total
-    return int(min(np.searchsorted(cumulative, fraction - 1e-12) + 1, len(values)))
+    return min(int(np.searchsorted(cumulative, fraction - 1e-12)) + 1, len(values))
 
 
 def effective_rf(spec: StackSpec, image: torch.Tensor | None = None,
@@ -229,7 +222,7 @@ def effective_rf(spec: StackSpec, image: torch.Tensor | None = None,
     y = model(x)  # (B, C, H', W')
     pixel = centre_pixel(y.shape[2], y.shape[3])
     y[:, :, pixel[0], pixel[1]].sum().backward()
-    grad = x.grad.abs().sum(dim=1).mean(dim=0).double().cpu().numpy()  # (H, W)
+    grad = input_grad(x).abs().sum(dim=1).mean(dim=0).double().cpu().numpy()  # (H, W)
     return EffectiveRF(grad, pixel, (y.shape[2], y.shape[3]), prediction.support, batch,
                        mass_pixels(grad, 0.5), mass_pixels(grad, 0.9))
 
@@ -290,5 +283,6 @@ def shortcut_support(kind: str, stride: int = 2, size: int = 8,
     """(size, size) bool: the input pixels one output pixel of the shortcut alone reads."""
     if kind not in SHORTCUTS:
         raise ValueError(f"shortcut must be one of {', '.join(SHORTCUTS)}, not {kind!r}.")
-    module = projection(SimpleNamespace(shortcut=kind, norm="none"), 1, 1, stride, "none")
+    module = projection(BlockConfig(shortcut=kind, norm="none"), 1, 1, stride, "none") \
+        or nn.Identity()  # stride 1: the identity shortcut
     return open_gradient(module, (1, 1, size, size), pixel) > 0

@@ -7,9 +7,10 @@ applies), laid out cell by cell so a page can animate it:
 * transposed convolution: the input with s-1 zeros inserted between cells,
   d(k-1)-p padding on each side (plus output_padding at the end), then an
   ordinary stride-1 convolution over that grid (Dumoulin & Visin 2016);
-* checkerboard: a transposed conv and upsample+conv on one constant input,
-  run with real torch modules (Odena et al. 2016, "Deconvolution and
-  Checkerboard Artifacts").
+* checkerboard: a transposed conv, upsample+conv and a sub-pixel conv on one
+  constant input, run with real torch modules (Odena et al. 2016,
+  "Deconvolution and Checkerboard Artifacts"; Shi et al. 2016; Aitken et al.
+  2017, "Checkerboard artifact free sub-pixel convolution").
 
 Tests check every frame against what torch reads (the support of the
 gradient of that output cell).
@@ -18,10 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cnnviz.core import arithmetic as ar
+
+if TYPE_CHECKING:  # torch is imported where a checkerboard is run: the frames need numpy only
+    import torch
 
 # Cell kinds of the grid the kernel slides over (the colour of each cell).
 INPUT, PAD, ZERO, OUT_PAD = 0, 1, 2, 3
@@ -29,10 +34,6 @@ KIND_NAMES = {INPUT: "input", PAD: "padding", ZERO: "inserted zero", OUT_PAD: "o
 MAX_CELLS = 32  # largest grid side a page animates
 # Which kind a cell shows when its row and column differ: padding wins over an inserted zero.
 _RANK = {INPUT: 0, ZERO: 1, PAD: 2, OUT_PAD: 3}
-
-
-def _pair(v: int | Sequence[int]) -> tuple[int, int]:
-    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else (int(v[0]), int(v[1]))
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,9 @@ class Animation:
 
     def input_reads(self, frame: Frame) -> set[tuple[int, int]]:
         """The input cells (input coordinates) the window of `frame` covers."""
-        return {(self.rows.source[r], self.cols.source[c]) for r in frame.rows
-                for c in frame.cols
-                if self.rows.source[r] is not None and self.cols.source[c] is not None}
+        rows = [self.rows.source[r] for r in frame.rows]
+        cols = [self.cols.source[c] for c in frame.cols]
+        return {(r, c) for r in rows if r is not None for c in cols if c is not None}
 
     def source_labels(self) -> np.ndarray:
         """Text for each grid cell: 'r,c' on input cells, '0' on zeros and padding."""
@@ -152,7 +153,7 @@ def conv_animation(height: int, width: int, kernel_size: int | Sequence[int],
                    stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
                    dilation: int | Sequence[int] = 1) -> Animation:
     """Frames of nn.Conv2d's window over a zero-padded `height` x `width` input."""
-    k, s, p, d = (_pair(v) for v in (kernel_size, stride, padding, dilation))
+    k, s, p, d = (ar.pair(v) for v in (kernel_size, stride, padding, dilation))
     _check_positive(height=height, width=width, kernel_size=min(k), stride=min(s),
                     padding=min(p), dilation=min(d))
     rows = _conv_axis(height, k[0], s[0], p[0], d[0], "H", "kernel")
@@ -168,9 +169,9 @@ def pool_animation(height: int, width: int, kernel_size: int | Sequence[int],
     """Frames of nn.MaxPool2d / nn.AvgPool2d windows (ceil_mode=False)."""
     if kind not in ("max", "avg"):
         raise ValueError(f"Pooling is 'max' or 'avg', not {kind!r}.")
-    k = _pair(kernel_size)
-    s = k if stride is None else _pair(stride)
-    p = _pair(padding)
+    k = ar.pair(kernel_size)
+    s = k if stride is None else ar.pair(stride)
+    p = ar.pair(padding)
     _check_positive(height=height, width=width, kernel_size=min(k), stride=min(s),
                     padding=min(p))
     for kk, pp in zip(k, p):
@@ -215,7 +216,7 @@ def transposed_animation(height: int, width: int, kernel_size: int | Sequence[in
                          dilation: int | Sequence[int] = 1,
                          output_padding: int | Sequence[int] = 0) -> Animation:
     """nn.ConvTranspose2d as zero insertion + padding + a stride-1 convolution."""
-    k, s, p, d, op = (_pair(v) for v in (kernel_size, stride, padding, dilation,
+    k, s, p, d, op = (ar.pair(v) for v in (kernel_size, stride, padding, dilation,
                                          output_padding))
     _check_positive(height=height, width=width, kernel_size=min(k), stride=min(s),
                     padding=min(p), dilation=min(d), output_padding=min(op))
@@ -243,12 +244,15 @@ def animation(mode: str, height: int, width: int, kernel_size: int, stride: int 
 
 @dataclass(frozen=True)
 class Checkerboard:
-    """Outputs of two upsamplers on the same constant input, and their interior spread."""
+    """Outputs of three upsamplers on the same constant input, and their interior spread."""
 
     transposed: np.ndarray
     upsample_conv: np.ndarray
+    subpixel: np.ndarray       # sub-pixel conv, its r² sub-kernels equal (ICNR)
     std_transposed: float      # std over the interior (away from the borders)
     std_upsample_conv: float
+    std_subpixel: float
+    std_subpixel_untied: float  # the same sub-pixel conv with independent random sub-kernels
     kernel_size: int
     stride: int
     weights: str
@@ -258,12 +262,24 @@ def _interior(img: np.ndarray, margin: int) -> np.ndarray:
     return img[margin:img.shape[0] - margin, margin:img.shape[1] - margin]
 
 
+def icnr(kernel: torch.Tensor, scale: int) -> torch.Tensor:
+    """The weight of a sub-pixel conv whose r² sub-kernels all equal `kernel` (C, C_in, k, k):
+    it starts as nearest-resize + conv, free of checkerboards (ICNR, Aitken et al. 2017)."""
+    return kernel.repeat_interleave(scale * scale, dim=0)  # output channel c·r² + phase
+
+
 def checkerboard(size: int = 12, kernel_size: int = 3, stride: int = 2,
                  weights: str = "uniform", seed: int = 0) -> Checkerboard:
-    """nn.ConvTranspose2d(k, s) vs nn.Upsample(s, nearest) + 3x3 nn.Conv2d on ones(size, size).
+    """Three ways to upsample ones(size, size) by s, as real torch modules:
+
+    - nn.ConvTranspose2d(k, s) (Odena et al. 2016: uneven overlap makes a pattern);
+    - nn.Upsample(s, nearest) + a 3x3 nn.Conv2d (resize-conv);
+    - a 3x3 nn.Conv2d to s² channels + nn.PixelShuffle(s) (sub-pixel convolution, Shi et
+      al. 2016), its sub-kernels equal (ICNR); with independent sub-kernels every phase of
+      the s x s blocks gets its own sum: std_subpixel_untied measures that pattern.
 
     weights: "uniform" (all ones: overlap counts show directly) or "random"
-    (one fixed draw from a per-call generator, shared shape by both designs).
+    (fixed draws from a per-call generator).
     """
     import torch
     import torch.nn as nn
@@ -274,18 +290,32 @@ def checkerboard(size: int = 12, kernel_size: int = 3, stride: int = 2,
         raise ValueError(f"Use an input of at least {2 * kernel_size + 1} pixels so an "
                          f"interior away from the borders remains.")
     up_t = nn.ConvTranspose2d(1, 1, kernel_size, stride, bias=False)
-    up_c = nn.Sequential(nn.Upsample(scale_factor=stride, mode="nearest"),
-                         nn.Conv2d(1, 1, 3, padding=1, bias=False))
+    resize_conv = nn.Conv2d(1, 1, 3, padding=1, bias=False)
+    up_c = nn.Sequential(nn.Upsample(scale_factor=stride, mode="nearest"), resize_conv)
+    sub_conv = nn.Conv2d(1, stride * stride, 3, padding=1, bias=False)
+    up_s = nn.Sequential(sub_conv, nn.PixelShuffle(stride))  # (1, s², n, n) -> (1, 1, sn, sn)
     generator = torch.Generator().manual_seed(seed)
+
+    def draw(shape: tuple[int, ...]) -> torch.Tensor:
+        if weights == "uniform":
+            return torch.ones(shape)
+        return torch.rand(shape, generator=generator) + 0.5
+
     with torch.no_grad():
-        for w in (up_t.weight, up_c[1].weight):
-            if weights == "uniform":
-                w.fill_(1.0)
-            else:
-                w.copy_(torch.rand(w.shape, generator=generator) + 0.5)
+        for w in (up_t.weight, resize_conv.weight):
+            w.copy_(draw(tuple(w.shape)))
+        sub_conv.weight.copy_(icnr(draw((1, 1, 3, 3)), stride))
         x = torch.ones(1, 1, size, size)  # (N, C, H, W), a constant image
-        a = up_t(x)[0, 0].numpy().astype(np.float64)
-        b = up_c(x)[0, 0].numpy().astype(np.float64)
-    margin = kernel_size  # beyond the first k-1 outputs, every tap of either design lands
-    return Checkerboard(a, b, float(_interior(a, margin).std()),
-                        float(_interior(b, margin).std()), kernel_size, stride, weights)
+        a, b, c = (_numpy(up(x)) for up in (up_t, up_c, up_s))
+        sub_conv.weight.copy_(torch.rand(tuple(sub_conv.weight.shape), generator=generator)
+                              + 0.5)
+        untied = _numpy(up_s(x))
+    margin = kernel_size  # beyond the first k-1 outputs, every tap of any design lands
+    std_a, std_b, std_c, std_untied = (float(_interior(img, margin).std())
+                                       for img in (a, b, c, untied))
+    return Checkerboard(a, b, c, std_a, std_b, std_c, std_untied, kernel_size, stride, weights)
+
+
+def _numpy(y: torch.Tensor) -> np.ndarray:
+    """The one map of a (1, 1, H, W) output, in float64."""
+    return y[0, 0].numpy().astype(np.float64)

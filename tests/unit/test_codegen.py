@@ -23,6 +23,7 @@ CASES = [
     ("gc", {}, 1),
     ("transposed", {}, 1),
     ("resnext", {"shortcut": "avgpool", "stride": 2}, 1),
+    ("upsample_conv", {"mode": "pixel_shuffle", "scale": 3}, 2),
 ]
 
 

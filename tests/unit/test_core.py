@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import pytest
 import torch
@@ -11,7 +12,10 @@ from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnviz.core import arithmetic as ar
-from cnnviz.core.blocks import REGISTRY
+from cnnviz.core.blocks import REGISTRY, Param
+from cnnviz.core.blocks.config import FIELD_TYPES
+from cnnviz.core.blocks.registry import register
+from cnnviz.core.field import ReceptiveField
 from cnnviz.core.measure import FlopCount, measure
 from cnnviz.core.report import make_report
 from cnnviz.core.spec import StackSpec, build
@@ -81,6 +85,59 @@ def test_predicted_equals_measured(block):
                                       width=w, batch=2))
 
 
+def choices() -> list[tuple[str, dict]]:
+    """Every choice of every block parameter that has choices (upsampling modes, norms,
+    activations, shortcuts, masks); init changes values only."""
+    return [(block, {p.name: c}) for block in BLOCKS for p in REGISTRY[block].params
+            if p.choices and p.name != "init" for c in p.choices]
+
+
+@pytest.mark.parametrize("block,choice", choices(),
+                         ids=[f"{b}-{k}={v}" for b, c in choices() for k, v in c.items()])
+def test_every_choice_agrees(block, choice):
+    assert_agree(StackSpec.create(block, small(block, **choice), depth=2, height=9, width=10,
+                                  batch=2))
+
+
+@pytest.mark.parametrize("mode", REGISTRY["upsample_conv"].param("mode").choices)
+def test_every_upsampling_mode_agrees_on_every_geometry(mode):
+    """Sub-pixel convolution (PixelShuffle) included: shape, params, FLOPs, memory and the
+    input support are torch's, for every geometry the block's own test covers."""
+    for cfg in configs("upsample_conv"):
+        for scale in (2, 3):
+            h, w = cfg["size"]
+            assert_agree(StackSpec.create("upsample_conv", {**cfg["params"], "mode": mode,
+                                                            "scale": scale},
+                                          depth=cfg["depth"], height=h, width=w, batch=2))
+
+
+def test_pixel_shuffle_rule_is_exact():
+    """nn.PixelShuffle alone and inside a stack: (C·r², H, W) -> (C, rH, rW), no params or
+    FLOPs, jump 1/r; and a channel count that r² does not divide explains itself."""
+    for r in (1, 2, 3):
+        model = nn.Sequential(nn.Conv2d(3, 2 * r * r, 3, padding=1), nn.PixelShuffle(r),
+                              nn.Conv2d(2, 4, 3, padding=1))
+        p = predict(model, (2, 3, 7, 6))
+        m = measure(model, (2, 3, 7, 6), prediction=p)
+        assert p.output_shape == m.output_shape == (2, 4, 7 * r, 6 * r)
+        assert (p.params, p.flops, p.memory) == (m.params, m.flops, m.memory)
+        assert p.support == m.support and not m.notes
+        assert p.layers[1].params == p.layers[1].macs == 0
+        assert p.receptive_field.jump == (Fraction(1, r), Fraction(1, r))
+    with pytest.raises(ValueError, match="multiple of 4"):
+        predict(nn.Sequential(nn.PixelShuffle(2)), (1, 6, 4, 4))
+
+
+def test_every_block_parameter_is_a_typed_config_field():
+    for entry in REGISTRY.values():
+        for p in entry.params:
+            assert FIELD_TYPES[p.name] is p.type, (entry.name, p.name)
+    with pytest.raises(TypeError, match="BlockConfig"):
+        register("nope", family="-", paper="-", summary="-", common=(),
+                 own=(Param("unknown", int, 1, "no field"),))(lambda c: nn.Identity())
+    assert "nope" not in REGISTRY
+
+
 @pytest.mark.parametrize("block", BLOCKS)
 def test_every_parameter_gets_a_finite_gradient(block):
     spec = StackSpec.create(block, small(block), depth=2, height=12, width=12, batch=2)
@@ -130,14 +187,22 @@ def test_theoretical_rf_equals_measured_support_when_unclipped(block, params):
     spec = StackSpec.create(block, small(block, **params), depth=2, height=48, width=48)
     report = make_report(spec)
     p, m = report.predicted, report.measured
-    assert m.support.size == tuple(p.rf_size)
+    assert m.support.size == p.receptive_field.size
     assert p.support == m.support
+
+
+def test_receptive_field_has_one_formatter():
+    rf = ReceptiveField((7, 5), (2, Fraction(1, 2)))
+    assert str(rf) == "7×5" and rf.text(" × ") == "7 × 5" and rf.text("x") == "7x5"
+    assert rf.to_json() == {"size": [7, 5], "jump": [2, 0.5]}
+    whole = ReceptiveField((3, 3), is_global=True)
+    assert str(whole) == whole.text("x") == "global" and whole.to_json()["size"] == "global"
 
 
 def test_global_pooling_makes_the_field_global():
     for block in ("se", "gc", "mbconv"):
         report = make_report(StackSpec.create(block, small(block), height=9, width=9))
-        assert report.predicted.rf_size == "global"
+        assert report.predicted.receptive_field.is_global
         assert report.measured.support.size == (9, 9)
 
 
@@ -216,7 +281,8 @@ def test_two_3x3_vs_one_5x5(channels):
                         nn.Conv2d(c, c, 3, padding=1, bias=False))
     p1, p2 = predict(one, (1, c, 16, 16)), predict(two, (1, c, 16, 16))
     assert p1.params == 25 * c * c and p2.params == 18 * c * c
-    assert p1.rf_size == p2.rf_size == (5, 5)  # same field of view, fewer weights
+    # same field of view, fewer weights
+    assert p1.receptive_field.size == p2.receptive_field.size == (5, 5)
 
 
 @pytest.mark.parametrize("n,k,p,s,d", [(32, 3, 1, 1, 1), (32, 3, 1, 2, 1), (28, 5, 2, 1, 1),

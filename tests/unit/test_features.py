@@ -136,12 +136,12 @@ def test_rf_steps_follow_the_recurrence():
     prediction = predict(model, spec.input_shape)
     steps, _ = receptive_field.rf_steps(model, prediction)
     assert [(s.r_out, s.j_out) for s in steps] == [(5, 2), (13, 2), (21, 2)]
-    assert steps[-1].r_out == prediction.rf_size[0]
+    assert steps[-1].r_out == prediction.receptive_field.size[0]
     assert "r = 5 + (3-1)\\cdot2\\cdot2 = 13" in steps[1].latex()
     geometry = receptive_field.rf_geometry(prediction)
     assert geometry.output_hw == prediction.output_shape[2:]
     top, left, bottom, right = geometry.box(*prediction.support.pixel)
-    assert bottom - top + 1 == prediction.rf_size[0]
+    assert bottom - top + 1 == prediction.receptive_field.size[0]
     assert geometry.clipped(*prediction.support.pixel) == (
         prediction.support.rows[0], prediction.support.cols[0],
         prediction.support.rows[1], prediction.support.cols[1])

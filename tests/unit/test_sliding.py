@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -130,3 +131,29 @@ def test_checkerboard_statistic(k):
         assert uniform.std_transposed == 0.0  # k divisible by s: even overlap
     random = sliding.checkerboard(kernel_size=k, stride=2, weights="random")
     assert random.std_transposed > 0.1 and random.std_upsample_conv < 1e-6
+
+
+@pytest.mark.parametrize("weights", ["uniform", "random"])
+@pytest.mark.parametrize("k", [3, 4])
+def test_subpixel_conv_with_equal_subkernels_has_no_checkerboard(k, weights):
+    """Sub-pixel conv (conv to s² channels + PixelShuffle) with its s² sub-kernels equal (ICNR,
+    Aitken et al. 2017) is flat on a constant input, as resize-conv: every output pixel sums
+    the same taps. Independent random sub-kernels give each phase its own sum: a pattern."""
+    cb = sliding.checkerboard(kernel_size=k, stride=2, weights=weights)
+    assert cb.subpixel.shape == cb.upsample_conv.shape == (24, 24)
+    assert cb.std_subpixel == 0.0
+    assert cb.std_subpixel_untied > 0.1
+    inner = cb.subpixel[4:-4, 4:-4]  # flat: every interior pixel sums the same taps
+    assert np.allclose(inner, inner[0, 0])
+
+
+def test_icnr_starts_the_subpixel_conv_as_nearest_resize_then_conv():
+    """ICNR: conv at low resolution + PixelShuffle equals nearest upsampling of that conv."""
+    generator = torch.Generator().manual_seed(0)
+    kernel = torch.randn(3, 2, 3, 3, generator=generator)  # (C_out, C_in, k, k)
+    x = torch.randn(1, 2, 5, 6, generator=generator)
+    weight = sliding.icnr(kernel, 2)
+    assert weight.shape == (12, 2, 3, 3)
+    shuffled = F.pixel_shuffle(F.conv2d(x, weight, padding=1), 2)
+    resized = F.interpolate(F.conv2d(x, kernel, padding=1), scale_factor=2, mode="nearest")
+    assert torch.allclose(shuffled, resized, atol=1e-6)  # float32 sums in another order

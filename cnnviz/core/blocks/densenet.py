@@ -4,13 +4,14 @@ from __future__ import annotations
 import torch.nn as nn
 
 from ..layers import Concat, NormActConv
+from .config import BlockConfig
 from .parts import conv_args
 from .registry import Param, register, require
 
 PAPER = "Huang et al. 2017 (Densely Connected Convolutional Networks)"
 
 
-def dense_channels(c) -> int:
+def dense_channels(c: BlockConfig) -> int:
     return c.in_channels + c.layers * c.growth_rate if c.skip else c.growth_rate
 
 
@@ -24,7 +25,7 @@ def dense_channels(c) -> int:
                Param("bottleneck", bool, True, "1x1 conv to 4k channels before each 3x3 "
                      "(DenseNet-B)")),
           first_only={}, out_channels_of=dense_channels)
-def dense(c) -> nn.Module:
+def dense(c: BlockConfig) -> nn.Module:
     def layer(cin: int) -> nn.Module:
         inner = 4 * c.growth_rate if c.bottleneck else cin
         parts = [NormActConv(cin, inner, 1, norm=c.norm, act=c.act)] if c.bottleneck else []
@@ -38,7 +39,7 @@ def dense(c) -> nn.Module:
                            for i in range(c.layers)])
 
 
-def transition_channels(c) -> int:
+def transition_channels(c: BlockConfig) -> int:
     return int(c.in_channels * c.compression)
 
 
@@ -48,7 +49,7 @@ def transition_channels(c) -> int:
           common=("in_channels", "norm", "act"),
           own=(Param("compression", float, 0.5, "theta: share of channels kept", 0.1, 1.0),),
           defaults={"in_channels": 64}, first_only={}, out_channels_of=transition_channels)
-def dense_transition(c) -> nn.Module:
+def dense_transition(c: BlockConfig) -> nn.Module:
     out = transition_channels(c)
     require(out >= 1, f"compression {c.compression} of {c.in_channels} channels keeps none; "
                       f"raise the compression or the channels.")

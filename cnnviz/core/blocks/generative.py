@@ -5,6 +5,7 @@ import torch.nn as nn
 
 from ..checks import grouped_conv
 from ..layers import ConvNormAct, InvertibleConv1x1, MaskedConv2d, make_act, make_norm
+from .config import BlockConfig
 from .parts import conv_args
 from .registry import Param, register, require
 
@@ -19,7 +20,7 @@ from .registry import Param, register, require
           own=(Param("output_padding", int, 0, "extra rows/columns added on one side to "
                      "pick among the sizes a stride allows", 0, 3),),
           defaults={"kernel_size": 4, "stride": 2, "padding": 1})
-def transposed(c) -> nn.Module:
+def transposed(c: BlockConfig) -> nn.Module:
     grouped_conv(c.in_channels, c.out_channels, c.groups)
     require(c.output_padding < max(c.stride, c.dilation),
             f"output_padding = {c.output_padding} must be smaller than the stride "
@@ -33,15 +34,28 @@ def transposed(c) -> nn.Module:
 
 
 @register("upsample_conv", family="Upsampling", paper="Odena et al. 2016 (Deconvolution and "
-                                                      "Checkerboard Artifacts)",
+                                                      "Checkerboard Artifacts); Shi et al. 2016 "
+                                                      "(sub-pixel convolution)",
           summary="Resize first (nearest or bilinear), then a normal convolution: every output "
-                  "pixel gets the same number of kernel taps, so no checkerboard pattern.",
+                  "pixel gets the same number of kernel taps, so no checkerboard pattern. "
+                  "The pixel_shuffle mode (sub-pixel convolution) convolves at the low "
+                  "resolution to r² times the channels and rearranges each r² channels into "
+                  "an r x r block of pixels (PixelShuffle).",
           common=("in_channels", "out_channels", "kernel_size", "padding", "dilation", "norm",
                   "act"),
           own=(Param("scale", int, 2, "upsampling factor", 1, 4),
-               Param("mode", str, "nearest", "resize method", choices=("nearest", "bilinear"))),
+               Param("mode", str, "nearest", "resize method, or pixel_shuffle: a conv to r²·C "
+                     "channels, then PixelShuffle(r)",
+                     choices=("nearest", "bilinear", "pixel_shuffle"))),
           first_only={"scale": 1})
-def upsample_conv(c) -> nn.Module:
+def upsample_conv(c: BlockConfig) -> nn.Module:
+    if c.scale > 1 and c.mode == "pixel_shuffle":
+        r = c.scale
+        return nn.Sequential(
+            nn.Conv2d(c.in_channels, c.out_channels * r * r, bias=c.norm == "none",
+                      **conv_args(c)),          # (N, C_in, H, W) -> (N, r²·C, H, W)
+            nn.PixelShuffle(r),                 # -> (N, C, rH, rW)
+            make_norm(c.norm, c.out_channels), make_act(c.act))
     up = nn.Upsample(scale_factor=c.scale, mode=c.mode) if c.scale > 1 else nn.Identity()
     return nn.Sequential(up, ConvNormAct(c.in_channels, c.out_channels, norm=c.norm, act=c.act,
                                          **conv_args(c)))
@@ -56,7 +70,7 @@ def upsample_conv(c) -> nn.Module:
           own=(Param("mask_type", str, "A", "A hides the centre pixel (first layer), B keeps "
                      "it (later layers)", choices=("A", "B")),),
           defaults={"norm": "none", "bias": True}, first_only={"mask_type": "B"})
-def masked_conv(c) -> nn.Module:
+def masked_conv(c: BlockConfig) -> nn.Module:
     require(c.kernel_size >= 2 or c.mask_type == "B",
             "A 1x1 kernel with mask A hides its only tap; use kernel_size >= 3 or mask B.")
     return nn.Sequential(
@@ -69,5 +83,5 @@ def masked_conv(c) -> nn.Module:
           summary="A learned 1x1 convolution that is always invertible; its weight is stored "
                   "as P·L·U so the log-determinant a normalizing flow needs costs O(C).",
           common=("in_channels",), first_only={})
-def invertible_1x1(c) -> nn.Module:
+def invertible_1x1(c: BlockConfig) -> nn.Module:
     return InvertibleConv1x1(c.in_channels)

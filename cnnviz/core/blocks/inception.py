@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch.nn as nn
 
 from ..layers import Concat, ConvNormAct
+from .config import BlockConfig
 from .registry import Param, register
 
 BRANCHES = (
@@ -17,12 +18,12 @@ BRANCHES = (
 PAPER = "Szegedy et al. 2015 (GoogLeNet)"
 
 
-def inception_channels(c) -> int:
+def inception_channels(c: BlockConfig) -> int:
     return c.b1 + c.b2 + c.b3 + c.b4
 
 
-def _inception(c, factorized: bool) -> nn.Module:
-    def cna(cin, cout, k):
+def _inception(c: BlockConfig, factorized: bool) -> nn.Module:
+    def cna(cin: int, cout: int, k: int) -> nn.Module:
         return ConvNormAct(cin, cout, k, norm=c.norm, act=c.act)
     wide = (nn.Sequential(cna(c.b3_reduce, c.b3, 3), cna(c.b3, c.b3, 3)) if factorized
             else cna(c.b3_reduce, c.b3, 5))
@@ -41,7 +42,7 @@ def _inception(c, factorized: bool) -> nn.Module:
           common=("in_channels", "norm", "act"), own=BRANCHES,
           defaults={"in_channels": 192, "norm": "none"}, first_only={},
           out_channels_of=inception_channels)
-def inception(c) -> nn.Module:
+def inception(c: BlockConfig) -> nn.Module:
     return _inception(c, factorized=False)
 
 
@@ -51,5 +52,5 @@ def inception(c) -> nn.Module:
                   "weights per channel pair.",
           common=("in_channels", "norm", "act"), own=BRANCHES,
           defaults={"in_channels": 192}, first_only={}, out_channels_of=inception_channels)
-def inception_bn(c) -> nn.Module:
+def inception_bn(c: BlockConfig) -> nn.Module:
     return _inception(c, factorized=True)

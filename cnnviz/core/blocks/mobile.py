@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch.nn as nn
 
 from ..layers import ChannelShuffle, ChannelSlice, Concat, ConvNormAct
+from .config import BlockConfig
 from .parts import conv_args, residual, squeeze_excite
 from .registry import Param, register, require
 
@@ -17,24 +18,24 @@ SE_RATIO = Param("se_ratio", float, 0.0, "squeeze-excitation width as a share of
           summary="A k x k depthwise conv (one filter per channel) followed by a 1x1 pointwise "
                   "conv that mixes channels. Cost relative to a full conv: 1/N + 1/k^2.",
           common=CONV + ("norm", "act"))
-def dw_separable(c) -> nn.Module:
+def dw_separable(c: BlockConfig) -> nn.Module:
     return nn.Sequential(
         ConvNormAct(c.in_channels, c.in_channels, stride=c.stride, groups=c.in_channels,
                     norm=c.norm, act=c.act, **conv_args(c)),
         ConvNormAct(c.in_channels, c.out_channels, 1, norm=c.norm, act=c.act))
 
 
-def _se(c, channels: int):
+def _se(c: BlockConfig, channels: int) -> list[nn.Module]:
     return [squeeze_excite(channels, max(1, int(c.in_channels * c.se_ratio)), c.act)] \
         if c.se_ratio > 0 else []
 
 
-def _identity_fits(c) -> bool:
+def _identity_fits(c: BlockConfig) -> bool:
     """MobileNetV2 adds the input back only when the shape does not change."""
     return c.stride == 1 and c.in_channels == c.out_channels
 
 
-def _with_skip(c, body: nn.Module) -> nn.Module:
+def _with_skip(c: BlockConfig, body: nn.Module) -> nn.Module:
     if not _identity_fits(c):
         return body
     return residual(c, body, c.in_channels, c.out_channels, 1)
@@ -47,7 +48,7 @@ def _with_skip(c, body: nn.Module) -> nn.Module:
                   "information). The skip joins the narrow ends, only when shapes match.",
           common=CONV + ("norm", "act", "skip"), own=(EXPAND, SE_RATIO),
           defaults={"act": "relu6"})
-def inverted_residual(c) -> nn.Module:
+def inverted_residual(c: BlockConfig) -> nn.Module:
     hidden = c.in_channels * c.expansion
     expand = [ConvNormAct(c.in_channels, hidden, 1, norm=c.norm, act=c.act)] \
         if c.expansion != 1 else []
@@ -71,7 +72,7 @@ register("mbconv", family="EfficientNet", paper="Tan & Le 2019 (EfficientNet)",
                   "k x k conv: more MACs, but faster on accelerators in early stages.",
           common=CONV + ("norm", "act", "skip"), own=(EXPAND, SE_RATIO),
           defaults={"act": "silu", "expansion": 4})
-def fused_mbconv(c) -> nn.Module:
+def fused_mbconv(c: BlockConfig) -> nn.Module:
     if c.expansion == 1:
         return _with_skip(c, nn.Sequential(
             ConvNormAct(c.in_channels, c.out_channels, stride=c.stride, norm=c.norm,
@@ -89,7 +90,7 @@ def fused_mbconv(c) -> nn.Module:
                   "through 1x1, depthwise 3x3, 1x1; concatenate and shuffle the channels so "
                   "the halves mix in the next unit. Downsampling units process both halves.",
           common=CONV + ("norm", "act"))
-def shufflenet(c) -> nn.Module:
+def shufflenet(c: BlockConfig) -> nn.Module:
     require(c.out_channels % 2 == 0, f"ShuffleNet concatenates two equal halves, so "
                                      f"out_channels must be even (got {c.out_channels}).")
     half = c.out_channels // 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch.nn as nn
 
 from ..layers import AttentionPool, LayerScale, Residual, make_act, make_norm
+from .config import BlockConfig
 from .parts import residual
 from .registry import Param, register, require
 
@@ -20,7 +21,7 @@ KEEP = ("in_channels", "kernel_size", "padding", "dilation")
                      0.0, 1.0)),
           defaults={"kernel_size": 7, "norm": "layer", "act": "gelu", "init": "torch"},
           first_only={})
-def convnext(c) -> nn.Module:
+def convnext(c: BlockConfig) -> nn.Module:
     ch, hidden = c.in_channels, c.in_channels * c.expansion
     body = nn.Sequential(
         nn.Conv2d(ch, ch, c.kernel_size, 1, c.padding, c.dilation, groups=ch),  # depthwise
@@ -37,7 +38,7 @@ def convnext(c) -> nn.Module:
                   "with a 1x1 conv; each followed by GELU and BatchNorm.",
           common=KEEP + ("norm", "act", "skip"), defaults={"kernel_size": 9, "act": "gelu"},
           first_only={})
-def convmixer(c) -> nn.Module:
+def convmixer(c: BlockConfig) -> nn.Module:
     ch = c.in_channels
     spatial = nn.Sequential(nn.Conv2d(ch, ch, c.kernel_size, 1, c.padding, c.dilation,
                                       groups=ch),
@@ -53,7 +54,7 @@ def convmixer(c) -> nn.Module:
           common=("in_channels", "norm", "act"),
           own=(Param("reduction", int, 16, "channel reduction r of the transform", 1, 64),),
           defaults={"norm": "layer"}, first_only={})
-def gc(c) -> nn.Module:
+def gc(c: BlockConfig) -> nn.Module:
     ch, hidden = c.in_channels, c.in_channels // c.reduction
     require(hidden >= 1, f"{ch} channels / reduction {c.reduction} leaves no channels in the "
                          f"transform; lower the reduction to at most {ch}.")

@@ -1,15 +1,16 @@
 """Pieces that several block families share: shortcuts and squeeze-excitation."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 import torch.nn as nn
 
 from ..layers import ConvNormAct, Gate, Residual, make_act
+from .config import BlockConfig
 from .registry import require
 
 
-def projection(c: Any, in_channels: int, out_channels: int, stride: int,
+def projection(c: BlockConfig, in_channels: int, out_channels: int, stride: int,
                norm: str | None = None) -> nn.Module | None:
     """The shortcut for a shape change, or None when the identity fits.
 
@@ -27,7 +28,7 @@ def projection(c: Any, in_channels: int, out_channels: int, stride: int,
     return ConvNormAct(in_channels, out_channels, 1, stride, norm=norm, act=None)
 
 
-def residual(c: Any, body: nn.Module, in_channels: int, out_channels: int, stride: int,
+def residual(c: BlockConfig, body: nn.Module, in_channels: int, out_channels: int, stride: int,
              norm: str | None = None) -> nn.Module:
     """body + shortcut when skip is on; the plain body when it is off."""
     if not c.skip:
@@ -45,6 +46,12 @@ def squeeze_excite(channels: int, hidden: int, act: str = "relu") -> Gate:
         nn.Conv2d(hidden, channels, 1), nn.Sigmoid()))
 
 
-def conv_args(c: Any) -> dict:
+class ConvArgs(TypedDict):
+    kernel_size: int
+    padding: int
+    dilation: int
+
+
+def conv_args(c: BlockConfig) -> ConvArgs:
     """The nn.Conv2d-shaped arguments of the main spatial conv of a block."""
     return dict(kernel_size=c.kernel_size, padding=c.padding, dilation=c.dilation)

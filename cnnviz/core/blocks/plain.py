@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch.nn as nn
 
 from ..layers import ConvNormAct
+from .config import BlockConfig
 from .parts import conv_args
 from .registry import Param, register
 
@@ -15,7 +16,7 @@ CONV = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dila
           summary="The basic unit of most CNNs: a convolution, a normalization that keeps "
                   "activations well scaled, then a nonlinearity.",
           common=CONV)
-def conv_bn_act(c) -> nn.Module:
+def conv_bn_act(c: BlockConfig) -> nn.Module:
     return ConvNormAct(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding,
                        c.dilation, c.groups, c.bias, c.norm, c.act)
 
@@ -28,7 +29,7 @@ def conv_bn_act(c) -> nn.Module:
                   "norm", "act"),
           own=(Param("convs", int, 2, "number of convolutions before the pool", 1, 4),),
           defaults={"norm": "none", "bias": True}, first_only={})
-def vgg(c) -> nn.Module:
+def vgg(c: BlockConfig) -> nn.Module:
     layers = [ConvNormAct(c.in_channels if i == 0 else c.out_channels, c.out_channels,
                           bias=c.bias, norm=c.norm, act=c.act, **conv_args(c))
               for i in range(c.convs)]
@@ -39,8 +40,9 @@ def vgg(c) -> nn.Module:
           summary="A k x k convolution followed by two 1x1 convolutions: a tiny per-pixel MLP "
                   "across channels that adds nonlinearity without growing the receptive field.",
           common=CONV, defaults={"norm": "none", "bias": True})
-def nin(c) -> nn.Module:
-    def unit(cin, k, stride, padding, dilation, groups):
+def nin(c: BlockConfig) -> nn.Module:
+    def unit(cin: int, k: int, stride: int, padding: int, dilation: int,
+             groups: int) -> nn.Module:
         return ConvNormAct(cin, c.out_channels, k, stride, padding, dilation, groups,
                            c.bias, c.norm, c.act)
     return nn.Sequential(unit(c.in_channels, c.kernel_size, c.stride, c.padding, c.dilation,

@@ -14,6 +14,7 @@ import torch.nn as nn
 
 from ..checks import divides, require  # noqa: F401  (re-exported for the blocks)
 from ..layers import ACTS, NORMS
+from .config import FIELD_TYPES, BlockConfig
 
 
 @dataclass(frozen=True)
@@ -114,11 +115,11 @@ class BlockEntry:
     family: str
     paper: str
     summary: str
-    build: Callable[..., nn.Module]
+    build: Callable[[BlockConfig], nn.Module]
     params: tuple[Param, ...]
     # parameters only the first block of a stack takes, with the value the others get
     first_only: tuple[tuple[str, Any], ...] = (("stride", 1),)
-    out_channels_of: Callable[[Any], int] | None = None  # when not simply out_channels
+    out_channels_of: Callable[[BlockConfig], int] | None = None  # when not out_channels
 
     @property
     def has_skip(self) -> bool:
@@ -130,10 +131,11 @@ class BlockEntry:
                 return p
         raise KeyError(name)
 
-    def output_channels(self, cfg: Any) -> int:
+    def output_channels(self, cfg: BlockConfig) -> int:
         if self.out_channels_of is not None:
             return self.out_channels_of(cfg)
-        return getattr(cfg, "out_channels", cfg.in_channels)
+        return cfg.out_channels if any(p.name == "out_channels" for p in self.params) \
+            else cfg.in_channels
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -144,21 +146,26 @@ class BlockEntry:
 
 
 REGISTRY: dict[str, BlockEntry] = {}
+Builder = Callable[[Callable[[BlockConfig], nn.Module]], Callable[[BlockConfig], nn.Module]]
 
 
 def register(name: str, *, family: str, paper: str, summary: str,
              common: tuple[str, ...], own: tuple[Param, ...] = (),
              defaults: dict[str, Any] | None = None,
              first_only: dict[str, Any] | None = None,
-             out_channels_of: Callable[[Any], int] | None = None) -> Callable:
-    """Decorator adding a builder `fn(**params, generator) -> nn.Module` to the registry."""
+             out_channels_of: Callable[[BlockConfig], int] | None = None) -> Builder:
+    """Decorator adding a builder `fn(config) -> nn.Module` to the registry."""
     overrides = defaults or {}
 
-    def wrap(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    def wrap(fn: Callable[[BlockConfig], nn.Module]) -> Callable[[BlockConfig], nn.Module]:
         params = [replace(COMMON[n], default=overrides.get(n, COMMON[n].default))
                   for n in common]
         params += [replace(p, default=overrides.get(p.name, p.default)) for p in own]
         params.append(replace(INIT_PARAM, default=overrides.get("init", INIT_PARAM.default)))
+        for p in params:  # every parameter reaches the builder as a typed field
+            if FIELD_TYPES.get(p.name) is not p.type:
+                raise TypeError(f"Block {name!r}: parameter {p.name!r} ({p.type.__name__}) "
+                                f"needs a field of that type in BlockConfig.")
         if first_only is None:
             stays = {"stride": 1} if "stride" in common else {}
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch.nn as nn
 
 from ..layers import ConvNormAct, NormActConv, make_act
+from .config import BlockConfig
 from .parts import conv_args, residual, squeeze_excite
 from .registry import Param, divides, register, require
 
@@ -18,18 +19,19 @@ RESNET = "He et al. 2016 (Deep Residual Learning)"
 PREACT = "He et al. 2016 (Identity Mappings in Deep Residual Networks)"
 
 
-def _chain(c, convs: int, groups: int = 1, se: bool = False) -> nn.Sequential:
+def _chain(c: BlockConfig, convs: int, groups: int = 1, se: bool = False) -> nn.Sequential:
     """convs x (conv-norm-act); the first changes stride and width, the last has no act."""
-    layers = [ConvNormAct(c.in_channels if i == 0 else c.out_channels, c.out_channels,
-                          stride=c.stride if i == 0 else 1, groups=groups, norm=c.norm,
-                          act=c.act if i < convs - 1 else None, **conv_args(c))
-              for i in range(convs)]
+    layers: list[nn.Module] = [
+        ConvNormAct(c.in_channels if i == 0 else c.out_channels, c.out_channels,
+                    stride=c.stride if i == 0 else 1, groups=groups, norm=c.norm,
+                    act=c.act if i < convs - 1 else None, **conv_args(c))
+        for i in range(convs)]
     if se:
         layers.append(squeeze_excite(c.out_channels, c.out_channels // c.reduction))
     return nn.Sequential(*layers)
 
 
-def _post_act(c, body: nn.Module) -> nn.Module:
+def _post_act(c: BlockConfig, body: nn.Module) -> nn.Module:
     """ResNet v1: activation after the addition."""
     return nn.Sequential(residual(c, body, c.in_channels, c.out_channels, c.stride),
                          make_act(c.act))
@@ -41,7 +43,7 @@ def _post_act(c, body: nn.Module) -> nn.Module:
                   "identity, which is why ResNet uses at least two (seed 003).",
           common=CONV + ("groups", "norm", "act") + SHORTCUT,
           own=(Param("convs_per_block", int, 2, "convolutions inside the shortcut", 1, 3),))
-def residual_block(c) -> nn.Module:
+def residual_block(c: BlockConfig) -> nn.Module:
     return _post_act(c, _chain(c, c.convs_per_block, c.groups))
 
 
@@ -49,7 +51,7 @@ def residual_block(c) -> nn.Module:
           summary="Two 3x3 conv-BN layers with a shortcut, ReLU after the sum: the block of "
                   "ResNet-18/34. A 1x1 projection shortcut appears when the shape changes.",
           common=CONV + ("norm", "act") + SHORTCUT)
-def resnet_basic(c) -> nn.Module:
+def resnet_basic(c: BlockConfig) -> nn.Module:
     return _post_act(c, _chain(c, 2))
 
 
@@ -59,23 +61,24 @@ def resnet_basic(c) -> nn.Module:
                   "and a sigmoid 'excite' a gate per channel.",
           common=CONV + ("norm", "act") + SHORTCUT,
           own=(Param("reduction", int, 16, "channel reduction r of the SE MLP", 1, 64),))
-def se_block(c) -> nn.Module:
+def se_block(c: BlockConfig) -> nn.Module:
     return _post_act(c, _chain(c, 2, se=True))
 
 
-def _bottleneck(c, width: int, groups: int, se_channels: int = 0) -> nn.Module:
+def _bottleneck(c: BlockConfig, width: int, groups: int, se_channels: int = 0) -> nn.Module:
     """1x1 reduce -> k x k (grouped) with the stride -> [SE] -> 1x1 expand."""
     divides(width, groups, "bottleneck channels")
-    layers = [ConvNormAct(c.in_channels, width, 1, norm=c.norm, act=c.act),
-              ConvNormAct(width, width, stride=c.stride, groups=groups, norm=c.norm,
-                          act=c.act, **conv_args(c))]
+    layers: list[nn.Module] = [
+        ConvNormAct(c.in_channels, width, 1, norm=c.norm, act=c.act),
+        ConvNormAct(width, width, stride=c.stride, groups=groups, norm=c.norm, act=c.act,
+                    **conv_args(c))]
     if se_channels:
         layers.append(squeeze_excite(width, se_channels))
     layers.append(ConvNormAct(width, c.out_channels, 1, norm=c.norm, act=None))
     return _post_act(c, nn.Sequential(*layers))
 
 
-def _bottleneck_width(c) -> int:
+def _bottleneck_width(c: BlockConfig) -> int:
     width = c.out_channels // c.expansion
     require(width >= 1, f"out_channels = {c.out_channels} / expansion {c.expansion} leaves no "
                         f"bottleneck channels; raise out_channels or lower the expansion.")
@@ -91,7 +94,7 @@ EXPANSION = Param("expansion", int, 4, "out_channels / bottleneck width (4 in Re
                   "quarter of the channels, so the block is cheap for its width.",
           common=CONV + ("groups", "norm", "act") + SHORTCUT, own=(EXPANSION,),
           defaults={"in_channels": 64, "out_channels": 64})
-def resnet_bottleneck(c) -> nn.Module:
+def resnet_bottleneck(c: BlockConfig) -> nn.Module:
     return _bottleneck(c, _bottleneck_width(c), c.groups)
 
 
@@ -103,7 +106,7 @@ def resnet_bottleneck(c) -> nn.Module:
           own=(Param("cardinality", int, 32, "number of groups in the 3x3 conv", 1, 64),
                Param("width_per_group", int, 4, "channels per group", 1, 64)),
           defaults={"in_channels": 256, "out_channels": 256})
-def resnext(c) -> nn.Module:
+def resnext(c: BlockConfig) -> nn.Module:
     return _bottleneck(c, c.cardinality * c.width_per_group, c.cardinality)
 
 
@@ -116,14 +119,14 @@ def resnext(c) -> nn.Module:
                Param("bottleneck_ratio", int, 1, "out_channels / inner width", 1, 4),
                Param("se", bool, False, "add squeeze-excitation (RegNetY)")),
           defaults={"out_channels": 32, "in_channels": 32})
-def regnet(c) -> nn.Module:
+def regnet(c: BlockConfig) -> nn.Module:
     width = c.out_channels // c.bottleneck_ratio
     divides(width, c.group_width, "bottleneck channels (group_width must divide them)")
     return _bottleneck(c, width, width // c.group_width,
                        se_channels=max(1, c.in_channels // 4) if c.se else 0)
 
 
-def _pre_act(c, layers: list[nn.Module]) -> nn.Module:
+def _pre_act(c: BlockConfig, layers: list[nn.Module]) -> nn.Module:
     """Pre-activation: norm-act-conv everywhere, nothing after the addition."""
     return residual(c, nn.Sequential(*layers), c.in_channels, c.out_channels, c.stride,
                     norm="none")
@@ -134,7 +137,7 @@ def _pre_act(c, layers: list[nn.Module]) -> nn.Module:
                   "path is a clean identity from block to block: the gradient reaches early "
                   "layers untouched.",
           common=CONV + ("norm", "act") + SHORTCUT)
-def preact_basic(c) -> nn.Module:
+def preact_basic(c: BlockConfig) -> nn.Module:
     return _pre_act(c, [
         NormActConv(c.in_channels, c.out_channels, stride=c.stride, norm=c.norm, act=c.act,
                     **conv_args(c)),
@@ -146,7 +149,7 @@ def preact_basic(c) -> nn.Module:
                   "times) with an untouched identity path.",
           common=CONV + ("groups", "norm", "act") + SHORTCUT, own=(EXPANSION,),
           defaults={"in_channels": 64, "out_channels": 64})
-def preact_bottleneck(c) -> nn.Module:
+def preact_bottleneck(c: BlockConfig) -> nn.Module:
     width = _bottleneck_width(c)
     divides(width, c.groups, "bottleneck channels")
     return _pre_act(c, [
