@@ -357,3 +357,16 @@ def test_init_schemes_and_zero_init_last():
         assert torch.isfinite(model[0][0].body[0].conv.weight).all()
     model = build(StackSpec.create("resnet_basic", dict(zero_init_last=True)))
     assert torch.count_nonzero(model[0][0].body[1].norm.weight) == 0
+
+
+@pytest.mark.parametrize("block", sorted(b for b, e in REGISTRY.items()
+                                         if any(p.name == "act" for p in e.params)))
+def test_capped_activations_do_not_hide_the_field_in_deep_stacks(block):
+    """ReLU6 passes no gradient above 6: with every path open, inverted_residual at depth
+    >= 4 measured a smaller field than it has (found by the classroom load bench)."""
+    try:
+        spec = StackSpec.create(block, {"act": "relu6"}, depth=8)
+        report = make_report(spec)
+    except ValueError:
+        pytest.skip(f"{block} at depth 8 does not fit this input")
+    assert report.agrees, {k: v for k, v in report.checks().items() if not v[2]}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 import torch.nn as nn
 
 from cnnviz.core.kinds.registry import LayerKind, args_text, register
@@ -87,7 +88,14 @@ def _torch_call(m: nn.Module) -> str:
     return f"nn.{type(m).__name__}()"
 
 
-register(LayerKind((nn.ReLU, nn.ReLU6, nn.SiLU, nn.Sigmoid), activation_rule, _torch_call))
+def _uncapped(m: nn.Module, args: tuple[Any, ...], out: Any) -> Any:
+    """The probe's ReLU6 is a ReLU: with every path open the activations grow past 6, where
+    a capped unit passes no gradient and would hide pixels its field does contain."""
+    return torch.relu(args[0])
+
+
+register(LayerKind((nn.ReLU, nn.SiLU, nn.Sigmoid), activation_rule, _torch_call))
+register(LayerKind((nn.ReLU6,), activation_rule, _torch_call, probe_hook=_uncapped))
 register(LayerKind((nn.GELU,), activation_rule,
                    lambda m: "nn.GELU(" + args_text(approximate=(m.approximate, "none")) + ")"))
 register(LayerKind((nn.LeakyReLU,), activation_rule,
