@@ -47,8 +47,8 @@ def _expected(depth: int, kernel: int) -> tuple[list[str], str]:
     and the receptive-field chart's title."""
     p = make_report(StackSpec.create(BLOCK, {"kernel_size": kernel}, depth=depth),
                     measured=False).predicted
-    metrics = [plots.number(p.params), plots.rf_text(p.rf_size)]
-    return metrics, plots.rf_growth_chart(p.layers, p.rf_size)["title"]["text"]
+    metrics = [plots.number(p.params), plots.rf_text(p.receptive_field)]
+    return metrics, plots.rf_growth_chart(p.layers, p.receptive_field)["title"]["text"]
 
 
 def _wait_page(page, wanted: tuple[list[str], str], timeout_s: float = TIMEOUT_MS / 1000

@@ -66,7 +66,7 @@ with st.expander("Counts of every design, predicted and confirmed", expanded=rev
         "design": d.name, "parameters": d.params, "MACs": d.macs,
         "MACs ratio": f"{float(c.macs_ratio(i)):.4g}", "output": "x".join(
             map(str, d.output_shape[1:])),
-        "receptive field": "global" if d.rf == "global" else f"{d.rf[0]}x{d.rf[1]}",
+        "receptive field": d.rf.text("x"),
         "nonlinearities": d.nonlinearities,
         "torch": ("✅ " if d.confirmed else "❌ ") + f"{d.measured_params:,} params, "
                  f"{d.measured_flops:,} FLOPs"} for i, d in enumerate(c.designs)],

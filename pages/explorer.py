@@ -28,8 +28,9 @@ if report.device_note:
 cols = st.columns(3) + st.columns(3)
 cols[0].metric("Output C × H × W", plots.chw_text(p.output_shape),
                help=f"(N, C, H, W) = {plots.shape_text(p.output_shape)}")
-cols[1].metric("Receptive field" if p.rf_size == "global" else "Receptive field (H × W)",
-               plots.rf_text(p.rf_size), help="input pixels one output pixel can see")
+rf = p.receptive_field
+cols[1].metric("Receptive field" if rf.is_global else "Receptive field (H × W)",
+               plots.rf_text(rf), help="input pixels one output pixel can see")
 cols[2].metric("Parameters", plots.number(p.params), help=f"{p.params:,}")
 cols[3].metric("MACs", plots.number(p.macs), help=f"{p.macs:,} multiply-accumulates")
 cols[4].metric("FLOPs", plots.number(p.flops), help=f"{p.flops:,} = 2 × MACs")
@@ -68,14 +69,14 @@ if shape_tab.open:
 
         st.subheader("Receptive field")
         cols = st.columns(3)
-        cols[0].metric("Jump (H, W)", ", ".join(plots.jump_text(j) for j in p.rf_jump),
+        cols[0].metric("Jump (H, W)", ", ".join(plots.jump_text(j) for j in rf.jump),
                        help="input pixels between neighbouring outputs (the product of "
                             "strides)")
         cols[1].metric("Centre pixel sees (H × W)", f"{p.support.size[0]} × "
                        f"{p.support.size[1]}",
                        help=f"output pixel {p.support.pixel} reads input rows "
                             f"{p.support.rows}, columns {p.support.cols} (borders included)")
-        st.echarts_chart(plots.rf_growth_chart(p.layers, p.rf_size), height=340,
+        st.echarts_chart(plots.rf_growth_chart(p.layers, rf), height=340,
                          renderer="svg")
         st.caption("Each point is one layer's output, in the order the analysis walks them; a "
                    "branch (a shortcut, an Inception path) shows its own smaller field, and the "

@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 
 from cnnviz.core.spec import StackSpec, build
-from cnnviz.core.walk import predict
+from cnnviz.core.walk import Prediction, predict
 
 
 class BudgetError(ValueError):
@@ -127,8 +127,16 @@ def stack_work(spec: StackSpec, what: str = "this stack", passes: int = FORWARD,
     The parameter count comes first and alone, so a stack too big to describe quickly
     (a 200-deep wide stack) is refused before its walk.
     """
+    return stack_prediction(spec, what, passes, repeats, reduce)[0]
+
+
+def stack_prediction(spec: StackSpec, what: str = "this stack", passes: int = FORWARD,
+                     repeats: int = 1, reduce: str = Work.reduce) -> tuple[Work, Prediction]:
+    """stack_work and the predicted walk it came from (the same numbers as the real stack's:
+    a caller that goes on to build it need not walk it again)."""
     check(Work(what, _stack_params(spec), 0, 0))
-    return module_work(what, build(spec, "meta"), spec.input_shape, passes, repeats, reduce)
+    p = predict(build(spec, "meta"), spec.input_shape)
+    return Work(what, p.params, p.macs, p.memory, passes, repeats, reduce), p
 
 
 def _stack_params(spec: StackSpec) -> int:

@@ -7,11 +7,11 @@ from typing import Any
 
 import torch.nn as nn
 
-from cnnviz.core.budget import FORWARD, FORWARD_BACKWARD, check, stack_work
+from cnnviz.core.budget import FORWARD, FORWARD_BACKWARD, check, stack_prediction
 from cnnviz.core.field import ReceptiveField
 from cnnviz.core.measure import Measurement, measure
 from cnnviz.core.spec import StackSpec, build, resolve_device
-from cnnviz.core.walk import Prediction, Support, predict
+from cnnviz.core.walk import Prediction, Support
 
 
 @dataclass
@@ -107,8 +107,8 @@ def _layer_rf_json(rf: ReceptiveField) -> str | dict[str, Any]:
 def make_report(spec: StackSpec, device: str = "cpu", measured: bool = True) -> Report:
     """Build the stack, predict, and (unless told not to) measure it with torch."""
     dev, note = resolve_device(device)
-    check(stack_work(spec, passes=FORWARD_BACKWARD if measured else FORWARD))
+    work, prediction = stack_prediction(spec, passes=FORWARD_BACKWARD if measured else FORWARD)
+    check(work)  # before the real stack is built
     model = build(spec, dev)
-    prediction = predict(model, spec.input_shape)
     result = measure(model, spec.input_shape, dev, prediction, spec.seed) if measured else None
     return Report(spec, model, prediction, result, str(dev), note)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
 
 from cnnviz.core import arithmetic as ar
 from cnnviz.core.field import ReceptiveField
@@ -86,13 +85,6 @@ class Layer:
         if self.signal is None:
             raise ValueError(f"Layer {self.name!r} was made without its output signal.")
         return self.signal.receptive_field
-
-    @property
-    def rf(self) -> tuple[Any, ...]:
-        """Legacy (size_h, size_w, jump_h, jump_w) or ("global",), for callers not yet
-        reading `receptive_field` (tests/app/test_app_explorer.py)."""
-        rf = self.receptive_field
-        return ("global",) if rf.is_global else (*rf.size, *rf.jump)
 
 
 Input = tuple[Signal, Map | None, Map | None]  # a signal and its maps (None: the same position)

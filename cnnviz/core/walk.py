@@ -9,8 +9,6 @@ depends on can be propagated back (what torch's gradient measures).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
-from typing import Any
 
 import torch.nn as nn
 
@@ -54,18 +52,6 @@ class Prediction:
     @property
     def receptive_field(self) -> ReceptiveField:
         return self.output.receptive_field
-
-    # Legacy views for callers not yet reading `receptive_field` (pages/explorer.py,
-    # topics/costs.py, bench/browser_latency.py, tests/browser).
-    @property
-    def rf_size(self) -> Any:
-        """(h, w) or "global"."""
-        rf = self.receptive_field
-        return "global" if rf.is_global else rf.size
-
-    @property
-    def rf_jump(self) -> tuple[Fraction | int, Fraction | int]:
-        return self.receptive_field.jump
 
 
 def predict(model: nn.Module, input_shape: tuple[int, int, int, int]) -> Prediction:

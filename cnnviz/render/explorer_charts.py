@@ -79,20 +79,12 @@ def rf_rows(layers: list[Layer]) -> list[dict[str, Any]]:
     return rows
 
 
-def rf_text(rf: ReceptiveField | tuple[int, int] | str) -> str:
-    """A receptive field as shown: "global" or "H × W".
-
-    A Prediction's legacy `rf_size` ((h, w) or "global") is still taken, for
-    pages/explorer.py until it passes `receptive_field`.
-    """
-    if not isinstance(rf, ReceptiveField):
-        rf = ReceptiveField((0, 0), is_global=True) if rf == "global" else ReceptiveField(
-            (int(rf[0]), int(rf[1])))
+def rf_text(rf: ReceptiveField) -> str:
+    """A receptive field as the pages show it: "global" or "H × W"."""
     return rf.text(" × ")
 
 
-def rf_growth_chart(layers: list[Layer], final: ReceptiveField | tuple[int, int] | str
-                    ) -> dict[str, Any]:
+def rf_growth_chart(layers: list[Layer], final: ReceptiveField) -> dict[str, Any]:
     """Receptive-field size (H and W) after each layer, with 'global' marked, as an ECharts
     option; the title states the stack's final field `final` (see rf_text)."""
     rows = rf_rows(layers)

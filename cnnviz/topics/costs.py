@@ -16,6 +16,7 @@ import torch.nn as nn
 from cnnviz.core import arithmetic as ar
 from cnnviz.core.budget import check, module_work
 from cnnviz.core.checks import require
+from cnnviz.core.field import ReceptiveField
 from cnnviz.core.measure import FlopCount, count_params
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import ACTIVATIONS, predict
@@ -31,7 +32,7 @@ class Design:
     measured_params: int
     measured_flops: int
     output_shape: tuple[int, ...]
-    rf: tuple | str = ()
+    rf: ReceptiveField = ReceptiveField((1, 1))
     nonlinearities: int = 0
 
     @property
@@ -90,7 +91,8 @@ def count(name: str, model: nn.Module, input_shape: tuple[int, int, int, int]) -
     else:
         params, flops, _ = measured_cost(model, input_shape)
     acts = sum(isinstance(x, ACTIVATIONS) for x in model.modules())
-    return Design(name, p.params, p.macs, params, flops, tuple(p.output_shape), p.rf_size, acts)
+    return Design(name, p.params, p.macs, params, flops, tuple(p.output_shape),
+                  p.receptive_field, acts)
 
 
 def _conv(cin: int, cout: int, k: int, groups: int = 1) -> nn.Conv2d:
@@ -140,7 +142,7 @@ def five_vs_two_threes(channels: int = 64, size: int = 28) -> Comparison:
         f"5^2 C^2 = 25\\cdot{channels}^2 = {one.params:,}".replace(",", "{,}"),
         f"2\\cdot 3^2 C^2 = 18\\cdot{channels}^2 = {two.params:,}".replace(",", "{,}"),
         f"\\frac{{18}}{{25}} = {18 / 25:.2f}"),
-        (f"Receptive field: {one.rf[0]} vs {two.rf[0]}; nonlinearities: "
+        (f"Receptive field: {one.rf.size[0]} vs {two.rf.size[0]}; nonlinearities: "
          f"{one.nonlinearities} vs {two.nonlinearities}.",))
 
 

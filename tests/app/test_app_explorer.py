@@ -66,7 +66,7 @@ def test_default_configuration_renders_everything():
     assert charts[0]["title"]["text"].endswith(": 5 × 5 at the output")
     points = charts[0]["series"][0]["data"]  # one point per layer the walk visits
     assert len(points) == len(p.layers) and points[-1][1:3] == [5, 5]
-    assert [x[4] for x in points] == [f"{lr.rf[0]} × {lr.rf[1]}" for lr in p.layers]
+    assert [x[4] for x in points] == [lr.receptive_field.text(" × ") for lr in p.layers]
     assert not at.get("graphviz_chart") and not at.dataframe
     assert dict(at.query_params) == {}  # defaults stay out of the URL
 

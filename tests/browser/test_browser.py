@@ -73,14 +73,14 @@ def _wanted(prediction) -> dict[str, re.Pattern]:
     """What the Explorer's metrics must show for a prediction, as patterns: the labels and
     the formatting of the metrics are the page's to choose, the numbers are the core's."""
     shape = prediction.output_shape
-    rf = prediction.rf_size
+    rf = prediction.receptive_field
     whole = r"^\(?\s*(?:{})\s*\)?$"
     return {
         "output shape": re.compile(whole.format(f"{_dims(shape)}|{_dims(shape[1:])}")),
         "parameters": re.compile(whole.format(
             "|".join(re.escape(x) for x in (plots.number(prediction.params),
                                             f"{prediction.params:,}", str(prediction.params))))),
-        "receptive field": re.compile(whole.format("global" if rf == "global" else _dims(rf))),
+        "receptive field": re.compile(whole.format("global" if rf.is_global else _dims(rf.size))),
     }
 
 
