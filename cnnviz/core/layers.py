@@ -227,6 +227,8 @@ class InvertibleConv1x1(nn.Module):
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Start from a random rotation, as Glow does, factored as P·L·U."""
+        if self.log_s.is_meta:  # structure only (the budget's count): nothing to factor
+            return
         n = self.log_s.numel()
         q, _ = torch.linalg.qr(torch.randn(n, n, generator=generator))
         p, lower, upper = torch.linalg.lu(q)
