@@ -9,6 +9,7 @@ the machine's cores stay with the server. The WebSocket client is `websockets`, 
 Streamlit itself depends on (Streamlit 1.67 serves with uvicorn; tornado is not installed).
 
     python bench/classroom_load.py --start                       # spawn, measure, stop
+    python bench/classroom_load.py --hall 2                      # 2 processes behind nginx
     python bench/classroom_load.py --url http://127.0.0.1:8501 --students 30 --think 5
     python bench/classroom_load.py --url http://proxy:8080 --match "streamlit run" --json
 
@@ -82,6 +83,7 @@ except ImportError:  # RSS and CPU then come from /proc
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+from cnnviz.deploy.hall import start_hall  # noqa: E402
 from cnnviz.deploy.local import start_server, stop_server  # noqa: E402
 
 WEIGHTS = {"page_load": 0.15, "widget_change": 0.35, "tab_switch": 0.20,
@@ -907,6 +909,8 @@ def main(argv: list[str] | None = None) -> int:
                                     "e.g. 'streamlit run' (besides --pids)")
     ap.add_argument("--start", action="store_true",
                     help="spawn `streamlit run app.py` on a free port, run, stop it")
+    ap.add_argument("--hall", type=int, metavar="N",
+                    help="spawn N app processes behind nginx (cnnviz hall), run, stop them")
     ap.add_argument("--no-verify", action="store_true",
                     help="skip the check that the server follows the widget states sent")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -917,7 +921,10 @@ def main(argv: list[str] | None = None) -> int:
                    pids, args.timeout, not args.no_verify)
 
     try:
-        if args.start:
+        if args.hall:
+            with start_hall(args.hall, port=0) as hall:
+                result = go(hall.url, hall.pids())
+        elif args.start:
             with served() as (url, pid):
                 result = go(url, [pid])
         else:
@@ -925,7 +932,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.match or not pids:
                 pids += [p for p in find_pids(args.url, args.match) if p not in pids]
             result = go(args.url, pids)
-    except (ActionError, RuntimeError, OSError) as e:
+    except (ActionError, RuntimeError, OSError, ValueError) as e:
         print(f"classroom_load: {e}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.json

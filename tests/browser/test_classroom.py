@@ -21,6 +21,7 @@ from conftest import (
     stop_server,
     wait_rerun,
 )
+from PIL import Image
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -141,7 +142,19 @@ def _rss_mb(pid: int, field: str = "VmRSS") -> float:
     raise AssertionError(f"no {field}")
 
 
-def test_the_server_gives_memory_back_after_a_heavy_run(browser):
+def _upload_long_thin_png(page, url: str, tmp_path: Path) -> None:
+    goto_page(page, f"{url}/feature_maps", TIMEOUT)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Image").first.click()
+    page.get_by_role("option", name="your own image (upload)").click()
+    wait_rerun(page)
+    strip = tmp_path / "strip.png"
+    Image.new("L", (200_000, 1)).save(strip)
+    page.locator('input[type="file"]').set_input_files(str(strip))
+    wait_rerun(page)
+    page.get_by_text("aspect ratio of 200,000:1").wait_for(timeout=TIMEOUT)
+
+
+def test_the_server_gives_memory_back_after_a_heavy_run(browser, tmp_path):
     proc, url, _ = start_server()
     context = browser.new_context(viewport=VIEWPORT)
     try:
@@ -154,6 +167,7 @@ def test_the_server_gives_memory_back_after_a_heavy_run(browser):
         goto_page(page, f"{url}/?{urllib.parse.urlencode(heavy)}", TIMEOUT)
         page.get_by_text("torch confirms every predicted number").wait_for(timeout=TIMEOUT)
         goto_page(page, f"{url}/plain_vs_residual?p_in_channels=64&p_out_channels=64", TIMEOUT)
+        _upload_long_thin_png(page, url, tmp_path)  # 860 bytes that once took 8.4 GB
         after, peak = _rss_mb(proc.pid), _rss_mb(proc.pid, "VmHWM")
         print(f"server RSS: idle {idle:.0f} MB, peak {peak:.0f} MB, after {after:.0f} MB")
         assert_clean(page)

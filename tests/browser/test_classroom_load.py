@@ -8,6 +8,7 @@ No timing is asserted.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 from pathlib import Path
 
@@ -20,6 +21,13 @@ import classroom_load  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
+def in_a_thread(fn, *args, **kwargs):
+    """Run `fn` on a thread of its own: playwright's sync API (other tests of this session)
+    keeps an event loop running on the main thread, where asyncio.run() refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
+
+
 @pytest.fixture(scope="module")
 def server():
     """(url, pid) of a server the bench's own --start mode spawns."""
@@ -29,7 +37,7 @@ def server():
 
 def test_the_server_follows_the_states_the_bench_sends(server):
     url, _ = server
-    seen = asyncio.run(classroom_load.verify(url))
+    seen = in_a_thread(asyncio.run, classroom_load.verify(url))
     before, after = seen["parameters"]
     assert before != after, "a depth change must change the Parameters metric"
     assert f"depth={seen['depth'][1]}" in seen["query"]
@@ -40,7 +48,8 @@ def test_the_server_follows_the_states_the_bench_sends(server):
 
 def test_a_short_classroom_runs_without_errors(server):
     url, pid = server
-    r = classroom_load.run(url, students=3, duration=8, think=1, seed=1, pids=[pid])
+    r = in_a_thread(classroom_load.run, url, students=3, duration=8, think=1, seed=1,
+                    pids=[pid])
 
     assert r["errors"] == 0, "\n".join(r["error_samples"])
     done = {kind for kind, s in r["kinds"].items() if s["n"]}
