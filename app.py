@@ -8,9 +8,9 @@ exactly the same app. Before that, `streamlit run` imports it once as a module t
 import streamlit as st
 
 if __name__ == "__main__":
-    from cnnviz.deploy.warmup import ensure_imported
+    from cnnviz.deploy.warmup import FIRST_PAGE, ensure_imported
 
-    ensure_imported()  # once per process, under a lock: no two first runs import at once
+    ensure_imported(FIRST_PAGE)  # under one lock: no two first runs import at once
     from cnnviz import ui
 
     ui.main()

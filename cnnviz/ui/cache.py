@@ -46,7 +46,7 @@ def cached_summary(spec: StackSpec, device: str = "cpu") -> str:
 
 # --- the image pages -------------------------------------------------------------------
 
-@st.cache_data(max_entries=32, ttl="15m", show_spinner="Running the image through a fresh stack…")
+@st.cache_data(max_entries=32, ttl=15 * 60, show_spinner="Running the image through a fresh stack…")
 @heavy
 def feature_maps(spec: StackSpec, data: bytes, block: int, filter: str, device: str
                  ) -> features.FeatureMaps:
@@ -60,7 +60,7 @@ def rf_theory(spec: StackSpec):
     return receptive_field.rf_theory(spec)
 
 
-@st.cache_data(max_entries=32, ttl="15m", show_spinner="Back-propagating from the centre "
+@st.cache_data(max_entries=32, ttl=15 * 60, show_spinner="Back-propagating from the centre "
                                                        "pixel…")
 @heavy
 def effective_rf(spec: StackSpec, data: bytes, device: str) -> receptive_field.EffectiveRF:

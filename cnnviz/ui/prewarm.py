@@ -13,10 +13,15 @@ from cnnviz.ui.image_input import DEFAULT_SIZE
 from cnnviz.ui.picker import DEFAULT_BLOCK, problem
 
 
-def default_views(device: str = "cpu") -> None:
+def explorer_view(device: str = "cpu") -> None:
+    """The default page first: it is what every student opens."""
     spec = StackSpec.create(DEFAULT_BLOCK)
     problem(spec)
-    cache.cached_report(spec, device)  # the Explorer
+    cache.cached_report(spec, device)
+
+
+def other_views(device: str = "cpu") -> None:
+    spec = StackSpec.create(DEFAULT_BLOCK)
     probe, c = presets.probe_spec(spec), presets.probe_controls(spec)  # Plain vs Residual
     probe = gradflow.with_toggles(gradflow.with_ordering(probe, bool(c["preact"])),
                                   depth=int(str(c["depth"])), norm=c["norm"], init=c["init"],

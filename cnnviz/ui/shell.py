@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz.core.spec import StackSpec, available_devices
+from cnnviz.deploy.warmup import ensure_imported
 from cnnviz.ui.picker import _ERROR, _SPEC, _key, picker
 from cnnviz.ui.text import safe
 
@@ -46,6 +47,8 @@ def main() -> None:
     st.set_page_config(page_title="cnnviz", page_icon="🧱", layout="wide")
     with shell():
         page = navigation()
+        if page.url_path:  # not the Explorer: its tables and charts need everything
+            ensure_imported()
         picker()
         page.run()
 

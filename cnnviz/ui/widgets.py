@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from cnnviz.core.arithmetic import relative_error
+from cnnviz.deploy.warmup import ensure_imported
 from cnnviz.ui.text import safe
 
 
@@ -15,6 +16,8 @@ def view_tabs(labels: list[str], key: str = "view") -> Sequence[Any]:
     can run and draw only the open one. A URL value naming no tab warns and opens the first.
     """
     asked = st.query_params.get(key)
+    if asked not in (None, labels[0]):  # a tab beyond the first draws tables: import all
+        ensure_imported()
     if asked is not None and asked not in labels:
         st.warning(f"URL value {key}={safe(asked, quoted=True)} names no tab of this page; "
                    f"showing {safe(labels[0], quoted=True)}.", icon="⚠️")
