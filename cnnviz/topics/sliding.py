@@ -284,6 +284,8 @@ def checkerboard(size: int = 12, kernel_size: int = 3, stride: int = 2,
     import torch
     import torch.nn as nn
 
+    from cnnviz.core.budget import check, module_work
+
     if weights not in ("uniform", "random"):
         raise ValueError(f"weights must be 'uniform' or 'random', not {weights!r}.")
     if size < 2 * kernel_size + 1:
@@ -294,6 +296,10 @@ def checkerboard(size: int = 12, kernel_size: int = 3, stride: int = 2,
     up_c = nn.Sequential(nn.Upsample(scale_factor=stride, mode="nearest"), resize_conv)
     sub_conv = nn.Conv2d(1, stride * stride, 3, padding=1, bias=False)
     up_s = nn.Sequential(sub_conv, nn.PixelShuffle(stride))  # (1, s², n, n) -> (1, 1, sn, sn)
+    check(*(module_work(f"the {name} upsampling", m, (1, 1, size, size),
+                        reduce="the input size or the stride")
+            for name, m in (("transposed", up_t), ("resize-conv", up_c), ("sub-pixel", up_s))),
+          what="the checkerboard comparison")
     generator = torch.Generator().manual_seed(seed)
 
     def draw(shape: tuple[int, ...]) -> torch.Tensor:

@@ -12,7 +12,7 @@ from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.report import make_report
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import predict
-from cnnviz.topics import costs, degradation, features, gradflow, receptive_field
+from cnnviz.topics import costs, degradation, features, gradflow, receptive_field, sliding
 
 WIDE = {"in_channels": 128, "out_channels": 128}
 
@@ -88,6 +88,11 @@ def test_image_paths_are_budgeted():
         features.feature_maps(spec, image, 60)
     with pytest.raises(budget.BudgetError, match="effective receptive field"):
         receptive_field.effective_rf(spec, image)
+
+
+def test_the_checkerboard_is_budgeted():
+    with pytest.raises(budget.BudgetError, match="checkerboard comparison|upsampling"):
+        sliding.checkerboard(size=40_000)
 
 
 def test_report_and_cost_lab_are_budgeted():
