@@ -1,8 +1,8 @@
 """Cost comparisons of convolution designs, counted on the real modules.
 
 Every design is an nn.Module (plain nn.Conv2d layers, or a block from the
-registry); its numbers come from cnnviz.analysis.predict and are confirmed by
-cnnviz.measure (params from numel(), FLOPs from torch's flop formulas). The only
+registry); its numbers come from cnnviz.core.walk.predict and are confirmed by
+cnnviz.core.measure (params from numel(), FLOPs from torch's flop formulas). The only
 formulas here are the LaTeX a student writes, shown next to the counts.
 """
 from __future__ import annotations
@@ -70,7 +70,7 @@ def measured_cost(model: nn.Module, input_shape: tuple[int, int, int, int]
                   ) -> tuple[int, int, tuple[int, ...]]:
     """(params, FLOPs, output shape) as torch reports them: numel() and a counted forward.
 
-    The forward-only part of cnnviz.measure (no receptive-field backward), so a
+    The forward-only part of cnnviz.core.measure (no receptive-field backward), so a
     page can afford it on every change. `model` is a fresh module of the caller's.
     """
     x = torch.ones(input_shape)

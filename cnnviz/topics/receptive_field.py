@@ -147,7 +147,7 @@ def rf_steps(model: nn.Module, prediction: Prediction) -> tuple[list[RFStep], li
 def open_gradient(model: nn.Module, input_shape: tuple[int, ...], pixel: tuple[int, int],
                   seed: int = 0) -> np.ndarray:
     """|d y[pixel] / d x| summed over channels, on a copy with every path open (positive
-    weights and inputs, norms as identity, max-pool as average: cnnviz.measure's probe).
+    weights and inputs, norms as identity, max-pool as average: cnnviz.core.measure's probe).
     Its support is exactly the set of pixels the output can depend on. float64."""
     with opened_copy(model, input_shape, dtype=torch.float64, seed=seed) as (probe, x, _):
         probe(x)[:, :, pixel[0], pixel[1]].sum().backward()

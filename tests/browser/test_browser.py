@@ -1,7 +1,7 @@
 """The app in a real Chromium: every page renders cleanly, the Explorer follows its picker,
 and a tampered URL gives a warning, never a traceback.
 
-Expected numbers come from the core (cnnviz.report), never from a literal.
+Expected numbers come from the core (cnnviz.core.report), never from a literal.
 """
 from __future__ import annotations
 

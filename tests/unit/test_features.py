@@ -38,7 +38,7 @@ def test_effective_rf_support_is_the_theoretical_support(block, params, depth):
     assert erf.pixel == prediction.support.pixel
     assert 0 < erf.n50 <= erf.n90 <= erf.theory_area
     assert 0 < erf.share50 <= erf.share90 <= 1
-    # and with every path open (cnnviz.measure's probe) the support is the same
+    # and with every path open (cnnviz.core.measure's probe) the support is the same
     grad = receptive_field.open_gradient(build(spec), spec.input_shape, prediction.support.pixel)
     rows, cols = np.nonzero(grad.sum(axis=1))[0], np.nonzero(grad.sum(axis=0))[0]
     assert (rows[0], rows[-1]) == prediction.support.rows
