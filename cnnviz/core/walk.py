@@ -36,7 +36,7 @@ class Support:
 @dataclass
 class Prediction:
     input_shape: tuple[int, int, int, int]
-    output_shape: tuple[int, int, int, int]
+    output_shape: tuple[int, ...]  # (N, C, H, W), or (N, F) after a flatten
     layers: list[Layer]
     params: int
     macs: int
@@ -79,23 +79,42 @@ def centre_pixel(height: int, width: int) -> tuple[int, int]:
 
 
 def _support(w: Walk, y: Signal) -> Support:
-    """Propagate the centre output pixel back along the tape to the input."""
+    """Propagate the centre output pixel back along the tape to the input.
+
+    The pixels needed at a node are a union of rectangles, kept as {column mask: row mask}:
+    every map is separable (rows and columns apart), so a rectangle maps to a rectangle,
+    and a PixelCNN mask (two rectangles of taps) stays exact.
+    """
     pixel = centre_pixel(y.height, y.width)
-    needed = {y.node: (1 << pixel[0], 1 << pixel[1])}
+    needed: dict[int, dict[int, int]] = {y.node: {1 << pixel[1]: 1 << pixel[0]}}
     for node, inputs in reversed(w.tape):
-        if node not in needed:
+        rects = needed.pop(node, None)
+        if not rects:
             continue
-        mh, mw = needed.pop(node)
         for src, map_h, map_w in inputs:
-            bh = map_h(mh) if map_h else mh
-            bw = map_w(mw) if map_w else mw
-            if bh and bw:
-                old = needed.get(src, (0, 0))
-                needed[src] = (old[0] | bh, old[1] | bw)
-    mh, mw = needed.get(0, (0, 0))
-    if not mh:
+            target = needed.setdefault(src, {})
+            for cols, rows in rects.items():
+                bh = map_h(rows) if map_h else rows
+                bw = map_w(cols) if map_w else cols
+                if bh and bw:
+                    target[bw] = target.get(bw, 0) | bh
+            if len(target) > 1:
+                needed[src] = _outermost(target)
+    rects = needed.get(0, {})
+    if not rects:
         return Support(pixel, (0, -1), (0, -1))
-    return Support(pixel, _bit_range(mh), _bit_range(mw))
+    rows = cols = 0
+    for c, r in rects.items():
+        rows, cols = rows | r, cols | c
+    return Support(pixel, _bit_range(rows), _bit_range(cols))
+
+
+def _outermost(rects: dict[int, int]) -> dict[int, int]:
+    """Drop rectangles inside another one (a shortcut's inside its body's): residual
+    networks then carry one rectangle, as a product of rows and columns would."""
+    return {c: r for c, r in rects.items()
+            if not any((c2, r2) != (c, r) and c & c2 == c and r & r2 == r
+                       for c2, r2 in rects.items())}
 
 
 def _bit_range(mask: int) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from cnnviz.core.tape import (
     Signal,
     Walk,
     check_channels,
+    check_map,
     reads_map,
     shift_map,
 )
@@ -47,29 +48,44 @@ def _window_axis(name: str, kind: str, axis: str, n: int, k: int, s: int, p: int
     return out, formula, back, field
 
 
-def _spatial(w: Walk, name: str, x: Signal, kind: str, channels: int,
-             taps: tuple[tuple[int, ...], tuple[int, ...]], g: ar.Geometry,
-             ceil_mode: bool = False) -> tuple[Signal, list[str]]:
-    """Shared rule for convolution and pooling windows (taps are kernel indices per axis)."""
+Taps = tuple[tuple[int, ...], tuple[int, ...]]  # kernel rows and columns a window reads
+
+
+def _spatial(w: Walk, name: str, x: Signal, kind: str, channels: int, pieces: list[Taps],
+             g: ar.Geometry, ceil_mode: bool = False) -> tuple[Signal, list[str]]:
+    """Shared rule for convolution and pooling windows. The taps a window reads are the
+    union of rectangles `pieces` (one for a full kernel, two for a PixelCNN mask)."""
+    check_map(name, x)
     (k, s, p, d) = g
-    h, fh, map_h, rf_h = _window_axis(name, kind, "H", x.height, k[0], s[0], p[0], d[0],
-                                      taps[0], x.rf_h, ceil_mode)
-    wd, fw, map_w, rf_w = _window_axis(name, kind, "W", x.width, k[1], s[1], p[1], d[1],
-                                       taps[1], x.rf_w, ceil_mode)
-    y = w.emit([(x, map_h, map_w)], channels, h, wd, rf_h, rf_w, x.is_global)
+    inputs: list = []
+    fields_h, fields_w = [], []
+    for rows, cols in pieces:
+        h, fh, map_h, rf_h = _window_axis(name, kind, "H", x.height, k[0], s[0], p[0], d[0],
+                                          rows, x.rf_h, ceil_mode)
+        wd, fw, map_w, rf_w = _window_axis(name, kind, "W", x.width, k[1], s[1], p[1], d[1],
+                                           cols, x.rf_w, ceil_mode)
+        inputs.append((x, map_h, map_w))
+        fields_h.append(rf_h)
+        fields_w.append(rf_w)
+    y = w.emit(inputs, channels, h, wd, _hull(fields_h), _hull(fields_w), x.is_global)
     return y, [f for f in (fh, fw) if f]
 
 
-def _all_taps(g: ar.Geometry) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    return tuple(range(g.kernel[0])), tuple(range(g.kernel[1]))
+def _hull(axes: list[Axis]) -> Axis:
+    return Axis(min(a.lo for a in axes), max(a.hi for a in axes), axes[0].jump)
 
 
-def _mask_taps(m: MaskedConv2d) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Kernel rows and columns a PixelCNN mask leaves open (their projections)."""
+def _all_taps(g: ar.Geometry) -> list[Taps]:
+    return [(tuple(range(g.kernel[0])), tuple(range(g.kernel[1])))]
+
+
+def _mask_taps(m: MaskedConv2d) -> list[Taps]:
+    """The taps a PixelCNN mask leaves open: every row above the centre, and the centre
+    row left of the centre (and the centre itself for mask B)."""
     k, c = m.kernel_size[0], m.kernel_size[0] // 2
-    rows = tuple(range(c + 1)) if (m.mask_type == "B" or c > 0) else ()
-    cols = tuple(range(k)) if c > 0 else ((c,) if m.mask_type == "B" else ())
-    return rows, cols
+    centre_row = tuple(range(c + (m.mask_type == "B")))
+    pieces = [(tuple(range(c)), tuple(range(k))), ((c,), centre_row)]
+    return [(rows, cols) for rows, cols in pieces if rows and cols]
 
 
 def conv_rule(w: Walk, name: str, m: nn.Conv2d, x: Signal) -> Signal:
