@@ -28,7 +28,7 @@ class BudgetError(ValueError):
 class Budget:
     """Limits of one request. The defaults keep a 2-core server responsive for a class."""
 
-    params: int = 50_000_000           # weights of one model (200 MB in float32)
+    params: int = 150_000_000          # weights of one model (600 MB in float32): VGG-16 fits
     macs: int = 40 * 10**9             # multiply-accumulates of one forward pass
     memory: int = 1 * 2**30            # bytes held at once: activations, weights, grads
     seconds: float = 20.0              # estimated CPU time of the whole request
@@ -54,6 +54,8 @@ class Work:
         repeats: how many such passes the request runs (steps, samples, stacks).
         reduce: what the user can lower, as the end of the refusal's sentence.
         reduce_params: what to lower when the weights alone are too many.
+        weight_grads: False when the backward differentiates the input only (the measured
+            probe), so the weights are held once.
     """
 
     what: str
@@ -64,11 +66,12 @@ class Work:
     repeats: int = 1
     reduce: str = "the batch, the input size, the channels or the depth"
     reduce_params: str = "the channels, the kernel size or the depth"
+    weight_grads: bool = True
 
     @property
     def memory(self) -> int:
         """Peak bytes: the activations, plus weights (and their gradients with a backward)."""
-        weights = 4 * self.params * (2 if self.passes > FORWARD else 1)
+        weights = 4 * self.params * (2 if self.passes > FORWARD and self.weight_grads else 1)
         return self.activations + weights
 
     @property

@@ -48,7 +48,8 @@ def count_params(model: nn.Module) -> int:
 def opened_tensors(model: nn.Module, generator: torch.Generator,
                    dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
     """New values for every parameter and buffer: positive weights scaled by fan-in, zero
-    biases, unit scales, fresh norm statistics. Nothing of `model` changes."""
+    biases, unit scales, fresh norm statistics. Nothing of `model` changes, and `model` may
+    be a structure on the meta device when its only buffers are norm statistics."""
     values = {}
     for name, p in model.named_parameters():
         if p.dim() > 1:
@@ -62,6 +63,11 @@ def opened_tensors(model: nn.Module, generator: torch.Generator,
             values[name] = torch.ones(b.shape, dtype=dtype)
         elif name.endswith("running_mean"):
             values[name] = torch.zeros(b.shape, dtype=dtype)
+        elif b.is_meta:  # a structure alone: only counters (unused in eval) have no value
+            if b.is_floating_point():
+                raise ValueError(f"Buffer {name!r} has no value on the meta device; measure "
+                                 f"the built module instead.")
+            values[name] = torch.zeros(b.shape, dtype=b.dtype)
         else:
             values[name] = b.clone().to(dtype) if b.is_floating_point() else b.clone()
     return values
@@ -188,8 +194,12 @@ def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dty
     try:
         with _training_off(model), FlopCount() as flops:
             y = functional_call(model, tensors, (x,), tie_weights=False)  # none are tied
-        pixel = centre_pixel(y.shape[2], y.shape[3])
-        y[:, :, pixel[0], pixel[1]].sum().backward()
+        if y.dim() == 2:  # a classifier's vector: every feature is the one "pixel"
+            pixel = (0, 0)
+            y.sum().backward()
+        else:
+            pixel = centre_pixel(y.shape[2], y.shape[3])
+            y[:, :, pixel[0], pixel[1]].sum().backward()
     finally:
         for h in hooks:
             h.remove()

@@ -25,19 +25,7 @@ class Report:
 
     def checks(self) -> dict[str, tuple[Any, Any, bool]]:
         """name -> (predicted, measured, equal) for every number torch can confirm."""
-        p, m = self.predicted, self.measured
-        if m is None:
-            return {}
-        support = lambda s: f"rows {s.rows[0]}-{s.rows[1]}, cols {s.cols[0]}-{s.cols[1]}"  # noqa
-        pairs = {
-            "output shape": (p.output_shape, m.output_shape),
-            "parameters": (p.params, m.params),
-            "FLOPs": (p.flops, m.flops),
-            "activation memory (bytes)": (p.memory, m.memory),
-            "receptive field of the centre pixel": (support(p.support), support(m.support)),
-            "per-layer shapes": ({x.name: x.out_shape for x in p.layers}, m.layer_shapes),
-        }
-        return {k: (a, b, a == b) for k, (a, b) in pairs.items()}
+        return agreement(self.predicted, self.measured)
 
     @property
     def agrees(self) -> bool:
@@ -73,7 +61,7 @@ class Report:
             "output_shape": list(p.output_shape), "params": p.params, "macs": p.macs,
             "flops": p.flops, "elementwise_ops": p.elementwise, "activation_memory": p.memory,
             "receptive_field": {**p.receptive_field.to_json(),
-                                "centre_pixel": _support_json(p.support)},
+                                "centre_pixel": support_json(p.support)},
             "layers": [{
                 "name": x.name, "type": x.kind, "input_shape": list(x.in_shape),
                 "output_shape": list(x.out_shape), "params": x.params, "macs": x.macs,
@@ -94,7 +82,23 @@ class Report:
         return out
 
 
-def _support_json(s: Support) -> dict[str, list[int]]:
+def agreement(p: Prediction, m: Measurement | None) -> dict[str, tuple[Any, Any, bool]]:
+    """name -> (predicted, measured, equal) for every number torch confirms (none unmeasured)."""
+    if m is None:
+        return {}
+    support = lambda s: f"rows {s.rows[0]}-{s.rows[1]}, cols {s.cols[0]}-{s.cols[1]}"  # noqa
+    pairs = {
+        "output shape": (p.output_shape, m.output_shape),
+        "parameters": (p.params, m.params),
+        "FLOPs": (p.flops, m.flops),
+        "activation memory (bytes)": (p.memory, m.memory),
+        "receptive field of the centre pixel": (support(p.support), support(m.support)),
+        "per-layer shapes": ({x.name: x.out_shape for x in p.layers}, m.layer_shapes),
+    }
+    return {k: (a, b, a == b) for k, (a, b) in pairs.items()}
+
+
+def support_json(s: Support) -> dict[str, list[int]]:
     return {"pixel": list(s.pixel), "rows": list(s.rows), "cols": list(s.cols),
             "size": list(s.size)}
 

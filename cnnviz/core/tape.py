@@ -51,11 +51,12 @@ class Signal:
     rf_w: Axis
     is_global: bool = False
     node: int = 0  # id on the tape
-    shape: tuple[int, int, int] = field(init=False)
+    flat: bool = False  # a vector of `channels` features (after nn.Flatten), height = width = 1
+    shape: tuple[int, ...] = field(init=False)
     numel: int = field(init=False)
 
     def __post_init__(self) -> None:  # read many times per layer by the rules
-        self.shape = (self.channels, self.height, self.width)
+        self.shape = (self.channels,) if self.flat else (self.channels, self.height, self.width)
         self.numel = self.channels * self.height * self.width
 
     @property
@@ -70,8 +71,8 @@ class Layer:
 
     name: str
     kind: str
-    in_shape: tuple[int, int, int]
-    out_shape: tuple[int, int, int]
+    in_shape: tuple[int, ...]  # (C, H, W), or (F,) after a flatten
+    out_shape: tuple[int, ...]
     params: int = 0
     macs: int = 0
     elementwise: int = 0
@@ -101,11 +102,11 @@ class Walk:
         self.nodes = 1  # node 0 is the input
 
     def emit(self, inputs: list[Input], channels: int, height: int, width: int, rf_h: Axis,
-             rf_w: Axis, is_global: bool) -> Signal:
+             rf_w: Axis, is_global: bool, flat: bool = False) -> Signal:
         node = self.nodes
         self.nodes += 1
         self.tape.append((node, [(s.node, mh, mw) for s, mh, mw in inputs]))
-        return Signal(channels, height, width, rf_h, rf_w, is_global, node)
+        return Signal(channels, height, width, rf_h, rf_w, is_global, node, flat)
 
     def row(self, name: str, kind: str, x: Signal, y: Signal, *, params: int = 0,
             macs: int = 0, elementwise: int = 0, op: str = "", memory: int = 0,
@@ -174,3 +175,10 @@ def axis_after(axis: Axis, reads: Callable[[int], Iterable[int]], ratio: Fractio
     offsets = [i - o * ratio for o in range(base, base + period) for i in reads(o)]
     lo, hi = min(offsets), max(offsets)
     return Axis(axis.lo + axis.jump * lo, axis.hi + axis.jump * hi, axis.jump * ratio)
+
+
+def check_map(name: str, x: Signal) -> None:
+    """Spatial layers need a feature map, not the vector a flatten made."""
+    if x.flat:
+        raise ConfigError(f"Layer '{name}' needs a feature map but receives a flat vector of "
+                          f"{x.channels} features: move it before the flatten.")

@@ -37,7 +37,7 @@ def test_work_adds_weights_and_their_gradients_to_memory():
 
 
 @pytest.mark.parametrize("work, words", [
-    (budget.Work("this stack", 60_000_000, 1, 1), "60.0 M parameters; the live limit is 50 M"),
+    (budget.Work("this stack", 160_000_000, 1, 1), "160.0 M parameters; the live limit is 150 M"),
     (budget.Work("this stack", 1, 1, 2 * 2**30), "2.0 GiB of activations"),
     (budget.Work("this stack", 1, 50 * 10**9, 1), "50.0 GMACs a forward pass"),
     (budget.Work("training", 1, 10**9, 1, budget.FORWARD_BACKWARD, 100), "about 30 s"),

@@ -49,6 +49,7 @@ class BlockConfig:
     b2: int = 128
     b3_reduce: int = 16
     b3: int = 32
+    b3_kernel: int = 5
     b4: int = 32
     layers: int = 4  # DenseNet
     growth_rate: int = 12

@@ -82,8 +82,8 @@ class Param:
 # Parameters shared by many blocks, declared once. Blocks pick them by name and
 # may override the default (e.g. ConvNeXt's 7x7 kernel).
 COMMON = {p.name: p for p in [
-    Param("in_channels", int, 16, "channels of the input feature map", 1, 1024),
-    Param("out_channels", int, 16, "channels the block produces", 1, 1024),
+    Param("in_channels", int, 16, "channels of the input feature map", 1, 4096),
+    Param("out_channels", int, 16, "channels the block produces", 1, 4096),
     Param("kernel_size", int, 3, "height = width of the main spatial kernel", 1, 11),
     Param("stride", int, 1, "step of the kernel; 2 halves the resolution", 1, 4),
     Param("padding", int, "same", 'zeros added on each side; "same" keeps the size at stride 1',

@@ -1,5 +1,5 @@
 """Layer kinds; importing this package fills the registry (one entry per module type)."""
-from . import global_pool, pointwise, structure, upsampling, window  # noqa: F401
+from . import classifier, global_pool, pointwise, structure, upsampling, window  # noqa: F401
 from .pointwise import ACTIVATIONS
 from .registry import (
     KINDS,
