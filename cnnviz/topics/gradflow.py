@@ -150,17 +150,27 @@ def flush_denormals() -> Iterator[None]:
 def probe_stack(spec: StackSpec, loss: str = "ce", device: str | torch.device = "cpu"
                 ) -> StackFlow:
     """One forward + backward of a freshly built stack; hooks are always removed."""
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}.")
     device = torch.device(device)
     generator = torch.Generator().manual_seed(spec.seed + 1)  # the data; +0 made the weights
-    # channels_last: ~15% faster convolutions (oneDNN/cuDNN) for the same numbers' meaning
-    model = build(spec, device).train()
-    model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # stubs lack it
+    model = build(spec, device)
     x = torch.randn(spec.input_shape, generator=generator).to(device)
+    return probe_blocks(model, list(model), x, loss, generator,
+                        bool(spec.values.get("zero_init_last") and spec.values.get("skip")))
+
+
+def probe_blocks(model: nn.Module, blocks: list[nn.Module], x: torch.Tensor, loss: str,
+                 generator: torch.Generator, zero_init: bool = False) -> StackFlow:
+    """One forward + backward of `model` in training mode on `x`, watching `blocks` (its
+    top-level steps, input -> output): the gradient at each one's input and its output's
+    statistics, and every weighted layer's gradient norm."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}.")
+    device = x.device
+    # channels_last: ~15% faster convolutions (oneDNN/cuDNN) for the same numbers' meaning
+    model = model.train().to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # stubs lack it
     x = x.contiguous(memory_format=torch.channels_last).requires_grad_(True)  # dL/dx of block 1
     stats: list[torch.Tensor] = []
-    in_grads: list[torch.Tensor | None] = [None] * len(model)
+    in_grads: list[torch.Tensor | None] = [None] * len(blocks)
     handles = []
 
     def on_output(module, args, out):
@@ -172,7 +182,7 @@ def probe_stack(spec: StackSpec, loss: str = "ce", device: str | torch.device = 
                 args[0].register_hook(lambda g: in_grads.__setitem__(i, g.detach().norm()))
         return pre
 
-    for i, block in enumerate(model):
+    for i, block in enumerate(blocks):
         handles.append(block.register_forward_pre_hook(on_input(i)))
         handles.append(block.register_forward_hook(on_output))
     try:
@@ -193,10 +203,9 @@ def probe_stack(spec: StackSpec, loss: str = "ce", device: str | torch.device = 
     packed = torch.cat([norms.float(), torch.stack([g if g is not None else missing
                                                     for g in in_grads]).float(),
                         std_mean[:, 0], std_mean[:, 1], value.detach().reshape(1)]).tolist()
-    n, d = len(layers), len(model)
+    n, d = len(layers), len(blocks)
     return StackFlow([name for name, _ in layers], packed[:n], packed[n:n + d],
-                     packed[n + 2 * d:n + 3 * d], packed[n + d:n + 2 * d], packed[-1],
-                     bool(spec.values.get("zero_init_last") and spec.values.get("skip")))
+                     packed[n + 2 * d:n + 3 * d], packed[n + d:n + 2 * d], packed[-1], zero_init)
 
 
 def _std_mean(t: torch.Tensor) -> torch.Tensor:
@@ -214,9 +223,13 @@ def _std_mean(t: torch.Tensor) -> torch.Tensor:
 
 
 def _loss(y: torch.Tensor, kind: str, generator: torch.Generator) -> torch.Tensor:
-    """Cross-entropy of a fixed random linear head on the pooled output, or mean(y^2)."""
+    """Cross-entropy of a fixed random linear head on the pooled output (or on a network's
+    logits), or mean(y^2)."""
     if kind == "mse":
         return y.pow(2).mean()
+    if y.dim() == 2:  # a network's own classifier: its logits, a random target class each
+        target = torch.randint(0, y.shape[1], (y.shape[0],), generator=generator)
+        return F.cross_entropy(y, target.to(y.device))
     channels = y.shape[1]
     head = torch.randn(CLASSES, channels, generator=generator) / math.sqrt(channels)
     target = torch.randint(0, CLASSES, (y.shape[0],), generator=generator)
