@@ -1,4 +1,4 @@
-"""Command line: `cnnviz {blocks,report,gradflow,bench,hall}` (also `python -m cnnviz`).
+"""Command line: `cnnviz {blocks,report,gradflow,networks,network,bench,hall}` (also `python -m cnnviz`).
 
 Bad input exits with status 2 and one line on stderr, never a traceback.
 """
@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-from cnnviz.cli import gradflow, hall
+from cnnviz.cli import gradflow, hall, network
 from cnnviz.cli.args import Parser, add_stack_args, spec_from_args
 from cnnviz.cli.formatting import format_bench, format_report
 from cnnviz.core.blocks import REGISTRY
@@ -58,6 +58,7 @@ def build_parser() -> Parser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_bench)
     gradflow.add_cli(sub)
+    network.add_cli(sub)
     hall.add_cli(sub)
     return parser
 

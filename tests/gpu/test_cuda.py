@@ -31,3 +31,16 @@ def test_explorer_runs_on_cuda():
     assert not at.exception and not at.error
     assert at.selectbox(key="pick_device").value == "cuda"
     assert any("torch confirms" in s.value for s in at.success)
+
+
+@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v2", "densenet121", "convnext_tiny",
+                                  "vgg16"])
+def test_network_report_on_cuda_equals_cpu(name):
+    from cnnviz.core.network import network_spec
+    from cnnviz.core.network.report import make_network_report
+    spec = network_spec(name)
+    cpu, cuda = make_network_report(spec, "cpu"), make_network_report(spec, "cuda")
+    assert cuda.device.startswith("cuda") and cuda.device_note is None
+    assert cuda.agrees and cpu.agrees
+    assert cuda.to_json()["measured"] | {"notes": []} == cpu.to_json()["measured"] | {
+        "notes": []}

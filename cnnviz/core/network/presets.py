@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cnnviz.core.network.spec import NetworkSpec
+
 TORCHVISION = "torchvision's model documentation (IMAGENET1K_V1 weights)"
 HEAD = "head=adaptive_avgpool;flatten;linear"
 RESNET_STEM = "stem=conv_bn_act:out_channels=64,kernel_size=7,stride=2,padding=3;maxpool:padding=1"
@@ -198,3 +200,15 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
                     + ["head=adaptive_avgpool;norm:norm=layer;flatten;linear"]),
            82.52, TORCHVISION),
 ]}
+
+
+def network_spec(name_or_text: str, **fields: object) -> NetworkSpec:
+    """A preset by name, or a network written as text, validated with `fields`
+    (channels, height, width, batch, classes, seed)."""
+    key = name_or_text.strip()
+    if "=" in key:
+        return NetworkSpec.create(key, "custom", **fields)  # type: ignore[arg-type]
+    if key not in PRESETS:
+        raise ValueError(f"Unknown network {key[:40]!r}; the presets are "
+                         f"{', '.join(PRESETS)} (or write one as stage=part;part|...).")
+    return NetworkSpec.create(PRESETS[key].text, key, **fields)  # type: ignore[arg-type]
