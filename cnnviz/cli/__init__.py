@@ -1,4 +1,5 @@
-"""Command line: `cnnviz {blocks,report,gradflow,networks,network,bench,hall}` (also `python -m cnnviz`).
+"""Command line: `cnnviz {blocks,report,gradflow,networks,network,bench,hall}`
+(also `python -m cnnviz`).
 
 Bad input exits with status 2 and one line on stderr, never a traceback.
 """
