@@ -35,15 +35,17 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-def format_bench(r: dict) -> str:
-    m = r["median_ms"]
-    return "\n".join([
-        f"{r['config']}  (medians of {r['repeats']} runs in alternating blocks, "
-        f"{r['torch_threads']} torch threads)",
-        f"predicted report      {m['predicted_report']:9.2f} ms",
-        f"torchinfo.summary     {m['torchinfo_summary']:9.2f} ms   "
-        f"-> predicted is {r['torchinfo_over_predicted']}x faster (target >= 20x)",
-        f"measured report       {m['measured_report']:9.2f} ms",
-        f"forward + backward    {m['forward_backward']:9.2f} ms   "
-        f"-> measured costs {r['measured_over_forward_backward']}x (target <= 1.5x)",
-    ])
+def format_bench(results: list[dict]) -> str:
+    lines = []
+    for r in results:
+        m = r["median_ms"]
+        lines += [
+            f"{r['config']}  (medians of {r['repeats']} runs in alternating blocks, "
+            f"{r['torch_threads']} torch threads)",
+            f"  predicted report      {m['predicted_report']:9.2f} ms",
+            f"  torchinfo.summary     {m['torchinfo_summary']:9.2f} ms   "
+            f"-> predicted is {r['torchinfo_over_predicted']}x faster (target >= 20x)",
+            f"  measured report       {m['measured_report']:9.2f} ms",
+            f"  forward + backward    {m['forward_backward']:9.2f} ms   "
+            f"-> measured costs {r['measured_over_forward_backward']}x (target <= 1.5x)"]
+    return "\n".join(lines)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 import torch
+import torch.nn as nn
 
 from cnnviz.core.measure import measure
 from cnnviz.core.spec import StackSpec, build
@@ -30,14 +31,24 @@ def _times_ms(fn: Callable[[], object], repeats: int) -> list[float]:
     return times
 
 
-def run_bench(depth: int = 50, repeats: int = REPEATS) -> dict:
-    """Predicted report vs torchinfo.summary, and measured report vs forward + backward."""
+def run_bench(depth: int = 50, repeats: int = REPEATS, network: str = "resnet50",
+              network_size: int = 224) -> list[dict]:
+    """Predicted report vs torchinfo.summary, and measured report vs forward + backward, for
+    a deep stack of basic blocks and for a whole network at batch 1."""
+    from cnnviz.core.network import build_network, network_spec
+
+    stack = StackSpec.create("resnet_basic", {"in_channels": 16, "out_channels": 16},
+                             depth=depth, height=32, width=32)
+    net = network_spec(network, height=network_size, width=network_size)
+    return [bench_case(stack.label(), build(stack), stack.input_shape, repeats),
+            bench_case(net.label(), build_network(net), net.input_shape, repeats)]
+
+
+def bench_case(label: str, model: nn.Module, shape: tuple[int, int, int, int],
+               repeats: int) -> dict:
+    """The two ratios for one model, its cases timed in alternating rounds."""
     from torchinfo import summary
 
-    spec = StackSpec.create("resnet_basic", {"in_channels": 16, "out_channels": 16},
-                            depth=depth, height=32, width=32)
-    model = build(spec)
-    shape = spec.input_shape
     prediction = predict(model, shape)
     x = torch.randn(shape, generator=torch.Generator().manual_seed(0))
 
@@ -48,7 +59,7 @@ def run_bench(depth: int = 50, repeats: int = REPEATS) -> dict:
     cases = {
         "predicted_report": lambda: predict(model, shape),
         "torchinfo_summary": lambda: summary(model, input_size=shape, verbose=0),
-        "measured_report": lambda: measure(model, shape, "cpu", prediction, spec.seed),
+        "measured_report": lambda: measure(model, shape, "cpu", prediction),
         "forward_backward": forward_backward,
     }
     for fn in cases.values():  # warm-up: allocator, oneDNN primitives
@@ -62,7 +73,7 @@ def run_bench(depth: int = 50, repeats: int = REPEATS) -> dict:
     med = {name: statistics.median(v) for name, v in samples.items()}
     model.zero_grad(set_to_none=True)
     return {
-        "config": spec.label(), "repeats": repeats, "torch_threads": torch.get_num_threads(),
+        "config": label, "repeats": repeats, "torch_threads": torch.get_num_threads(),
         "median_ms": {k: round(v, 3) for k, v in med.items()},
         "torchinfo_over_predicted": round(med["torchinfo_summary"] / med["predicted_report"], 1),
         "measured_over_forward_backward": round(med["measured_report"] / med["forward_backward"],

@@ -45,16 +45,14 @@ def count_params(model: nn.Module) -> int:
 
 
 @torch.no_grad()
-def opened_tensors(model: nn.Module, generator: torch.Generator,
-                   dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
+def opened_tensors(model: nn.Module, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
     """New values for every parameter and buffer: positive weights scaled by fan-in, zero
     biases, unit scales, fresh norm statistics. Nothing of `model` changes, and `model` may
     be a structure on the meta device when its only buffers are norm statistics."""
     values = {}
     for name, p in model.named_parameters():
-        if p.dim() > 1:
-            values[name] = (torch.rand(p.shape, generator=generator, dtype=dtype) + 0.5) \
-                / p[0].numel()
+        if p.dim() > 1:  # one positive value: no sum can cancel (and no RNG to wait for)
+            values[name] = torch.full(p.shape, 1.0 / p[0].numel(), dtype=dtype)
         else:  # biases off; norm scales and Glow's log-scales at a neutral positive value
             values[name] = torch.full(p.shape, 0.0 if name.endswith("bias") else 1.0,
                                       dtype=dtype)
@@ -85,11 +83,11 @@ def path_hooks(model: nn.Module) -> list[RemovableHandle]:
 
 
 @torch.no_grad()
-def open_paths(model: nn.Module, generator: torch.Generator) -> list:
+def open_paths(model: nn.Module) -> list:
     """Open every path of `model` itself (a private copy: its weights change). Hook handles."""
     model.eval()
     tensors = dict(model.named_parameters()) | dict(model.named_buffers())
-    for name, value in opened_tensors(model, generator).items():
+    for name, value in opened_tensors(model).items():
         tensors[name].requires_grad_(False)  # only the input gradient is wanted
         tensors[name].copy_(value)
     return path_hooks(model)
@@ -104,7 +102,7 @@ def opened_copy(model: nn.Module, input_shape, device: torch.device | str = "cpu
     """
     generator = torch.Generator().manual_seed(seed)
     probe = copy.deepcopy(model).to(device="cpu", dtype=dtype)
-    hooks = open_paths(probe, generator)
+    hooks = open_paths(probe)
     probe.to(device)
     x = (torch.rand(input_shape, generator=generator, dtype=dtype) + 0.5).to(device)
     x.requires_grad_(True)
@@ -177,7 +175,7 @@ def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dty
     open: `model` runs with opened tensors (torch.func.functional_call) and temporary hooks,
     so none of its weights, statistics or flags change."""
     generator = torch.Generator().manual_seed(seed)
-    tensors = {k: v.to(device) for k, v in opened_tensors(model, generator, dtype).items()}
+    tensors = {k: v.to(device) for k, v in opened_tensors(model, dtype).items()}
     x = (torch.rand(input_shape, generator=generator, dtype=dtype) + 0.5).to(device)
     x.requires_grad_(True)
     shapes: dict[str, tuple] = {}

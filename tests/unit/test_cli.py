@@ -100,12 +100,15 @@ def test_absent_device_falls_back_with_a_note():
     assert report["device"] == "cpu" and "cpu" in report["device_note"]
 
 
-def test_bench_reports_both_ratios():
-    result = run_bench(depth=3, repeats=3)
-    assert result["torchinfo_over_predicted"] > 0
-    assert result["measured_over_forward_backward"] > 0
-    assert set(result["median_ms"]) == {"predicted_report", "torchinfo_summary",
-                                        "measured_report", "forward_backward"}
+def test_bench_reports_both_ratios_for_a_stack_and_a_network():
+    stack, network = run_bench(depth=3, repeats=3, network_size=64)
+    assert stack["config"].startswith("resnet_basic x3")
+    assert network["config"].startswith("resnet50 on 3x64x64")
+    for result in (stack, network):
+        assert result["torchinfo_over_predicted"] > 0
+        assert result["measured_over_forward_backward"] > 0
+        assert set(result["median_ms"]) == {"predicted_report", "torchinfo_summary",
+                                            "measured_report", "forward_backward"}
 
 
 def test_refusals_come_before_any_allocation():

@@ -68,7 +68,7 @@ def test_every_topic_runs_and_budget_refuses_huge():
         assert costs.compare(topic, **values).confirmed, topic
     with pytest.raises(ValueError, match="GMACs"):
         costs.bottleneck(512, 512, 112, 5, 32)
-    with pytest.raises(ValueError, match="126.9 M parameters"):  # refused in the dry run
+    with pytest.raises(ValueError, match="1,591.6 GMACs"):  # refused in the dry run
         costs.compare("k×k vs 1×1 bottleneck", in_channels=1024, out_channels=1024, size=112,
                       kernel_size=11, mid_channels=32)
     with pytest.raises(ValueError, match="Unknown comparison"):
