@@ -23,7 +23,9 @@ FIRST_PAGE = ("cnnviz.ui", "cnnviz.render.explorer_charts", "cnnviz.render.codeg
 # every other page's modules, then the libraries imported lazily to draw tables and charts
 MODULES = FIRST_PAGE + (
     "cnnviz.render.gradflow_plots", "cnnviz.render.image_plots", "cnnviz.render.arith_plots",
-    "cnnviz.topics.degradation", "cnnviz.topics.costs", "cnnviz.topics.sliding", "torchinfo",
+    "cnnviz.topics.degradation", "cnnviz.topics.costs", "cnnviz.topics.sliding",
+    "cnnviz.render.network_charts", "cnnviz.topics.networks", "cnnviz.ui.network_builder",
+    "torchinfo",
     "pandas", "pyarrow", "streamlit.dataframe_util", "plotly.graph_objects", "plotly.io")
 
 REST_AFTER_S = 3.0

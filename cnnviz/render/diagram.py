@@ -75,9 +75,10 @@ def _escape(text: str) -> str:
 
 
 def to_dot(model: nn.Sequential, prediction: Prediction, shown_blocks: int = 2,
-           max_full: int = 3) -> str:
+           max_full: int = 3, prefix: str = "") -> str:
     """DOT for the stack; deeper than `max_full` blocks, the first `shown_blocks` blocks
-    and one '… N more identical blocks' node."""
+    and one '… N more identical blocks' node. `prefix` names `model` inside the module
+    the prediction walked ("stage1." for one stage of a network)."""
     d = _Dot(prediction)
     _, *input_chw = prediction.input_shape
     x: Edge = (d.node("input", "oval", style="filled", fillcolor="#e8eef7"), tuple(input_chw))
@@ -85,7 +86,7 @@ def to_dot(model: nn.Sequential, prediction: Prediction, shown_blocks: int = 2,
     short = len(blocks) > max_full
     for i, (name, block) in enumerate(blocks[:shown_blocks] if short else blocks):
         d.lines.append(f'  subgraph cluster_{i} {{ label="block {i + 1}"; color="#bbbbbb";')
-        x = d.walk(block, x, name)
+        x = d.walk(block, x, prefix + name)
         d.lines.append("  }")
     if short:
         rest = len(blocks) - shown_blocks

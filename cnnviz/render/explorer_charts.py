@@ -6,13 +6,16 @@ as it is.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnnviz.core.arithmetic import dims_text
 from cnnviz.core.field import Jump, ReceptiveField
 from cnnviz.core.kinds import node_modules, row_name
 from cnnviz.core.report import Report
 from cnnviz.core.walk import Layer
+
+if TYPE_CHECKING:
+    from cnnviz.core.network.report import NetworkReport
 
 BLUE, ORANGE = "#3b6ea5", "#e07b39"
 
@@ -171,18 +174,18 @@ def bias_adds(report: Report) -> int:
 # --- predicted vs measured -----------------------------------------------------------
 
 def _fmt(name: str, value: Any) -> str:
-    if name == "per-layer shapes":
-        return f"{len(value)} layers"
+    if isinstance(value, dict):  # "per-layer shapes" -> "12 layers", "per-stage ..." -> stages
+        return f"{len(value)} {name.split()[0].removeprefix('per-')}s"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)
 
 
-def check_rows(report: Report) -> list[dict[str, str]]:
+def check_rows(report: Report | NetworkReport) -> list[dict[str, str]]:
     """One row per number torch can confirm: predicted, measured, ✅ or ❌."""
     rows = []
     for name, (predicted, measured, ok) in report.checks().items():
-        if name == "per-layer shapes" and not ok:
+        if isinstance(predicted, dict) and isinstance(measured, dict) and not ok:
             wrong = [k for k in predicted if predicted.get(k) != measured.get(k)]
             measured_text = f"{len(wrong)} differ: " + ", ".join(wrong[:5])
         else:

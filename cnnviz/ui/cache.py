@@ -5,6 +5,8 @@ classroom's misses do not all run torch at once (see cnnviz.deploy.heavy).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 import torch
 
@@ -13,6 +15,12 @@ from cnnviz.core.report import Report, make_report
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.deploy.heavy import heavy
 from cnnviz.topics import costs, features, gradflow, receptive_field
+
+if TYPE_CHECKING:  # imported when first used: the Explorer's cold start does not wait
+    from cnnviz.core.network import NetworkSpec
+    from cnnviz.core.network.report import NetworkReport
+    from cnnviz.topics.gradflow import StackFlow
+    from cnnviz.topics.networks import PresetPoint
 
 
 @st.cache_resource(max_entries=16, show_spinner="Building the stack and measuring it with "
@@ -95,3 +103,38 @@ def gradient_probe(spec: StackSpec, loss: str, device: str) -> gradflow.Comparis
 @heavy
 def cost_comparison(topic: str, **values: int) -> costs.Comparison:
     return costs.compare(topic, **values)
+
+
+# --- Networks -----------------------------------------------------------------------------
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+@heavy
+def network_predicted(spec: NetworkSpec, device: str = "cpu") -> NetworkReport:
+    """The predicted report (a walk on the meta device: no weights, cheap to keep), shared
+    by every session: treat it as read-only."""
+    from cnnviz.core.network.report import make_network_report
+    return make_network_report(spec, device, measured=False)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Building the network and measuring it with "
+                                               "torch…")
+@heavy
+def network_measured(spec: NetworkSpec, device: str = "cpu") -> NetworkReport:
+    """The report confirmed by torch (one forward and backward); its model stays on meta."""
+    from cnnviz.core.network.report import make_network_report
+    return make_network_report(spec, device, measured=True)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+@heavy
+def preset_points() -> list[PresetPoint]:
+    from cnnviz.topics import networks
+    return networks.preset_points()
+
+
+@st.cache_data(max_entries=2, show_spinner="Forward + backward through plain-34 and "
+                                           "ResNet-34…")
+@heavy
+def network_probe(device: str = "cpu") -> tuple[StackFlow, StackFlow]:
+    from cnnviz.topics import networks
+    return networks.compare_networks(*networks.probe_specs(), device=device)

@@ -6,6 +6,7 @@ all miss the same cache entries and compute them side by side.
 from __future__ import annotations
 
 from cnnviz.core import images
+from cnnviz.core.network import PRESETS, NetworkSpec
 from cnnviz.core.spec import StackSpec
 from cnnviz.topics import costs, features, gradflow
 from cnnviz.ui import cache, presets
@@ -21,6 +22,7 @@ def explorer_view(device: str = "cpu") -> None:
 
 
 def other_views(device: str = "cpu") -> None:
+    network_views(device)
     spec = StackSpec.create(DEFAULT_BLOCK)
     probe, c = presets.probe_spec(spec), presets.probe_controls(spec)  # Plain vs Residual
     probe = gradflow.with_toggles(gradflow.with_ordering(probe, bool(c["preact"])),
@@ -33,3 +35,11 @@ def other_views(device: str = "cpu") -> None:
         cache.feature_maps(variant, data, spec.depth, "random", device)
     topic, (_, knobs) = next(iter(costs.TOPICS.items()))  # Cost & Bottlenecks
     cache.cost_comparison(topic, **{k.name: k.default for k in knobs})
+
+
+def network_views(device: str = "cpu") -> None:
+    """The Network page: every preset's predicted report (its first view of any preset)
+    and the chart across presets; about a second, no weights (walks on the meta device)."""
+    for name, preset in PRESETS.items():
+        cache.network_predicted(NetworkSpec.create(preset.text, name), device)
+    cache.preset_points()

@@ -21,7 +21,11 @@ PAGES = (
     ("pages/receptive_field.py", "Receptive Field", "🎯"),
     ("pages/conv_arithmetic.py", "Convolution Arithmetic", "🧮"),
     ("pages/cost_lab.py", "Cost & Bottlenecks", "⚖️"),
+    ("pages/network.py", "Networks", "🏛️"),
 )
+
+# pages with controls of their own: the sidebar shows those, not the block picker
+OWN_CONTROLS = ("network",)
 
 _RUN = threading.local()  # one script thread per session run
 
@@ -49,7 +53,8 @@ def main() -> None:
         page = navigation()
         if page.url_path:  # not the Explorer: its tables and charts need everything
             ensure_imported()
-        picker()
+        if page.url_path not in OWN_CONTROLS:
+            picker()
         page.run()
 
 

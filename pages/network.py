@@ -1,0 +1,138 @@
+"""Networks: a classic CNN (or your own) stage by stage, its numbers predicted and confirmed.
+
+The network lives in the URL (cnnviz.ui.network_builder); the headline numbers, the facts
+and the stage table are always shown, the rest sits in tabs of which only the open one runs.
+"""
+import streamlit as st
+
+from cnnviz import ui
+from cnnviz.render import codegen
+from cnnviz.render import network_charts as charts
+from cnnviz.render.explorer_charts import check_rows, number
+from cnnviz.topics import networks as topic
+from cnnviz.ui import network_builder as nb
+
+st.title("🏛️ Networks")
+spec = nb.current_network()
+nb.sidebar(spec)
+device, preset = ui.current_device(), nb.preset_of(spec)
+if preset:
+    st.markdown(f"### {preset.title} · {preset.year}")
+    st.write(preset.summary)
+    st.caption(f"📄 {preset.paper} · {ui.safe(spec.label())}")
+else:
+    st.markdown("### Your own network")
+    st.caption(ui.safe(spec.label(), limit=200))
+
+try:
+    report = ui.cache.network_predicted(spec, device)
+except ValueError as e:
+    ui.show_error(e)
+    with st.expander("🛠️ Build your own: change the stages", expanded=True):
+        nb.builder(spec)
+    st.stop()
+p, stages = report.predicted, report.stages
+maps = [s for s in stages if len(s.output_shape) == 3 and not s.receptive_field.is_global]
+field = maps[-1] if maps else None
+
+cols = st.columns(4)
+cols[0].metric("Parameters", number(p.params), help=f"{p.params:,}")
+cols[1].metric("MACs", number(p.macs), help=f"{p.macs:,} multiply-accumulates per image "
+               f"(FLOPs = 2 × MACs = {p.flops:,})")
+cols[2].metric("Output", charts.shape_text(p.output_shape[1:]),
+               help=f"(N, ...) = {tuple(p.output_shape)}")
+cols[3].metric(f"Receptive field after {ui.safe(field.name)}" if field else "Receptive field",
+               field.receptive_field.text(" × ") if field else p.receptive_field.text(" × "),
+               help="input pixels one pixel of the last feature map can see (theoretical)")
+
+with st.container(border=True):
+    st.markdown("**What to notice**")
+    for line in topic.facts(report):
+        st.markdown(f"- {ui.safe(line, limit=600)}")
+
+st.subheader("Stage by stage")
+columns = {name: st.column_config.ProgressColumn(name, format="%.0f%%", min_value=0,
+                                                 max_value=100, width=90)
+           for name in ("% params", "% MACs")} | {"parts": st.column_config.TextColumn(
+               "parts", width="medium"), "jump": st.column_config.TextColumn("jump", width=60)}
+st.dataframe(charts.stage_rows(stages), hide_index=True, width="stretch", column_config=columns)
+st.caption("Receptive field: input pixels one output pixel of the stage can see; jump: input "
+           "pixels between neighbouring outputs (the product of the strides so far).")
+
+with st.expander("🛠️ Build your own: add, remove, move and change stages",
+                 expanded=preset is None):
+    nb.builder(spec, [s.output_shape for s in stages])
+
+kinds_tab, across_tab, probe_tab, diagram_tab, checks_tab, code_tab = ui.view_tabs(
+    ["Cost by layer kind", "Across networks", "Plain vs residual", "Diagram",
+     "Predicted vs measured", "Code"], key="net_view")
+
+if kinds_tab.open:
+    with kinds_tab:
+        st.plotly_chart(charts.fig_breakdown(topic.breakdown(report)), width="stretch")
+        st.caption("Pointwise: 1×1 convolutions that mix channels; depthwise: one k×k filter "
+                   "per channel; grouped: channels split into groups; fully connected: the "
+                   "classifier's linear layers.")
+
+if across_tab.open:
+    with across_tab:
+        st.plotly_chart(charts.fig_presets(ui.cache.preset_points(), spec.name),
+                        width="stretch")
+        st.caption("Every preset at 3 × 224 × 224; hover for the ImageNet top-1 accuracy and "
+                   "its source. Cost is not accuracy: the later networks buy more of it per "
+                   "MAC.")
+
+if probe_tab.open:
+    with probe_tab:
+        plain, residual = topic.probe_specs()
+        st.markdown(f"Plain-34 (ResNet-34 without its shortcuts, the paper's control) and "
+                    f"ResNet-34, built from the same seed, one forward and backward pass on "
+                    f"{plain.batch} random images of {plain.height} × {plain.width}.")
+        if st.toggle("Run the gradient probe", key="net_probe",
+                     help="two 34-layer networks; a few seconds the first time, then cached"):
+            try:
+                flows = ui.cache.network_probe(device)
+            except ValueError as e:
+                ui.show_error(e)
+                st.stop()
+            st.plotly_chart(charts.fig_probe(flows[0].grad_norms, flows[1].grad_norms),
+                            width="stretch")
+            for line in topic.probe_story(*flows):
+                st.markdown(f"- {line}")
+
+if diagram_tab.open:
+    with diagram_tab:
+        left, right = st.columns([1, 2])
+        with left:
+            st.caption("The network collapsed to its stages; edges carry the shape.")
+            st.graphviz_chart(charts.stage_chain_dot(stages, p.input_shape[1:]))
+        with right:
+            chosen = st.selectbox("Expand a stage", [s.name for s in stages], key="net_diagram",
+                                  index=min(1, len(stages) - 1))
+            st.graphviz_chart(charts.stage_dot(report, chosen))
+
+if checks_tab.open:
+    with checks_tab:
+        try:
+            measured = ui.cache.network_measured(spec, device)
+        except ValueError as e:
+            ui.show_error(e)
+            st.stop()
+        if measured.agrees:
+            st.success("torch confirms every predicted number.", icon="✅")
+        else:
+            st.error("Some predicted numbers differ from what torch measures.", icon="❌")
+        st.dataframe(check_rows(measured), hide_index=True, width="stretch")
+        for note in measured.measured.notes if measured.measured else ():
+            st.caption(note)
+
+if code_tab.open:
+    with code_tab:
+        title = preset.title if preset else "Your own network"
+        code = codegen.network_script(title, preset.paper if preset else "Built in cnnviz",
+                                      f"{spec.name}.py", report.model, spec.input_shape)
+        st.caption("A self-contained script: run it and it prints the same output shape and "
+                   "parameter count as above.")
+        st.download_button(f"⬇️ Download {spec.name}.py", code, file_name=f"{spec.name}.py",
+                           mime="text/x-python", key="net_download")
+        st.code(code, language="python")
