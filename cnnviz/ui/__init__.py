@@ -4,7 +4,7 @@ Pages import what they need from here (`from cnnviz import ui`); nothing below `
 knows about streamlit.
 """
 from cnnviz.deploy.heavy import release_memory
-from cnnviz.ui import cache
+from cnnviz.ui import cache, lesson_player
 from cnnviz.ui.cache import cached_report, cached_summary
 from cnnviz.ui.image_input import check_upload, image_input
 from cnnviz.ui.shell import (
@@ -18,6 +18,6 @@ from cnnviz.ui.shell import (
 from cnnviz.ui.text import safe
 from cnnviz.ui.widgets import show_error, show_grade, view_tabs
 
-__all__ = ["PAGES", "cache", "cached_report", "cached_summary", "check_upload",
+__all__ = ["PAGES", "cache", "lesson_player", "cached_report", "cached_summary", "check_upload",
            "current_device", "current_error", "current_spec", "image_input", "main",
            "release_memory", "safe", "show_error", "show_grade", "spec_or_stop", "view_tabs"]

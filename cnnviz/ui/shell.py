@@ -9,6 +9,7 @@ import streamlit as st
 
 from cnnviz.core.spec import StackSpec, available_devices
 from cnnviz.deploy.warmup import ensure_imported
+from cnnviz.ui import lesson_player
 from cnnviz.ui.picker import _ERROR, _SPEC, _key, picker
 from cnnviz.ui.text import safe
 
@@ -22,6 +23,7 @@ PAGES = (
     ("pages/conv_arithmetic.py", "Convolution Arithmetic", "🧮"),
     ("pages/cost_lab.py", "Cost & Bottlenecks", "⚖️"),
     ("pages/network.py", "Networks", "🏛️"),
+    ("pages/lessons.py", "Lessons", "📚"),
 )
 
 # pages with controls of their own: the sidebar shows those, not the block picker
@@ -53,8 +55,11 @@ def main() -> None:
         page = navigation()
         if page.url_path:  # not the Explorer: its tables and charts need everything
             ensure_imported()
+        playing = lesson_player.follow(page)  # a lesson step sets the picker's values
         if page.url_path not in OWN_CONTROLS:
             picker()
+        if playing:
+            lesson_player.panel(*playing, current_device())
         page.run()
 
 

@@ -1,0 +1,132 @@
+"""`cnnviz lessons` (every lesson, its steps and computed answers) and `cnnviz lesson check`."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from cnnviz.lessons import (
+    LESSON_DIR,
+    QUANTITIES,
+    Lab,
+    Lesson,
+    Problem,
+    answer,
+    load_lessons,
+    number_text,
+    read_lesson,
+)
+
+
+def add_cli(subparsers) -> None:
+    """Add `lessons [--json] [--dir DIR]` and `lesson check FILE...` to the CLI."""
+    p = subparsers.add_parser(
+        "lessons", help="list the lessons, their steps and each question's computed answer",
+        description="Every lesson of assets/lessons/: its steps with the relative URL that "
+                    "opens each one in the app, and each question's answer as cnnviz "
+                    "computes it. What a question may compute: " + ", ".join(QUANTITIES) + ".")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--dir", default=str(LESSON_DIR), help="the folder of lesson files")
+    p.set_defaults(run=run_list)
+    p = subparsers.add_parser("lesson", help="work with one lesson file")
+    sub = p.add_subparsers(dest="action", required=True, parser_class=type(p))
+    check = sub.add_parser("check", help="validate lesson files and compute their answers",
+                           description="Exit 0 when every file is a lesson that plays; "
+                                       "otherwise exit 2 with one line per problem.")
+    check.add_argument("files", nargs="+", metavar="FILE", help="a lesson file (.toml)")
+    check.set_defaults(run=run_check)
+
+
+def run_list(args: argparse.Namespace, out=None) -> int:
+    out = out or sys.stdout
+    directory = Path(args.dir)
+    if not directory.is_dir():
+        raise ValueError(f"--dir {args.dir!r} is not a folder.")
+    catalog = load_lessons(directory)
+    problems = list(catalog.problems)
+    listed = []
+    for lesson in catalog.lessons:
+        shown, found = _with_answers(lesson)
+        listed.append(shown)
+        problems += found
+    if args.json:
+        out.write(json.dumps(listed, indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write("\n".join(_text(lesson) for lesson in listed) + "\n")
+    return _report(problems)
+
+
+def run_check(args: argparse.Namespace, out=None) -> int:
+    out = out or sys.stdout
+    problems: list[Problem] = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            problems.append(Problem(name, "file", "no such file."))
+            continue
+        lesson, found = read_lesson(path)
+        if lesson is not None:
+            shown, found = _with_answers(lesson)
+            if not found:
+                questions = sum(s["question"] is not None for s in shown["steps"])
+                out.write(f"{name}: ok, {len(lesson.steps)} steps, {questions} questions "
+                          f"answered by cnnviz.\n")
+        problems += found
+    return _report(problems)
+
+
+def _report(problems: list[Problem]) -> int:
+    """One line per problem on stderr; exit status 2 if there is any."""
+    for p in problems:
+        sys.stderr.write(" ".join(str(p).split()) + "\n")
+    return 2 if problems else 0
+
+
+def _with_answers(lesson: Lesson, lab: Lab | None = None) -> tuple[dict, list[Problem]]:
+    """The lesson's JSON with each question's computed answer, and the questions that
+    have none (a global field asked as a number, options that tie, over the budget)."""
+    lab, problems = lab or Lab(), []
+    shown = lesson.to_json()
+    for step, item in zip(lesson.steps, shown["steps"]):
+        if step.question is None:
+            continue
+        try:
+            item["question"]["answer"] = _finite(answer(step.question, step.state, lab).to_json())
+        except ValueError as e:
+            problems.append(Problem(lesson.file, f"step {step.number}, question",
+                                    f"cnnviz cannot answer it: {e}"))
+    return shown, problems
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no infinity: a global receptive field or a vanished gradient as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
+def _text(lesson: dict) -> str:
+    lines = [f"{lesson['name']}: {lesson['title']} ({lesson['duration']} min, "
+             f"{len(lesson['steps'])} steps)", f"  for {lesson['audience']}",
+             f"  concepts: {', '.join(lesson['concepts'])}"]
+    for step in lesson["steps"]:
+        lines.append(f"  {step['number']}. {step['title']}  [{step['url']}]")
+        q = step["question"]
+        if q is not None:
+            lines.append(f"     Q: {q['ask']}")
+            lines.append(f"     A: {_answer_text(q.get('answer', '(no answer)'))}  "
+                         f"({q['compute']}, tolerance {q['tolerance']})")
+    return "\n".join(lines)
+
+
+def _answer_text(value: Any) -> str:
+    """A number as the app shows it; a choice as the option and every option's number."""
+    if isinstance(value, dict):
+        values = ", ".join(f"{k}: {_answer_text(v)}" for k, v in value["values"].items())
+        return f"{value['option']} ({values})"
+    return number_text(value) if isinstance(value, (int, float)) else str(value)

@@ -1,0 +1,19 @@
+"""Lessons: guided paths through the app, written as TOML files in assets/lessons/.
+
+No streamlit here: the lesson as data (model), the file format and its checks (schema),
+the lessons of a folder (catalog), the pages and controls a step may set (pages), the
+quantities cnnviz computes (answers) and the answers and grades of questions (grading).
+The player is cnnviz.ui.lesson_player; the commands are `cnnviz lessons` and
+`cnnviz lesson check`.
+"""
+from cnnviz.lessons.answers import QUANTITIES, Lab
+from cnnviz.lessons.catalog import Catalog, load_lesson, load_lessons
+from cnnviz.lessons.grading import Answer, Grade, answer, grade, number_text
+from cnnviz.lessons.model import Lesson, LessonError, Option, Problem, Question, Step, StepState
+from cnnviz.lessons.pages import PAGES, Control, PageInfo
+from cnnviz.lessons.schema import LESSON_DIR, read_lesson
+
+__all__ = ["LESSON_DIR", "PAGES", "QUANTITIES", "Answer", "Catalog", "Control", "Grade", "Lab",
+           "Lesson", "LessonError", "Option", "PageInfo", "Problem", "Question", "Step",
+           "StepState", "answer", "grade", "load_lesson", "load_lessons", "number_text",
+           "read_lesson"]

@@ -1,0 +1,152 @@
+"""The lesson as data: its steps, their states and questions, and what is wrong with a file.
+
+Read from TOML and checked by cnnviz.lessons.schema; the answers come from
+cnnviz.lessons.answers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from cnnviz.core.spec import StackSpec
+from cnnviz.lessons.answers import QUANTITIES
+from cnnviz.lessons.pages import PAGES
+
+LAST = 999  # the place of a lesson that gives no `order`
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a lesson file: which file, where in it, and what."""
+
+    file: str
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.what}"
+
+
+class LessonError(ValueError):
+    """A lesson that cannot be played; `problems` says everything wrong with it."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
+
+
+# --- the lesson --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StepState:
+    """What a step sets: the page, the picker's stack and the page's controls."""
+
+    page: str
+    spec: StackSpec | None  # None only on a page without the picker (the Networks page)
+    controls: tuple[tuple[str, Any], ...] = ()  # the ones the step (or its page) sets
+
+    @property
+    def stack(self) -> StackSpec:
+        """The picker's stack; ValueError on a step that sets none."""
+        if self.spec is None:
+            raise ValueError(f"This step sets no block: the {self.page} page does not use "
+                             f"the picker.")
+        return self.spec
+
+    def resolved(self) -> dict[str, Any]:
+        """Every control with a value: the step's, else the page's own default."""
+        given = dict(self.controls)
+        found = PAGES[self.page].all_controls(given)
+        defaults = {n: c.default for n, c in found.items() if c.default is not None}
+        return {**defaults, **given}
+
+    def to_json(self) -> dict[str, Any]:
+        s, out = self.spec, {"controls": dict(self.controls)}
+        if s is None:
+            return out
+        changed = {k: v for k, v in s.params
+                   if v != s.entry.param(k).default and k != "in_channels"}
+        return {"block": s.block, "depth": s.depth, "input": [s.in_channels, s.height, s.width],
+                "params": changed, **out}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer of a choice: its label and the state it is computed on."""
+
+    label: str
+    state: StepState
+    args: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Question:
+    """Predict, then reveal. `compute` names the quantity (cnnviz.lessons.answers)."""
+
+    kind: str
+    ask: str
+    compute: str
+    explain: str
+    tolerance: float = 0.0
+    relative: bool = False  # the tolerance is a percentage of the answer
+    args: tuple[tuple[str, Any], ...] = ()
+    options: tuple[Option, ...] = ()
+    pick: str = "largest"
+
+    def arguments(self) -> dict[str, Any]:
+        """The quantity's arguments: the question's, else each one's default."""
+        allowed = QUANTITIES[self.compute].args
+        return {name: values[0] for name, values in allowed.items()} | dict(self.args)
+
+    def tolerance_text(self) -> str:
+        return f"{self.tolerance:g}%" if self.relative else f"{self.tolerance:g}"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "ask": self.ask, "compute": self.compute,
+                               "means": QUANTITIES[self.compute].label,
+                               "args": self.arguments(), "tolerance": self.tolerance_text(),
+                               "explain": self.explain}
+        if self.kind == "choice":
+            out |= {"pick": self.pick, "options": [o.label for o in self.options]}
+        return out
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int  # 1-based, as in the URL
+    title: str
+    text: str
+    state: StepState
+    question: Question | None = None
+    figure: str = ""  # the chart presenter mode keeps (a key of the page's figures)
+
+    @property
+    def page(self) -> str:
+        return self.state.page
+
+
+@dataclass(frozen=True)
+class Lesson:
+    name: str  # the file's stem
+    title: str
+    audience: str
+    duration: int  # minutes
+    concepts: tuple[str, ...]
+    steps: tuple[Step, ...]
+    file: str
+    order: int = LAST  # its place in the Lessons page's teaching order
+
+    def url(self, number: int) -> str:
+        """The relative URL that opens step `number` (the app's root page has no path)."""
+        page = PAGES[self.steps[number - 1].page]
+        return f"{page.url_path}?{urlencode({'lesson': self.name, 'step': number})}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "audience": self.audience,
+                "order": self.order, "duration": self.duration,
+                "concepts": list(self.concepts), "file": self.file,
+                "steps": [{"number": s.number, "title": s.title, "page": s.page,
+                           "url": self.url(s.number), "state": s.state.to_json(),
+                           "question": s.question.to_json() if s.question else None}
+                          for s in self.steps]}

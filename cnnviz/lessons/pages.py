@@ -1,0 +1,193 @@
+"""The pages a lesson step can open, and the controls of each page a step may set.
+
+No streamlit here: this is the contract between a lesson file and a page. A control names
+the page's widget key (the lesson player sets it in the session) and the values the page
+accepts, so a lesson is checked before any widget sees it. The tests open every page and
+compare these names, keys and defaults with what the page really draws.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cnnviz.core.arithmetic import divisors
+from cnnviz.core.blocks.registry import INITS
+from cnnviz.core.images import SAMPLES
+from cnnviz.core.layers import ACTS, NORMS
+from cnnviz.topics import costs
+from cnnviz.topics.features import FILTERS
+from cnnviz.topics.gradflow import LOSSES
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control of a page that a step may set.
+
+    Args:
+        key: the page's widget key (in the session), which the player sets.
+        choices: the values allowed; empty for a whole number from `low` to `high`.
+        default: the page's own starting value; None when the page derives it from the
+            picker (a step that leaves it out gets what the page derives).
+        divides: the name of another control this whole number must divide.
+        in_url: the page reads it from a query parameter of that name, not from a widget.
+    """
+
+    name: str
+    key: str
+    choices: tuple = ()
+    low: int = 0
+    high: int = 0
+    default: Any = None
+    divides: str = ""
+    in_url: bool = False
+
+    def parse(self, value: Any) -> Any:
+        """The value, checked; ValueError with a sentence saying what is allowed."""
+        if self.choices:
+            if value not in self.choices or isinstance(value, bool) != isinstance(
+                    self.choices[0], bool):
+                raise ValueError(f"{value!r} is not one of "
+                                 f"{', '.join(repr(c) for c in self.choices)}.")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{value!r} is not a whole number from {self.low} to {self.high}.")
+        if not self.low <= value <= self.high:
+            raise ValueError(f"{value} is out of range: use {self.low} to {self.high}.")
+        return value
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """A page a step opens: its URL path, its title, its widget keys and its controls.
+
+    Args:
+        prefix: every widget key of the page starts with it; a new step clears them all,
+            so what a step leaves out starts from the page's default.
+        figures: keys (or key prefixes) of the page's charts, for a step's `figure`.
+        more_controls: controls that depend on another control's value (the cost lab's
+            numbers depend on the comparison chosen).
+        picker: the page reads the sidebar picker (a step's stack applies to it).
+        url_names: the query parameters the page keeps its own state in; a new step clears
+            them.
+    """
+
+    name: str
+    title: str
+    prefix: str
+    controls: tuple[Control, ...] = ()
+    figures: tuple[str, ...] = ()
+    more_controls: Callable[[Mapping[str, Any]], tuple[Control, ...]] | None = None
+    default: bool = False  # the app's default page, served at / rather than at its name
+    picker: bool = True
+    url_names: tuple[str, ...] = ()
+
+    @property
+    def url_path(self) -> str:
+        return "" if self.default else self.name
+
+    def all_controls(self, values: Mapping[str, Any]) -> dict[str, Control]:
+        """Every control of the page given the values chosen so far, by name."""
+        found = {c.name: c for c in self.controls}
+        if self.more_controls is not None:
+            found.update({c.name: c for c in self.more_controls(values)})
+        return found
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# --- the pages -------------------------------------------------------------------------
+
+# The Explorer's tabs, in the page's order (the first is open by default).
+EXPLORER_VIEWS = ("Shape and receptive field", "Cost and memory", "Predicted vs measured",
+                  "Diagram", "torchinfo", "Code")
+ARITH_MODES = ("conv", "transposed", "max pool", "avg pool")
+IMAGE = Control("image", "", tuple(SAMPLES), default=next(iter(SAMPLES)))
+# Plain vs Residual probes this batch at (at most) this size (cnnviz.ui.presets, checked
+# by the tests): the gradient a question asks about is the one the page shows.
+PROBE_BATCH, PROBE_SIZE = 4, 32
+ERF_IMAGE_SIZE = 64  # the Receptive Field page's default image side
+
+
+def _image(prefix: str) -> Control:
+    return Control(IMAGE.name, f"{prefix}image", IMAGE.choices, default=IMAGE.default)
+
+
+def _cost_knobs(values: Mapping[str, Any]) -> tuple[Control, ...]:
+    """The numbers of the comparison chosen (the page keys them by its function's name)."""
+    topic = values.get("topic", next(iter(costs.TOPICS)))
+    if topic not in costs.TOPICS:
+        return ()
+    fn, knobs = costs.TOPICS[topic]
+    return tuple(Control(k.name, f"cost_{fn.__name__}_{k.name}", low=k.low, high=k.high,
+                         default=k.default, divides=k.of if k.kind == "divisors" else "")
+                 for k in knobs)
+
+
+PAGES: dict[str, PageInfo] = {p.name: p for p in (
+    PageInfo("explorer", "Block Explorer", "explorer_", (
+        Control("view", "view", EXPLORER_VIEWS, default=EXPLORER_VIEWS[0]),),
+        default=True),
+    PageInfo("plain_vs_residual", "Plain vs Residual", "gf_", (
+        Control("depth", "gf_depth", low=1, high=200, default=30),
+        Control("norm", "gf_norm", NORMS, default="none"),
+        Control("init", "gf_init", INITS, default="torch"),
+        Control("act", "gf_act", ACTS),  # default: the block's own
+        Control("preact", "gf_preact", (False, True)),  # default: the block's own ordering
+        Control("zero_init_last", "gf_zero_init_last", (False, True), default=False),
+        Control("loss", "gf_loss", LOSSES, default="ce"))),
+    PageInfo("feature_maps", "Feature Maps", "fm_", (
+        _image("fm_"),
+        Control("filter", "fm_filter", ("random", *FILTERS), default="random"),
+        Control("block", "fm_block", low=1, high=200)),  # default: the last block
+        figures=("fm_kernel", "fm_first", "fm_grid")),
+    PageInfo("receptive_field", "Receptive Field", "rf_", (
+        _image("rf_"),
+        Control("mask_depth", "rf_mask_depth", low=1, high=8, default=4),
+        Control("mask_kernel", "rf_mask_kernel", (3, 5), default=3)),
+        figures=("rf_box", "rf_erf", "rf_blind", "rf_short")),
+    PageInfo("conv_arithmetic", "Convolution Arithmetic", "arith_", (
+        Control("mode", "arith_mode", ARITH_MODES, default="conv"),
+        Control("cb_kernel", "arith_cb_k", (3, 4), default=3),
+        Control("cb_weights", "arith_cb_w", ("uniform", "random"), default="uniform")),
+        figures=("arith_slide", "arith_cb")),
+    PageInfo("cost_lab", "Cost & Bottlenecks", "cost_", (
+        Control("topic", "cost_topic", tuple(costs.TOPICS), default=next(iter(costs.TOPICS))),),
+        figures=("cost_bars",), more_controls=_cost_knobs),
+)}
+def _network_page() -> PageInfo | None:
+    """The Networks page (issue 12), once it is in the app."""
+    if not (ROOT / "pages" / "network.py").exists():
+        return None
+    try:
+        from cnnviz.core.network import PRESETS
+    except ImportError:  # not landed yet (or half-landed): lessons work without it
+        return None
+    # The network lives in the URL (cnnviz.ui.network_builder); ResNet-18 by default.
+    return PageInfo("network", "Networks", "net_", (
+        Control("net", "net", tuple(PRESETS), default="resnet18", in_url=True),),
+        picker=False, url_names=("net", "arch", "input", "classes"))
+
+
+_net = _network_page()
+if _net is not None:
+    PAGES[_net.name] = _net
+
+
+def check_divisors(controls: Mapping[str, Control], values: Mapping[str, Any]
+                   ) -> list[tuple[str, str]]:
+    """(control, problem) for every whole number that must divide another and does not."""
+    out = []
+    for name, control in controls.items():
+        if control.divides and name in values and control.divides in values:
+            whole = values[control.divides]
+            if values[name] not in divisors(whole):
+                out.append((name, f"{values[name]} does not divide {control.divides} = "
+                                  f"{whole}; use one of {', '.join(map(str, divisors(whole)))}."))
+    return out
+
+
+__all__ = ["ARITH_MODES", "ERF_IMAGE_SIZE", "EXPLORER_VIEWS", "PAGES", "PROBE_BATCH",
+           "PROBE_SIZE", "Control", "PageInfo", "check_divisors"]

@@ -1,0 +1,333 @@
+"""The lesson player: the step a URL names (?lesson=<name>&step=<n>) over whatever page it opens.
+
+`follow(page)` runs before the picker: it switches to the step's page and applies the step's
+state once per visit (the picker's values go through the picker's own reading of the URL,
+as for a shared link; the page's controls go into the session under the page's widget
+keys). `panel()` then draws the step above the page: its text, its question (predict, then
+reveal), progress and navigation, and at the end a summary of the learner's answers, kept
+in the session only.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from cnnviz.core.spec import StackSpec
+from cnnviz.core.walk import Prediction
+from cnnviz.lessons import (
+    PAGES,
+    Answer,
+    Catalog,
+    Grade,
+    Lab,
+    Lesson,
+    LessonError,
+    Question,
+    Step,
+    StepState,
+    answer,
+    grade,
+    load_lesson,
+    load_lessons,
+    number_text,
+)
+from cnnviz.topics import costs, gradflow, receptive_field
+from cnnviz.ui import cache, presenter
+from cnnviz.ui.picker import _LOADED, _key, _url_values, _write_url
+from cnnviz.ui.text import safe
+from cnnviz.ui.widgets import show_error
+
+ROOT = Path(__file__).resolve().parents[2]
+LESSONS_PAGE = "pages/lessons.py"
+LESSON, STEP, PRESENT = "lesson", "step", "present"  # the URL's query parameters
+_APPLIED = "lesson__applied"  # (lesson, step) whose state this visit has applied
+_ANSWERS = "lesson__answers"  # {lesson: {step: Record}}: the learner's answers
+_FINISHED = "lesson__finished"  # lessons whose summary the learner asked for
+_NOTICE = "lesson__notice"  # a warning about the URL, shown once in the panel
+_STEP_NUMBER = re.compile(r"[0-9]{1,6}")
+
+
+@dataclass(frozen=True)
+class Record:
+    """A revealed question: what the learner guessed and what cnnviz computed."""
+
+    guess: float | str | None
+    answer: Answer
+    grade: Grade
+
+
+class _CachedLab(Lab):
+    """Answers through the pages' own bounded caches: a question reuses what its page
+    has already computed, and a miss waits for a heavy slot like any page."""
+
+    def __init__(self, device: str):
+        self.device = device
+
+    def gradient_probe(self, spec: StackSpec, loss: str) -> gradflow.Comparison:
+        return cache.gradient_probe(spec, loss, self.device)
+
+    def cost(self, topic: str, values: Mapping[str, int]) -> costs.Comparison:
+        return cache.cost_comparison(topic, **values)
+
+    def effective_rf(self, spec: StackSpec, data: bytes) -> receptive_field.EffectiveRF:
+        return cache.effective_rf(spec, data, self.device)
+
+    def blind_spot(self, depth: int, kernel: int) -> receptive_field.BlindSpot:
+        return cache.blind_spot(depth, kernel)
+
+    def shortcut_support(self, kind: str) -> np.ndarray:
+        return cache.shortcut_support(kind)
+
+    def network(self, spec: Any) -> Prediction:
+        return cache.network_predicted(spec, self.device).predicted
+
+
+# --- the URL -----------------------------------------------------------------------------
+
+def presenting() -> bool:
+    return st.query_params.get(PRESENT) in ("1", "true")
+
+
+def page_file(page: str) -> str:
+    """The file of a page a step opens (Streamlit serves pages/<name>.py at /<name>)."""
+    return str(ROOT / "pages" / f"{page}.py")
+
+
+def step_params(lesson: str, number: int) -> dict[str, str]:
+    """The query parameters of a lesson step (presenter mode kept if it is on)."""
+    params = {LESSON: lesson, STEP: str(number)}
+    if presenting():
+        params[PRESENT] = "1"
+    return params
+
+
+def _playing() -> tuple[Lesson, int] | None:
+    """The URL's lesson and step, checked; a bad value warns and is dropped or corrected."""
+    q = st.query_params
+    name = q.get(LESSON)
+    if name is None:
+        return None
+    try:
+        lesson = load_lesson(name)
+    except LookupError:
+        st.warning(f"There is no lesson {safe(name, quoted=True)}; the Lessons page lists "
+                   f"them.", icon="⚠️")
+        _leave()
+        return None
+    except LessonError as e:
+        st.error("This lesson's file has problems, so it cannot play:\n\n"
+                 + "\n".join(f"- {safe(p, limit=400)}" for p in e.problems), icon="🚫")
+        _leave()
+        return None
+    raw, count = q.get(STEP, "1"), len(lesson.steps)
+    number = int(raw) if _STEP_NUMBER.fullmatch(raw) else 0
+    if not 1 <= number <= count:
+        shown = count if number > count else 1
+        st.session_state[_NOTICE] = (f"Step {safe(raw, quoted=True)} is not in this lesson, "
+                                     f"which has {count} steps; showing step {shown}.")
+        q[STEP] = str(shown)
+        number = shown
+    return lesson, number
+
+
+def _leave() -> None:
+    for name in (LESSON, STEP):
+        st.query_params.pop(name, None)
+
+
+# --- applying a step -------------------------------------------------------------------------
+
+def follow(page: StreamlitPage) -> tuple[Lesson, int] | None:
+    """Before the picker runs: open the URL's step on its page with its state applied.
+
+    Returns the lesson and step number, or None when the URL names no (valid) lesson.
+    """
+    playing = _playing()
+    if playing is None:
+        return None
+    lesson, number = playing
+    step = lesson.steps[number - 1]
+    if page.url_path != PAGES[step.page].url_path:
+        st.switch_page(page_file(step.page), query_params=step_params(lesson.name, number))
+    if st.session_state.get(_APPLIED) != (lesson.name, number):
+        apply(step.state)
+        st.session_state[_APPLIED] = (lesson.name, number)
+    return playing
+
+
+def apply(state: StepState) -> None:
+    """Set the picker and the page's controls to a step's state.
+
+    The picker reads its values from the URL once per session: the step's values are
+    written there in the picker's own format and the picker is told to read them again,
+    with its usual checks. The page's widget keys are cleared first, so what the step does
+    not set starts from the page's own default.
+    """
+    session, q, info = st.session_state, st.query_params, PAGES[state.page]
+    if info.picker:
+        _write_url(_url_values(state.stack, session.get(_key("device"), "cpu")))
+        session[_LOADED] = False
+    for key in [k for k in session if str(k).startswith(info.prefix)]:
+        del session[key]
+    for name in info.url_names:
+        q.pop(name, None)
+    values = state.resolved()  # a widget bound to the URL follows its key's state
+    for name, control in info.all_controls(values).items():
+        if name not in values:
+            session.pop(control.key, None)
+        elif control.in_url:
+            q[control.key] = str(values[name])
+        else:
+            session[control.key] = values[name]
+
+
+def _go(number: int) -> None:
+    st.query_params[STEP] = str(number)
+
+
+def _reset() -> None:
+    st.session_state.pop(_APPLIED, None)  # follow() applies the step again
+
+
+def _finish(lesson: str) -> None:
+    st.session_state.setdefault(_FINISHED, set()).add(lesson)
+
+
+def _toggle_presenter() -> None:
+    if presenting():
+        st.query_params.pop(PRESENT, None)
+    else:
+        st.query_params[PRESENT] = "1"
+
+
+# --- the panel ---------------------------------------------------------------------------------
+
+def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
+    """The step above its page: text, question, progress, navigation (and the summary)."""
+    step, count, present = lesson.steps[number - 1], len(lesson.steps), presenting()
+    if present:
+        presenter.style(PAGES[step.page], step.state, step.figure)
+    with st.container(border=True, key="lesson_panel"):
+        notice = st.session_state.pop(_NOTICE, None)
+        if notice:
+            st.warning(notice, icon="⚠️")
+        st.caption(f"📚 {safe(lesson.title)} · step {number} of {count}")
+        st.progress(number / count)
+        # A lesson's title and text come from the repository's lesson files: trusted
+        # Markdown and LaTeX, written by the teacher (URL values never reach them).
+        st.subheader(step.title)
+        st.markdown(step.text)
+        if step.question is not None:
+            _question(lesson, step, step.question, present, device)
+        _navigation(lesson, number, present)
+        if number == count and lesson.name in st.session_state.get(_FINISHED, set()):
+            _summary(lesson)
+
+
+def _answers(lesson: str) -> dict[int, Record]:
+    return st.session_state.setdefault(_ANSWERS, {}).setdefault(lesson, {})
+
+
+def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: str) -> None:
+    key = f"lesson_{lesson.name}_{step.number}"  # lesson names are [a-z0-9_-]
+    st.markdown(f"**❓ {q.ask}**")
+    guess: float | str | None = None
+    if not present:  # in front of a class the room guesses aloud
+        if q.kind == "number":
+            guess = _number(st.text_input("Your prediction", key=f"{key}_guess",
+                                          placeholder="a number, e.g. 12 or 0.25 or 6.4e8"))
+        else:
+            guess = st.radio("Your prediction", [o.label for o in q.options], index=None,
+                             key=f"{key}_guess")
+    if st.button("Reveal the answer", key=f"{key}_reveal", type="primary"):
+        try:
+            with st.spinner("Computing the answer with cnnviz…"):
+                result = answer(q, step.state, _CachedLab(device))
+        except ValueError as e:
+            show_error(e)
+            return
+        _answers(lesson.name)[step.number] = Record(guess, result, grade(q, result, guess))
+    record = _answers(lesson.name).get(step.number)
+    if record is None:
+        if not present:
+            st.caption("Predict first, then reveal: the answer is computed by cnnviz from "
+                       "this step's state.")
+        return
+    box = st.success if record.grade.right else (st.info if record.guess is None
+                                                 else st.warning)
+    box(record.grade.text, icon="✅" if record.grade.right else "💡")
+    if record.answer.values:
+        st.markdown(" · ".join(f"{label}: **{number_text(v)}**"
+                               for label, v in record.answer.values)
+                    + f" ({record.answer.label})")
+    st.markdown(q.explain)
+
+
+def _number(text: str) -> float | None:
+    """A typed guess as a number (commas and spaces allowed), or None with a message."""
+    cleaned = text.replace(",", "").replace("_", "").replace(" ", "")
+    if not cleaned:
+        return None
+    try:
+        return float(cleaned)
+    except ValueError:
+        st.warning(f"{safe(text, quoted=True)} is not a number; type digits, e.g. 12 or "
+                   f"0.25 or 6.4e8.", icon="⚠️")
+        return None
+
+
+def _navigation(lesson: Lesson, number: int, present: bool) -> None:
+    count = len(lesson.steps)
+    with st.container(key="lesson_nav", horizontal=True):
+        st.button("◀ Previous", key="lesson_prev", disabled=number == 1, on_click=_go,
+                  args=(number - 1,), shortcut="Left" if present else None)
+        if number < count:
+            st.button("Next ▶", key="lesson_next", type="primary", on_click=_go,
+                      args=(number + 1,), shortcut="Right" if present else None)
+        else:
+            st.button("Finish ✓", key="lesson_finish", type="primary", on_click=_finish,
+                      args=(lesson.name,), shortcut="Right" if present else None)
+        st.button("↺ Reset step", key="lesson_reset", on_click=_reset,
+                  help="the step's block, depth, input and page controls again")
+        st.button("Leave presenter mode" if present else "📽️ Presenter mode",
+                  key="lesson_present", on_click=_toggle_presenter,
+                  help="large type for a projector; ← and → change steps")
+        st.page_link(str(ROOT / LESSONS_PAGE), label="All lessons", icon="📚")
+
+
+def _summary(lesson: Lesson) -> None:
+    records = _answers(lesson.name)
+    asked = [(s.number, s.question) for s in lesson.steps if s.question is not None]
+    right = sum(records[n].grade.right for n, _ in asked if n in records)
+    st.markdown(f"#### Your answers: {right} right of {len(asked)} questions")
+    for n, q in asked:
+        r = records.get(n)
+        mark = "⏭️" if r is None or r.guess is None else "✅" if r.grade.right else "❌"
+        said = "not revealed" if r is None else r.grade.text
+        st.markdown(f"{mark} **Step {n}** · {q.ask} — {safe(said, limit=300)}")
+    st.caption("Kept in this browser session only: nothing is stored on the server.")
+
+
+# --- the Lessons page ----------------------------------------------------------------------------
+
+def catalog() -> Catalog:
+    return load_lessons()
+
+
+def start_link(lesson: Lesson, present: bool = False) -> None:
+    """A link that opens the lesson's first step (in presenter mode if asked)."""
+    params = {LESSON: lesson.name, STEP: "1"} | ({PRESENT: "1"} if present else {})
+    st.page_link(page_file(lesson.steps[0].page), query_params=params,
+                 label="Present to a class" if present else "Start the lesson",
+                 icon="📽️" if present else "▶️")
+
+
+__all__ = ["PRESENT", "apply", "catalog", "follow", "panel", "presenting",
+           "start_link"]
