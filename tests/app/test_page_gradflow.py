@@ -114,7 +114,7 @@ def test_the_blocks_slider_and_the_pickers_channels_meet_the_budget():
     app.switch_page(page_file(PAGE)).run()
     assert not app.exception
     errors = [shown(e.value) for e in app.error]
-    assert len(errors) == 1 and "live limit" in errors[0] and "the depth." in errors[0]
+    assert len(errors) == 1 and "live limit" in errors[0] and "Reduce the depth" in errors[0]
     assert not app.get("plotly_chart")  # nothing was run
     app.slider(key="gf_depth").set_value(4).run()  # within the budget again: the charts
     assert not app.exception and not app.error and len(app.get("plotly_chart")) == 3
