@@ -102,9 +102,10 @@ ALERT_ERROR = 1  # Alert.Format.ERROR
 EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b")
 WRONG_RESULT = "differ from what torch measures"
 WIDGET_ID = re.compile(r"^\$\$ID-[0-9a-f]+-(.+)$")
-# What a page must send when it does not refuse: the Explorer its Parameters metric,
-# every other page a chart.
+# What a page must send when it does not refuse: the Explorer its Parameters metric, the
+# Lessons page its links to the lessons, every other page a chart.
 CHARTS = ("plotly_chart", "echarts_chart", "vega_lite_chart", "graphviz_chart", "imgs")
+LINKS = ("page_link",)
 EXPLORER_METRIC = "Parameters"
 
 
@@ -540,6 +541,8 @@ class Student:
     def _check_content(self, path: str, query: str, result: RunResult) -> None:
         if path == "":
             found, what = EXPLORER_METRIC in result.metrics, f"its {EXPLORER_METRIC} metric"
+        elif path == "lessons":
+            found, what = any(result.kinds[k] for k in LINKS), "its links to the lessons"
         else:
             found, what = any(result.kinds[k] for k in CHARTS), "a chart"
         if found:
