@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -283,15 +284,17 @@ def test_a_stopped_process_hands_its_students_to_another():
 
     def health(h, cookie: str) -> tuple[str, str]:
         """(the Set-Cookie nginx sends, the port that answered) for a pinned request."""
-        logged = len(_log_lines(h))
-        request = urllib.request.Request(h.url + "/_stcore/health",
-                                         headers={"Cookie": f"{COOKIE}={cookie}"})
+        # A query of its own marks this request's log line: the newest line may be another
+        # request's (nginx writes each one just after answering it).
+        path = f"/_stcore/health?probe={uuid.uuid4().hex}"
+        request = urllib.request.Request(h.url + path, headers={"Cookie": f"{COOKIE}={cookie}"})
         with opener.open(request, timeout=10) as r:
             sticky = [c for c in r.headers.get_all("Set-Cookie") or [] if c.startswith(COOKIE)]
-        deadline = time.monotonic() + 5
-        while len(lines := _log_lines(h)) == logged and time.monotonic() < deadline:
-            time.sleep(0.05)  # nginx logs a request just after answering it
-        return ";".join(sticky), lines[-1][2]
+        deadline = time.monotonic() + 10
+        while not (ours := [port for req, _, port in _log_lines(h) if path in req]):
+            assert time.monotonic() < deadline, f"nginx logged no line for {path}"
+            time.sleep(0.05)
+        return ";".join(sticky), ours[0]
 
     with start_hall(processes=2, port=0, repo=ROOT) as h:
         first, second = (str(p) for p in h.backends)
