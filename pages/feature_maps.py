@@ -48,8 +48,8 @@ for (title, s), col in zip(variants, columns):
             ui.show_error(e)
             continue
         c, h, w = fm.shapes[-1]
-        st.markdown(f"**{ui.safe(label)}**, {side}×{side} RGB → block {block}: **{c}×{h}×{w}** "
-                    f"(channels × height × width)")
+        st.markdown(f"**{ui.safe_text(label)}**, {side}×{side} RGB → block {block}: "
+                    f"**{c}×{h}×{w}** (channels × height × width)")
         k = fm.kernel.shape[0]
         note = (f" with dilation {fm.dilation}" if fm.dilation > 1 else "") + \
                (f", stride {fm.stride}" if fm.stride > 1 else "")

@@ -25,6 +25,6 @@ for lesson in catalog.lessons:
             ui.lesson_player.start_link(lesson, present=True)
 
 for problem in catalog.problems:  # a bad file is reported; the other lessons still load
-    st.error(ui.safe(problem, limit=600), icon="🚫")
+    st.error(ui.safe_text(problem, limit=600), icon="🚫")
 if not catalog.lessons and not catalog.problems:
     st.info("No lessons yet: add a TOML file to assets/lessons/ (see the README).", icon="📝")

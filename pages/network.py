@@ -19,10 +19,10 @@ device, preset = ui.current_device(), nb.preset_of(spec)
 if preset:
     st.markdown(f"### {preset.title} · {preset.year}")
     st.write(preset.summary)
-    st.caption(f"📄 {preset.paper} · {ui.safe(spec.label())}")
+    st.caption(f"📄 {preset.paper} · {ui.safe_text(spec.label())}")
 else:
     st.markdown("### Your own network")
-    st.caption(ui.safe(spec.label(), limit=200))
+    st.caption(ui.safe_text(spec.label(), limit=200))
 
 try:
     report = ui.cache.network_predicted(spec, device)
@@ -41,14 +41,14 @@ cols[1].metric("MACs", number(p.macs), help=f"{p.macs:,} multiply-accumulates pe
                f"(FLOPs = 2 × MACs = {p.flops:,})")
 cols[2].metric("Output", charts.shape_text(p.output_shape[1:]),
                help=f"(N, ...) = {tuple(p.output_shape)}")
-cols[3].metric(f"Receptive field after {ui.safe(field.name)}" if field else "Receptive field",
+cols[3].metric(f"Receptive field after {ui.safe_text(field.name)}" if field else "Receptive field",
                field.receptive_field.text(" × ") if field else p.receptive_field.text(" × "),
                help="input pixels one pixel of the last feature map can see (theoretical)")
 
 with st.container(border=True):
     st.markdown("**What to notice**")
     for line in topic.facts(report):
-        st.markdown(f"- {ui.safe(line, limit=600)}")
+        st.markdown(f"- {ui.safe_text(line, limit=600)}")
 
 st.subheader("Stage by stage")
 columns = {name: st.column_config.ProgressColumn(name, format="%.0f%%", min_value=0,

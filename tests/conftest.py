@@ -159,5 +159,5 @@ __all__ = ["APP_IDLE", "APP_RUNNING", "CHROMIUM", "CHROMIUM_ARGS", "ROOT", "SCRE
 
 
 def shown(markdown: str) -> str:
-    """What a reader sees of escaped Markdown (cnnviz.ui.safe): the backslashes dropped."""
+    """What a reader sees of escaped Markdown (cnnviz.ui.safe_text): the backslashes dropped."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

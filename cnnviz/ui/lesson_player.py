@@ -41,7 +41,7 @@ from cnnviz.lessons import (
 from cnnviz.topics import costs, gradflow, receptive_field
 from cnnviz.ui import cache, presenter
 from cnnviz.ui.picker import _LOADED, _key, _url_values, _write_url
-from cnnviz.ui.text import safe
+from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import show_error
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,20 +117,20 @@ def _playing() -> tuple[Lesson, int] | None:
     try:
         lesson = load_lesson(name)
     except LookupError:
-        st.warning(f"There is no lesson {safe(name, quoted=True)}; the Lessons page lists "
+        st.warning(f"There is no lesson {safe_text(name, quoted=True)}; the Lessons page lists "
                    f"them.", icon="⚠️")
         _leave()
         return None
     except LessonError as e:
         st.error("This lesson's file has problems, so it cannot play:\n\n"
-                 + "\n".join(f"- {safe(p, limit=400)}" for p in e.problems), icon="🚫")
+                 + "\n".join(f"- {safe_text(p, limit=400)}" for p in e.problems), icon="🚫")
         _leave()
         return None
     raw, count = q.get(STEP, "1"), len(lesson.steps)
     number = int(raw) if _STEP_NUMBER.fullmatch(raw) else 0
     if not 1 <= number <= count:
         shown = count if number > count else 1
-        st.session_state[_NOTICE] = (f"Step {safe(raw, quoted=True)} is not in this lesson, "
+        st.session_state[_NOTICE] = (f"Step {safe_text(raw, quoted=True)} is not in this lesson, "
                                      f"which has {count} steps; showing step {shown}.")
         q[STEP] = str(shown)
         number = shown
@@ -218,7 +218,7 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
         notice = st.session_state.pop(_NOTICE, None)
         if notice:
             st.warning(notice, icon="⚠️")
-        st.caption(f"📚 {safe(lesson.title)} · step {number} of {count}")
+        st.caption(f"📚 {safe_text(lesson.title)} · step {number} of {count}")
         st.progress(number / count)
         # A lesson's title and text come from the repository's lesson files: trusted
         # Markdown and LaTeX, written by the teacher (URL values never reach them).
@@ -278,7 +278,7 @@ def _number(text: str) -> float | None:
     try:
         return float(cleaned)
     except ValueError:
-        st.warning(f"{safe(text, quoted=True)} is not a number; type digits, e.g. 12 or "
+        st.warning(f"{safe_text(text, quoted=True)} is not a number; type digits, e.g. 12 or "
                    f"0.25 or 6.4e8.", icon="⚠️")
         return None
 
@@ -311,7 +311,7 @@ def _summary(lesson: Lesson) -> None:
         r = records.get(n)
         mark = "⏭️" if r is None or r.guess is None else "✅" if r.grade.right else "❌"
         said = "not revealed" if r is None else r.grade.text
-        st.markdown(f"{mark} **Step {n}** · {q.ask} — {safe(said, limit=300)}")
+        st.markdown(f"{mark} **Step {n}** · {q.ask} — {safe_text(said, limit=300)}")
     st.caption("Kept in this browser session only: nothing is stored on the server.")
 
 

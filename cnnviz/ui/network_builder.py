@@ -36,7 +36,7 @@ from cnnviz.core.network.spec import (
 from cnnviz.core.spec import MAX_SIZE
 from cnnviz.ui import cache
 from cnnviz.ui.shell import _require_shell, current_device
-from cnnviz.ui.text import safe
+from cnnviz.ui.text import safe_text
 
 DEFAULT = "resnet18"
 DEFAULT_INPUT = "3,224,224"
@@ -69,7 +69,7 @@ def _named(spec: NetworkSpec) -> NetworkSpec:
 
 
 def _clause(e: Exception) -> str:
-    return safe(str(e).rstrip("."), limit=300)
+    return safe_text(str(e).rstrip("."), limit=300)
 
 
 def _read_url() -> tuple[NetworkSpec, list[str]]:
@@ -79,26 +79,26 @@ def _read_url() -> tuple[NetworkSpec, list[str]]:
         try:
             stages = parse_stages(q["arch"])
         except ValueError as e:
-            warnings.append(f"URL value arch={safe(q['arch'], quoted=True)} is not a network "
+            warnings.append(f"URL value arch={safe_text(q['arch'], quoted=True)} is not a network "
                             f"({_clause(e)}); showing ResNet-18.")
     elif "net" in q and q["net"] in PRESETS:
         stages = PRESETS[q["net"]].text
     elif "net" in q:
-        warnings.append(f"Unknown network {safe(q['net'], quoted=True)} in the URL; showing "
+        warnings.append(f"Unknown network {safe_text(q['net'], quoted=True)} in the URL; showing "
                         f"ResNet-18. The presets: {', '.join(PRESETS)}.")
     values: dict[str, Any] = {"classes": q.get("classes", DEFAULT_CLASSES)}
     try:
         values.update(zip(("channels", "height", "width"), parse_input(q.get("input",
                                                                              DEFAULT_INPUT))))
     except ValueError as e:
-        warnings.append(f"URL value input={safe(q['input'], quoted=True)} ignored "
+        warnings.append(f"URL value input={safe_text(q['input'], quoted=True)} ignored "
                         f"({_clause(e)}); using {DEFAULT_INPUT}.")
     for attempt in range(3):  # the values as given; without classes; the default
         try:
             return _named(NetworkSpec.create(stages, **values)), warnings
         except ValueError as e:
             if attempt == 0 and "classes" in str(e):
-                warnings.append(f"URL value classes={safe(values['classes'], quoted=True)} "
+                warnings.append(f"URL value classes={safe_text(values['classes'], quoted=True)} "
                                 f"ignored ({_clause(e)}); using {DEFAULT_CLASSES}.")
                 values["classes"] = DEFAULT_CLASSES
             elif attempt < 2:
@@ -146,7 +146,7 @@ def current_network() -> NetworkSpec:
             st.warning(w, icon="⚠️")
     message = state.pop(_MESSAGE, None)  # why the last change was refused, once
     if message:
-        st.error(f"That change was not made: {safe(message, limit=600)}", icon="🚫")
+        st.error(f"That change was not made: {safe_text(message, limit=600)}", icon="🚫")
     return spec
 
 

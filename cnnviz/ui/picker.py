@@ -36,7 +36,7 @@ from cnnviz.core.spec import (
     StackSpec,
     available_devices,
 )
-from cnnviz.ui.text import safe
+from cnnviz.ui.text import safe_text
 
 DEFAULT_BLOCK = "resnet_basic"
 PREFIX = "pick_"
@@ -87,7 +87,7 @@ def _read_url(state) -> list[str]:
     q, warnings = st.query_params, []
     block = q.get("block", DEFAULT_BLOCK)
     if block not in REGISTRY:
-        warnings.append(f"Unknown block {safe(block, quoted=True)} in the URL; showing "
+        warnings.append(f"Unknown block {safe_text(block, quoted=True)} in the URL; showing "
                         f"{DEFAULT_BLOCK} instead.")
         block = DEFAULT_BLOCK
     state[_key("block")] = block
@@ -97,7 +97,7 @@ def _read_url(state) -> list[str]:
             try:
                 state[_key(name)] = getattr(StackSpec.create(block, None, **{name: q[name]}), name)
             except ValueError as e:
-                warnings.append(f"URL value {name}={safe(q[name], quoted=True)} ignored "
+                warnings.append(f"URL value {name}={safe_text(q[name], quoted=True)} ignored "
                                 f"({_clause(e)}); using {default}.")
     entry = get_block(block)
     values = entry.defaults()
@@ -108,20 +108,20 @@ def _read_url(state) -> list[str]:
         try:
             param = entry.param(name)
         except KeyError:
-            warnings.append(f"URL parameter {safe(qname)}={safe(q[qname], quoted=True)} "
-                            f"ignored: {block} has no parameter {safe(name, quoted=True)}.")
+            warnings.append(f"URL parameter {safe_text(qname)}={safe_text(q[qname], quoted=True)} "
+                            f"ignored: {block} has no parameter {safe_text(name, quoted=True)}.")
             continue
         try:
             values[name] = param.parse(q[qname])
         except ValueError as e:
-            warnings.append(f"URL value {qname}={safe(q[qname], quoted=True)} ignored "
+            warnings.append(f"URL value {qname}={safe_text(q[qname], quoted=True)} ignored "
                             f"({_clause(e)}); using {param.default}.")
     for name, value in values.items():
         state[_pkey(name)] = value
     devices = available_devices()
     device = q.get("device", "cpu")
     if device not in devices:
-        warnings.append(f"Device {safe(device, quoted=True)} from the URL is not available "
+        warnings.append(f"Device {safe_text(device, quoted=True)} from the URL is not available "
                         f"here; using cpu.")
         device = "cpu"
     state[_key("device")] = device
@@ -129,7 +129,7 @@ def _read_url(state) -> list[str]:
 
 
 def _clause(e: Exception) -> str:
-    return safe(str(e).rstrip("."), limit=300)
+    return safe_text(str(e).rstrip("."), limit=300)
 
 
 def _url_values(spec: StackSpec, device: str) -> dict[str, str]:
@@ -268,7 +268,7 @@ def picker() -> StackSpec | None:
             with st.spinner("Checking the configuration…"):
                 error = problem(spec)
         if error:
-            st.error(f"{safe(error, limit=600)}\n\n{_fix_hint(error)}", icon="🚫")
+            st.error(f"{safe_text(error, limit=600)}\n\n{_fix_hint(error)}", icon="🚫")
             spec = None
     if warnings:
         state[_WARNINGS] = (warnings, spec)

@@ -11,7 +11,7 @@ from cnnviz.core.spec import StackSpec, available_devices
 from cnnviz.deploy.warmup import ensure_imported
 from cnnviz.ui import lesson_player
 from cnnviz.ui.picker import _ERROR, _SPEC, _key, picker
-from cnnviz.ui.text import safe
+from cnnviz.ui.text import safe_text
 
 ROOT = Path(__file__).resolve().parents[2]
 # (file, title, icon); the first is the default page.
@@ -98,7 +98,7 @@ def spec_or_stop() -> StackSpec:
     """The current spec; without one, tell the user to fix the picker and stop the page."""
     spec = current_spec()
     if spec is None:
-        st.error(safe(current_error() or "This configuration cannot run."), icon="🚫")
+        st.error(safe_text(current_error() or "This configuration cannot run."), icon="🚫")
         st.info("Fix the picker in the sidebar to see this page: the message above says what "
                 "to change.", icon="👈")
         st.stop()

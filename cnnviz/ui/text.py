@@ -3,7 +3,7 @@
 Streamlit renders the body of st.markdown, st.warning, st.error, st.caption and widget
 labels as Markdown with LaTeX, emoji shortcodes and colour directives. A value from a URL,
 a file name or an upload shown there unescaped can become a link, an image fetched by
-every visitor's browser, or a formula. `safe` makes any string inert.
+every visitor's browser, or a formula. `safe_text` makes any string inert.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ _AUTOLINK_MARKERS = {"://": ":" + _JOINER + "//", "www.": "www" + _JOINER + ".",
                      "@": _JOINER + "@"}
 
 
-def safe(value: object, quoted: bool = False, limit: int = MAX_SHOWN) -> str:
+def safe_text(value: object, quoted: bool = False, limit: int = MAX_SHOWN) -> str:
     """`value` as Markdown that renders exactly its characters.
 
     Line breaks and other control characters become spaces (so a value cannot start a

@@ -8,7 +8,7 @@ import streamlit as st
 
 from cnnviz.core.arithmetic import relative_error
 from cnnviz.deploy.warmup import ensure_imported
-from cnnviz.ui.text import safe
+from cnnviz.ui.text import safe_text
 
 
 def view_tabs(labels: list[str], key: str = "view") -> Sequence[Any]:
@@ -19,8 +19,8 @@ def view_tabs(labels: list[str], key: str = "view") -> Sequence[Any]:
     if asked not in (None, labels[0]):  # a tab beyond the first draws tables: import all
         ensure_imported()
     if asked is not None and asked not in labels:
-        st.warning(f"URL value {key}={safe(asked, quoted=True)} names no tab of this page; "
-                   f"showing {safe(labels[0], quoted=True)}.", icon="⚠️")
+        st.warning(f"URL value {key}={safe_text(asked, quoted=True)} names no tab of this page; "
+                   f"showing {safe_text(labels[0], quoted=True)}.", icon="⚠️")
     return st.tabs(labels, key=key, bind="query-params")
 
 
@@ -36,7 +36,7 @@ def show_grade(what: str, guess: int, truth: int) -> None:
 def show_error(exc: BaseException) -> None:
     """The message of an error, never a traceback."""
     if isinstance(exc, ValueError):
-        st.error(safe(exc, limit=600), icon="🚫")
+        st.error(safe_text(exc, limit=600), icon="🚫")
     else:
-        st.error(safe(f"Something went wrong ({type(exc).__name__}): {exc}", limit=600),
+        st.error(safe_text(f"Something went wrong ({type(exc).__name__}): {exc}", limit=600),
                  icon="🚫")

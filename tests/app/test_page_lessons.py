@@ -46,7 +46,7 @@ def assert_applied(at: AppTest, lesson: Lesson, step: Step) -> None:
     """The picker and the page's controls show the step's state."""
     assert_clean(at)
     panel = [c.value for c in at.caption]
-    assert f"📚 {ui.safe(lesson.title)} · step {step.number} of {len(lesson.steps)}" in panel
+    assert f"📚 {ui.safe_text(lesson.title)} · step {step.number} of {len(lesson.steps)}" in panel
     assert at.query_params["step"] == str(step.number)
     info, values = PAGES[step.page], step.state.resolved()
     if info.picker:

@@ -1,4 +1,4 @@
-"""ui.safe: a user's string renders as exactly its characters, never as Markdown."""
+"""ui.safe_text: a user's string renders as exactly its characters, never as Markdown."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from cnnviz.ui.text import MAX_SHOWN, safe
+from cnnviz.ui.text import MAX_SHOWN, safe_text
 
 PAYLOADS = [
     "[X](http://127.0.0.1:9/evil)",          # a link inside a warning
@@ -27,7 +27,7 @@ def unescape(markdown: str) -> str:
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_every_markdown_character_is_escaped(payload):
-    text = safe(payload, limit=1000)
+    text = safe_text(payload, limit=1000)
     unescaped = [c for i, c in enumerate(text) if c in string.punctuation and
                  (i == 0 or text[i - 1] != "\\") and c != "\\"]
     assert not unescaped, (payload, text)
@@ -35,18 +35,18 @@ def test_every_markdown_character_is_escaped(payload):
 
 
 def test_line_breaks_and_control_characters_become_spaces():
-    assert safe("a\nb\r\tc\x00d") == "a b  c d"
+    assert safe_text("a\nb\r\tc\x00d") == "a b  c d"
 
 
 def test_long_values_are_cut_and_quoted_on_request():
     long = "x" * 500
-    assert safe(long) == "x" * (MAX_SHOWN - 1) + "…"
-    assert safe("nope", quoted=True) == "'nope'"
-    assert safe(3.5) == "3\\.5"
+    assert safe_text(long) == "x" * (MAX_SHOWN - 1) + "…"
+    assert safe_text("nope", quoted=True) == "'nope'"
+    assert safe_text(3.5) == "3\\.5"
 
 
 def test_autolink_markers_are_split_invisibly():
-    text = safe("see http://x.org, www.y.org and me@z.org")
+    text = safe_text("see http://x.org, www.y.org and me@z.org")
     plain = text.replace("\\", "")
     assert "://" not in plain and "www." not in plain and "e@" not in plain
     assert plain.replace("\u2060", "") == "see http://x.org, www.y.org and me@z.org"
