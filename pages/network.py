@@ -51,17 +51,18 @@ with st.container(border=True):
         st.markdown(f"- {ui.safe_text(line, limit=600)}")
 
 st.subheader("Stage by stage")
-columns = {name: st.column_config.ProgressColumn(name, format="%.0f%%", min_value=0,
-                                                 max_value=100, width=90)
-           for name in ("% params", "% MACs")} | {"parts": st.column_config.TextColumn(
-               "parts", width="medium"), "jump": st.column_config.TextColumn("jump", width=60)}
+shares = {name: st.column_config.ProgressColumn(name, format="%.0f%%", min_value=0,
+                                                max_value=100, width=90)
+          for name in ("% params", "% MACs")} | {
+    name: st.column_config.TextColumn(name, width=70, alignment="right")
+    for name in ("params", "MACs")}
+columns = shares | {"parts": st.column_config.TextColumn("parts", width=150),
+                    "jump": st.column_config.TextColumn("jump", width=60)}
 st.dataframe(charts.stage_rows(stages), hide_index=True, width="stretch", column_config=columns)
 st.caption("Receptive field: input pixels one output pixel of the stage can see; jump: input "
            "pixels between neighbouring outputs (the product of the strides so far).")
 
-with st.expander("🛠️ Build your own: add, remove, move and change stages",
-                 expanded=preset is None):
-    nb.builder(spec, [s.output_shape for s in stages])
+nb.builder_panel(spec, [s.output_shape for s in stages])
 
 kinds_tab, across_tab, probe_tab, diagram_tab, checks_tab, code_tab = ui.view_tabs(
     ["Cost by layer kind", "Across networks", "Plain vs residual", "Diagram",
@@ -69,7 +70,9 @@ kinds_tab, across_tab, probe_tab, diagram_tab, checks_tab, code_tab = ui.view_ta
 
 if kinds_tab.open:
     with kinds_tab:
-        st.plotly_chart(charts.fig_breakdown(topic.breakdown(report)), width="stretch")
+        st.markdown("**Where the parameters and the MACs go, by kind of layer**")
+        st.dataframe(charts.kind_rows(topic.breakdown(report)), hide_index=True,
+                     width="stretch", column_config=shares)
         st.caption("Pointwise: 1×1 convolutions that mix channels; depthwise: one k×k filter "
                    "per channel; grouped: channels split into groups; fully connected: the "
                    "classifier's linear layers.")

@@ -35,25 +35,22 @@ def stage_rows(stages: Sequence[StageRow]) -> list[dict[str, Any]]:
             "stage": s.name, "parts": s.parts, "output (C × H × W)": shape_text(s.output_shape),
             "receptive field": rf.text(" × "),
             "jump": " × ".join(dict.fromkeys(jump_text(j) for j in rf.jump)),  # 16, or 16 × 8
-            "params": f"{s.params:,}", "% params": round(share(s.params, params), 1),
-            "MACs": f"{s.macs:,}", "% MACs": round(share(s.macs, macs), 1)})
+            "params": number(s.params), "% params": round(share(s.params, params), 1),
+            "MACs": number(s.macs), "% MACs": round(share(s.macs, macs), 1)})
     return rows
 
 
-def fig_breakdown(split: dict[str, dict[str, int]]) -> go.Figure:
-    """Params and MACs by kind of layer, each as a share of its total (topics.breakdown)."""
-    fig = go.Figure()
-    kinds = list(dict.fromkeys([*split["params"], *split["macs"]]))
-    for key, label, color in (("params", "parameters", BLUE), ("macs", "MACs", ORANGE)):
-        values, total = split[key], sum(split[key].values())
-        fig.add_trace(go.Bar(
-            x=kinds, y=[share(values.get(k, 0), total) for k in kinds], name=label,
-            marker_color=color, customdata=[number(values.get(k, 0)) for k in kinds],
-            hovertemplate=f"%{{x}}: %{{customdata}} {label} (%{{y:.1f}}%)<extra></extra>"))
-    fig.update_layout(title="Where the parameters and the MACs go, by kind of layer",
-                      yaxis_title="% of the network's total", barmode="group", height=380,
-                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2))
-    return fig
+def kind_rows(split: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """One row per kind of layer (topics.breakdown): its params and MACs, each with its share
+    of the network's total. A table, not a chart: drawn with the stage table's bars, it
+    costs a shared link's first view nothing more to load."""
+    params, macs = (sum(split[key].values()) for key in ("params", "macs"))
+    return [{"kind of layer": kind,
+             "params": number(split["params"].get(kind, 0)),
+             "% params": round(share(split["params"].get(kind, 0), params), 1),
+             "MACs": number(split["macs"].get(kind, 0)),
+             "% MACs": round(share(split["macs"].get(kind, 0), macs), 1)}
+            for kind in dict.fromkeys([*split["params"], *split["macs"]])]
 
 
 # Where a label may go around its point, and its box there (pixels, from the point).

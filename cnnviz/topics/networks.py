@@ -21,8 +21,9 @@ from cnnviz.core.network.spec import Stage, stage_blocks
 from cnnviz.topics.gradflow import StackFlow, probe_blocks, weighted_layers
 
 # The kinds of weighted layer, in the order charts list them.
+OTHER = "norm and scale"  # the rest with weights: BatchNorm, LayerNorm, ConvNeXt's layer scale
 LAYER_KINDS = ("full k×k conv", "pointwise 1×1 conv", "depthwise conv", "grouped conv",
-               "fully connected", "other")
+               "fully connected", OTHER)
 
 
 def layer_kind(m: nn.Module) -> str:
@@ -35,7 +36,7 @@ def layer_kind(m: nn.Module) -> str:
         if m.groups > 1:
             return "grouped conv"
         return "pointwise 1×1 conv" if m.kernel_size == (1, 1) else "full k×k conv"
-    return "other"
+    return OTHER
 
 
 def breakdown(report: NetworkReport) -> dict[str, dict[str, int]]:
@@ -45,7 +46,7 @@ def breakdown(report: NetworkReport) -> dict[str, dict[str, int]]:
     for row in report.predicted.layers:
         if not (row.params or row.macs):
             continue
-        kind = layer_kind(modules[row.name]) if row.name in modules else "other"
+        kind = layer_kind(modules[row.name]) if row.name in modules else OTHER
         for key, value in (("params", row.params), ("macs", row.macs)):
             if value:
                 out[key][kind] = out[key].get(kind, 0) + value

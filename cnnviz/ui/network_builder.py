@@ -47,6 +47,7 @@ OURS = ("net", "arch", "input", "classes")
 _SPEC = "net__spec"  # the network of this session's last run (kept across pages)
 _MESSAGE = "net__message"  # why the last change was refused, shown once
 _WARNINGS = "net__url_warnings"  # (warnings, the spec they led to)
+BUILDER = "net_build"  # whether the builder's expander is open
 
 
 # --- the URL ----------------------------------------------------------------------------
@@ -170,6 +171,8 @@ def _choose_preset(spec: NetworkSpec) -> None:
     name = st.session_state["net_preset"]
     if name in PRESETS:
         _change(spec, stages=parse_stages(PRESETS[name].text), name=name)
+    else:  # "your own network": start from this one, with the builder open
+        st.session_state[BUILDER] = True
 
 
 def _change_input(spec: NetworkSpec) -> None:
@@ -300,6 +303,19 @@ def _part_row(key: str, part: Part | None, labels: bool) -> None:
                      for k, v in values.items())
     cols[4].text_input("other arguments", other, key=f"{key}_other", label_visibility=shown,
                        help="name=value, separated by commas")
+
+
+def builder_panel(spec: NetworkSpec, shapes: list[tuple[int, ...]]) -> None:
+    """The builder in an expander that draws it only while open (open at first for a network
+    of one's own): its dozens of widgets cost every preset's first view about 0.15 s."""
+    # Its state, not `expanded=`, sets the first look: a changing default would make it a
+    # new widget, which snaps shut when the learner's network becomes a preset again.
+    st.session_state.setdefault(BUILDER, preset_of(spec) is None)
+    panel = st.expander("🛠️ Build your own: add, remove, move and change stages",
+                        key=BUILDER, on_change="rerun")
+    if panel.open:
+        with panel:
+            builder(spec, shapes)
 
 
 def builder(spec: NetworkSpec, shapes: list[tuple[int, ...]] | None = None) -> None:

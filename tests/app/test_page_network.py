@@ -17,6 +17,7 @@ from cnnviz.core.network import PRESETS, NetworkSpec
 from cnnviz.core.network.report import make_network_report
 from cnnviz.render.explorer_charts import number
 from cnnviz.render.network_charts import shape_text
+from cnnviz.ui import network_builder as nb
 
 PAGE = "pages/network.py"
 TIMEOUT = 120
@@ -27,6 +28,14 @@ CUSTOM = ("stem=conv_bn_act:out_channels=16,kernel_size=3,stride=2,padding=1"
 def page(**query: str) -> AppTest:
     at = app_test(TIMEOUT, **query)
     return at.switch_page(page_file(PAGE)).run()
+
+
+def with_builder(**query: str) -> AppTest:
+    """The page with the builder's expander opened, as a click on it does."""
+    at = page(**query)
+    assert not at.get("form")  # a preset's builder is drawn only once opened
+    at.session_state[nb.BUILDER] = True
+    return at.run()
 
 
 def predicted(spec: NetworkSpec):
@@ -45,8 +54,8 @@ def assert_shows(at: AppTest, spec: NetworkSpec) -> None:
     assert list(table["stage"]) == [s.name for s in report.stages]
     assert list(table["output (C × H × W)"]) == [shape_text(s.output_shape)
                                                    for s in report.stages]
-    assert list(table["params"]) == [f"{s.params:,}" for s in report.stages]
-    assert list(table["MACs"]) == [f"{s.macs:,}" for s in report.stages]
+    assert list(table["params"]) == [number(s.params) for s in report.stages]
+    assert list(table["MACs"]) == [number(s.macs) for s in report.stages]
     assert list(table["receptive field"]) == [s.receptive_field.text(" × ")
                                               for s in report.stages]
     assert abs(table["% params"].sum() - 100) < 1 and abs(table["% MACs"].sum() - 100) < 1
@@ -87,9 +96,13 @@ def test_the_page_has_no_block_picker_and_computes_only_the_open_tab():
     assert "Block" not in [s.label for s in at.sidebar.selectbox]  # its own controls only
     assert [n.label for n in at.sidebar.number_input] == ["C", "H", "W", "Classes"]
     assert dict(at.query_params) == {"net": "resnet18"}
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    assert len(charts) == 1 and not at.get("graphviz_chart") and not at.code
-    assert "kind of layer" in charts[0]["layout"]["title"]["text"]
+    # the open tab: a second table, params and MACs by kind of layer; no chart is drawn
+    assert not at.get("plotly_chart") and not at.get("graphviz_chart") and not at.code
+    stages, kinds = (t.value for t in at.dataframe)
+    assert list(kinds["kind of layer"]) == ["full k×k conv", "pointwise 1×1 conv",
+                                          "fully connected", "norm and scale"]
+    assert kinds["% params"].sum() == pytest.approx(100, abs=0.2)
+    assert kinds["% MACs"].sum() == pytest.approx(100, abs=0.2)
 
 
 # --- a custom network from the URL, and the sidebar ----------------------------------------
@@ -126,6 +139,16 @@ def test_sidebar_changes_the_preset_the_input_and_the_classes():
                                         height=160, width=128, classes=10))
 
 
+def test_your_own_network_opens_the_builder_on_the_current_one():
+    at = page(net="vgg11")
+    assert not at.get("form") and not at.text_area  # a preset's builder waits to be opened
+    at.sidebar.selectbox(key="net_preset").set_value(nb.CUSTOM).run()
+    assert_clean(at)
+    assert dict(at.query_params) == {"net": "vgg11"}  # unchanged until a stage is
+    assert at.get("form") and at.selectbox(key="net_stage").value == stage_names(at)[0]
+    assert at.sidebar.selectbox(key="net_preset").value == "vgg11"
+
+
 # --- the builder --------------------------------------------------------------------------
 
 def stage_names(at: AppTest) -> list[str]:
@@ -140,7 +163,7 @@ def edit_key(at: AppTest) -> str:
 
 
 def test_move_remove_and_add_stages():
-    at = page()
+    at = with_builder()
     at.selectbox(key="net_stage").set_value("stage2").run()
     at.button(key="net_up").click().run()
     assert_clean(at)
@@ -164,7 +187,7 @@ def test_move_remove_and_add_stages():
 
 
 def test_edit_a_stage_in_its_form():
-    at = page()
+    at = with_builder()
     at.selectbox(key="net_stage").set_value("stage3").run()
     key = edit_key(at)
     at.number_input(key=f"{key}_0_depth").set_value(4)
@@ -186,7 +209,7 @@ def test_edit_a_stage_in_its_form():
 
 
 def test_the_whole_text_can_be_edited_and_a_refused_change_keeps_the_network():
-    at = page()
+    at = with_builder()
     key = next(t.key for t in at.text_area if t.key.startswith("net_text"))
     at.text_area(key=key).set_value(CUSTOM)
     at.button(key="net_apply_text").click().run()

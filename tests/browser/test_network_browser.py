@@ -83,8 +83,9 @@ def test_views_at_projector_size(streamlit_server, browser, view):
         page = watched_page(context)
         _open(page, streamlit_server, net="mobilenet_v2", net_view=view)
         page.get_by_role("tab", name=view, exact=True).scroll_into_view_if_needed()
-        content = {"Diagram": '[data-testid="stGraphVizChart"] svg'}.get(
-            view, '[data-testid="stPlotlyChart"] .main-svg')
+        content = {"Diagram": '[data-testid="stGraphVizChart"] svg',
+                   "Across networks": '[data-testid="stPlotlyChart"] .main-svg'}.get(
+            view, '[data-testid="stTabs"] [data-testid="stDataFrame"]')
         page.locator(content).first.wait_for(timeout=PAGE_TIMEOUT)
         page.locator(content).first.scroll_into_view_if_needed()
         save_screenshot(page, f"network-small-{view.split()[0].lower()}")
