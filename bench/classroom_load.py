@@ -102,11 +102,11 @@ ALERT_ERROR = 1  # Alert.Format.ERROR
 EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b")
 WRONG_RESULT = "differ from what torch measures"
 WIDGET_ID = re.compile(r"^\$\$ID-[0-9a-f]+-(.+)$")
-# What a page must send when it does not refuse: the Explorer its Parameters metric, the
-# Lessons page its links to the lessons, every other page a chart.
+# What a page must send when it does not refuse: the Explorer and the Network page their
+# Parameters metric, the Lessons page its links to the lessons, every other page a chart.
 CHARTS = ("plotly_chart", "echarts_chart", "vega_lite_chart", "graphviz_chart", "imgs")
 LINKS = ("page_link",)
-EXPLORER_METRIC = "Parameters"
+HEADLINE_METRIC = "Parameters"
 
 
 class ActionError(Exception):
@@ -539,8 +539,8 @@ class Student:
         return urllib.parse.urlencode(q, quote_via=urllib.parse.quote)
 
     def _check_content(self, path: str, query: str, result: RunResult) -> None:
-        if path == "":
-            found, what = EXPLORER_METRIC in result.metrics, f"its {EXPLORER_METRIC} metric"
+        if path in ("", "network"):
+            found, what = HEADLINE_METRIC in result.metrics, f"its {HEADLINE_METRIC} metric"
         elif path == "lessons":
             found, what = any(result.kinds[k] for k in LINKS), "its links to the lessons"
         else:
@@ -624,7 +624,7 @@ async def verify(base: str, timeout: float = TIMEOUT_S) -> dict:
     tab = Tab(base, timeout)
     try:
         first = await tab.open("", "")
-        params = first.metrics.get(EXPLORER_METRIC)
+        params = first.metrics.get(HEADLINE_METRIC)
         depth = tab.widget("pick_depth")
         if params is None or depth is None:
             raise ActionError(f"the Explorer sent no Parameters metric or depth widget "
@@ -632,7 +632,7 @@ async def verify(base: str, timeout: float = TIMEOUT_S) -> dict:
         old_depth = int(depth.value)
         new_depth = old_depth + 3
         second = await tab.rerun({depth.id: new_depth})
-        if second.metrics.get(EXPLORER_METRIC) in (None, params):
+        if second.metrics.get(HEADLINE_METRIC) in (None, params):
             raise ActionError(f"depth {old_depth} -> {new_depth} left Parameters at "
                               f"{params!r}: the server ignored the widget state")
         if f"depth={new_depth}" not in tab.query:
@@ -656,7 +656,7 @@ async def verify(base: str, timeout: float = TIMEOUT_S) -> dict:
         errors = [e for r in (first, second, third, fourth, fifth) for e in r.errors]
         if errors:
             raise ActionError("; ".join(errors))
-        return {"parameters": [params, second.metrics[EXPLORER_METRIC]],
+        return {"parameters": [params, second.metrics[HEADLINE_METRIC]],
                 "depth": [old_depth, new_depth], "query": query, "widgets": widgets,
                 "gradflow_metrics": [fourth.metrics, fifth.metrics]}
     finally:
