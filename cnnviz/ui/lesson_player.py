@@ -231,6 +231,13 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
             _summary(lesson)
 
 
+# Every element after the lesson panel (Streamlit wraps the panel in a layout wrapper):
+# blurred, and not clickable.
+_VEIL = ('<style>[data-testid="stLayoutWrapper"]:has(> .st-key-lesson_panel) ~ * '
+         "{ filter: blur(8px); opacity: 0.5; pointer-events: none; user-select: none; }"
+         "</style>")
+
+
 def _answers(lesson: str) -> dict[int, Record]:
     return st.session_state.setdefault(_ANSWERS, {}).setdefault(lesson, {})
 
@@ -256,6 +263,11 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
         _answers(lesson.name)[step.number] = Record(guess, result, grade(q, result, guess))
     record = _answers(lesson.name).get(step.number)
     if record is None:
+        # The page below may show the answer (a metric, a table): veiled until the reveal,
+        # unless the learner (or the step's text) wants to explore it first.
+        if not st.toggle("Show the page before the answer", key=f"{key}_peek",
+                         help="the page may give the answer away: predict first"):
+            st.html(_VEIL)
         if not present:
             st.caption("Predict first, then reveal: the answer is computed by cnnviz from "
                        "this step's state.")

@@ -67,10 +67,17 @@ def assert_applied(at: AppTest, lesson: Lesson, step: Step) -> None:
             assert widget(at, control.key).value == values[name], (step.page, name)
 
 
+def veiled(at: AppTest) -> bool:
+    """Whether the page below the lesson panel is blurred (a question not yet revealed)."""
+    return any("blur(" in h.proto.body for h in at.get("html"))
+
+
 def reveal_with_the_answer(at: AppTest, lesson: Lesson, step: Step) -> AppTest:
-    """Guess what the library computes; the app must call it right."""
+    """Guess what the library computes; the app must call it right. The page, which may
+    show the answer, is veiled until then."""
     q = step.question
     assert q is not None
+    assert veiled(at)
     truth = answer(q, step.state)
     key = f"lesson_{lesson.name}_{step.number}"
     if q.kind == "number":
@@ -81,7 +88,16 @@ def reveal_with_the_answer(at: AppTest, lesson: Lesson, step: Step) -> AppTest:
     assert_clean(at)
     said = [s.value for s in at.success]
     assert any(s.startswith("Right") and truth.text() in s for s in said), (said, truth)
+    assert not veiled(at)
     return at
+
+
+def test_the_page_can_be_shown_before_the_answer():
+    at = app_test(120, lesson="networks_tour", step=2).run()
+    assert veiled(at)
+    at.toggle(key="lesson_networks_tour_2_peek").set_value(True).run()
+    assert_clean(at)
+    assert not veiled(at) and not at.success  # shown, not revealed
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.name for lesson in LESSONS])

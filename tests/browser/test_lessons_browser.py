@@ -89,8 +89,11 @@ def test_presenter_mode_on_a_projector(streamlit_server, browser):
         assert page.locator(".st-key-lesson_next button").bounding_box()["height"] >= 50
         save_screenshot_viewport(page, "presenter-output_size-1")
 
+        # the page could show the answer: it is blurred until the reveal, the panel is not
+        assert _blurred(page, ".st-key-arith_mode") and not _blurred(page, PANEL)
         page.locator(f"{PANEL} button", has_text="Reveal the answer").click()
         page.get_by_text("The answer is 3", exact=False).wait_for(timeout=TIMEOUT)
+        assert not _blurred(page, ".st-key-arith_mode")
         save_screenshot_viewport(page, "presenter-output_size-1-revealed")
 
         page.evaluate("document.activeElement && document.activeElement.blur()")  # no widget
@@ -107,6 +110,13 @@ def test_presenter_mode_on_a_projector(streamlit_server, browser):
         assert_clean(page)
     finally:
         context.close()
+
+
+def _blurred(page, selector: str) -> bool:
+    """Whether the element or one of its parents is drawn blurred."""
+    return page.locator(selector).first.evaluate(
+        "e => { for (; e; e = e.parentElement) if (getComputedStyle(e).filter.includes('blur'))"
+        " return true; return false; }")
 
 
 def save_screenshot_viewport(page, name: str) -> None:
