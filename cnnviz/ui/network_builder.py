@@ -173,6 +173,8 @@ def _choose_preset(spec: NetworkSpec) -> None:
         _change(spec, stages=parse_stages(PRESETS[name].text), name=name)
     else:  # "your own network": start from this one, with the builder open
         st.session_state[BUILDER] = True
+        st.toast("Change any stage in the builder below: the network becomes your own.",
+                 icon="🛠️")
 
 
 def _change_input(spec: NetworkSpec) -> None:

@@ -147,6 +147,7 @@ def test_your_own_network_opens_the_builder_on_the_current_one():
     assert dict(at.query_params) == {"net": "vgg11"}  # unchanged until a stage is
     assert at.get("form") and at.selectbox(key="net_stage").value == stage_names(at)[0]
     assert at.sidebar.selectbox(key="net_preset").value == "vgg11"
+    assert "builder below" in at.toast[0].value
 
 
 # --- the builder --------------------------------------------------------------------------
