@@ -11,6 +11,7 @@ numbers, and what to reduce.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -56,6 +57,7 @@ class Work:
         reduce_params: what to lower when the weights alone are too many.
         weight_grads: False when the backward differentiates the input only (the measured
             probe), so the weights are held once.
+        inputs: bytes of the input batch (held twice with a backward: its gradient too).
     """
 
     what: str
@@ -67,12 +69,15 @@ class Work:
     reduce: str = "the batch, the input size, the channels or the depth"
     reduce_params: str = "the channels, the kernel size or the depth"
     weight_grads: bool = True
+    inputs: int = 0
 
     @property
     def memory(self) -> int:
-        """Peak bytes: the activations, plus weights (and their gradients with a backward)."""
-        weights = 4 * self.params * (2 if self.passes > FORWARD and self.weight_grads else 1)
-        return self.activations + weights
+        """Peak bytes: the activations and the input, plus weights (and the gradients of
+        both with a backward)."""
+        backward = self.passes > FORWARD
+        weights = 4 * self.params * (2 if backward and self.weight_grads else 1)
+        return self.activations + weights + self.inputs * (2 if backward else 1)
 
     @property
     def total_macs(self) -> int:
@@ -92,7 +97,7 @@ def check(*works: Work, what: str | None = None, budget: Budget = BUDGET) -> Non
                               f"Reduce {work.reduce_params}.")
         if work.memory > budget.memory:
             raise BudgetError(f"{_cap(work.what)} would hold {_bytes(work.memory)} of "
-                              f"activations and weights; the live limit is "
+                              f"activations, input and weights; the live limit is "
                               f"{_bytes(budget.memory)}. Reduce {work.reduce}.")
         if work.macs > budget.macs:
             raise BudgetError(f"{_cap(work.what)} costs {work.macs / 1e9:,.1f} GMACs a "
@@ -114,13 +119,19 @@ def _bytes(n: int) -> str:
     return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.0f} MiB"
 
 
+def input_bytes(shape: tuple[int, ...]) -> int:
+    """Bytes of a float32 input batch of `shape`."""
+    return 4 * math.prod(shape)
+
+
 def module_work(what: str, model: nn.Module, input_shape: tuple[int, int, int, int],
                 passes: int = FORWARD, repeats: int = 1, reduce: str = Work.reduce,
                 reduce_params: str = Work.reduce_params) -> Work:
     """Count a module's work by the predicted walk (no tensor arithmetic: a module on the
     meta device will do)."""
     p = predict(model, input_shape)
-    return Work(what, p.params, p.macs, p.memory, passes, repeats, reduce, reduce_params)
+    return Work(what, p.params, p.macs, p.memory, passes, repeats, reduce, reduce_params,
+                inputs=input_bytes(input_shape))
 
 
 def stack_work(spec: StackSpec, what: str = "this stack", passes: int = FORWARD,
@@ -139,7 +150,8 @@ def stack_prediction(spec: StackSpec, what: str = "this stack", passes: int = FO
     a caller that goes on to build it need not walk it again)."""
     check(Work(what, _stack_params(spec), 0, 0))
     p = predict(build(spec, "meta"), spec.input_shape)
-    return Work(what, p.params, p.macs, p.memory, passes, repeats, reduce), p
+    return Work(what, p.params, p.macs, p.memory, passes, repeats, reduce,
+                inputs=input_bytes(spec.input_shape)), p
 
 
 def _stack_params(spec: StackSpec) -> int:

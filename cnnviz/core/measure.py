@@ -104,7 +104,7 @@ def opened_copy(model: nn.Module, input_shape, device: torch.device | str = "cpu
     probe = copy.deepcopy(model).to(device="cpu", dtype=dtype)
     hooks = open_paths(probe)
     probe.to(device)
-    x = (torch.rand(input_shape, generator=generator, dtype=dtype) + 0.5).to(device)
+    x = torch.rand(input_shape, generator=generator, dtype=dtype).add_(0.5).to(device)
     x.requires_grad_(True)
     try:
         yield probe, x, hooks
@@ -176,7 +176,7 @@ def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dty
     so none of its weights, statistics or flags change."""
     generator = torch.Generator().manual_seed(seed)
     tensors = {k: v.to(device) for k, v in opened_tensors(model, dtype).items()}
-    x = (torch.rand(input_shape, generator=generator, dtype=dtype) + 0.5).to(device)
+    x = torch.rand(input_shape, generator=generator, dtype=dtype).add_(0.5).to(device)
     x.requires_grad_(True)
     shapes: dict[str, tuple] = {}
     storages: dict[int, torch.Tensor] = {}  # held, so the allocator cannot reuse them

@@ -27,6 +27,7 @@ def test_counted_on_meta_equals_the_real_module():
         work = budget.stack_work(spec)
         p = predict(build(spec), spec.input_shape)
         assert (work.params, work.macs, work.activations) == (p.params, p.macs, p.memory), name
+        assert work.inputs == 4 * math.prod(spec.input_shape), name
 
 
 def test_work_adds_weights_and_their_gradients_to_memory():
@@ -34,6 +35,9 @@ def test_work_adds_weights_and_their_gradients_to_memory():
     assert work.memory == 4000 + 4 * 1000
     grads = budget.Work("x", 1000, 10, 4000, budget.FORWARD_BACKWARD, repeats=5)
     assert grads.memory == 4000 + 8 * 1000 and grads.total_macs == 10 * 3 * 5
+    # the input batch too (and its gradient): a pooling network holds little else
+    seen = budget.Work("x", 1000, 10, 4000, budget.FORWARD_BACKWARD, inputs=500)
+    assert seen.memory == grads.memory + 2 * 500
 
 
 @pytest.mark.parametrize("work, words", [

@@ -119,11 +119,36 @@ def test_a_custom_network_with_a_masked_block_is_measured_on_real_buffers():
     ("a=" + "act;" * 2000, "limit is 4,000"),
     ("a=adaptive_avgpool;flatten;flatten", "only once"),
     ("a=resnet_basic*300", "depth = 300 is out of range"),
+    # found by a hostile-input sweep: each was a traceback, torch's raw words, or a wrong count
+    ("a=maxpool:padding=5,kernel_size=3", "a pool takes at most 1"),
+    ("a=avgpool:padding=2,kernel_size=3", "a pool takes at most 1"),
+    ("a=conv:padding=same", "padding must be an integer"),
+    ("a=adaptive_avgpool;flatten;norm:norm=layer", "norm needs a C x H x W map"),
+    ("a=adaptive_avgpool;flatten;norm", "move it before the flatten"),
+    ("a=adaptive_avgpool;flatten;conv", "conv needs a C x H x W map"),
+    ("forward=conv", "Stage name 'forward' is taken"),
+    ("training=conv;adaptive_avgpool;flatten;linear", "Stage name 'training' is taken"),
+    ("a=linear;flatten", "Layer 'a.0' (Linear) needs a flat vector"),
+    ("a=adaptive_avgpool", "of activations, input and weights"),  # at 64x1024x1024, below
+    ("a=conv:out_channels=8,out_channels=9", "out_channels is given twice"),
+    ("a=resnet_basic*", "give the depth after '*'"),
 ])
 def test_bad_networks_are_refused_in_a_sentence(text, message):
+    if "input and weights" in message:  # the input batch alone is 8 GiB with its gradient
+        text = network_spec(text, channels=64, height=1024, width=1024, batch=16)
     with pytest.raises(ValueError) as err:
-        make_network_report(network_spec(text))
+        make_network_report(text if isinstance(text, NetworkSpec) else network_spec(text))
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_stage_named_current_flattens_its_own_map():
+    """The flatten's length came from a walk whose own stage was named 'current'."""
+    text = "{}=conv:out_channels=8,stride=2|b=flatten;linear"
+    reports = [make_network_report(network_spec(text.format(name), height=64, width=64))
+               for name in ("current", "cur")]
+    assert reports[0].predicted.params == reports[1].predicted.params == 8 * 31 * 31 * 1000 \
+        + 1000 + 8 * 3 * 9 + 8
+    assert reports[0].agrees
 
 
 def test_bad_fields_and_names_are_refused():

@@ -28,6 +28,11 @@ class Param:
     low: float | None = None
     high: float | None = None
     choices: tuple = ()
+    same: bool = True  # a padding may be "same" (the network's plain layers take numbers)
+
+    @property
+    def takes_same(self) -> bool:
+        return self.name == "padding" and self.same
 
     def parse(self, raw: Any) -> Any:
         """Convert a value from the CLI, a URL or a widget; ValueError if it is not allowed."""
@@ -39,7 +44,7 @@ class Param:
                     if text not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
                         raise ValueError
                     value = text in ("true", "1", "yes", "on")
-                elif self.name == "padding" and text == "same":
+                elif self.takes_same and text == "same":
                     value = "same"
                 else:
                     value = self.type(text)
@@ -50,7 +55,7 @@ class Param:
         if self.choices and value not in self.choices:
             raise ValueError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, "
                              f"not {value!r}.")
-        if value == "same" and self.name == "padding":
+        if value == "same" and self.takes_same:
             return value
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if self.type in (int, float) and not (number and math.isfinite(value)):
@@ -68,7 +73,7 @@ class Param:
         if self.type is bool:
             return "true or false"
         kind = {int: "an integer", float: "a number", str: "text"}[self.type]
-        extra = ' or "same"' if self.name == "padding" else ""
+        extra = ' or "same"' if self.takes_same else ""
         if self.low is not None and self.high is not None:
             return f"{kind} from {self.low:g} to {self.high:g}{extra}"
         return kind + extra

@@ -12,6 +12,7 @@ from typing import Any
 import torch.nn as nn
 
 from cnnviz.core.blocks import Param
+from cnnviz.core.checks import require
 from cnnviz.core.layers import ACTS, NORMS, make_act, make_norm
 
 MAX_CHANNELS = 4096
@@ -32,6 +33,8 @@ class NetLayer:
     build: Callable[[dict[str, Any], int, int], nn.Module]
     # how the channel count changes; None keeps it
     channels_out: Callable[[dict[str, Any], int, int], int] | None = None
+    # what torch refuses among values each in range (ValueError with a sentence)
+    check: Callable[[dict[str, Any]], None] | None = None
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -46,9 +49,16 @@ class NetLayer:
 def _window(kernel: int, stride: int) -> tuple[Param, ...]:
     return (Param("kernel_size", int, kernel, "window height = width", 1, 11),
             Param("stride", int, stride, "step of the window", 1, 8),
-            Param("padding", int, 0, "zeros (or ignored pixels) on each side", 0, 5),
+            Param("padding", int, 0, "ignored pixels on each side (at most half the window)",
+                  0, 5, same=False),
             Param("ceil_mode", bool, False, "round the output size up, as GoogLeNet's pools "
                   "do"))
+
+
+def _check_window(a: dict[str, Any]) -> None:
+    k, pad = a["kernel_size"], a["padding"]
+    require(pad <= k // 2, f"padding = {pad} is more than half the {k}x{k} window; a pool "
+                           f"takes at most {k // 2}.")
 
 
 def _linear_out(a: dict[str, Any], features: int, classes: int) -> int:
@@ -61,17 +71,17 @@ LAYERS: dict[str, NetLayer] = {layer.name: layer for layer in [
              (Param("out_channels", int, 64, "channels it produces", 1, MAX_CHANNELS),
               Param("kernel_size", int, 3, "kernel height = width", 1, 11),
               Param("stride", int, 1, "step of the kernel", 1, 8),
-              Param("padding", int, 0, "zeros added on each side", 0, 10),
+              Param("padding", int, 0, "zeros added on each side", 0, 10, same=False),
               Param("bias", bool, True, "add a learned bias")),
              lambda a, c, k: nn.Conv2d(c, a["out_channels"], a["kernel_size"], a["stride"],
                                        a["padding"], bias=a["bias"]),
              lambda a, c, k: a["out_channels"]),
     NetLayer("maxpool", "the largest value of each window", _window(3, 2),
              lambda a, c, k: nn.MaxPool2d(a["kernel_size"], a["stride"], a["padding"],
-                                          ceil_mode=a["ceil_mode"])),
+                                          ceil_mode=a["ceil_mode"]), check=_check_window),
     NetLayer("avgpool", "the mean of each window", _window(2, 2),
              lambda a, c, k: nn.AvgPool2d(a["kernel_size"], a["stride"], a["padding"],
-                                          ceil_mode=a["ceil_mode"])),
+                                          ceil_mode=a["ceil_mode"]), check=_check_window),
     NetLayer("adaptive_avgpool", "average to a fixed size x size grid, whatever the input "
              "size (1 = global average pooling)",
              (Param("size", int, 1, "output height = width", 1, 32),),

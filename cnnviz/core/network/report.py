@@ -10,7 +10,7 @@ from typing import Any
 
 import torch.nn as nn
 
-from cnnviz.core.budget import FORWARD, FORWARD_BACKWARD, Work, check
+from cnnviz.core.budget import FORWARD, FORWARD_BACKWARD, Work, check, input_bytes
 from cnnviz.core.field import ReceptiveField
 from cnnviz.core.measure import Measurement, measure
 from cnnviz.core.network.spec import NetworkSpec, build_network
@@ -129,7 +129,8 @@ def network_prediction(spec: NetworkSpec, passes: int = FORWARD, what: str = "th
                reduce_params=REDUCE_PARAMS))
     p = predict(model, spec.input_shape)
     return Work(what, p.params, p.macs, p.memory, passes, reduce=REDUCE,
-                reduce_params=REDUCE_PARAMS, weight_grads=False), model, p
+                reduce_params=REDUCE_PARAMS, weight_grads=False,
+                inputs=input_bytes(spec.input_shape)), model, p
 
 
 def make_network_report(spec: NetworkSpec, device: str = "cpu", measured: bool = True

@@ -39,6 +39,9 @@ MAX_TEXT = 4000  # characters of a network's text (it lives in a URL)
 NAME = re.compile(r"[a-z][a-z0-9_]{0,23}$")
 NOT_IN_PARTS = {"in_channels": "comes from the part before it",
                 "init": "is chosen for the whole network"}
+AFTER_FLATTEN = ("linear", "dropout", "act")  # the parts that take a vector
+# A stage is a child module of the network: torch refuses names its modules already use.
+TAKEN_NAMES = frozenset(dir(nn.Sequential()))
 
 
 @dataclass(frozen=True)
@@ -102,16 +105,22 @@ def make_part(kind: str, depth: Any = 1, **args: Any) -> Part:
     steps = _count("depth", depth, 1, MAX_DEPTH)
     require(steps == 1 or part.is_block, f"{kind} is a layer: repeat it as separate parts, "
                                          f"not with *{steps}.")
+    layer = None if part.is_block else LAYERS[kind]
+    if layer and layer.check:
+        layer.check({**layer.defaults(), **dict(typed)})
     return Part(kind, tuple(typed), steps)
 
 
 def parse_part(text: str) -> Part:
     head, _, arg_text = text.strip().partition(":")
-    kind, _, depth = head.partition("*")
+    kind, star, depth = head.partition("*")
+    require(not star or bool(depth.strip()), f"{head!r}: give the depth after '*', e.g. "
+                                             f"{kind.strip()}*2.")
     args: dict[str, str] = {}
     for item in filter(None, (a.strip() for a in arg_text.split(","))):
         key, eq, value = item.partition("=")
         require(bool(eq) and bool(key.strip()), f"{item!r} is not name=value.")
+        require(key.strip() not in args, f"{key.strip()} is given twice.")
         args[key.strip()] = value.strip()
     return make_part(kind, depth or 1, **args)
 
@@ -139,6 +148,9 @@ def make_stage(name: str, parts: Iterable[Part]) -> Stage:
     name = str(name).strip()
     require(bool(NAME.match(name)), f"Stage name {name[:30]!r} must be 1 to 24 lower-case "
                                     f"letters, digits or '_', starting with a letter.")
+    require(name not in TAKEN_NAMES, f"Stage name {name!r} is taken: every torch module has "
+                                     f"an attribute {name!r}. Choose another, e.g. "
+                                     f"{name[:20]}_1.")
     parts = tuple(parts)
     require(0 < len(parts) <= MAX_PARTS, f"Stage {name!r} has {len(parts)} parts; give it 1 "
                                          f"to {MAX_PARTS}.")
@@ -231,13 +243,19 @@ def _structure(spec: NetworkSpec) -> nn.Sequential:
     """The network's modules, stage by stage: children `<stage>.<i>` for each block or layer."""
     network = nn.Sequential()
     channels, grid = spec.channels, None  # grid: the map's known size (after an adaptive pool)
+    flat = False
     for stage in spec.stages:
         modules: list[nn.Module] = []
         for j, part in enumerate(stage.parts, 1):
             try:
+                require(not flat or part.kind in AFTER_FLATTEN,
+                        "A network can flatten only once." if part.kind == "flatten" else
+                        f"{part.kind} needs a C x H x W map, but a flatten before it made the "
+                        f"map a vector; move it before the flatten.")
                 if part.kind == "flatten":  # the vector's length needs the map's size
-                    h, w = grid or _map_size(network, nn.Sequential(*modules), spec)
+                    h, w = grid or _map_size(network, stage.name, nn.Sequential(*modules), spec)
                     channels *= h * w
+                    flat = True
                 built, channels = _part_modules(part, channels, spec.classes)
             except ValueError as e:
                 raise ValueError(f"Stage {stage.name!r}, part {j} ({part.kind}): {e}") from None
@@ -250,12 +268,13 @@ def _structure(spec: NetworkSpec) -> nn.Sequential:
     return network
 
 
-def _map_size(network: nn.Sequential, current: nn.Sequential, spec: NetworkSpec
+def _map_size(network: nn.Sequential, stage: str, current: nn.Sequential, spec: NetworkSpec
               ) -> tuple[int, int]:
-    from cnnviz.core.walk import predict  # the walk of what is built so far
-    prefix = nn.Sequential(OrderedDict([*network.named_children(), ("current", current)]))
+    """The map's H x W at the end of what is built so far (`current`: the parts of `stage`
+    before this one)."""
+    from cnnviz.core.walk import predict
+    prefix = nn.Sequential(OrderedDict([*network.named_children(), (stage, current)]))
     shape = predict(prefix, spec.input_shape).output_shape
-    require(len(shape) == 4, "A network can flatten only once.")
     return shape[2], shape[3]
 
 
