@@ -279,6 +279,8 @@ def test_plain_vs_residual_probe():
     ({"net": "vgg16", "input": "3,abc,224"}, "URL value input="),
     ({"net": "vgg16", "classes": "-5"}, "URL value classes="),
     ({"arch": "a=resnet_basic|a=resnet_basic"}, "cannot be built"),
+    ({"arch": "forward=conv"}, "is taken"),  # a KeyError from torch before
+    ({"arch": "a=maxpool:padding=5,kernel_size=3"}, "a pool takes at most 1"),
 ])
 def test_tampered_url_warns_and_shows_a_network(query, says):
     at = page(**query)
