@@ -42,6 +42,8 @@ def add_cli(subparsers) -> None:
 
 def run_list(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
+    if not args.dir:  # Path("") is ".": the current folder's pyproject.toml is no lesson
+        raise ValueError("--dir is empty; name the folder of lesson files.")
     directory = Path(args.dir)
     if not directory.is_dir():
         raise ValueError(f"--dir {args.dir!r} is not a folder.")
@@ -62,12 +64,10 @@ def run_list(args: argparse.Namespace, out=None) -> int:
 def run_check(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
     problems: list[Problem] = []
+    if "" in args.files:  # Path("") is the current folder
+        raise ValueError("FILE is empty; name a lesson file (.toml).")
     for name in args.files:
-        path = Path(name)
-        if not path.is_file():
-            problems.append(Problem(name, "file", "no such file."))
-            continue
-        lesson, found = read_lesson(path)
+        lesson, found = read_lesson(Path(name))  # a missing or irregular file is a problem
         if lesson is not None:
             shown, found = _with_answers(lesson)
             if not found:

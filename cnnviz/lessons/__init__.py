@@ -1,7 +1,8 @@
 """Lessons: guided paths through the app, written as TOML files in assets/lessons/.
 
 No streamlit here: the lesson as data (model), the file format and its checks (schema),
-the lessons of a folder (catalog), the pages and controls a step may set (pages), the
+a file's text and typed fields, read safely with every problem collected (reader), the
+lessons of a folder (catalog), the pages and controls a step may set (pages), the
 quantities cnnviz computes (answers) and the answers and grades of questions (grading).
 The player is cnnviz.ui.lesson_player; the commands are `cnnviz lessons` and
 `cnnviz lesson check`.

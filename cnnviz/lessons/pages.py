@@ -21,6 +21,12 @@ from cnnviz.topics.features import FILTERS
 from cnnviz.topics.gradflow import LOSSES
 
 
+def one_of(value: Any, choices: tuple) -> bool:
+    """Whether `value` is one of `choices`, type included: true is not 1 and 4.0 is not 4
+    (a page or a quantity would size or index with the float)."""
+    return any(type(value) is type(choice) and value == choice for choice in choices)
+
+
 @dataclass(frozen=True)
 class Control:
     """One control of a page that a step may set.
@@ -46,8 +52,7 @@ class Control:
     def parse(self, value: Any) -> Any:
         """The value, checked; ValueError with a sentence saying what is allowed."""
         if self.choices:
-            if value not in self.choices or isinstance(value, bool) != isinstance(
-                    self.choices[0], bool):
+            if not one_of(value, self.choices):
                 raise ValueError(f"{value!r} is not one of "
                                  f"{', '.join(repr(c) for c in self.choices)}.")
             return value
@@ -116,9 +121,12 @@ def _image(prefix: str) -> Control:
 
 
 def _cost_knobs(values: Mapping[str, Any]) -> tuple[Control, ...]:
-    """The numbers of the comparison chosen (the page keys them by its function's name)."""
+    """The numbers of the comparison chosen (the page keys them by its function's name).
+
+    No numbers for a topic that names no comparison: this runs before the topic is checked,
+    so it may be anything a file holds (a list, which is no dict key)."""
     topic = values.get("topic", next(iter(costs.TOPICS)))
-    if topic not in costs.TOPICS:
+    if not isinstance(topic, str) or topic not in costs.TOPICS:
         return ()
     fn, knobs = costs.TOPICS[topic]
     return tuple(Control(k.name, f"cost_{fn.__name__}_{k.name}", low=k.low, high=k.high,
@@ -190,4 +198,4 @@ def check_divisors(controls: Mapping[str, Control], values: Mapping[str, Any]
 
 
 __all__ = ["ARITH_MODES", "ERF_IMAGE_SIZE", "EXPLORER_VIEWS", "PAGES", "PROBE_BATCH",
-           "PROBE_SIZE", "Control", "PageInfo", "check_divisors"]
+           "PROBE_SIZE", "Control", "PageInfo", "check_divisors", "one_of"]

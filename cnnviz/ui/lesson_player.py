@@ -288,7 +288,10 @@ def _number(text: str) -> float | None:
     if not cleaned:
         return None
     try:
-        return float(cleaned)
+        value = float(cleaned)
+        if not np.isfinite(value):  # nan and inf parse, but no answer is either
+            raise ValueError
+        return value
     except ValueError:
         st.warning(f"{safe_text(text, quoted=True)} is not a number; type digits, e.g. 12 or "
                    f"0.25 or 6.4e8.", icon="⚠️")

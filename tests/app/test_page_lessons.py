@@ -4,6 +4,7 @@ lesson file gives a message, never an exception.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -149,9 +150,10 @@ def test_a_wrong_guess_says_how_far_off_it_was():
     text = " ".join(w.value for w in at.warning)
     assert f"the answer is {number_text(truth)}; you said 50" in text
     assert f"{abs(50 - truth) / truth * 100:.1f}% off" in text
-    widget(at, "lesson_bottleneck_2_guess").input("lots")
-    at.run()
-    assert any("'lots' is not a number" in shown(w.value) for w in at.warning)
+    for typed in ("lots", "nan", "-inf"):  # float() takes the last two: no answer is either
+        widget(at, "lesson_bottleneck_2_guess").input(typed)
+        at.run()
+        assert any(f"'{typed}' is not a number" in shown(w.value) for w in at.warning), typed
 
 
 @pytest.mark.parametrize(("query", "expected"), [
@@ -204,6 +206,8 @@ def test_a_bad_lesson_file_is_reported_and_the_others_still_load(tmp_path, monke
     (tmp_path / "broken.toml").write_text('title = "x"\nsteps = [ [\n')
     (tmp_path / "sly.toml").write_text(good.read_text().replace(
         'block = "conv_bn_act"', 'block = "[click](http://example.com)"'))
+    os.mkfifo(tmp_path / "pipe.toml")  # opened, it would hang the page
+    (tmp_path / "zeros.toml").symlink_to("/dev/zero")  # read, it would fill the memory
     monkeypatch.setattr(lesson_schema, "LESSON_DIR", tmp_path)
     at = app_test().run()
     at.switch_page(page_file("pages/lessons.py")).run()
@@ -214,6 +218,9 @@ def test_a_bad_lesson_file_is_reported_and_the_others_still_load(tmp_path, monke
     assert any("broken.toml: TOML syntax:" in shown(e) for e in errors), errors
     assert any("sly.toml: step 1, block: unknown block '[click](http" in shown(e)
                for e in errors), errors
+    for name, kind in (("pipe", "a pipe"), ("zeros", "a device")):
+        assert any(f"{name}.toml: file: not a regular file ({kind})" in shown(e)
+                   for e in errors), errors
     assert not any("](http" in e for e in errors)
     # a link to the bad lesson: its problems, no panel, no exception
     at = app_test(lesson="sly").run()

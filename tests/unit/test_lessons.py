@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ from cnnviz.lessons import (
     read_lesson,
 )
 from cnnviz.lessons import pages as lesson_pages
+from cnnviz.lessons.reader import MAX_BYTES
 from cnnviz.topics import costs, gradflow, sliding
 from cnnviz.topics import receptive_field as rf
 from cnnviz.topics.features import image_spec
@@ -287,6 +289,21 @@ BAD = {  # file stem -> (the text, what the problem line must say)
                      ("step 1, question, answer", "never typed")),
     "bad_control": (GOOD.replace('text = "A', 'controls = { view = "Gallery" }\ntext = "A'),
                     ("step 1, controls.view", "'Gallery' is not one of")),
+    # hostile values: a list or a table where a name goes (no dict key), 0 as a figure, a float
+    # as a choice (4.0 would size a tensor), an infinite tolerance, deep nesting, 1e308
+    "page_list": (GOOD.replace('"explorer"', '["explorer"]'), ("step 1, page", "must be text")),
+    "block_table": (GOOD.replace('"conv_bn_act"', "{ a = 1 }"), ("step 1, block", "must be text")),
+    "topic_list": (GOOD.replace('"explorer"', '"cost_lab"\ncontrols = { topic = ["x"] }'),
+                   ("step 1, controls.topic", "['x'] is not one of")),
+    "figure_zero": (GOOD.replace('text = "A', 'figure = 0\ntext = "A'), ("step 1, figure", "must")),
+    "float_choice": (GOOD.replace('"explorer"', '"conv_arithmetic"\ncontrols={cb_kernel=4.0}'),
+                     ("step 1, controls.cb_kernel", "4.0 is not one of 3, 4")),
+    "tolerance_inf": (GOOD.replace("explain", "tolerance = inf\nexplain"),
+                      ("step 1, question, tolerance", "must be a finite number")),
+    "nested": (GOOD.replace('["stride"]', "[" * 10**5 + "]" * 10**5),
+               ("TOML syntax", "nested too deeply")),
+    "float_param": (GOOD.replace("stride = 2", "stride = 1e308"),
+                    ("step 1, params.stride", "stride = 1e+308 is out of range")),
 }
 
 
@@ -329,6 +346,25 @@ def test_several_problems_in_one_file_are_all_reported(tmp_path):
                                            "step 1, question, kind"}
 
 
+@pytest.mark.parametrize(("make", "what"), [
+    (Path.mkdir, "not a regular file (a folder)"),
+    (os.mkfifo, "not a regular file (a pipe)"),  # opened, it would wait for a writer
+    (lambda path: path.symlink_to("/dev/zero"), "not a regular file (a device)"),  # endless
+    (lambda path: path.write_text(GOOD + "#" * MAX_BYTES), "over the 256 KB"),
+], ids=["folder", "pipe", "link_to_dev_zero", "huge"])
+def test_only_a_regular_file_of_a_lesson_size_is_read(tmp_path, capsys, make, what):
+    """The catalog (the app's) and `lesson check` read through one function: one line."""
+    make(tmp_path / "odd.toml")
+    (tmp_path / "good.toml").write_text("\ufeff" + GOOD, encoding="utf-8")  # a BOM is dropped
+    catalog = load_lessons(tmp_path)
+    assert [lesson.name for lesson in catalog.lessons] == ["good"]
+    assert [p.where for p in catalog.problems] == ["file"] and what in catalog.problems[0].what
+    assert main(["lesson", "check", str(tmp_path / "odd.toml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{tmp_path / 'odd.toml'}: file: ") and what in err
+    assert err.count("\n") == 1 and "no such file" not in err
+
+
 # --- the CLI ---------------------------------------------------------------------------------
 
 def test_lesson_check_exit_codes_and_one_line_per_problem(lesson_dir, capsys):
@@ -363,6 +399,8 @@ def test_lessons_lists_the_good_ones_and_exits_2_for_the_bad(lesson_dir, capsys)
     assert len(captured.err.strip().splitlines()) == len(BAD)
     assert main(["lessons", "--dir", str(lesson_dir / "none")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+    assert main(["lessons", "--dir", ""]) == 2  # not "." (whose pyproject.toml is no lesson)
+    assert "--dir is empty" in capsys.readouterr().err
 
 
 def test_text_listing_shows_urls_and_answers(lesson_dir, capsys):
