@@ -8,6 +8,7 @@ the same. Its question names what cnnviz computes; the answer is never in the fi
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnviz.core.blocks import REGISTRY
+from cnnviz.core.budget import BudgetError, check, stack_work
 from cnnviz.core.spec import StackSpec
 from cnnviz.lessons.answers import QUANTITIES, Quantity
 from cnnviz.lessons.model import (
@@ -201,10 +203,26 @@ def _read_spec(r: Reader, fields: Mapping, where: str) -> StackSpec | None:
     if not ok:
         return None
     try:
-        return StackSpec.create(block, params, **sizes)
+        spec = StackSpec.create(block, params, **sizes)
     except ValueError as e:
         r.problem(join(where, "params"), str(e))
         return None
+    refusal = _refusal(spec)
+    if refusal:
+        r.problem(where, f"the page would refuse it: {refusal}")
+        return None
+    return spec
+
+
+@functools.lru_cache(maxsize=256)  # lesson files are read on every step's run
+def _refusal(spec: StackSpec) -> str | None:
+    """Why the step's page would refuse the stack (its forward pass alone is over the
+    budget, which every page runs), or None."""
+    try:
+        check(stack_work(spec, "this step's stack"))
+    except BudgetError as e:
+        return str(e)
+    return None
 
 
 def _as_written(message: str, value: Any) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from cnnviz.core import images
 from cnnviz.core.network import PRESETS, NetworkSpec
 from cnnviz.core.spec import StackSpec
+from cnnviz.lessons import load_lessons
 from cnnviz.topics import costs, features, gradflow
 from cnnviz.ui import cache, presets
 from cnnviz.ui.image_input import DEFAULT_SIZE
@@ -35,6 +36,7 @@ def other_views(device: str = "cpu") -> None:
         cache.feature_maps(variant, data, spec.depth, "random", device)
     topic, (_, knobs) = next(iter(costs.TOPICS.items()))  # Cost & Bottlenecks
     cache.cost_comparison(topic, **{k.name: k.default for k in knobs})
+    load_lessons()  # the Lessons page: each step's stack checked once against the budget
 
 
 def network_views(device: str = "cpu") -> None:

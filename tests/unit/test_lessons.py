@@ -304,6 +304,9 @@ BAD = {  # file stem -> (the text, what the problem line must say)
                ("TOML syntax", "nested too deeply")),
     "float_param": (GOOD.replace("stride = 2", "stride = 1e308"),
                     ("step 1, params.stride", "stride = 1e+308 is out of range")),
+    # every value in range, the stack over the budget: 'ok' before, then refused in the app
+    "over_budget": (GOOD.replace("input = [3, 9, 9]", "input = [64, 512, 512]\nbatch = 64"),
+                    ("step 1", "the page would refuse it: This step's stack would hold")),
 }
 
 
