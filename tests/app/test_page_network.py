@@ -220,7 +220,7 @@ def test_the_whole_text_can_be_edited_and_a_refused_change_keeps_the_network():
     at.text_area(key=key).set_value("a=flatten|b=conv:out_channels=8")  # cannot be built
     at.button(key="net_apply_text").click().run()
     assert not at.exception
-    assert any("needs a feature map" in shown(e.value) for e in at.error)
+    assert any("conv needs a C x H x W map" in shown(e.value) for e in at.error)
     assert at.query_params["arch"] == NetworkSpec.create(CUSTOM).text()
 
 
