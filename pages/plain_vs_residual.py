@@ -12,6 +12,14 @@ from cnnviz.ui import presets
 from cnnviz.ui.presets import STORIES
 
 
+def apply_data():
+    """A new data set starts from its own preset (steps, depth and rate that show the effect)."""
+    d = dg.PRESETS[st.session_state.gf_t_data]
+    for name, value in (("depth", d.depth), ("shallow", d.shallow_depth), ("steps", d.steps),
+                        ("lr", d.lr)):
+        st.session_state["gf_t_" + name] = value
+
+
 def apply_story():
     for name, value in STORIES[st.session_state.gf_story].items():
         st.session_state["gf_" + name] = value
@@ -83,19 +91,25 @@ st.header("Degradation: does the deeper plain stack train worse?")
 st.markdown("He et al. (2016, Fig. 1) found that a deeper *plain* network reached a **higher "
             "training error** than a shallower one — even with batch norm, so not because of "
             "vanishing gradients — while the residual network of the same depth did not. "
-            "Here: a synthetic 10-class task of 16×16 noisy patterns (stripes, checkers, rings, "
-            "blobs, crosses, ramps), made in code, trained with SGD + momentum.")
-d = dg.TrainConfig()
-c = st.columns(5)
+            "Here on one of two data sets, both 16×16 and made or shipped locally: synthetic "
+            "noisy patterns, or real handwritten digits (scikit-learn's copy of UCI's, "
+            "enlarged ×2).")
+c = st.columns(6)
+data = c[0].selectbox("Data", list(dg.PRESETS), key="gf_t_data", on_change=apply_data,
+                      format_func={"patterns": "synthetic patterns",
+                                   "digits": "handwritten digits"}.get)
+d = dg.PRESETS[data]
 cfg = dg.TrainConfig(block=spec.block if spec.block in gf.PREACT_TWIN else "resnet_basic",
-                     depth=c[0].number_input("Deep", 2, 60, d.depth, key="gf_t_depth"),
-                     shallow_depth=c[1].number_input("Shallow", 1, 30, d.shallow_depth,
+                     data=data, optimizer=d.optimizer,
+                     depth=c[1].number_input("Deep", 2, 60, d.depth, key="gf_t_depth"),
+                     shallow_depth=c[2].number_input("Shallow", 1, 30, d.shallow_depth,
                                                      key="gf_t_shallow"),
-                     steps=c[2].number_input("Steps", 5, 1000, d.steps, step=10,
+                     steps=c[3].number_input("Steps", 5, 1000, d.steps, step=10,
                                              key="gf_t_steps"),
-                     lr=c[3].number_input("Learning rate", 0.001, 1.0, d.lr, format="%.3f",
+                     lr=c[4].number_input("Learning rate", 0.001, 1.0, d.lr, format="%.3f",
                                           key="gf_t_lr"),
-                     norm=c[4].selectbox("Norm", NORMS, key="gf_t_norm"))
+                     norm=c[5].selectbox("Norm", NORMS, key="gf_t_norm"))
+st.caption(f"{dg.OPTIMIZER_NAMES[cfg.optimizer]}, batch {cfg.batch}, {cfg.width} channels.")
 if st.button("Train the three stacks", key="gf_train", type="primary"):
     bar, charts = st.progress(0.0, "Training…"), st.columns(2)
     slots = [charts[0].empty(), charts[1].empty()]

@@ -42,6 +42,20 @@ def parse_input(text: str | None) -> dict[str, Any]:
     return {"in_channels": c, "height": h, "width": w}
 
 
+def parse_whole(flag: str, text: object, low: int, high: int) -> int:
+    """A whole number written in ASCII digits, from `low` to `high`; UsageError otherwise
+    (the value echoed cut short)."""
+    raw = str(text).strip()
+    if not (raw.isascii() and raw.lstrip("-").isdigit()):
+        raise UsageError(f"{flag} takes a whole number from {low} to {high}, not "
+                         f"{raw[:20]!r}{'…' if len(raw) > 20 else ''}.")
+    value = int(raw) if len(raw) <= 20 else high + 1  # longer is out of any range here
+    if not low <= value <= high:
+        shown = raw if len(raw) <= 20 else raw[:20] + "…"
+        raise UsageError(f"{flag} = {shown} is out of range: use {low} to {high}.")
+    return value
+
+
 def spec_from_args(args: argparse.Namespace) -> StackSpec:
     params: dict[str, Any] = parse_assignments(args.set)
     shape = parse_input(args.input)

@@ -3,9 +3,10 @@
 The budget (cnnviz.core.budget) bounds one request. A classroom sends many at once, and
 on a 2-core machine more torch runs than cores only make each one slower and the peak
 memory the sum of all of them. `heavy` lets at most HEAVY_SLOTS run together (the others
-wait their turn), each with the cores divided among the slots; then glibc's allocator is
-asked to return the pages torch freed (`malloc_trim`), so a server that once ran a big
-stack does not stay big.
+wait their turn, first come first served), each with the cores divided among the slots;
+then glibc's allocator is asked to return the pages torch freed (`malloc_trim`), so a
+server that once ran a big stack does not stay big. A long run (training) takes a slot
+with `hold_slot`, which tells a waiting caller its place in the queue.
 """
 from __future__ import annotations
 
@@ -14,16 +15,92 @@ import ctypes.util
 import functools
 import os
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 import torch
 
 HEAVY_SLOTS = max(1, min(4, os.cpu_count() or 1))
-_slots = threading.BoundedSemaphore(HEAVY_SLOTS)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class Slots:
+    """`size` slots handed out in the order they were asked for."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._free = size
+        self._queue: deque[object] = deque()
+        self._changed = threading.Condition()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queue)
+
+    @contextmanager
+    def hold(self, on_wait: Callable[[int], None] | None = None,
+             poll: float = 0.25) -> Iterator[None]:
+        """Hold a slot for the `with` block. While waiting, `on_wait(place)` is called every
+        `poll` seconds (place 1 is next); an exception it raises leaves the queue."""
+        ticket = object()
+        with self._changed:
+            self._queue.append(ticket)
+        try:
+            while True:
+                with self._changed:
+                    if self._free > 0 and self._queue[0] is ticket:
+                        self._queue.popleft()
+                        self._free -= 1
+                        break
+                    place = self._queue.index(ticket) + 1
+                    if on_wait is None:
+                        self._changed.wait(poll)
+                        continue
+                on_wait(place)  # outside the lock: it may draw a page (or raise)
+                with self._changed:
+                    self._changed.wait(poll)
+        except BaseException:
+            with self._changed:
+                if ticket in self._queue:
+                    self._queue.remove(ticket)
+                self._changed.notify_all()
+            raise
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._free += 1
+                self._changed.notify_all()
+
+
+SLOTS = Slots(HEAVY_SLOTS)
+# Training holds a slot for many seconds: it has slots of its own (half the heavy ones), so
+# a class that trains never makes the other pages wait behind it.
+TRAINING_SLOTS = Slots(max(1, HEAVY_SLOTS // 2))
+
+
+@contextmanager
+def hold_slot(on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
+    """One of the heavy slots for a long run; memory is released when it ends."""
+    try:
+        with SLOTS.hold(on_wait):
+            yield
+    finally:
+        release_memory()
+
+
+@contextmanager
+def hold_training_slot(on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
+    """One of the training slots; memory is released when the run ends."""
+    try:
+        with TRAINING_SLOTS.hold(on_wait):
+            yield
+    finally:
+        release_memory()
 
 
 def heavy(fn: Callable[P, R]) -> Callable[P, R]:
@@ -31,11 +108,8 @@ def heavy(fn: Callable[P, R]) -> Callable[P, R]:
     decorator, so a cache hit never waits for a slot."""
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        with _slots:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                release_memory()
+        with hold_slot():
+            return fn(*args, **kwargs)
     return run
 
 

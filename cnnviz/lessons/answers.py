@@ -22,8 +22,10 @@ from cnnviz.core.budget import check, stack_prediction, stack_work
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import ACTIVATIONS, Prediction, predict
 from cnnviz.lessons.pages import ERF_IMAGE_SIZE, PAGES, PROBE_BATCH, PROBE_SIZE
-from cnnviz.topics import costs, gradflow, receptive_field, sliding
+from cnnviz.topics import costs, gradflow, learned, receptive_field, sliding
+from cnnviz.topics.evidence import occlusion_corners, occlusion_windows
 from cnnviz.topics.features import image_spec
+from cnnviz.topics.training import Classifier, TrainRun
 
 if TYPE_CHECKING:
     from cnnviz.lessons.model import StepState
@@ -57,6 +59,15 @@ class Lab:
         """The predicted walk of a whole network (a NetworkSpec of cnnviz.core.network)."""
         from cnnviz.core.network.report import make_network_report
         return make_network_report(spec, measured=False).predicted
+
+    def trained(self, name: str) -> tuple[TrainRun, Classifier]:
+        """A shipped trained stack and its model in eval mode."""
+        run = learned.shipped_run(name)
+        return run, run.model()
+
+    def trained_test(self, name: str) -> learned.TestResults:
+        run, model = self.trained(name)
+        return learned.test_results(model, learned.run_data(run))
 
 
 @dataclass(frozen=True)
@@ -309,3 +320,47 @@ if "network" in PAGES:  # the Networks page has landed (issue 12)
               pages=("network",))
     def network_macs(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
         return _network(lab, state).macs
+
+
+# --- Trained Networks: the shipped pair the page shows ---------------------------------------
+
+TRAINED_STACKS = {"stack": ("residual", "plain")}
+
+
+def _trained_name(state: StepState, args: Mapping[str, Any]) -> str:
+    plain, residual = learned.PAIRS[state.resolved()["pair"]]
+    return residual if args["stack"] == "residual" else plain
+
+
+@quantity("the percentage of the 450 test digits the stack classifies right",
+          pages=("trained",), args=TRAINED_STACKS)
+def trained_test_accuracy(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
+    return 100 * lab.trained_test(_trained_name(state, args)).accuracy
+
+
+@quantity("the test digits the stack gets wrong", pages=("trained",), args=TRAINED_STACKS)
+def trained_mistakes(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
+    return len(lab.trained_test(_trained_name(state, args)).mistakes)
+
+
+@quantity("how far training moved the first layer's filters, in percent of their starting "
+          "size", pages=("trained",), args=TRAINED_STACKS)
+def filters_moved_percent(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
+    run, model = lab.trained(_trained_name(state, args))
+    end, start = learned.first_filters(run, model)
+    return 100 * float(np.linalg.norm(end - start) / np.linalg.norm(start))
+
+
+@quantity("the side of the last block's maps, in pixels (what Grad-CAM weighs)",
+          pages=("trained",), args=TRAINED_STACKS)
+def last_map_side(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
+    run, _ = lab.trained(_trained_name(state, args))
+    return lab.predict(run.config.stack).output_shape[3]
+
+
+@quantity("the occluded copies of the image the occlusion map runs", pages=("trained",),
+          args=TRAINED_STACKS)
+def occlusion_copies(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
+    run, _ = lab.trained(_trained_name(state, args))
+    size = run.config.size
+    return len(occlusion_corners(size, *occlusion_windows(size)))

@@ -19,6 +19,7 @@ from cnnviz.core.layers import ACTS, NORMS
 from cnnviz.topics import costs
 from cnnviz.topics.features import FILTERS
 from cnnviz.topics.gradflow import LOSSES
+from cnnviz.topics.learned import PAIRS, SOURCES, TEST_IMAGES, VIEWS
 
 
 def one_of(value: Any, choices: tuple) -> bool:
@@ -164,6 +165,13 @@ PAGES: dict[str, PageInfo] = {p.name: p for p in (
     PageInfo("cost_lab", "Cost & Bottlenecks", "cost_", (
         Control("topic", "cost_topic", tuple(costs.TOPICS), default=next(iter(costs.TOPICS))),),
         figures=("cost_bars",), more_controls=_cost_knobs),
+    PageInfo("trained", "Trained Networks", "tr_", (
+        Control("pair", "tr_pair", tuple(PAIRS), default=next(iter(PAIRS))),
+        Control("source", "tr_source", SOURCES, default=SOURCES[0]),
+        Control("image", "tr_image", low=1, high=TEST_IMAGES, default=1),
+        Control("view", "view", VIEWS, default=VIEWS[0]),
+        Control("block", "tr_block", low=1, high=200),  # default: the last block
+        Control("channel", "tr_channel", low=1, high=4096))),  # default: the first
 )}
 def _network_page() -> PageInfo | None:
     """The Networks page (issue 12), once it is in the app."""

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import streamlit as st
 import torch
 
 from cnnviz.core import images
+from cnnviz.core.datasets import DataSet
 from cnnviz.core.report import Report, make_report
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.deploy.heavy import heavy
-from cnnviz.topics import costs, features, gradflow, receptive_field
+from cnnviz.topics import costs, features, gradflow, learned, receptive_field
+from cnnviz.topics.training import Classifier, TrainRun
 
 if TYPE_CHECKING:  # imported when first used: the Explorer's cold start does not wait
     from cnnviz.core.network import NetworkSpec
@@ -138,3 +141,38 @@ def preset_points() -> list[PresetPoint]:
 def network_probe(device: str = "cpu") -> tuple[StackFlow, StackFlow]:
     from cnnviz.topics import networks
     return networks.compare_networks(*networks.probe_specs(), device=device)
+
+
+# --- Trained networks -------------------------------------------------------------------
+# Keys name the network: a shipped stack's name, or a session's own run id (unique), so
+# entries of different sessions never meet; the model itself is not hashed (`_model`).
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the trained stack…")
+def shipped_run(name: str) -> tuple[TrainRun, Classifier]:
+    """A shipped stack and its model in eval mode, shared by every session: read-only."""
+    from cnnviz.topics.learned import shipped_run as load
+    run = load(name)
+    return run, run.model()
+
+
+@st.cache_data(max_entries=256, ttl=15 * 60, show_spinner=False)
+def trained_inspection(key: str, counts: bytes, _model: Classifier, _data: DataSet
+                       ) -> learned.Inspection:
+    """One image through a trained network: a few milliseconds (a model admitted by the
+    training budget, one image and its occluded copies), so it takes no heavy slot."""
+    image = np.frombuffer(counts, dtype=np.float32).reshape(8, 8)
+    with torch.no_grad():
+        return learned.inspect(_model, _data, image)
+
+
+@st.cache_data(max_entries=16, ttl=60 * 60, show_spinner="Running the test split…")
+@heavy
+def trained_test_results(key: str, _model: Classifier, _data: DataSet) -> learned.TestResults:
+    return learned.test_results(_model, _data)
+
+
+@st.cache_data(max_entries=16, ttl=60 * 60, show_spinner="Measuring every channel on the "
+                                                         "test split…")
+@heavy
+def trained_channel_means(key: str, _model: Classifier, _data: DataSet) -> list[np.ndarray]:
+    return learned.channel_means(_model, _data)

@@ -38,7 +38,8 @@ from cnnviz.lessons import (
     load_lessons,
     number_text,
 )
-from cnnviz.topics import costs, gradflow, receptive_field
+from cnnviz.topics import costs, gradflow, learned, receptive_field
+from cnnviz.topics.training import Classifier, TrainRun
 from cnnviz.ui import cache, presenter
 from cnnviz.ui.picker import _LOADED, _key, _url_values, _write_url
 from cnnviz.ui.text import safe_text
@@ -87,6 +88,13 @@ class _CachedLab(Lab):
 
     def network(self, spec: Any) -> Prediction:
         return cache.network_predicted(spec, self.device).predicted
+
+    def trained(self, name: str) -> tuple[TrainRun, Classifier]:
+        return cache.shipped_run(name)
+
+    def trained_test(self, name: str) -> learned.TestResults:
+        run, model = cache.shipped_run(name)
+        return cache.trained_test_results(name, model, learned.run_data(run))
 
 
 # --- the URL -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ PAGES = (
     ("pages/conv_arithmetic.py", "Convolution Arithmetic", "🧮"),
     ("pages/cost_lab.py", "Cost & Bottlenecks", "⚖️"),
     ("pages/network.py", "Networks", "🏛️"),
+    ("pages/trained.py", "Trained Networks", "🎓"),
     ("pages/lessons.py", "Lessons", "📚"),
 )
 

@@ -9,6 +9,7 @@ import pytest
 
 from cnnviz.cli import gradflow as gradflow_cli
 from cnnviz.cli.args import parse_assignments, parse_input
+from cnnviz.core.datasets import make_patterns
 from cnnviz.core.spec import StackSpec
 from cnnviz.topics import degradation as dg
 from cnnviz.topics import gradflow as gf
@@ -90,8 +91,8 @@ def test_depth_sweep_reports_progress():
 
 
 def test_dataset_is_deterministic_and_balanced():
-    x, y = dg.make_dataset(200, seed=3)
-    x2, y2 = dg.make_dataset(200, seed=3)
+    x, y = make_patterns(200, seed=3)
+    x2, y2 = make_patterns(200, seed=3)
     assert x.shape == (200, 1, 16, 16) and x.equal(x2) and y.equal(y2)
     assert y.bincount().tolist() == [20] * 10
 

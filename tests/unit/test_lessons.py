@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from cnnviz.cli import main
 from cnnviz.core import images
@@ -154,7 +155,31 @@ def _page_expected(name: str, state: StepState, args: dict) -> float:
         if name == "network_params":
             return sum(p.numel() for p in model.parameters())
         return predict(model, spec.input_shape).macs
+    if name in ("trained_test_accuracy", "trained_mistakes", "filters_moved_percent",
+                "last_map_side", "occlusion_copies"):
+        return _trained_expected(name, c, args)
     raise AssertionError(f"the test has no expected value for {name}")
+
+
+def _trained_expected(name: str, c: dict, args: dict) -> float:
+    """The shipped stacks' own records and weights, read and run directly."""
+    from cnnviz.topics.learned import PAIRS, TRAINED
+    from cnnviz.topics.training import load_run, make_classifier
+    folder = TRAINED / PAIRS[c["pair"]][args["stack"] == "residual"]
+    record = json.loads((folder / "record.json").read_text())
+    if name == "trained_test_accuracy":
+        return 100 * record["test_correct"] / record["test_count"]
+    if name == "trained_mistakes":
+        return record["test_count"] - record["test_correct"]
+    size = record["config"]["size"]
+    if name == "occlusion_copies":  # a quarter-side square, every eighth of the side
+        return ((size - size // 4) // (size // 8) + 1) ** 2
+    run = load_run(folder)
+    if name == "last_map_side":
+        return run.model().block_outputs(torch.zeros(1, 1, size, size))[-1].shape[-1]
+    end = torch.load(folder / "weights.pt", weights_only=True)["stem.conv.weight"]
+    start = make_classifier(run.config.stack).stem.conv.weight.detach()
+    return 100 * float((end - start).norm() / start.norm())
 
 
 def expected(question: Question, state: StepState, args: dict) -> float:

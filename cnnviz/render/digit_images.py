@@ -1,0 +1,81 @@
+"""Small images of what a trained network sees and learned, as RGB arrays (plain numpy in).
+
+Pictures, not charts: a page shows dozens of little maps, and a PNG is drawn by the
+browser at once where a chart of each would cost a plotting library's time. Every
+colour map is perceptually uniform and readable by colour-blind viewers (viridis for
+activations and evidence, a blue-white-orange diverging map for signed filters); the
+sign of a filter is also its lightness, so nothing depends on hue alone.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import colormaps
+
+SEQUENTIAL = "viridis"
+DIVERGING = "PuOr_r"   # negative purple, zero white, positive orange (colour-blind safe)
+PAD = 0.0              # gaps between tiles are white
+
+
+def _upscale(a: np.ndarray, scale: int) -> np.ndarray:
+    """Each pixel becomes a scale×scale block (nearest neighbour: pixels stay visible)."""
+    return np.kron(a, np.ones((scale, scale, 1) if a.ndim == 3 else (scale, scale)))
+
+
+def _rgb(values: np.ndarray, cmap: str) -> np.ndarray:
+    return colormaps[cmap](np.clip(values, 0, 1))[..., :3]
+
+
+def normalise(a: np.ndarray) -> np.ndarray:
+    """To [0, 1] by the array's own range (a constant array becomes 0)."""
+    lo, hi = float(a.min()), float(a.max())
+    return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a, dtype=np.float64)
+
+
+def to_uint8(rgb: np.ndarray) -> np.ndarray:
+    return (np.clip(rgb, 0, 1) * 255).round().astype(np.uint8)
+
+
+def ink(image: np.ndarray, scale: int = 16, top: float | None = None) -> np.ndarray:
+    """A digit as on paper: 0 (no ink) white, `top` (default its maximum) black."""
+    top = top or float(image.max()) or 1.0
+    grey = 1 - np.clip(image / top, 0, 1)
+    return to_uint8(_upscale(np.repeat(grey[..., None], 3, axis=2), scale))
+
+
+def overlay(image: np.ndarray, heat: np.ndarray, scale: int = 12,
+            alpha: float = 0.6) -> np.ndarray:
+    """`heat` (0-1, same shape) in viridis over the digit's ink in grey."""
+    base = 1 - 0.6 * normalise(image)
+    paper = np.repeat(base[..., None], 3, axis=2)
+    colour = _rgb(heat, SEQUENTIAL)
+    weight = alpha * np.clip(heat, 0, 1)[..., None]
+    return to_uint8(_upscale(paper * (1 - weight) + colour * weight, scale))
+
+
+def heat(values: np.ndarray, scale: int = 12, signed: bool = False) -> np.ndarray:
+    """One map in colour: signed maps (occlusion drops) centred on white at zero."""
+    if signed:
+        top = float(np.abs(values).max()) or 1.0
+        return to_uint8(_upscale(_rgb(0.5 + 0.5 * values / top, DIVERGING), scale))
+    return to_uint8(_upscale(_rgb(normalise(values), SEQUENTIAL), scale))
+
+
+def tiles(maps: np.ndarray, size: int = 48, cols: int | None = None, signed: bool = False,
+          gap: int = 2) -> np.ndarray:
+    """(n, h, w) maps side by side, each on its own scale, each about `size` pixels."""
+    n, h, w = maps.shape
+    cols = cols or n
+    rows = -(-n // cols)
+    scale = max(1, size // max(h, w))
+    th, tw = h * scale, w * scale
+    out = np.ones((rows * th + (rows - 1) * gap, cols * tw + (cols - 1) * gap, 3))
+    for i, m in enumerate(maps):
+        if signed:
+            top = float(np.abs(m).max()) or 1.0
+            rgb = _rgb(0.5 + 0.5 * m / top, DIVERGING)
+        else:
+            rgb = _rgb(normalise(m), SEQUENTIAL)
+        r, c = divmod(i, cols)
+        out[r * (th + gap): r * (th + gap) + th, c * (tw + gap): c * (tw + gap) + tw] = \
+            _upscale(rgb, scale)
+    return to_uint8(out)

@@ -1,0 +1,166 @@
+"""What a trained stack learned: its answers, its filters, its maps and its mistakes.
+
+The shipped stacks (assets/trained/, made by `cnnviz train ... --save`) come in pairs of
+the same depth, plain and residual, so every view can set the two side by side. Every
+function here takes a model in eval mode and changes nothing in it (no hooks, no grads
+written): a model may be shared by every session.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cnnviz.core.datasets import CLASSES, TEST_SIZE, DataSet, load_dataset
+from cnnviz.topics.evidence import grad_cam, occlusion
+from cnnviz.topics.training import (
+    Classifier,
+    TrainRun,
+    load_run,
+    make_classifier,
+    read_record,
+)
+
+TRAINED = Path(__file__).resolve().parents[2] / "assets" / "trained"
+# pairs of shipped stacks the pages offer: (plain, residual) of the same depth
+PAIRS = {"depth 4": ("plain-4", "residual-4"), "depth 12": ("plain-12", "residual-12")}
+# the page's views (its tabs) and inputs, which lessons may set
+VIEWS = ("Evidence and feature maps", "Filters and channels", "Test split", "Train your own")
+SOURCES = ("draw", "test")
+TEST_IMAGES = TEST_SIZE
+SHOWN_CHANNELS = 8  # feature maps shown per block
+TOP = 9             # the test images that excite a channel most
+
+
+@functools.cache
+def shipped() -> dict[str, dict]:
+    """name -> record of every stack in assets/trained/ (read once)."""
+    return {path.parent.name: read_record(path.parent)
+            for path in sorted(TRAINED.glob("*/record.json"))}
+
+
+def check_name(name: str) -> None:
+    if name not in shipped():
+        raise ValueError(f"There is no trained stack {name!r}; the shipped ones are "
+                         f"{', '.join(shipped())}.")
+
+
+def shipped_run(name: str) -> TrainRun:
+    """A shipped stack's run (weights and history); ValueError for an unknown name."""
+    check_name(name)
+    return load_run(TRAINED / name)
+
+
+def find_run(name_or_folder: str) -> TrainRun:
+    """A shipped stack by name, or a folder that `cnnviz train --save` wrote."""
+    if name_or_folder in shipped():
+        return shipped_run(name_or_folder)
+    folder = Path(name_or_folder)
+    if not folder.is_dir():
+        raise ValueError(f"{name_or_folder!r} is neither a shipped stack ("
+                         f"{', '.join(shipped())}) nor a folder of a saved one.")
+    return load_run(folder)
+
+
+# --- one input ---------------------------------------------------------------------------
+
+@dataclass
+class Inspection:
+    """What one network makes of one input."""
+
+    probabilities: np.ndarray  # (classes,)
+    prediction: int
+    maps: list[np.ndarray]     # per block: (n, h, w), its first n channels
+    grad_cam: np.ndarray       # (S, S) in [0, 1]
+    occlusion: np.ndarray      # (S, S): drop of the predicted class's probability
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities[self.prediction])
+
+
+@torch.no_grad()
+def classify(model: Classifier, data: DataSet, counts: np.ndarray) -> np.ndarray:
+    """The class probabilities (classes,) of one image in the data set's raw form."""
+    return F.softmax(model(data.prepare(counts)), dim=1)[0].numpy()
+
+
+def inspect(model: Classifier, data: DataSet, counts: np.ndarray,
+            channels: int = SHOWN_CHANNELS) -> Inspection:
+    """Run one image (the data set's raw form: 8×8 counts for the digits) through
+    `model`: probabilities, every block's maps and the evidence for its top class."""
+    x = data.prepare(counts)  # (1, 1, S, S)
+    with torch.no_grad():
+        outputs = model.block_outputs(x)
+        probs = F.softmax(model.classify(outputs[-1]), dim=1)[0].numpy()
+    top = int(probs.argmax())
+    blank = float(data.prepare(np.zeros_like(counts))[0, 0, 0, 0])  # an empty pixel
+    return Inspection(probs, top, [o[0, :channels].numpy() for o in outputs],
+                      grad_cam(model, x, top), occlusion(model, x, top, fill=blank))
+
+
+def prepared(data: DataSet, counts: np.ndarray) -> np.ndarray:
+    """The (S, S) image the network reads, before standardisation (0-1 for digits)."""
+    return data.prepare(counts)[0, 0].numpy() * data.std + data.mean
+
+
+# --- what it learned ----------------------------------------------------------------------
+
+def first_filters(run: TrainRun, model: Classifier) -> tuple[np.ndarray, np.ndarray]:
+    """The stem's k×k filters (C, k, k): learned, and as initialised from the same seed."""
+    start = make_classifier(run.config.stack).stem.conv.weight
+    return (model.stem.conv.weight[:, 0].detach().cpu().numpy(),
+            start[:, 0].detach().numpy())
+
+
+@torch.no_grad()
+def channel_means(model: Classifier, data: DataSet, batch: int = 450) -> list[np.ndarray]:
+    """Per block, (N, C): each test image's mean activation of every channel."""
+    parts = [model.block_outputs(xb) for xb in data.x_test.split(batch)]
+    return [torch.cat([p[b] for p in parts]).mean(dim=(2, 3)).numpy()
+            for b in range(len(parts[0]))]
+
+
+def top_images(means: np.ndarray, channel: int, k: int = TOP) -> np.ndarray:
+    """Indices of the k test images whose mean activation of `channel` is largest."""
+    if not 0 <= channel < means.shape[1]:
+        raise ValueError(f"Channel {channel + 1} does not exist: this block has "
+                         f"{means.shape[1]}.")
+    return np.argsort(-means[:, channel], kind="stable")[:k]
+
+
+@dataclass
+class TestResults:
+    """The network on the whole test split."""
+
+    predictions: np.ndarray  # (N,)
+    labels: np.ndarray       # (N,)
+
+    @property
+    def accuracy(self) -> float:
+        return float((self.predictions == self.labels).mean())
+
+    @property
+    def confusion(self) -> np.ndarray:
+        """(true, predicted) counts."""
+        m = np.zeros((CLASSES, CLASSES), dtype=np.int64)
+        np.add.at(m, (self.labels, self.predictions), 1)
+        return m
+
+    @property
+    def mistakes(self) -> np.ndarray:
+        return np.flatnonzero(self.predictions != self.labels)
+
+
+@torch.no_grad()
+def test_results(model: Classifier, data: DataSet) -> TestResults:
+    logits = torch.cat([model(xb) for xb in data.x_test.split(450)])
+    return TestResults(logits.argmax(1).numpy(), data.y_test.numpy())
+
+
+def run_data(run: TrainRun) -> DataSet:
+    return load_dataset(run.config.data, run.config.size)

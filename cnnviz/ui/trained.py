@@ -1,0 +1,345 @@
+"""The Trained Networks page's pieces: which networks, which input, and each view of them.
+
+The page shows a pair of networks side by side (plain and residual of the same depth):
+two shipped pairs, or the picker's stack trained here ("yours", kept in the session).
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from cnnviz.core.datasets import DataSet, class_names
+from cnnviz.core.handwriting import digit_counts, is_blank
+from cnnviz.core.spec import StackSpec
+from cnnviz.deploy.heavy import hold_training_slot
+from cnnviz.render import digit_images as img
+from cnnviz.topics import learned
+from cnnviz.topics.training import (
+    Classifier,
+    TrainConfig,
+    TrainRun,
+    check_training,
+    train_epochs,
+)
+from cnnviz.ui import cache
+from cnnviz.ui.text import safe_text
+from cnnviz.ui.widgets import show_error
+
+PREFIX = "tr_"
+YOURS = "yours"
+SOURCES = dict(zip(learned.SOURCES, ("Draw a digit", "A test image")))
+CANVAS_SIDE, STROKE = 224, 30  # strokes as thick, for the height, as the data set's pens
+_OWN = "trained__own"     # {"id": run id, "nets": [Net, ...]} of the session's training
+_SHOW_OWN = "trained__show_own"  # select "yours" on the next run (after training)
+_STOPPED = "trained__stopped"    # what a Stop (or a page change) cut short
+
+
+@dataclass(frozen=True)
+class Net:
+    """One trained network the page shows."""
+
+    title: str
+    key: str  # names it in the caches
+    run: TrainRun
+    model: Classifier
+
+    @property
+    def data(self) -> DataSet:
+        return learned.run_data(self.run)
+
+
+def pair_label(pair: str) -> str:
+    if pair == YOURS:
+        return "yours (trained here)"
+    return f"shipped, {pair}: plain and residual"
+
+
+def choose_pair() -> list[Net]:
+    """The pair selector; the networks it names."""
+    state = st.session_state
+    own = state.get(_OWN)
+    options = list(learned.PAIRS) + ([YOURS] if own else [])
+    if state.pop(_SHOW_OWN, False) and own:
+        state[PREFIX + "pair"] = YOURS
+    if state.get(PREFIX + "pair") not in options:
+        state[PREFIX + "pair"] = options[0]
+    pair = st.selectbox("Networks", options, key=PREFIX + "pair", format_func=pair_label,
+                        help="two stacks of the same depth trained the same way, one without "
+                             "shortcuts (plain) and one with (residual)")
+    if pair == YOURS and own:
+        return list(own["nets"])
+    return [shipped_net(name) for name in learned.PAIRS[pair]]
+
+
+def shipped_net(name: str) -> Net:
+    run, model = cache.shipped_run(name)
+    kind = "residual" if run.config.spec.values.get("skip", True) else "plain"
+    return Net(f"{kind}, depth {run.config.spec.depth}", name, run, model)
+
+
+def choose_input(test: DataSet) -> tuple[np.ndarray, str]:
+    """The canvas or a test image: the 8×8 counts the networks read and what they are."""
+    source = st.radio("Input", list(SOURCES), key=PREFIX + "source", horizontal=True,
+                      format_func=SOURCES.get)
+    number = st.number_input(f"Test image (1-{len(test.y_test)})", 1, len(test.y_test), 1,
+                             key=PREFIX + "image", disabled=source == "draw",
+                             help="the test images were never seen in training")
+    index = number - 1
+    fallback = (test.raw_test[index], f"test image #{number}, a "
+                f"{int(test.y_test[index])} written by hand")
+    if source != "draw":
+        return fallback
+    from streamlit_drawable_canvas import st_canvas  # registers its component on first use
+
+    st.caption("Write one digit large, filling most of the box; the bin icon clears it.")
+    drawn = st_canvas(stroke_width=STROKE, stroke_color="#000000", background_color="#ffffff",
+                      height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw",
+                      key=PREFIX + "canvas", return_image_data=True)
+    pixels = drawn.image_data
+    if is_blank(pixels):
+        st.caption(f"Nothing drawn yet: the networks look at {fallback[1]}.")
+        return fallback
+    try:
+        return digit_counts(pixels), "your drawing"
+    except ValueError as e:
+        show_error(e)
+        st.caption(f"Meanwhile the networks look at {fallback[1]}.")
+        return fallback
+
+
+def counts_key(counts: np.ndarray) -> bytes:
+    return np.ascontiguousarray(counts, dtype=np.float32).tobytes()
+
+
+def inspection(net: Net, counts: np.ndarray) -> learned.Inspection:
+    return cache.trained_inspection(net.key, counts_key(counts), net.model, net.data)
+
+
+def show_input(counts: np.ndarray, nets: list[Net], what: str) -> None:
+    """The 8×8 counts, and the enlarged image each network reads."""
+    sizes = sorted({net.data.size for net in nets})
+    st.markdown(f"**What the networks read**: {safe_text(what)}.")
+    cols = st.columns(1 + len(sizes))
+    cols[0].image(img.ink(counts, 12, top=16), width=96,
+                  caption="8×8: the inked pixels of each 4×4 block of a 32×32 bitmap (0-16)")
+    for col, size in zip(cols[1:], sizes):
+        data = next(net.data for net in nets if net.data.size == size)
+        factor = f"enlarged ×{data.factor:g} (bilinear)" if data.factor != 1 else "as it is"
+        col.image(img.ink(learned.prepared(data, counts), max(1, 96 // size), top=1.0),
+                  width=96, caption=f"{size}×{size}: {factor}, the network's input")
+
+
+def show_predictions(counts: np.ndarray, nets: list[Net], columns: list) -> None:
+    """Each network's answer in its column: the top class and every class's probability."""
+    names = class_names("digits")
+    for col, net in zip(columns, nets):
+        seen = inspection(net, counts)
+        with col:
+            st.markdown(f"**{net.title}**")
+            st.metric("Prediction", names[seen.prediction],
+                      help=f"the class with the highest probability: {seen.confidence:.1%}")
+            rows = [{"class": n, "probability": 100 * float(p)}
+                    for n, p in zip(names, seen.probabilities)]
+            st.dataframe(rows, hide_index=True, height=35 * 11 + 3, key=f"{PREFIX}p_{net.key}",
+                         column_config={"probability": st.column_config.ProgressColumn(
+                             "probability", format="%.1f%%", min_value=0, max_value=100)})
+
+
+def show_evidence(counts: np.ndarray, nets: list[Net]) -> None:
+    st.markdown("Where the evidence for the predicted class is. **Grad-CAM** (Selvaraju et "
+                "al. 2017) weights the last block's maps by how much the class score grows "
+                "with each; **occlusion** (Zeiler & Fergus 2014) covers the image with a "
+                "blank square at every place and measures how far the class's probability "
+                "falls (orange: it falls, purple: it rises).")
+    for col, net in zip(st.columns(len(nets)), nets):
+        seen, data = inspection(net, counts), net.data
+        picture = learned.prepared(data, counts)
+        with col:
+            st.markdown(f"**{net.title}**: evidence for {seen.prediction}")
+            left, right = st.columns(2)
+            left.image(img.overlay(picture, seen.grad_cam, max(1, 144 // data.size)),
+                       caption="Grad-CAM (last block)", width=144)
+            right.image(img.heat(seen.occlusion, max(1, 144 // data.size), signed=True),
+                        caption="occlusion: drop in probability", width=144)
+
+
+def show_maps(counts: np.ndarray, nets: list[Net]) -> None:
+    st.markdown(f"Every block's output for this input, its first {learned.SHOWN_CHANNELS} "
+                f"channels, each on its own colour scale (yellow high, purple low).")
+    for col, net in zip(st.columns(len(nets)), nets):
+        seen = inspection(net, counts)
+        with col:
+            st.markdown(f"**{net.title}**")
+            for i, maps in enumerate(seen.maps, 1):
+                c, h, w = maps.shape
+                st.image(img.tiles(maps, size=40), caption=f"block {i}: {h}×{w}, first {c} "
+                         f"channels", width="stretch")
+
+
+def show_filters(nets: list[Net]) -> None:
+    st.markdown("The first layer's filters (the stem convolution reading the image) after "
+                "training, as they started (the same seed draws the same random start), and "
+                "what training changed. Orange weights add the pixel under them, purple ones "
+                "subtract it; each filter has its own scale.")
+    for col, net in zip(st.columns(len(nets)), nets):
+        end, start = learned.first_filters(net.run, net.model)
+        change = end - start
+        moved = float(np.linalg.norm(change) / (np.linalg.norm(start) or 1))
+        k = end.shape[-1]
+        with col:
+            st.markdown(f"**{net.title}**")
+            for filters, caption in ((end, f"learned: {len(end)} filters of {k}×{k}"),
+                                     (start, "at initialisation (random)"),
+                                     (change, f"learned − initial: training moved them by "
+                                              f"{moved:.0%} of their starting size")):
+                st.image(img.tiles(filters, size=36, cols=8, signed=True, gap=6),
+                         width="stretch", caption=caption)
+
+
+def show_channels(nets: list[Net]) -> None:
+    depth = min(net.run.config.spec.depth for net in nets)
+    c = st.columns(2)
+    block = c[0].number_input("Block", 1, depth, depth, key=PREFIX + "block") if depth > 1 \
+        else 1
+    channel = c[1].number_input("Channel", 1, None, 1, key=PREFIX + "channel",
+                                help="a channel of that block's output")
+    st.markdown(f"The {learned.TOP} test images that excite channel {channel} of block "
+                f"{block} most (its mean activation over the image).")
+    for col, net in zip(st.columns(len(nets)), nets):
+        means = cache.trained_channel_means(net.key, net.model, net.data)[block - 1]
+        with col:
+            st.markdown(f"**{net.title}**")
+            try:
+                top = learned.top_images(means, channel - 1)
+            except ValueError as e:
+                show_error(e)
+                continue
+            raw, labels = net.data.raw_test, net.data.y_test.numpy()
+            st.image([img.ink(raw[i], 8, top=16) for i in top], width=64,
+                     caption=[f"#{i + 1}: a {labels[i]}" for i in top])
+
+
+def show_test_split(nets: list[Net]) -> None:
+    from cnnviz.render import trained_charts as charts
+
+    for col, net in zip(st.columns(len(nets)), nets):
+        results = cache.trained_test_results(net.key, net.model, net.data)
+        run = net.run
+        with col:
+            st.markdown(f"**{net.title}**")
+            m = st.columns(2)
+            m[0].metric("Test accuracy", f"{results.accuracy:.2%}",
+                        help=f"{int(round(results.accuracy * len(results.labels)))} of "
+                             f"{len(results.labels)} test images right")
+            m[1].metric("Training accuracy", f"{run.train_accuracy:.2%}",
+                        help="the final network on its 1,347 training images")
+            st.plotly_chart(charts.fig_confusion(results.confusion), width="stretch",
+                            key=f"{PREFIX}cm_{net.key}")
+            wrong = results.mistakes
+            st.markdown(f"{len(wrong)} misclassified test images (true → predicted):")
+            raw = net.data.raw_test
+            st.image([img.ink(raw[i], 6, top=16) for i in wrong[:40]], width=48,
+                     caption=[f"#{i + 1}: {results.labels[i]}→{results.predictions[i]}"
+                              for i in wrong[:40]])
+            st.plotly_chart(charts.fig_curves(run), width="stretch",
+                            key=f"{PREFIX}curves_{net.key}")
+            st.plotly_chart(charts.fig_grad_norms(run), width="stretch",
+                            key=f"{PREFIX}grads_{net.key}")
+            st.caption(f"Trained with {run.config.describe()}.")
+
+
+def train_panel(spec: StackSpec | None, device: str) -> None:
+    """Train the picker's stack on the digits (plain and residual when it has a shortcut)."""
+    st.markdown("The block, depth and channels chosen in the sidebar, trained here on the "
+                "digits' 1,347 training images: a stem convolution, your stack, global "
+                "average pooling and a linear layer, with AdamW and a cosine schedule.")
+    if spec is None:
+        st.info("Fix the picker in the sidebar first: its message says what to change.")
+        return
+    c = st.columns(3)
+    size = c[0].selectbox("Image size", (8, 16, 32), index=1, key=PREFIX + "size",
+                          help="the 8×8 digits enlarged bilinearly to this side")
+    epochs = c[1].number_input("Epochs", 1, 30, 10, key=PREFIX + "epochs")
+    twins = [("plain", spec.replace(skip=False)), ("residual", spec.replace(skip=True))] \
+        if spec.entry.has_skip else [(spec.block, spec)]
+    try:
+        configs = [(title, TrainConfig.create(s, size=size, epochs=epochs))
+                   for title, s in twins]
+        for _, config in configs:
+            check_training(config)
+    except ValueError as e:
+        show_error(e)
+        return
+    names = " and ".join(f"{t} {s.block} ×{s.depth}" for t, s in twins)
+    c[2].caption(f"{names}, {spec.in_channels} channels; {configs[0][1].describe()}.")
+    stopped = st.session_state.pop(_STOPPED, None)
+    if stopped:
+        st.info(stopped, icon="⏹️")
+    if st.button("Train", key=PREFIX + "train", type="primary"):
+        _train(configs, device)
+    own = st.session_state.get(_OWN)
+    if own:
+        _show_own(own["nets"])
+
+
+def _show_own(nets: list[Net]) -> None:
+    from cnnviz.render import trained_charts as charts
+
+    st.markdown("**Your last training** (choose *yours* under *Networks* to look inside):")
+    for col, net in zip(st.columns(len(nets)), nets):
+        with col:
+            st.metric(f"{net.title}: test accuracy", f"{net.run.test_accuracy:.2%}",
+                      help=f"after {len(net.run.epochs)} epochs, {net.run.seconds:.1f} s")
+            st.plotly_chart(charts.fig_curves(net.run), width="stretch",
+                            key=f"{PREFIX}own_{net.key}")
+
+
+def _progress(bar, part: int, parts: int, title: str) -> Callable[[int, int], None]:
+    """The bar's update for one of `parts` trainings, drawn at most every 0.2 s: each draw
+    is also where a Stop, or a closed tab, interrupts the run (Streamlit raises there)."""
+    last = [0.0]
+
+    def update(step: int, steps: int) -> None:
+        now = time.monotonic()
+        if now - last[0] > 0.2 or step == steps:
+            last[0] = now
+            bar.progress((part + step / steps) / parts, f"Training {title}: step {step} of "
+                                                        f"{steps}")
+    return update
+
+
+def _train(configs: list[tuple[str, TrainConfig]], device: str) -> None:
+    from cnnviz.render import trained_charts as charts
+
+    state = st.session_state
+    st.button("Stop", key=PREFIX + "stop",
+              help="stops the training; so does changing anything on this page")
+    bar, note, chart = st.progress(0.0, "Waiting for a training slot…"), st.empty(), st.empty()
+
+    def queued(place: int) -> None:
+        note.info(f"Other students are training: you are number {place} in the queue.",
+                  icon="⏳")
+
+    run_id, nets = uuid.uuid4().hex[:12], []
+    state[_STOPPED] = "Training stopped before it finished; nothing was kept."
+    with hold_training_slot(queued):
+        note.empty()
+        for i, (title, config) in enumerate(configs):
+            for run in train_epochs(config, device, _progress(bar, i, len(configs), title)):
+                e = run.epochs[-1]
+                note.caption(f"{title}: epoch {e.epoch} of {config.epochs}, test accuracy "
+                             f"{e.test_accuracy:.1%}")
+                chart.plotly_chart(charts.fig_curves(run), width="stretch")
+            name = f"yours: {title} {config.spec.block} ×{config.spec.depth}"
+            nets.append(Net(name, f"{run_id}/{title}", run, run.model()))
+    del state[_STOPPED]
+    state[_OWN] = {"id": run_id, "nets": nets}
+    state[_SHOW_OWN] = True
+    seconds = sum(net.run.seconds for net in nets)
+    st.toast(f"Trained in {seconds:.0f} s: showing your networks.", icon="✅")
+    st.rerun()

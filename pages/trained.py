@@ -1,0 +1,37 @@
+"""Trained networks: what stacks trained on handwritten digits learned, plain and residual."""
+import streamlit as st
+
+from cnnviz import ui
+from cnnviz.core.datasets import load_dataset
+from cnnviz.topics.learned import VIEWS
+from cnnviz.ui import trained as tr
+
+spec = ui.current_spec()  # the picker's stack: what "Train your own" trains
+st.title("🎓 Trained networks")
+st.caption("Every other page shows random weights. Here the stacks were trained on real "
+           "handwritten digits (scikit-learn's copy of UCI's optical digits, Alpaydin & "
+           "Kaynak 1998): what do they answer, where do they look, and what did they learn?")
+left, *right = st.columns([1.2, 1, 1])
+with left:
+    nets = tr.choose_pair()
+    test = load_dataset("digits", nets[0].data.size)
+    counts, what = tr.choose_input(test)
+    tr.show_input(counts, nets, what)
+tr.show_predictions(counts, nets, right)
+st.caption(test.describe())
+
+evidence, weights, split, own = ui.view_tabs(list(VIEWS))
+if evidence.open:
+    with evidence:
+        tr.show_evidence(counts, nets)
+        tr.show_maps(counts, nets)
+if weights.open:
+    with weights:
+        tr.show_filters(nets)
+        tr.show_channels(nets)
+if split.open:
+    with split:
+        tr.show_test_split(nets)
+if own.open:
+    with own:
+        tr.train_panel(spec, ui.current_device())
