@@ -740,6 +740,9 @@ class Monitor:
         self.idle = _sum(_rss_bytes, self.pids) if self.pids else 0.0
         self.peak = max(self.peak, self.idle)
 
+    def rss_now(self) -> float:
+        return _sum(_rss_bytes, self.pids) if self.pids else 0.0
+
     async def sample(self) -> None:
         while self.pids:
             self.peak = max(self.peak, _sum(_rss_bytes, self.pids))

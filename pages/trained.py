@@ -7,24 +7,30 @@ from cnnviz.topics.learned import VIEWS
 from cnnviz.ui import trained as tr
 
 spec = ui.current_spec()  # the picker's stack: what "Train your own" trains
+device = ui.current_device()
 st.title("🎓 Trained networks")
 st.caption("Every other page shows random weights. Here the stacks were trained on real "
            "handwritten digits (scikit-learn's copy of UCI's optical digits, Alpaydin & "
            "Kaynak 1998): what do they answer, where do they look, and what did they learn?")
-left, *right = st.columns([1.2, 1, 1])
-with left:
-    nets = tr.choose_pair()
-    test = load_dataset("digits", nets[0].data.size)
-    counts, what = tr.choose_input(test)
-    tr.show_input(counts, nets, what)
-tr.show_predictions(counts, nets, right)
-st.caption(test.describe())
+with st.columns([1.2, 2])[0]:
+    nets = tr.choose_pair(device)
+test = load_dataset("digits", nets[0].data.size)
 
-evidence, weights, split, own = ui.view_tabs(list(VIEWS))
-if evidence.open:
-    with evidence:
-        tr.show_evidence(counts, nets)
-        tr.show_maps(counts, nets)
+
+@st.fragment  # a stroke on the canvas reruns this part only, not the app around it
+def live() -> None:
+    left, *right = st.columns([1.2, 1, 1])
+    with left:
+        counts, what = tr.choose_input(test)
+        tr.show_input(counts, nets, what)
+    tr.show_predictions(counts, nets, right)
+    tr.show_evidence(counts, nets)
+    tr.show_maps(counts, nets)
+
+
+live()
+st.caption(test.describe())
+weights, split, own = ui.view_tabs(list(VIEWS))
 if weights.open:
     with weights:
         tr.show_filters(nets)
@@ -33,5 +39,5 @@ if split.open:
     with split:
         tr.show_test_split(nets)
 if own.open:
-    with own:
-        tr.train_panel(spec, ui.current_device())
+    with own:  # outside the fragment: Stop (a full rerun) interrupts a training run
+        tr.train_panel(spec, device)

@@ -1,11 +1,12 @@
 """The data sets cnnviz trains on, made or shipped locally: nothing is downloaded.
 
 * **digits** — the handwritten digits that scikit-learn ships inside its wheel
-  (`sklearn.datasets.load_digits`): 1,797 images of 8×8, classes 0-9, written by 43
-  people. They are a copy of the test part of UCI's "Optical Recognition of Handwritten
-  Digits" (Alpaydin & Kaynak 1998, CC BY 4.0): NIST's programs cut each digit from a form
-  as a normalised 32×32 bitmap, and every 4×4 block of it became one pixel counting its
-  inked pixels, 0 to 16. A fixed stratified split (seed 0) keeps 450 images for testing.
+  (`sklearn.datasets.load_digits`): 1,797 images of 8×8, classes 0-9. They are a copy of
+  the test part of UCI's "Optical Recognition of Handwritten Digits" (Alpaydin & Kaynak
+  1998, CC BY 4.0), whose 43 writers were split 30 for training and 13 for testing: these
+  are the 13's. NIST's programs cut each digit from a form as a normalised 32×32 bitmap,
+  and every 4×4 block of it became one pixel counting its inked pixels, 0 to 16. A fixed
+  stratified split (seed 0) keeps 450 images for testing.
 * **patterns** — ten classes of noisy synthetic textures (stripes, checkers, rings,
   blobs, crosses, ramps), made in code from a seed.
 

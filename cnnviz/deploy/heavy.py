@@ -84,20 +84,12 @@ TRAINING_SLOTS = Slots(max(1, HEAVY_SLOTS // 2))
 
 
 @contextmanager
-def hold_slot(on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
-    """One of the heavy slots for a long run; memory is released when it ends."""
+def hold_slot(on_wait: Callable[[int], None] | None = None, slots: Slots = SLOTS
+              ) -> Iterator[None]:
+    """One of `slots` (the heavy ones, or TRAINING_SLOTS for a long run); memory is released
+    when it ends."""
     try:
-        with SLOTS.hold(on_wait):
-            yield
-    finally:
-        release_memory()
-
-
-@contextmanager
-def hold_training_slot(on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
-    """One of the training slots; memory is released when the run ends."""
-    try:
-        with TRAINING_SLOTS.hold(on_wait):
+        with slots.hold(on_wait):
             yield
     finally:
         release_memory()

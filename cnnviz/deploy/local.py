@@ -93,3 +93,21 @@ def wait_rerun(page, timeout: float = 60_000) -> None:
         pass
     page.wait_for_selector(APP_IDLE, timeout=timeout)
     page.wait_for_selector(SKELETON, state="detached", timeout=timeout)
+
+
+Strokes = list[list[tuple[float, float]]]
+
+
+def draw_strokes(page, strokes: Strokes, release_last: bool = True) -> None:
+    """Draw with the mouse on the Trained Networks page's canvas: each stroke a list of
+    points in fractions of its side. With `release_last=False` the last stroke's button
+    stays down, so the caller can start a clock before releasing it."""
+    box = page.locator("canvas.upper-canvas").first.bounding_box()
+    for i, stroke in enumerate(strokes):
+        for j, (x, y) in enumerate(stroke):
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"],
+                            steps=1 if j == 0 else 6)
+            if j == 0:
+                page.mouse.down()
+        if i < len(strokes) - 1 or release_last:
+            page.mouse.up()

@@ -25,7 +25,8 @@ MODULES = FIRST_PAGE + (
     "cnnviz.render.gradflow_plots", "cnnviz.render.image_plots", "cnnviz.render.arith_plots",
     "cnnviz.topics.degradation", "cnnviz.topics.costs", "cnnviz.topics.sliding",
     "cnnviz.render.network_charts", "cnnviz.topics.networks", "cnnviz.ui.network_builder",
-    "torchinfo",
+    "cnnviz.ui.trained", "cnnviz.render.trained_charts", "sklearn.datasets",
+    "sklearn.model_selection", "torchinfo",
     "pandas", "pyarrow", "streamlit.dataframe_util", "plotly.graph_objects", "plotly.io")
 
 REST_AFTER_S = 3.0

@@ -79,3 +79,18 @@ def tiles(maps: np.ndarray, size: int = 48, cols: int | None = None, signed: boo
         out[r * (th + gap): r * (th + gap) + th, c * (tw + gap): c * (tw + gap) + tw] = \
             _upscale(rgb, scale)
     return to_uint8(out)
+
+
+def mosaic(images: list[np.ndarray], cols: int = 1, gap: int = 10) -> np.ndarray:
+    """RGB images in a grid of `cols` columns (row by row), each cell as large as the
+    largest image, on white, `gap` pixels apart."""
+    h = max(i.shape[0] for i in images)
+    w = max(i.shape[1] for i in images)
+    rows = -(-len(images) // cols)
+    out = np.full((rows * h + (rows - 1) * gap, cols * w + (cols - 1) * gap, 3), 255,
+                  dtype=np.uint8)
+    for k, image in enumerate(images):
+        r, c = divmod(k, cols)
+        top, left = r * (h + gap), c * (w + gap)
+        out[top: top + image.shape[0], left: left + image.shape[1]] = image
+    return out

@@ -63,7 +63,7 @@ def occlusion(model: Classifier, x: torch.Tensor, target: int, fill: float,
         batch[i, :, r: r + patch, c: c + patch] = fill
     base = F.softmax(model(x), dim=1)[0, target]
     drops = base - F.softmax(model(batch), dim=1)[:, target]  # (P,)
-    total, cover = torch.zeros(size, size), torch.zeros(size, size)
+    total, cover = torch.zeros(size, size), torch.zeros(size, size)  # on the CPU
     for (r, c), drop in zip(corners, drops.cpu()):
         total[r: r + patch, c: c + patch] += drop
         cover[r: r + patch, c: c + patch] += 1

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 from cnnviz.core.datasets import CLASSES, TEST_SIZE, DataSet, load_dataset
@@ -29,7 +30,7 @@ TRAINED = Path(__file__).resolve().parents[2] / "assets" / "trained"
 # pairs of shipped stacks the pages offer: (plain, residual) of the same depth
 PAIRS = {"depth 4": ("plain-4", "residual-4"), "depth 12": ("plain-12", "residual-12")}
 # the page's views (its tabs) and inputs, which lessons may set
-VIEWS = ("Evidence and feature maps", "Filters and channels", "Test split", "Train your own")
+VIEWS = ("Filters and channels", "Test split", "Train your own")
 SOURCES = ("draw", "test")
 TEST_IMAGES = TEST_SIZE
 SHOWN_CHANNELS = 8  # feature maps shown per block
@@ -86,21 +87,25 @@ class Inspection:
 @torch.no_grad()
 def classify(model: Classifier, data: DataSet, counts: np.ndarray) -> np.ndarray:
     """The class probabilities (classes,) of one image in the data set's raw form."""
-    return F.softmax(model(data.prepare(counts)), dim=1)[0].numpy()
+    return F.softmax(model(data.prepare(counts).to(device_of(model))), dim=1)[0].cpu().numpy()
 
 
 def inspect(model: Classifier, data: DataSet, counts: np.ndarray,
             channels: int = SHOWN_CHANNELS) -> Inspection:
     """Run one image (the data set's raw form: 8×8 counts for the digits) through
     `model`: probabilities, every block's maps and the evidence for its top class."""
-    x = data.prepare(counts)  # (1, 1, S, S)
+    x = data.prepare(counts).to(device_of(model))  # (1, 1, S, S)
     with torch.no_grad():
         outputs = model.block_outputs(x)
-        probs = F.softmax(model.classify(outputs[-1]), dim=1)[0].numpy()
+        probs = F.softmax(model.classify(outputs[-1]), dim=1)[0].cpu().numpy()
     top = int(probs.argmax())
     blank = float(data.prepare(np.zeros_like(counts))[0, 0, 0, 0])  # an empty pixel
-    return Inspection(probs, top, [o[0, :channels].numpy() for o in outputs],
+    return Inspection(probs, top, [o[0, :channels].cpu().numpy() for o in outputs],
                       grad_cam(model, x, top), occlusion(model, x, top, fill=blank))
+
+
+def device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
 
 
 def prepared(data: DataSet, counts: np.ndarray) -> np.ndarray:
@@ -120,8 +125,9 @@ def first_filters(run: TrainRun, model: Classifier) -> tuple[np.ndarray, np.ndar
 @torch.no_grad()
 def channel_means(model: Classifier, data: DataSet, batch: int = 450) -> list[np.ndarray]:
     """Per block, (N, C): each test image's mean activation of every channel."""
-    parts = [model.block_outputs(xb) for xb in data.x_test.split(batch)]
-    return [torch.cat([p[b] for p in parts]).mean(dim=(2, 3)).numpy()
+    device = device_of(model)
+    parts = [model.block_outputs(xb.to(device)) for xb in data.x_test.split(batch)]
+    return [torch.cat([p[b] for p in parts]).mean(dim=(2, 3)).cpu().numpy()
             for b in range(len(parts[0]))]
 
 
@@ -158,8 +164,8 @@ class TestResults:
 
 @torch.no_grad()
 def test_results(model: Classifier, data: DataSet) -> TestResults:
-    logits = torch.cat([model(xb) for xb in data.x_test.split(450)])
-    return TestResults(logits.argmax(1).numpy(), data.y_test.numpy())
+    logits = torch.cat([model(xb.to(device_of(model))) for xb in data.x_test.split(450)])
+    return TestResults(logits.argmax(1).cpu().numpy(), data.y_test.numpy())
 
 
 def run_data(run: TrainRun) -> DataSet:

@@ -147,12 +147,12 @@ def network_probe(device: str = "cpu") -> tuple[StackFlow, StackFlow]:
 # Keys name the network: a shipped stack's name, or a session's own run id (unique), so
 # entries of different sessions never meet; the model itself is not hashed (`_model`).
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the trained stack…")
-def shipped_run(name: str) -> tuple[TrainRun, Classifier]:
+@st.cache_resource(max_entries=16, show_spinner="Loading the trained stack…")
+def shipped_run(name: str, device: str = "cpu") -> tuple[TrainRun, Classifier]:
     """A shipped stack and its model in eval mode, shared by every session: read-only."""
     from cnnviz.topics.learned import shipped_run as load
     run = load(name)
-    return run, run.model()
+    return run, run.model(device)
 
 
 @st.cache_data(max_entries=256, ttl=15 * 60, show_spinner=False)

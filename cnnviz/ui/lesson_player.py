@@ -90,11 +90,12 @@ class _CachedLab(Lab):
         return cache.network_predicted(spec, self.device).predicted
 
     def trained(self, name: str) -> tuple[TrainRun, Classifier]:
-        return cache.shipped_run(name)
+        return cache.shipped_run(name, self.device)
 
     def trained_test(self, name: str) -> learned.TestResults:
-        run, model = cache.shipped_run(name)
-        return cache.trained_test_results(name, model, learned.run_data(run))
+        run, model = cache.shipped_run(name, self.device)
+        key = name if self.device == "cpu" else f"{name}@{self.device}"
+        return cache.trained_test_results(key, model, learned.run_data(run))
 
 
 # --- the URL -----------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from cnnviz.core import images
 from cnnviz.core.network import PRESETS, NetworkSpec
 from cnnviz.core.spec import StackSpec
 from cnnviz.lessons import load_lessons
-from cnnviz.topics import costs, features, gradflow
+from cnnviz.topics import costs, features, gradflow, learned
 from cnnviz.ui import cache, presets
 from cnnviz.ui.image_input import DEFAULT_SIZE
 from cnnviz.ui.picker import DEFAULT_BLOCK, problem
+from cnnviz.ui.trained import counts_key
 
 
 def explorer_view(device: str = "cpu") -> None:
@@ -36,7 +37,17 @@ def other_views(device: str = "cpu") -> None:
         cache.feature_maps(variant, data, spec.depth, "random", device)
     topic, (_, knobs) = next(iter(costs.TOPICS.items()))  # Cost & Bottlenecks
     cache.cost_comparison(topic, **{k.name: k.default for k in knobs})
+    trained_views()
     load_lessons()  # the Lessons page: each step's stack checked once against the budget
+
+
+def trained_views() -> None:
+    """The Trained Networks page: the shipped stacks loaded, the digits read, and the first
+    pair's answer for the first test image (its first view)."""
+    for name in learned.shipped():
+        run, model = cache.shipped_run(name)
+        data = learned.run_data(run)
+        cache.trained_inspection(name, counts_key(data.raw_test[0]), model, data)
 
 
 def network_views(device: str = "cpu") -> None:

@@ -16,7 +16,7 @@ import streamlit as st
 from cnnviz.core.datasets import DataSet, class_names
 from cnnviz.core.handwriting import digit_counts, is_blank
 from cnnviz.core.spec import StackSpec
-from cnnviz.deploy.heavy import hold_training_slot
+from cnnviz.deploy.heavy import TRAINING_SLOTS, hold_slot
 from cnnviz.render import digit_images as img
 from cnnviz.topics import learned
 from cnnviz.topics.training import (
@@ -59,7 +59,7 @@ def pair_label(pair: str) -> str:
     return f"shipped, {pair}: plain and residual"
 
 
-def choose_pair() -> list[Net]:
+def choose_pair(device: str = "cpu") -> list[Net]:
     """The pair selector; the networks it names."""
     state = st.session_state
     own = state.get(_OWN)
@@ -69,17 +69,23 @@ def choose_pair() -> list[Net]:
     if state.get(PREFIX + "pair") not in options:
         state[PREFIX + "pair"] = options[0]
     pair = st.selectbox("Networks", options, key=PREFIX + "pair", format_func=pair_label,
+                        on_change=lambda: state.pop(PREFIX + "block", None),  # the last block
                         help="two stacks of the same depth trained the same way, one without "
                              "shortcuts (plain) and one with (residual)")
     if pair == YOURS and own:
         return list(own["nets"])
-    return [shipped_net(name) for name in learned.PAIRS[pair]]
+    return [shipped_net(name, device) for name in learned.PAIRS[pair]]
 
 
-def shipped_net(name: str) -> Net:
-    run, model = cache.shipped_run(name)
+def shipped_net(name: str, device: str = "cpu") -> Net:
+    run, model = cache.shipped_run(name, device)
     kind = "residual" if run.config.spec.values.get("skip", True) else "plain"
-    return Net(f"{kind}, depth {run.config.spec.depth}", name, run, model)
+    return Net(f"{kind}, depth {run.config.spec.depth}", cache_key(name, device), run, model)
+
+
+def cache_key(name: str, device: str) -> str:
+    """A network's name in the caches: its results on another device are its own."""
+    return name if device == "cpu" else f"{name}@{device}"
 
 
 def choose_input(test: DataSet) -> tuple[np.ndarray, str]:
@@ -96,7 +102,8 @@ def choose_input(test: DataSet) -> tuple[np.ndarray, str]:
         return fallback
     from streamlit_drawable_canvas import st_canvas  # registers its component on first use
 
-    st.caption("Write one digit large, filling most of the box; the bin icon clears it.")
+    st.caption("Write one digit large, filling most of the box; the bin icon (reset canvas) "
+               "clears it.")
     drawn = st_canvas(stroke_width=STROKE, stroke_color="#000000", background_color="#ffffff",
                       height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw",
                       key=PREFIX + "canvas", return_image_data=True)
@@ -143,17 +150,35 @@ def show_predictions(counts: np.ndarray, nets: list[Net], columns: list) -> None
             st.markdown(f"**{net.title}**")
             st.metric("Prediction", names[seen.prediction],
                       help=f"the class with the highest probability: {seen.confidence:.1%}")
-            rows = [{"class": n, "probability": 100 * float(p)}
-                    for n, p in zip(names, seen.probabilities)]
-            st.dataframe(rows, hide_index=True, height=35 * 11 + 3, key=f"{PREFIX}p_{net.key}",
-                         column_config={"probability": st.column_config.ProgressColumn(
-                             "probability", format="%.1f%%", min_value=0, max_value=100)})
+            st.markdown(probability_table(names, seen.probabilities, seen.prediction))
+
+
+EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(share: float, width: int = 6) -> str:
+    """`share` (0-1) as a bar of `width` block characters, to an eighth of one."""
+    eighths = round(max(0.0, min(1.0, share)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    return ("█" * full + (EIGHTHS[rest] if rest else "")) or "▏"
+
+
+def probability_table(names: tuple[str, ...], probabilities: np.ndarray, top: int) -> str:
+    """A Markdown table of every class's probability with a bar of block characters: a
+    table a screen reader reads, drawn at once (a data grid costs a stroke's time)."""
+    rows = ["| class | probability | |", "|:-:|--:|:--|"]
+    for i, (name, p) in enumerate(zip(names, probabilities)):
+        bar_text = bar(float(p))
+        cells = (name, f"{p:.1%}") if i != top else (f"**{name}**", f"**{p:.1%}**")
+        rows.append(f"| {cells[0]} | {cells[1]} | {bar_text} |")
+    return "\n".join(rows)
 
 
 def show_evidence(counts: np.ndarray, nets: list[Net]) -> None:
-    st.markdown("Where the evidence for the predicted class is. **Grad-CAM** (Selvaraju et "
-                "al. 2017) weights the last block's maps by how much the class score grows "
-                "with each; **occlusion** (Zeiler & Fergus 2014) covers the image with a "
+    st.subheader("Where the evidence is")
+    st.markdown("For the predicted class: **Grad-CAM** (Selvaraju et al. 2017) weights the "
+                "last block's maps by how much the class score grows with each; **occlusion** "
+                "(Zeiler & Fergus 2014) covers the image with a "
                 "blank square at every place and measures how far the class's probability "
                 "falls (orange: it falls, purple: it rises).")
     for col, net in zip(st.columns(len(nets)), nets):
@@ -169,16 +194,17 @@ def show_evidence(counts: np.ndarray, nets: list[Net]) -> None:
 
 
 def show_maps(counts: np.ndarray, nets: list[Net]) -> None:
+    st.subheader("Feature maps, block by block")
     st.markdown(f"Every block's output for this input, its first {learned.SHOWN_CHANNELS} "
                 f"channels, each on its own colour scale (yellow high, purple low).")
     for col, net in zip(st.columns(len(nets)), nets):
         seen = inspection(net, counts)
+        sides = ", ".join(dict.fromkeys(f"{m.shape[1]}×{m.shape[2]}" for m in seen.maps))
         with col:
             st.markdown(f"**{net.title}**")
-            for i, maps in enumerate(seen.maps, 1):
-                c, h, w = maps.shape
-                st.image(img.tiles(maps, size=40), caption=f"block {i}: {h}×{w}, first {c} "
-                         f"channels", width="stretch")
+            st.image(img.mosaic([img.tiles(maps, size=40) for maps in seen.maps]),
+                     width="stretch", caption=f"blocks 1 to {len(seen.maps)}, top to bottom "
+                                              f"(maps of {sides} pixels)")
 
 
 def show_filters(nets: list[Net]) -> None:
@@ -220,8 +246,9 @@ def show_channels(nets: list[Net]) -> None:
                 show_error(e)
                 continue
             raw, labels = net.data.raw_test, net.data.y_test.numpy()
-            st.image([img.ink(raw[i], 8, top=16) for i in top], width=64,
-                     caption=[f"#{i + 1}: a {labels[i]}" for i in top])
+            st.image(img.mosaic([img.ink(raw[i], 8, top=16) for i in top], cols=3, gap=8),
+                     width=216, caption="row by row: " + ", ".join(
+                         f"test image #{i + 1} (a {labels[i]})" for i in top))
 
 
 def show_test_split(nets: list[Net]) -> None:
@@ -241,11 +268,16 @@ def show_test_split(nets: list[Net]) -> None:
             st.plotly_chart(charts.fig_confusion(results.confusion), width="stretch",
                             key=f"{PREFIX}cm_{net.key}")
             wrong = results.mistakes
-            st.markdown(f"{len(wrong)} misclassified test images (true → predicted):")
-            raw = net.data.raw_test
-            st.image([img.ink(raw[i], 6, top=16) for i in wrong[:40]], width=48,
-                     caption=[f"#{i + 1}: {results.labels[i]}→{results.predictions[i]}"
-                              for i in wrong[:40]])
+            shown = wrong[:40]
+            st.markdown(f"{len(wrong)} misclassified test images"
+                        + (f" (the first {len(shown)})" if len(shown) < len(wrong) else "")
+                        + ":")
+            if len(shown):
+                st.image(img.mosaic([img.ink(net.data.raw_test[i], 6, top=16) for i in shown],
+                                    cols=8, gap=8), width="stretch",
+                         caption="row by row, true → predicted: " + ", ".join(
+                             f"#{i + 1} {results.labels[i]}→{results.predictions[i]}"
+                             for i in shown))
             st.plotly_chart(charts.fig_curves(run), width="stretch",
                             key=f"{PREFIX}curves_{net.key}")
             st.plotly_chart(charts.fig_grad_norms(run), width="stretch",
@@ -327,7 +359,7 @@ def _train(configs: list[tuple[str, TrainConfig]], device: str) -> None:
 
     run_id, nets = uuid.uuid4().hex[:12], []
     state[_STOPPED] = "Training stopped before it finished; nothing was kept."
-    with hold_training_slot(queued):
+    with hold_slot(queued, TRAINING_SLOTS):
         note.empty()
         for i, (title, config) in enumerate(configs):
             for run in train_epochs(config, device, _progress(bar, i, len(configs), title)):
@@ -336,7 +368,7 @@ def _train(configs: list[tuple[str, TrainConfig]], device: str) -> None:
                              f"{e.test_accuracy:.1%}")
                 chart.plotly_chart(charts.fig_curves(run), width="stretch")
             name = f"yours: {title} {config.spec.block} ×{config.spec.depth}"
-            nets.append(Net(name, f"{run_id}/{title}", run, run.model()))
+            nets.append(Net(name, f"{run_id}/{title}", run, run.model(device)))
     del state[_STOPPED]
     state[_OWN] = {"id": run_id, "nets": nets}
     state[_SHOW_OWN] = True

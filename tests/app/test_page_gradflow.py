@@ -137,3 +137,17 @@ def test_every_block_opens_plain_vs_residual(block):
     app.switch_page(page_file(PAGE)).run()
     assert not app.exception, block
     assert app.get("plotly_chart") or app.error or app.info, block
+
+
+def test_the_degradation_experiment_runs_on_the_digits_too(at):
+    at.selectbox(key="gf_t_data").set_value("digits").run()
+    assert at.number_input(key="gf_t_depth").value == 12  # the digits' own preset
+    assert at.number_input(key="gf_t_steps").value == 200
+    assert any("AdamW" in c.value for c in at.caption)
+    at.number_input(key="gf_t_depth").set_value(3)
+    at.number_input(key="gf_t_shallow").set_value(1)
+    at.number_input(key="gf_t_steps").set_value(10)
+    at.button(key="gf_train").click().run()
+    assert not at.exception and not at.error
+    verdict = [e.value for e in at.success] + [e.value for e in at.warning]
+    assert any("Degradation" in v for v in verdict)

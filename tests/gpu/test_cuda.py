@@ -44,3 +44,21 @@ def test_network_report_on_cuda_equals_cpu(name):
     assert cuda.agrees and cpu.agrees
     assert cuda.to_json()["measured"] | {"notes": []} == cpu.to_json()["measured"] | {
         "notes": []}
+
+
+def test_training_on_cuda_finds_the_cpus_accuracy_within_a_point():
+    from cnnviz.topics.training import TrainConfig, train
+    config = TrainConfig.create(StackSpec.create("resnet_basic", depth=2), size=16, epochs=6)
+    cpu, cuda = train(config, "cpu"), train(config, "cuda")
+    assert abs(cpu.test_accuracy - cuda.test_accuracy) <= 0.01
+    assert next(iter(cuda.state.values())).device.type == "cpu"  # kept on the CPU
+
+
+def test_the_trained_page_runs_on_cuda():
+    from conftest import page_file
+    at = app_test(device="cuda").run()
+    at.switch_page(page_file("pages/trained.py")).run()
+    assert not at.exception and not at.error
+    from cnnviz.core.datasets import load_dataset
+    truth = str(int(load_dataset("digits", 16).y_test[0]))
+    assert [m.value for m in at.metric if m.label == "Prediction"] == [truth, truth]
