@@ -69,8 +69,8 @@ if anim is not None:
                                                   values["dilation"],
                                                   values["output_padding"]):
                 st.latex(step)
-            st.caption("Seed 001 writes the padding as p' = p-k-1; the padding that makes the "
-                       "sizes match torch is d(k-1)-p on each side (Dumoulin & Visin 2016).")
+            st.caption("The padding that makes the sizes match torch is d(k-1)-p on each "
+                       "side, k-p-1 for d = 1 (Dumoulin & Visin 2016, §4).")
     else:
         st.info("Type your prediction and press **Reveal** to see the answer and the formula.")
 

@@ -333,7 +333,8 @@ def _show_own(nets: list[Net]) -> None:
 
 def _progress(bar, part: int, parts: int, title: str) -> Callable[[int, int], None]:
     """The bar's update for one of `parts` trainings, drawn at most every 0.2 s: each draw
-    is also where a Stop, or a closed tab, interrupts the run (Streamlit raises there)."""
+    is also where a Stop, or a closed tab (Streamlit asks a disconnected session's run to
+    stop), ends the run: Streamlit raises there."""
     last = [0.0]
 
     def update(step: int, steps: int) -> None:

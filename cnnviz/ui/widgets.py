@@ -40,3 +40,4 @@ def show_error(exc: BaseException) -> None:
     else:
         st.error(safe_text(f"Something went wrong ({type(exc).__name__}): {exc}", limit=600),
                  icon="🚫")
+

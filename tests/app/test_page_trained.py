@@ -181,3 +181,30 @@ def test_stop_ends_a_training_and_frees_its_slot(streamlit_server, browser_page)
     page.get_by_role("button", name="Stop").click()
     wait_rerun(page)
     assert_clean(page)
+
+
+@pytest.mark.browser
+def test_a_closed_tabs_training_stops_and_frees_its_slot(streamlit_server, browser):
+    """A student closes the tab mid-training: another student's training starts at once,
+    not after the abandoned one would have finished."""
+    from conftest import VIEWPORT, watched_page
+    url = f"{streamlit_server}/trained?view=Train+your+own&depth=8"
+    first = browser.new_context(viewport=VIEWPORT)
+    page = watched_page(first)
+    goto_page(page, url, timeout=180_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Training plain").first.wait_for(timeout=60_000)
+    first.close()  # the tab is gone; its session lingers on the server
+    second = browser.new_context(viewport=VIEWPORT)
+    try:
+        other = watched_page(second)
+        goto_page(other, url.replace("depth=8", "depth=1"), timeout=180_000)
+        started = time.monotonic()
+        other.get_by_role("button", name="Train", exact=True).click()
+        other.get_by_text("Training plain").first.wait_for(timeout=30_000)
+        assert time.monotonic() - started < 8  # depth 8 alone trains for far longer
+        other.get_by_role("button", name="Stop").click()
+        wait_rerun(other)
+        assert_clean(other)
+    finally:
+        second.close()

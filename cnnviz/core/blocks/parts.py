@@ -16,7 +16,7 @@ def projection(c: BlockConfig, in_channels: int, out_channels: int, stride: int,
 
     'conv' is ResNet's strided 1x1 conv: at stride 2 it reads one pixel in four.
     'avgpool' averages each stride x stride window first, so every pixel
-    reaches the sum (the ResNet-D shortcut; the question in seed 003).
+    reaches the sum (the ResNet-D shortcut, He et al. 2019).
     """
     if stride == 1 and in_channels == out_channels:
         return None

@@ -40,7 +40,7 @@ def _post_act(c: BlockConfig, body: nn.Module) -> nn.Module:
 @register("residual", family="ResNet", paper=RESNET,
           summary="A stack of 1 to 3 conv-norm-act layers with a shortcut around it. With one "
                   "conv the block is y = relu(conv(x) + x): a single linear map plus the "
-                  "identity, which is why ResNet uses at least two (seed 003).",
+                  "identity, which is why ResNet uses at least two (He et al. 2016, §3.2).",
           common=CONV + ("groups", "norm", "act") + SHORTCUT,
           own=(Param("convs_per_block", int, 2, "convolutions inside the shortcut", 1, 3),))
 def residual_block(c: BlockConfig) -> nn.Module:
