@@ -107,7 +107,8 @@ def _on_meta(model: nn.Module) -> bool:
 
 def bottleneck(in_channels: int = 256, out_channels: int = 128, size: int = 28,
                kernel_size: int = 5, mid_channels: int = 32) -> Comparison:
-    """k x k conv vs 1x1 reduction + k x k conv (a GoogLeNet-style 5x5 branch: 256 -> 32 -> 128 at 28x28)."""
+    """k x k conv vs 1x1 reduction + k x k conv (a GoogLeNet-style 5x5 branch:
+    256 -> 32 -> 128 at 28x28)."""
     require(kernel_size % 2 == 1, "Use an odd kernel so padding k//2 keeps the size.")
     shape = (1, in_channels, size, size)
     direct = count("direct k x k", _conv(in_channels, out_channels, kernel_size), shape)

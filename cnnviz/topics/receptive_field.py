@@ -272,7 +272,7 @@ def blind_spot(spec: StackSpec) -> BlindSpot:
     return BlindSpot(seen, causal, reach, pixel)
 
 
-# --- the downsampling shortcut (ResNet-D, He et al. 2019) ----------------------------------------------------
+# --- the downsampling shortcut (ResNet-D, He et al. 2019) ---------------------------------
 
 SHORTCUTS = {"conv": "strided 1x1 conv (ResNet)", "avgpool": "2x2 average pool, then 1x1 conv "
              "(ResNet-D)"}

@@ -10,7 +10,7 @@ from cnnviz.topics import costs
 
 
 def test_seed_001_bottleneck_exact():
-    c = costs.bottleneck(256, 128, 28, 5, 32)  # a GoogLeNet-style branch: (256,28,28) -> (128,28,28), 5x5
+    c = costs.bottleneck(256, 128, 28, 5, 32)  # (256,28,28) -> (128,28,28), 5x5
     direct, reduced = c.designs
     assert direct.macs == 28 * 28 * 256 * 128 * 25 == 642_252_800
     assert reduced.macs == 6_422_528 + 80_281_600 == 86_704_128
