@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,13 @@ def app_test(timeout: float = 90, **query: str):
 def page_file(path: str) -> str:
     """A page's absolute path, as the app's navigation and AppTest.switch_page know it."""
     return str(ROOT / path)
+
+
+def pytest_configure(config):
+    """Rooms the tests open go to a throwaway database, never the user's data directory
+    (every server a test starts inherits this)."""
+    os.environ["CNNVIZ_DATA_DIR"] = tempfile.mkdtemp(prefix="cnnviz-test-data-")
+    os.environ.pop("CNNVIZ_DATABASE_URL", None)
 
 
 def _in_ci() -> bool:

@@ -1,5 +1,5 @@
 """Command line: `cnnviz {blocks,report,gradflow,networks,network,bench,hall,lessons,lesson,
-trained,train,predict}`
+trained,train,predict,rooms}`
 (also `python -m cnnviz`).
 
 Bad input exits with status 2 and one line on stderr, never a traceback.
@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from cnnviz.cli import gradflow, hall, lessons, network, training
+from cnnviz.cli import gradflow, hall, lessons, network, rooms, training
 from cnnviz.cli.args import Parser, add_stack_args, spec_from_args
 from cnnviz.cli.formatting import format_bench, format_report
 from cnnviz.core.blocks import REGISTRY
@@ -64,6 +64,7 @@ def build_parser() -> Parser:
     hall.add_cli(sub)
     lessons.add_cli(sub)
     training.add_cli(sub)
+    rooms.add_cli(sub)
     return parser
 
 

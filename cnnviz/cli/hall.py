@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from cnnviz.deploy.hall import start_hall
+from cnnviz.store import database_url
 
 
 def add_cli(subparsers) -> argparse.ArgumentParser:
@@ -17,14 +18,19 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--port", default="8501", help="the port students open (8501)")
     p.add_argument("--address", default="127.0.0.1",
                    help="where to listen: 127.0.0.1 (this machine) or 0.0.0.0 (the network)")
+    p.add_argument("--database", metavar="URL",
+                   help="the room database of every process: sqlite:///PATH (one machine) or "
+                        "postgresql://... (several machines); default CNNVIZ_DATABASE_URL or "
+                        "SQLite in the data directory")
     p.set_defaults(run=run_cli)
     return p
 
 
 def run_cli(args: argparse.Namespace) -> int:
     processes, port = _whole("--processes", args.processes), _whole("--port", args.port)
+    database = database_url(args.database) if args.database else None
     try:
-        hall = start_hall(processes, port, args.address)
+        hall = start_hall(processes, port, args.address, database=database)
     except RuntimeError as e:  # a process failed to start: its log says why
         raise ValueError(str(e).splitlines()[0]) from None
     with hall:

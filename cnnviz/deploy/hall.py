@@ -34,6 +34,7 @@ MAX_PROCESSES = 32
 START_TIMEOUT_S = 120.0  # a cold start imports torch in every process at once
 STOP_TIMEOUT_S = 10.0
 LOG_TAIL_LINES = 30
+DATABASE_ENV = "CNNVIZ_DATABASE_URL"  # read by cnnviz.store in every app process
 
 # Probes go straight to loopback, never through an http_proxy from the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -153,8 +154,10 @@ class Hall:
         return subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
-    def _start_apps(self, repo: Path, torch_threads: int) -> None:
+    def _start_apps(self, repo: Path, torch_threads: int, database: str | None) -> None:
         env = dict(os.environ)
+        if database:  # every process answers rooms from the same database
+            env[DATABASE_ENV] = database
         # N processes each using every core for torch would fight over the cores.
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, str(torch_threads))
@@ -261,13 +264,15 @@ def _end(procs: list[subprocess.Popen]) -> None:
 
 def start_hall(processes: int, port: int, address: str = "127.0.0.1", repo: Path = REPO,
                *, run_dir: Path | None = None, torch_threads: int | None = None,
-               timeout: float = START_TIMEOUT_S) -> Hall:
+               timeout: float = START_TIMEOUT_S, database: str | None = None) -> Hall:
     """Start `processes` app processes and nginx on `address`:`port` (0: a free port).
 
     The app processes listen on free loopback ports only; nginx is the one door. Returns
     once every process answers its health check. `run_dir` holds the config, pid and logs
     (default: a temporary folder, removed by stop()). `torch_threads` per process defaults
-    to the cores divided among the processes. Raises ValueError for a setting to change
+    to the cores divided among the processes. `database` (a URL) is the room database every
+    process uses (CNNVIZ_DATABASE_URL); with PostgreSQL, any process serves any room.
+    Raises ValueError for a setting to change
     (nginx missing, port taken, ...) and RuntimeError, with the log, if a process fails.
     """
     if isinstance(processes, bool) or not isinstance(processes, int) \
@@ -292,7 +297,7 @@ def start_hall(processes: int, port: int, address: str = "127.0.0.1", repo: Path
     try:
         conf = render_nginx_conf(address, port, hall.backends, run_dir, upload_mb)
         deadline = time.monotonic() + timeout
-        hall._start_apps(repo, threads)
+        hall._start_apps(repo, threads, database)
         hall._wait_apps(deadline)
         hall._start_nginx(nginx, conf, deadline)
     except BaseException:  # including Ctrl-C during the start: end what did start

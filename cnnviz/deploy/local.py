@@ -6,6 +6,7 @@ with no display and a closed network (the tests and the benchmarks drive the sam
 """
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -43,8 +44,10 @@ def healthy(url: str, timeout: float = 2) -> bool:
 
 
 def start_server(port: int | None = None, timeout: float = START_TIMEOUT_S,
-                 extra_args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str, str]:
-    """Start `streamlit run app.py` on loopback; return (process, url, log path).
+                 extra_args: tuple[str, ...] = (), address: str = "127.0.0.1",
+                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, str]:
+    """Start `streamlit run app.py` on a loopback `address`; return (process, url, log path).
+    `env` adds to (or replaces) this process's environment variables.
 
     Raises RuntimeError with the server's output if it dies or never gets healthy.
     """
@@ -52,10 +55,11 @@ def start_server(port: int | None = None, timeout: float = START_TIMEOUT_S,
     log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
            "--server.headless", "true", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--server.address", address, "--browser.gatherUsageStats", "false",
            *extra_args]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
+    url = f"http://{address}:{port}"
     deadline = time.monotonic() + timeout
     while not healthy(url):
         if proc.poll() is not None or time.monotonic() > deadline:

@@ -26,6 +26,7 @@ MODULES = FIRST_PAGE + (
     "cnnviz.topics.degradation", "cnnviz.topics.costs", "cnnviz.topics.sliding",
     "cnnviz.render.network_charts", "cnnviz.topics.networks", "cnnviz.ui.network_builder",
     "cnnviz.ui.trained", "cnnviz.render.trained_charts", "sklearn.datasets",
+    "cnnviz.ui.rooms", "cnnviz.render.room_charts", "cnnviz.store", "segno",
     "sklearn.model_selection", "torchinfo",
     "pandas", "pyarrow", "streamlit.dataframe_util", "plotly.graph_objects", "plotly.io")
 

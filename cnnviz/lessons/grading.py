@@ -76,6 +76,14 @@ class Grade:
     text: str
 
 
+def band(question: Question, truth: float) -> tuple[float, float]:
+    """The guesses graded right: the answer ± the question's tolerance (and a hair of
+    rounding)."""
+    allowed = question.tolerance * abs(truth) / 100 if question.relative else question.tolerance
+    allowed += 1e-9 * max(1.0, abs(truth))
+    return truth - allowed, truth + allowed
+
+
 def grade(question: Question, result: Answer, guess: float | str | None) -> Grade:
     """Right within the question's tolerance, and how far off the guess was."""
     if guess is None:
@@ -85,8 +93,8 @@ def grade(question: Question, result: Answer, guess: float | str | None) -> Grad
         return Grade(right, f"Right: {result.value}." if right else
                      f"Not this time: the answer is {result.value}; you chose {guess}.")
     truth, g = float(result.value), float(guess)
-    allowed = question.tolerance * abs(truth) / 100 if question.relative else question.tolerance
-    right = abs(g - truth) <= allowed + 1e-9 * max(1.0, abs(truth))
+    low, high = band(question, truth)
+    right = low <= g <= high
     off = relative_error(g, truth)
     how_far = "exact" if g == truth else (f"{off:.1f}% off" if math.isfinite(off) else
                                           f"{number_text(abs(g - truth))} off")

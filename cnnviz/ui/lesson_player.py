@@ -10,23 +10,17 @@ in the session only.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from cnnviz.core.spec import StackSpec
-from cnnviz.core.walk import Prediction
 from cnnviz.lessons import (
     PAGES,
     Answer,
     Catalog,
     Grade,
-    Lab,
     Lesson,
     LessonError,
     Question,
@@ -38,12 +32,11 @@ from cnnviz.lessons import (
     load_lessons,
     number_text,
 )
-from cnnviz.topics import costs, gradflow, learned, receptive_field
-from cnnviz.topics.training import Classifier, TrainRun
-from cnnviz.ui import cache, presenter
+from cnnviz.ui import presenter, rooms
+from cnnviz.ui.lab import CachedLab
 from cnnviz.ui.picker import _LOADED, _key, _url_values, _write_url
 from cnnviz.ui.text import safe_text
-from cnnviz.ui.widgets import show_error
+from cnnviz.ui.widgets import number_or_warn, show_error
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS_PAGE = "pages/lessons.py"
@@ -62,40 +55,6 @@ class Record:
     guess: float | str | None
     answer: Answer
     grade: Grade
-
-
-class _CachedLab(Lab):
-    """Answers through the pages' own bounded caches: a question reuses what its page
-    has already computed, and a miss waits for a heavy slot like any page."""
-
-    def __init__(self, device: str):
-        self.device = device
-
-    def gradient_probe(self, spec: StackSpec, loss: str) -> gradflow.Comparison:
-        return cache.gradient_probe(spec, loss, self.device)
-
-    def cost(self, topic: str, values: Mapping[str, int]) -> costs.Comparison:
-        return cache.cost_comparison(topic, **values)
-
-    def effective_rf(self, spec: StackSpec, data: bytes) -> receptive_field.EffectiveRF:
-        return cache.effective_rf(spec, data, self.device)
-
-    def blind_spot(self, depth: int, kernel: int) -> receptive_field.BlindSpot:
-        return cache.blind_spot(depth, kernel)
-
-    def shortcut_support(self, kind: str) -> np.ndarray:
-        return cache.shortcut_support(kind)
-
-    def network(self, spec: Any) -> Prediction:
-        return cache.network_predicted(spec, self.device).predicted
-
-    def trained(self, name: str) -> tuple[TrainRun, Classifier]:
-        return cache.shipped_run(name, self.device)
-
-    def trained_test(self, name: str) -> learned.TestResults:
-        run, model = cache.shipped_run(name, self.device)
-        key = name if self.device == "cpu" else f"{name}@{self.device}"
-        return cache.trained_test_results(key, model, learned.run_data(run))
 
 
 # --- the URL -----------------------------------------------------------------------------
@@ -235,6 +194,8 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
         st.markdown(step.text)
         if step.question is not None:
             _question(lesson, step, step.question, present, device)
+            if present:
+                rooms.teacher_panel(lesson, step, device, go=_go)
         _navigation(lesson, number, present)
         if number == count and lesson.name in st.session_state.get(_FINISHED, set()):
             _summary(lesson)
@@ -257,7 +218,7 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
     guess: float | str | None = None
     if not present:  # in front of a class the room guesses aloud
         if q.kind == "number":
-            guess = _number(st.text_input("Your prediction", key=f"{key}_guess",
+            guess = number_or_warn(st.text_input("Your prediction", key=f"{key}_guess",
                                           placeholder="a number, e.g. 12 or 0.25 or 6.4e8"))
         else:
             guess = st.radio("Your prediction", [o.label for o in q.options], index=None,
@@ -265,7 +226,7 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
     if st.button("Reveal the answer", key=f"{key}_reveal", type="primary"):
         try:
             with st.spinner("Computing the answer with cnnviz…"):
-                result = answer(q, step.state, _CachedLab(device))
+                result = answer(q, step.state, CachedLab(device))
         except ValueError as e:
             show_error(e)
             return
@@ -289,22 +250,6 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
                                for label, v in record.answer.values)
                     + f" ({record.answer.label})")
     st.markdown(q.explain)
-
-
-def _number(text: str) -> float | None:
-    """A typed guess as a number (commas and spaces allowed), or None with a message."""
-    cleaned = text.replace(",", "").replace("_", "").replace(" ", "")
-    if not cleaned:
-        return None
-    try:
-        value = float(cleaned)
-        if not np.isfinite(value):  # nan and inf parse, but no answer is either
-            raise ValueError
-        return value
-    except ValueError:
-        st.warning(f"{safe_text(text, quoted=True)} is not a number; type digits, e.g. 12 or "
-                   f"0.25 or 6.4e8.", icon="⚠️")
-        return None
 
 
 def _navigation(lesson: Lesson, number: int, present: bool) -> None:

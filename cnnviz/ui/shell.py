@@ -25,10 +25,11 @@ PAGES = (
     ("pages/network.py", "Networks", "🏛️"),
     ("pages/trained.py", "Trained Networks", "🎓"),
     ("pages/lessons.py", "Lessons", "📚"),
+    ("pages/join.py", "Join a room", "🙋"),
 )
 
 # pages with controls of their own: the sidebar shows those, not the block picker
-OWN_CONTROLS = ("network",)
+OWN_CONTROLS = ("network", "join")
 
 _RUN = threading.local()  # one script thread per session run
 

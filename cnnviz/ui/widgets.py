@@ -1,6 +1,7 @@
 """Small widgets every page shares: URL-bound tabs, the verdict on a guess, errors."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,3 +42,20 @@ def show_error(exc: BaseException) -> None:
         st.error(safe_text(f"Something went wrong ({type(exc).__name__}): {exc}", limit=600),
                  icon="🚫")
 
+
+
+def number_or_warn(text: str) -> float | None:
+    """A typed guess as a number (commas, spaces and underscores allowed), or None; a
+    warning when it is not one."""
+    cleaned = text.replace(",", "").replace("_", "").replace(" ", "")
+    if not cleaned:
+        return None
+    try:
+        value = float(cleaned)
+        if not math.isfinite(value):  # nan and inf parse, but no answer is either
+            raise ValueError
+        return value
+    except ValueError:
+        st.warning(f"{safe_text(text, quoted=True)} is not a number; type digits, e.g. 12 or "
+                   f"0.25 or 6.4e8.", icon="⚠️")
+        return None

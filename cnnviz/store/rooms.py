@@ -1,0 +1,387 @@
+"""Rooms, rounds and answers: a class answering the teacher's question, on a database.
+
+A teacher opens a room for one question of a lesson: it gets a short code for the room to
+type (no look-alike characters) and a secret only the teacher's session holds. Students
+answer with an anonymous id; one answer per student per round, a new one replaces it,
+until the teacher closes the round. The teacher may open a second round of the same
+question (peer instruction: vote, discuss, vote again) or move the room to the next
+question. Rooms expire (24 h by default) and `purge` deletes them with their answers.
+
+One schema on SQLite (the default: a file in the data directory, WAL mode) or PostgreSQL
+(CNNVIZ_DATABASE_URL=postgresql://...), through SQLAlchemy Core. Every write commits before
+it returns, so an acknowledged answer survives the server being killed. A schema version
+is kept in the database and brought up to date at start.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+SCHEMA_VERSION = 1
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: nothing to mistake
+CODE_LENGTH = 6                                 # 31^6 ≈ 887 million codes
+ROOM_TTL_S = 24 * 3600
+MAX_CHOICE = 200
+STUDENT_ID_LENGTH = 32                          # hex digits of a random 128-bit id
+STUDENT_ID = re.compile(rf"[0-9a-f]{{{STUDENT_ID_LENGTH}}}")
+ENV_URL, ENV_DIR = "CNNVIZ_DATABASE_URL", "CNNVIZ_DATA_DIR"
+
+
+class RoomError(ValueError):
+    """Something a person did that the rooms refuse; the message says what, in a sentence."""
+
+
+class UnknownRoom(RoomError):
+    """No open room has this code (never opened, expired or mistyped)."""
+
+
+class RoomClosed(RoomError):
+    """The round is closed: answers are no longer taken."""
+
+
+class NotTeacher(RoomError):
+    """A teacher's action without the teacher's secret."""
+
+
+class StoreUnavailable(RoomError):
+    """The database cannot be reached, written or created."""
+
+
+@dataclass(frozen=True)
+class Room:
+    code: str
+    lesson: str
+    step: int
+    round: int
+    open: bool      # taking answers
+    created: float
+    expires: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    step: int
+    round: int
+    student: str
+    number: float | None
+    choice: str | None
+    at: float
+
+    @property
+    def value(self) -> float | str | None:
+        return self.number if self.number is not None else self.choice
+
+
+# --- where the database is --------------------------------------------------------------
+
+def data_dir() -> Path:
+    """CNNVIZ_DATA_DIR, else $XDG_DATA_HOME/cnnviz, else ~/.local/share/cnnviz."""
+    if os.environ.get(ENV_DIR):
+        return Path(os.environ[ENV_DIR])
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "cnnviz"
+
+
+def database_url(url: str | None = None) -> str:
+    """The database to use: `url`, else CNNVIZ_DATABASE_URL, else SQLite in data_dir()."""
+    url = url or os.environ.get(ENV_URL) or f"sqlite:///{data_dir() / 'cnnviz.sqlite3'}"
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in ("postgres", "postgresql"):
+        return "postgresql+psycopg:" + url.split(":", 1)[1]
+    if scheme in ("postgresql+psycopg", "sqlite"):
+        return url
+    raise StoreUnavailable(f"The database URL must start with sqlite:/// or postgresql://, "
+                           f"not {url[:40]!r}.")
+
+
+def normal_code(text: str) -> str:
+    """A typed room code in its stored form (upper case, spaces and dashes dropped);
+    RoomError when it cannot be a code."""
+    code = re.sub(r"[\s-]", "", str(text)).upper()
+    if len(code) != CODE_LENGTH or any(c not in ALPHABET for c in code):
+        raise RoomError(f"A room code is {CODE_LENGTH} letters and digits (no 0, O, 1, I or "
+                        f"L), like K7QX2M.")
+    return code
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- the schema --------------------------------------------------------------------------
+
+META = MetaData()
+VERSION = Table("schema_version", META, Column("version", Integer, nullable=False))
+ROOMS = Table(
+    "rooms", META,
+    Column("code", String(CODE_LENGTH), primary_key=True),
+    Column("teacher", String(64), nullable=False),   # sha256 of the teacher's secret
+    Column("lesson", String(80), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("is_open", Boolean, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("expires", Float, nullable=False))
+ANSWERS = Table(
+    "answers", META,
+    Column("code", String(CODE_LENGTH), primary_key=True),
+    Column("step", Integer, primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("student", String(32), primary_key=True),
+    Column("number", Float),
+    Column("choice", String(MAX_CHOICE)),
+    Column("at", Float, nullable=False))
+# version -> what brings a database of the version before it up to that one
+MIGRATIONS: dict[int, list[str]] = {}
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 5, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            cursor.execute("PRAGMA synchronous=FULL")  # committed means on disk
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+        return engine
+    return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True,
+                         connect_args={"connect_timeout": 5})
+
+
+class RoomStore:
+    """The rooms of one database. Thread-safe: every call takes a connection from a pool."""
+
+    def __init__(self, url: str | None = None, ttl: float = ROOM_TTL_S):
+        self.url = database_url(url)
+        self.ttl = ttl
+        try:
+            self.engine = _engine(self.url)
+        except (SQLAlchemyError, OSError) as e:
+            raise StoreUnavailable(_unavailable(e)) from None
+        self.migrate()
+
+    @contextmanager
+    def _tx(self) -> Iterator:
+        """A transaction that commits when the block ends; the database's errors become
+        StoreUnavailable (a sentence)."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except (RoomError, IntegrityError):
+            raise
+        except (SQLAlchemyError, OSError) as e:
+            raise StoreUnavailable(_unavailable(e)) from None
+
+    def migrate(self) -> int:
+        """Create the tables, or bring an older schema up to date; the version now."""
+        with self._tx() as c:
+            META.create_all(c, checkfirst=True)
+            found = c.execute(select(VERSION.c.version)).scalar()
+            if found is None:
+                c.execute(VERSION.insert().values(version=SCHEMA_VERSION))
+                return SCHEMA_VERSION
+            if found > SCHEMA_VERSION:
+                raise StoreUnavailable(f"The room database has schema version {found}, newer "
+                                       f"than this cnnviz ({SCHEMA_VERSION}): update cnnviz.")
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS.get(version, []):
+                    c.exec_driver_sql(statement)
+            c.execute(update(VERSION).values(version=SCHEMA_VERSION))
+        return SCHEMA_VERSION
+
+    def schema_version(self) -> int:
+        with self._tx() as c:
+            return int(c.execute(select(VERSION.c.version)).scalar_one())
+
+    # --- the teacher ------------------------------------------------------------------
+
+    def open_room(self, lesson: str, step: int, now: float | None = None
+                  ) -> tuple[Room, str]:
+        """A new room on `lesson`'s step, round 1 open; and the teacher's secret."""
+        now = time.time() if now is None else now
+        secret = secrets.token_urlsafe(24)
+        for _ in range(20):  # a repeat among 887 million codes is rare; try again if so
+            code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+            row = dict(code=code, teacher=_hash(secret), lesson=lesson, step=step, round=1,
+                       is_open=True, created=now, expires=now + self.ttl)
+            try:
+                with self._tx() as c:
+                    c.execute(ROOMS.insert().values(**row))
+            except IntegrityError:
+                continue
+            return _room(row), secret
+        raise StoreUnavailable("No free room code was found; try again.")
+
+    def close(self, code: str, secret: str) -> Room:
+        """Close the round: no more answers until a new round opens."""
+        return self._teacher(code, secret, is_open=False)
+
+    def new_round(self, code: str, secret: str) -> Room:
+        """The same question again (after the class discussed it): the next round, open."""
+        room = self.room(code)
+        return self._teacher(code, secret, round=room.round + 1, is_open=True)
+
+    def move(self, code: str, secret: str, step: int) -> Room:
+        """The room moves to another step of the lesson: round 1, open."""
+        return self._teacher(code, secret, step=step, round=1, is_open=True)
+
+    def end(self, code: str, secret: str, now: float | None = None) -> Room:
+        """End the room now: it expires (its answers go at the next purge)."""
+        return self._teacher(code, secret, is_open=False,
+                             expires=time.time() if now is None else now)
+
+    def _teacher(self, code: str, secret: str, **changes) -> Room:
+        code = normal_code(code)
+        with self._tx() as c:
+            row = c.execute(select(ROOMS).where(ROOMS.c.code == code)).mappings().first()
+            if row is None or row["expires"] <= time.time():
+                raise UnknownRoom(_no_room(code))
+            if not secret or not secrets.compare_digest(row["teacher"], _hash(secret)):
+                raise NotTeacher("Only the teacher who opened this room can change it.")
+            c.execute(update(ROOMS).where(ROOMS.c.code == code).values(**changes))
+            return _room({**row, **changes})
+
+    # --- everyone ----------------------------------------------------------------------
+
+    def room(self, code: str, now: float | None = None) -> Room:
+        """The room with this code; UnknownRoom when there is none (or it expired)."""
+        code = normal_code(code)
+        now = time.time() if now is None else now
+        with self._tx() as c:
+            row = c.execute(select(ROOMS).where(ROOMS.c.code == code)).mappings().first()
+        if row is None or row["expires"] <= now:
+            raise UnknownRoom(_no_room(code))
+        return _room(row)
+
+    def submit(self, code: str, student: str, number: float | None = None,
+               choice: str | None = None, now: float | None = None) -> Room:
+        """Store a student's answer to the room's open round (replacing their earlier one);
+        committed when this returns."""
+        if not STUDENT_ID.fullmatch(str(student)):
+            raise RoomError("This browser's anonymous id is malformed; reload the page.")
+        if (number is None) == (choice is None):
+            raise RoomError("An answer is a number or one of the choices.")
+        if number is not None and not (isinstance(number, (int, float))
+                                       and math.isfinite(number)):
+            raise RoomError("The answer must be a finite number.")
+        if choice is not None and not 0 < len(choice) <= MAX_CHOICE:
+            raise RoomError("That is not one of the choices.")
+        now = time.time() if now is None else now
+        code = normal_code(code)
+        with self._tx() as c:
+            row = c.execute(select(ROOMS).where(ROOMS.c.code == code)).mappings().first()
+            if row is None or row["expires"] <= now:
+                raise UnknownRoom(_no_room(code))
+            if not row["is_open"]:
+                raise RoomClosed("This round is closed: look at the projector.")
+            values = dict(code=code, step=row["step"], round=row["round"], student=student,
+                          number=None if number is None else float(number), choice=choice,
+                          at=now)
+            c.execute(self._upsert(values))
+            return _room(row)
+
+    def _upsert(self, values: dict):
+        dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
+        insert = dialect.insert(ANSWERS).values(**values)
+        return insert.on_conflict_do_update(
+            index_elements=["code", "step", "round", "student"],
+            set_={k: insert.excluded[k] for k in ("number", "choice", "at")})
+
+    def count(self, code: str, step: int, round: int) -> int:
+        """How many students answered this round."""
+        with self._tx() as c:
+            return int(c.execute(select(func.count()).select_from(ANSWERS).where(
+                ANSWERS.c.code == code, ANSWERS.c.step == step, ANSWERS.c.round == round)
+            ).scalar_one())
+
+    def answers(self, code: str, step: int | None = None, round: int | None = None
+                ) -> list[Answer]:
+        """The room's answers (of one step and round, if given), oldest first."""
+        query = select(ANSWERS).where(ANSWERS.c.code == normal_code(code))
+        if step is not None:
+            query = query.where(ANSWERS.c.step == step)
+        if round is not None:
+            query = query.where(ANSWERS.c.round == round)
+        with self._tx() as c:
+            rows = c.execute(query.order_by(ANSWERS.c.at, ANSWERS.c.student)).mappings()
+            return [Answer(r["step"], r["round"], r["student"], r["number"], r["choice"],
+                           r["at"]) for r in rows]
+
+    def rooms(self) -> list[tuple[Room, int]]:
+        """Every room not yet purged, newest first, with its number of answers."""
+        with self._tx() as c:
+            counts = {code: n for code, n in c.execute(
+                select(ANSWERS.c.code, func.count()).group_by(ANSWERS.c.code))}
+            rows = c.execute(select(ROOMS).order_by(ROOMS.c.created.desc())).mappings()
+            return [(_room(r), counts.get(r["code"], 0)) for r in rows]
+
+    def purge(self, now: float | None = None) -> int:
+        """Delete the expired rooms and their answers; how many rooms went."""
+        now = time.time() if now is None else now
+        with self._tx() as c:
+            gone = [r for (r,) in c.execute(select(ROOMS.c.code).where(ROOMS.c.expires <= now))]
+            if gone:
+                c.execute(delete(ANSWERS).where(ANSWERS.c.code.in_(gone)))
+                c.execute(delete(ROOMS).where(ROOMS.c.code.in_(gone)))
+        return len(gone)
+
+
+def _room(row) -> Room:
+    return Room(row["code"], row["lesson"], int(row["step"]), int(row["round"]),
+                bool(row["is_open"]), float(row["created"]), float(row["expires"]))
+
+
+def _no_room(code: str) -> str:
+    return f"No open room has the code {code}: check it with your teacher."
+
+
+def _unavailable(e: BaseException) -> str:
+    detail = " ".join(str(getattr(e, "orig", None) or e).split())[:160]
+    return f"The room database is unavailable ({detail}); the rest of cnnviz still works."
+
+
+_stores: dict[str, RoomStore] = {}
+_lock = threading.Lock()
+
+
+def store(url: str | None = None) -> RoomStore:
+    """The process's store for `url` (default: database_url()), made on first use."""
+    key = database_url(url)
+    with _lock:
+        if key not in _stores:
+            _stores[key] = RoomStore(key)
+        return _stores[key]

@@ -1,0 +1,159 @@
+"""Ask the room, in real browsers: a teacher in presenter mode, students on phones; a
+server killed mid-round; two processes sharing one PostgreSQL."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+
+import pytest
+from conftest import assert_clean, goto_page, save_screenshot, wait_rerun
+from support_pg import missing, postgres_server
+
+from cnnviz.deploy.local import start_server, stop_server
+from cnnviz.store import NotTeacher, RoomStore
+
+pytestmark = pytest.mark.browser
+TIMEOUT = 180_000
+STEP = "/conv_arithmetic?lesson=output_size&step=1&present=1"  # asks "How tall...?" (3)
+PHONE = {"width": 390, "height": 844}
+PROJECTOR = {"width": 1280, "height": 720}
+
+
+def teacher_opens_a_room(browser, url: str):
+    context = browser.new_context(viewport=PROJECTOR)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    goto_page(page, url + STEP, TIMEOUT)
+    page.get_by_role("button", name="Ask the room").click()
+    wait_rerun(page)
+    code = page.locator(".room-code").inner_text().strip()
+    assert re.fullmatch(r"[A-HJ-KM-NP-Z2-9]{6}", code), code
+    return context, page, code
+
+
+def student_answers(browser, url: str, code: str, guess: str, via_link: bool = True):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    if via_link:
+        goto_page(page, f"{url}/join?room={code}", TIMEOUT)
+    else:
+        goto_page(page, f"{url}/join", TIMEOUT)
+        page.get_by_label("Room code", exact=True).fill(code.lower())
+        page.get_by_label("Room code", exact=True).press("Enter")
+        wait_rerun(page)
+    page.get_by_text("How tall is the output?").wait_for()
+    page.get_by_label("Your answer", exact=True).fill(guess)
+    page.get_by_role("button", name="Send my answer").click()
+    page.get_by_text("is in").wait_for(timeout=30_000)
+    return context, page
+
+
+def test_the_room_answers_and_the_teacher_sees_it_live(streamlit_server, browser):
+    url = streamlit_server
+    teacher_context, teacher, code = teacher_opens_a_room(browser, url)
+    students = [student_answers(browser, url, code, guess, via_link=i != 1)
+                for i, guess in enumerate(["3", "3", "4"])]
+    _, phone = students[0]
+    save_screenshot(phone, "room-join-phone")
+    assert phone.get_by_role("button", name="Close and reveal").count() == 0  # no controls
+    assert phone.get_by_text(re.compile(r"^\d+ answers?$")).count() == 0  # no count
+    assert phone.locator(".js-plotly-plot").count() == 0  # nobody else's answers
+    # the teacher's count follows without a reload
+    teacher.get_by_text("3 answers").wait_for(timeout=10_000)
+    save_screenshot(teacher, "room-teacher-open")
+    # a forged teacher action (the code, not the secret) changes nothing
+    with pytest.raises(NotTeacher):
+        RoomStore().close(code, code)
+    teacher.get_by_role("button", name="Close and reveal").click()
+    wait_rerun(teacher)
+    teacher.get_by_text("67% right").wait_for(timeout=30_000)
+    assert teacher.locator(".js-plotly-plot").count() >= 1
+    save_screenshot(teacher, "room-teacher-reveal")
+    phone.get_by_text("This round is closed").wait_for(timeout=10_000)
+    assert phone.get_by_text("the answer is").count() == 0  # the truth stays on the projector
+    # round 2, next to round 1
+    teacher.get_by_role("button", name="Discuss and vote again").click()
+    wait_rerun(teacher)
+    phone.get_by_text("round 2").wait_for(timeout=10_000)
+    phone.get_by_label("Your answer", exact=True).fill("3")
+    phone.get_by_role("button", name="Send my answer").click()
+    phone.get_by_text("is in").wait_for(timeout=30_000)
+    teacher.get_by_text("1 answer").wait_for(timeout=10_000)
+    teacher.get_by_role("button", name="Close and reveal").click()
+    wait_rerun(teacher)
+    teacher.get_by_text("Round 2: 1 answer").wait_for(timeout=30_000)
+    assert teacher.get_by_text("Round 1: 3 answers").count() == 1
+    for page in (teacher, *[p for _, p in students]):
+        assert not page.errors, page.errors
+    assert_clean(teacher)
+    teacher_context.close()
+    for context, _ in students:
+        context.close()
+
+
+def test_wrong_codes_get_a_sentence_and_then_a_pause(streamlit_server, browser):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    goto_page(page, f"{streamlit_server}/join?room=<b>x</b>", TIMEOUT)
+    page.get_by_text("A room code is 6 letters and digits").wait_for()
+    box = page.get_by_label("Room code", exact=True)
+    for code in ("ZZZZZ2", "ZZZZZ3", "ZZZZZ4", "ZZZZZ5"):
+        box.fill(code)
+        box.press("Enter")
+        wait_rerun(page)
+    page.get_by_text("Too many codes that open no room").wait_for()
+    assert page.locator("b").filter(has_text="x").count() == 0  # the URL's HTML is text
+    context.close()
+
+
+def test_a_server_killed_mid_round_keeps_every_acknowledged_answer(browser, tmp_path):
+    env = {"CNNVIZ_DATA_DIR": str(tmp_path)}
+    proc, url, _ = start_server(env=env)
+    rooms = RoomStore(f"sqlite:///{tmp_path / 'cnnviz.sqlite3'}")
+    try:
+        room, _ = rooms.open_room("output_size", 1)
+        pages = [student_answers(browser, url, room.code, str(g)) for g in (2, 3, 4)]
+        os.kill(proc.pid, signal.SIGKILL)  # no goodbye: the process just ends
+        proc.wait(timeout=10)
+        assert rooms.count(room.code, 1, 1) == 3  # all three acknowledged answers
+        proc, url, _ = start_server(env=env)
+        context, again = student_answers(browser, url, room.code, "5")
+        assert rooms.count(room.code, 1, 1) == 4
+        for context, _ in pages:
+            context.close()
+    finally:
+        stop_server(proc)
+        rooms.engine.dispose()
+
+
+def test_two_processes_share_rooms_through_one_postgresql(browser):
+    reason = missing()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and PostgreSQL cannot run: {reason}")
+        pytest.skip(reason)
+    with postgres_server() as db:
+        env = {"CNNVIZ_DATABASE_URL": db}
+        one, url_one, _ = start_server(env=env, address="127.0.0.1")
+        two, url_two, _ = start_server(env=env, address="127.0.0.2")
+        try:
+            context, teacher, code = teacher_opens_a_room(browser, url_one)
+            students = [student_answers(browser, url_two, code, g) for g in ("3", "2")]
+            teacher.get_by_text("2 answers").wait_for(timeout=10_000)
+            teacher.get_by_role("button", name="Close and reveal").click()
+            wait_rerun(teacher)
+            teacher.get_by_text("50% right").wait_for(timeout=30_000)
+            try:
+                students[0][1].get_by_text("This round is closed").wait_for(timeout=20_000)
+            except Exception:
+                save_screenshot(students[0][1], "debug-pg-student")
+                raise
+            for c, _ in [(context, teacher), *students]:
+                c.close()
+        finally:
+            stop_server(one)
+            stop_server(two)
