@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
+from cnnviz.core.checks import whole_number
 from cnnviz.core.spec import StackSpec
 
 
@@ -43,17 +44,12 @@ def parse_input(text: str | None) -> dict[str, Any]:
 
 
 def parse_whole(flag: str, text: object, low: int, high: int) -> int:
-    """A whole number written in ASCII digits, from `low` to `high`; UsageError otherwise
+    """A whole number written in the digits 0-9, from `low` to `high`; UsageError otherwise
     (the value echoed cut short)."""
-    raw = str(text).strip()
-    if not (raw.isascii() and raw.lstrip("-").isdigit()):
-        raise UsageError(f"{flag} takes a whole number from {low} to {high}, not "
-                         f"{raw[:20]!r}{'…' if len(raw) > 20 else ''}.")
-    value = int(raw) if len(raw) <= 20 else high + 1  # longer is out of any range here
-    if not low <= value <= high:
-        shown = raw if len(raw) <= 20 else raw[:20] + "…"
-        raise UsageError(f"{flag} = {shown} is out of range: use {low} to {high}.")
-    return value
+    try:
+        return whole_number(flag, text, low, high)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 def spec_from_args(args: argparse.Namespace) -> StackSpec:

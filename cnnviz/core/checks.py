@@ -1,6 +1,38 @@
 """Validation of user input: a ValueError with a sentence a student understands."""
 from __future__ import annotations
 
+import re
+from typing import Any
+
+ECHO = 40  # a refused value is shown cut to this many characters: it must not fill the line
+_WHOLE = re.compile(r"[+-]?[0-9]+")  # ASCII digits only, everywhere (not '٣', not '３')
+
+
+def echo(raw: Any) -> str:
+    """A refused value as the message repeats it: repr, cut to a readable length."""
+    text = repr(raw)
+    return text if len(text) <= ECHO else text[: ECHO - 1] + "…"
+
+
+def whole_number(name: str, raw: Any, low: int, high: int) -> int:
+    """`raw` (an int, or text of ASCII digits) as an int from `low` to `high`; ValueError
+    with a sentence otherwise."""
+    if isinstance(raw, bool):
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, not {raw!r}.")
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = str(raw).strip()
+        if not _WHOLE.fullmatch(text):
+            raise ValueError(f"{name} must be a whole number from {low} to {high} written "
+                             f"in the digits 0-9, not {echo(raw)}.")
+        if len(text.lstrip("+-")) > 18:  # out of every range here; int() of it is slow
+            raise ValueError(f"{name} = {text[:20]}… ({len(text):,} digits) is out of range: "
+                             f"use {low} to {high}.")
+        value = int(text)
+    require(low <= value <= high, f"{name} = {value} is out of range: use {low} to {high}.")
+    return value
+
 
 def require(ok: bool, message: str) -> None:
     """Raise ValueError(message) unless ok; for user input, never assert."""

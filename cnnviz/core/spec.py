@@ -13,6 +13,7 @@ from cnnviz.core.arithmetic import same_padding
 from cnnviz.core.blocks import REGISTRY, get_block
 from cnnviz.core.blocks.config import BlockConfig
 from cnnviz.core.blocks.registry import BlockEntry, require
+from cnnviz.core.checks import whole_number
 from cnnviz.core.layers import InvertibleConv1x1, Residual
 
 MAX_DEPTH = 200
@@ -51,9 +52,11 @@ class StackSpec:
                                    f"on both sides: the kernel's span (k-1)·d = {span} is odd. "
                                    f"Use an odd kernel_size, or a number for the padding.")
         return cls(block, tuple(values.items()),
-                   _count("depth", depth, 1, MAX_DEPTH), _count("height", height, 1, MAX_SIZE),
-                   _count("width", width, 1, MAX_SIZE), _count("batch", batch, 1, MAX_BATCH),
-                   _count("seed", seed, 0, 2**31 - 1))
+                   whole_number("depth", depth, 1, MAX_DEPTH),
+                   whole_number("height", height, 1, MAX_SIZE),
+                   whole_number("width", width, 1, MAX_SIZE),
+                   whole_number("batch", batch, 1, MAX_BATCH),
+                   whole_number("seed", seed, 0, 2**31 - 1))
 
     @property
     def entry(self) -> BlockEntry:
@@ -107,16 +110,6 @@ class StackSpec:
         changed = [f"{k}={v}" for k, v in self.params if self.entry.param(k).default != v]
         return (f"{self.block} x{self.depth} on {self.in_channels}x{self.height}x{self.width}"
                 + (f" ({', '.join(changed)})" if changed else ""))
-
-
-def _count(name: str, raw: Any, low: int, high: int) -> int:
-    try:
-        value = int(str(raw).strip()) if not isinstance(raw, int) else raw
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number from {low} to {high}, "
-                         f"not {raw!r}.") from None
-    require(low <= value <= high, f"{name} = {value} is out of range: use {low} to {high}.")
-    return value
 
 
 # --- building -----------------------------------------------------------------

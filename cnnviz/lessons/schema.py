@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnviz.core.blocks import REGISTRY
-from cnnviz.core.budget import BudgetError, check, stack_work
+from cnnviz.core.budget import check, stack_work
 from cnnviz.core.spec import StackSpec
 from cnnviz.lessons.answers import QUANTITIES, Quantity
 from cnnviz.lessons.model import (
@@ -72,7 +72,11 @@ def read_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
     else:
         previous: tuple[dict, str] | None = None
         for number, raw in enumerate(raw_steps, 1):
-            step, previous = _read_step(r, raw, number, previous)
+            try:
+                step, previous = _read_step(r, raw, number, previous)
+            except ValueError as e:  # anything the core refuses: a problem of this step
+                r.problem(f"step {number}", " ".join(str(e).split()))
+                continue
             if step is not None:
                 steps.append(step)
     if r.problems or duration is None:
@@ -209,18 +213,20 @@ def _read_spec(r: Reader, fields: Mapping, where: str) -> StackSpec | None:
         return None
     refusal = _refusal(spec)
     if refusal:
-        r.problem(where, f"the page would refuse it: {refusal}")
+        r.problem(where, f"the page would refuse its stack (block, params, depth, input): "
+                         f"{refusal}")
         return None
     return spec
 
 
 @functools.lru_cache(maxsize=256)  # lesson files are read on every step's run
 def _refusal(spec: StackSpec) -> str | None:
-    """Why the step's page would refuse the stack (its forward pass alone is over the
-    budget, which every page runs), or None."""
+    """Why the step's page would refuse the stack (it cannot run at all: the shape walk's
+    sentence; or its forward pass alone is over the budget, which every page runs), or
+    None."""
     try:
         check(stack_work(spec, "this step's stack"))
-    except BudgetError as e:
+    except ValueError as e:  # BudgetError, or the walk's ConfigError
         return str(e)
     return None
 

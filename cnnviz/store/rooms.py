@@ -231,8 +231,10 @@ class RoomStore:
 
     def open_room(self, lesson: str, step: int, now: float | None = None
                   ) -> tuple[Room, str]:
-        """A new room on `lesson`'s step, round 1 open; and the teacher's secret."""
+        """A new room on `lesson`'s step, round 1 open; and the teacher's secret. Rooms that
+        have expired are deleted first, with their answers."""
         now = time.time() if now is None else now
+        self.purge(now)
         secret = secrets.token_urlsafe(24)
         for _ in range(20):  # a repeat among 887 million codes is rare; try again if so
             code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -456,3 +458,55 @@ def test_the_readme_example_is_a_lesson_that_plays(tmp_path):
     first = lesson.steps[0]
     assert first.question is not None and answer(first.question, first.state).value == 3
     assert lesson.steps[1].state.stack.values["stride"] == 2  # carried over
+
+
+BAD_STACK = """
+title = "Bad"
+audience = "x"
+duration = 5
+concepts = ["x"]
+
+[[steps]]
+title = "too small"
+page = "explorer"
+block = "conv_bn_act"
+input = [3, 16, 16]
+text = "x"
+
+[steps.question]
+kind = "choice"
+ask = "?"
+compute = "params"
+pick = "largest"
+explain = "x"
+options = [ { label = "a", params = { kernel_size = 9, padding = 0 }, input = [3, 4, 4] },
+            { label = "b" } ]
+
+[[steps]]
+title = "also too small"
+input = [3, 4, 4]
+params = { kernel_size = 7, padding = 0 }
+text = "x"
+"""
+
+
+def test_a_stack_that_fails_the_walk_is_a_problem_line_and_hides_no_other_lesson(tmp_path):
+    """It once raised out of the reader: `lesson check bad good` never checked good, and
+    the Lessons page's catalog raised."""
+    from cnnviz.lessons import load_lessons
+    (tmp_path / "bad.toml").write_text(BAD_STACK)
+    good = LESSON_DIR / "output_size.toml"
+    (tmp_path / "good.toml").write_text(good.read_text())
+    catalog = load_lessons(tmp_path)
+    assert [lesson.name for lesson in catalog.lessons] == ["good"]
+    wheres = sorted(p.where for p in catalog.problems)
+    assert wheres == ["step 1, question, option 1", "step 2"]
+    assert all(p.file.endswith("bad.toml") and "kernel spans" in p.what
+               for p in catalog.problems)
+    result = subprocess.run([sys.executable, "-m", "cnnviz", "lesson", "check",
+                             str(tmp_path / "bad.toml"), str(tmp_path / "good.toml")],
+                            cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert "good.toml: ok" in result.stdout
+    assert result.stderr.count("bad.toml: step") == 2

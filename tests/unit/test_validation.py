@@ -34,3 +34,26 @@ def test_same_padding_keeps_the_size_whenever_it_is_allowed(kernel, dilation):
     spec = StackSpec.create("conv_bn_act", {"kernel_size": kernel, "dilation": dilation,
                                             "padding": "same"}, height=13, width=10)
     assert predict(build(spec), spec.input_shape).output_shape[2:] == (13, 10)
+
+
+@pytest.mark.parametrize("digits", ["٣", "３", "৩", "٣٢"])
+def test_only_the_digits_0_to_9_are_numbers_everywhere(digits):
+    """The network text once accepted '٣' through int() while a lesson's step=١ was
+    refused: one rule now, ASCII digits only."""
+    from cnnviz.core.network import network_spec
+    with pytest.raises(ValueError, match="digits 0-9"):
+        StackSpec.create("resnet_basic", depth=digits)
+    with pytest.raises(ValueError, match="kernel_size must be"):
+        StackSpec.create("resnet_basic", {"kernel_size": digits})
+    with pytest.raises(ValueError, match="out_channels must be"):
+        network_spec(f"stem=conv:out_channels={digits}|head=adaptive_avgpool;flatten;linear")
+
+
+def test_a_refused_value_is_echoed_cut_short():
+    for raw in ("9" * 5000, "x" * 5000):
+        with pytest.raises(ValueError) as e:
+            StackSpec.create("resnet_basic", seed=raw)
+        assert len(str(e.value)) < 160, str(e.value)
+    with pytest.raises(ValueError) as e:
+        StackSpec.create("resnet_basic", {"kernel_size": "x" * 5000})
+    assert len(str(e.value)) < 160

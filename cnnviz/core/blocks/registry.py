@@ -12,7 +12,7 @@ from typing import Any
 
 import torch.nn as nn
 
-from ..checks import divides, require  # noqa: F401  (re-exported for the blocks)
+from ..checks import divides, echo, require  # noqa: F401  (re-exported for the blocks)
 from ..layers import ACTS, NORMS
 from .config import FIELD_TYPES, BlockConfig
 
@@ -46,22 +46,25 @@ class Param:
                     value = text in ("true", "1", "yes", "on")
                 elif self.takes_same and text == "same":
                     value = "same"
+                elif not text.isascii() or len(text) > 40:  # digits 0-9 only, everywhere
+                    raise ValueError
                 else:
                     value = self.type(text)
             except ValueError:
-                raise ValueError(f"{self.name} must be {self.describe()}, not {raw!r}.") from None
+                raise ValueError(f"{self.name} must be {self.describe()}, not "
+                                 f"{echo(raw)}.") from None
         if self.type is int and isinstance(value, float) and value.is_integer():
             value = int(value)
         if self.choices and value not in self.choices:
             raise ValueError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, "
-                             f"not {value!r}.")
+                             f"not {echo(value)}.")
         if value == "same" and self.takes_same:
             return value
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if self.type in (int, float) and not (number and math.isfinite(value)):
-            raise ValueError(f"{self.name} must be {self.describe()}, not {raw!r}.")
+            raise ValueError(f"{self.name} must be {self.describe()}, not {echo(raw)}.")
         if self.type is bool and not isinstance(value, bool):
-            raise ValueError(f"{self.name} must be true or false, not {raw!r}.")
+            raise ValueError(f"{self.name} must be true or false, not {echo(raw)}.")
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
             raise ValueError(f"{self.name} = {value} is out of range: it must be "
                              f"{self.describe()}.")

@@ -21,6 +21,7 @@ import torch.nn as nn
 
 from cnnviz.core.blocks import REGISTRY, Param
 from cnnviz.core.blocks.registry import INITS, require
+from cnnviz.core.checks import whole_number
 from cnnviz.core.network.layers import LAYERS
 from cnnviz.core.spec import (
     MAX_BATCH,
@@ -102,7 +103,7 @@ def make_part(kind: str, depth: Any = 1, **args: Any) -> Part:
             raise ValueError(f"{kind} has no parameter {name!r}; it takes "
                              f"{', '.join(n for n in schema if n not in NOT_IN_PARTS)}.")
         typed.append((name, schema[name].parse(raw)))
-    steps = _count("depth", depth, 1, MAX_DEPTH)
+    steps = whole_number("depth", depth, 1, MAX_DEPTH)
     require(steps == 1 or part.is_block, f"{kind} is a layer: repeat it as separate parts, "
                                          f"not with *{steps}.")
     layer = None if part.is_block else LAYERS[kind]
@@ -186,11 +187,12 @@ class NetworkSpec:
         require(blocks <= MAX_BLOCKS, f"The network has {blocks} blocks and layers; the limit "
                                       f"is {MAX_BLOCKS}.")
         require(init in INITS, f"init must be one of {', '.join(INITS)}, not {init!r}.")
-        return cls(stages, name, _count("channels", channels, 1, 64),
-                   _count("height", height, 1, MAX_SIZE), _count("width", width, 1, MAX_SIZE),
-                   _count("batch", batch, 1, MAX_BATCH),
-                   _count("classes", classes, 1, MAX_CLASSES),
-                   _count("seed", seed, 0, 2**31 - 1), init)
+        return cls(stages, name, whole_number("channels", channels, 1, 64),
+                   whole_number("height", height, 1, MAX_SIZE),
+                   whole_number("width", width, 1, MAX_SIZE),
+                   whole_number("batch", batch, 1, MAX_BATCH),
+                   whole_number("classes", classes, 1, MAX_CLASSES),
+                   whole_number("seed", seed, 0, 2**31 - 1), init)
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
@@ -211,16 +213,6 @@ class NetworkSpec:
     def label(self) -> str:
         return (f"{self.name} on {self.channels}x{self.height}x{self.width}, "
                 f"{self.classes} classes")
-
-
-def _count(name: str, raw: Any, low: int, high: int) -> int:
-    try:
-        value = raw if isinstance(raw, int) else int(str(raw).strip())
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number from {low} to {high}, "
-                         f"not {raw!r}.") from None
-    require(low <= value <= high, f"{name} = {value} is out of range: use {low} to {high}.")
-    return value
 
 
 # --- building -------------------------------------------------------------------------
@@ -310,6 +302,7 @@ def parse_input(text: str) -> tuple[int, int, int]:
     """'3,224,224' -> (3, 224, 224)."""
     items = [t.strip() for t in str(text).replace("x", ",").split(",")]
     require(len(items) == 3, f"The input must be C,H,W (three numbers), not {text!r}.")
-    return (_count("channels", items[0], 1, 64), _count("height", items[1], 1, MAX_SIZE),
-            _count("width", items[2], 1, MAX_SIZE))
+    return (whole_number("channels", items[0], 1, 64),
+            whole_number("height", items[1], 1, MAX_SIZE),
+            whole_number("width", items[2], 1, MAX_SIZE))
 
