@@ -79,7 +79,7 @@ def test_predict_reads_ink_either_way_round_at_any_size(tmp_path):
 
 @pytest.mark.parametrize("args, says", [
     (("train", "resnet_basic", "--epochs", "0"), "--epochs = 0 is out of range"),
-    (("train", "resnet_basic", "--epochs", "١٢"), "--epochs takes a whole number"),
+    (("train", "resnet_basic", "--epochs", "١٢"), "written in the digits 0-9"),
     (("train", "resnet_basic", "--seed", "9" * 5000), "out of range"),
     (("train", "resnet_basic", "--size", "12"), "one of 8, 16, 32"),
     (("train", "resnet_basic", "--data", "mnist"), "invalid choice"),
