@@ -130,4 +130,4 @@ if code_tab.open:
                    "parameter count as above.")
         st.download_button(f"⬇️ Download {spec.block}.py", code, file_name=f"{spec.block}.py",
                            mime="text/x-python", key="explorer_download")
-        st.code(code, language="python")
+        ui.python_code(code)

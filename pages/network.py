@@ -138,4 +138,4 @@ if code_tab.open:
                    "parameter count as above.")
         st.download_button(f"⬇️ Download {spec.name}.py", code, file_name=f"{spec.name}.py",
                            mime="text/x-python", key="net_download")
-        st.code(code, language="python")
+        ui.python_code(code)

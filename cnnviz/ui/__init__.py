@@ -16,8 +16,9 @@ from cnnviz.ui.shell import (
                              spec_or_stop,
 )
 from cnnviz.ui.text import safe_text
-from cnnviz.ui.widgets import show_error, show_grade, view_tabs
+from cnnviz.ui.widgets import python_code, show_error, show_grade, view_tabs
 
 __all__ = ["PAGES", "cache", "lesson_player", "cached_report", "cached_summary", "check_upload",
            "current_device", "current_error", "current_spec", "image_input", "main",
-           "release_memory", "safe_text", "show_error", "show_grade", "spec_or_stop", "view_tabs"]
+           "python_code", "release_memory", "safe_text", "show_error", "show_grade",
+           "spec_or_stop", "view_tabs"]

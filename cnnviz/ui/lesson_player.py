@@ -202,9 +202,9 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
 
 
 # Every element after the lesson panel (Streamlit wraps the panel in a layout wrapper):
-# blurred, and not clickable.
+# blurred, and not clickable. Blurred, not faded: its text keeps its contrast.
 _VEIL = ('<style>[data-testid="stLayoutWrapper"]:has(> .st-key-lesson_panel) ~ * '
-         "{ filter: blur(8px); opacity: 0.5; pointer-events: none; user-select: none; }"
+         "{ filter: blur(8px); pointer-events: none; user-select: none; }"
          "</style>")
 
 

@@ -41,7 +41,7 @@ from cnnviz.store import (
 )
 from cnnviz.ui.lab import CachedLab
 from cnnviz.ui.text import safe_text
-from cnnviz.ui.widgets import number_or_warn, show_error
+from cnnviz.ui.widgets import number_or_warn, picture, show_error
 
 TEACHER = "room__teacher"     # {"code", "secret", "lesson"}: the room this session opened
 STUDENT = "room__student"     # the anonymous id when the browser gives none
@@ -129,7 +129,7 @@ def _projector(code: str) -> None:
                 f'<div style="font-size:1.4rem">Join at <b>{html.escape(link)}</b></div>')
         st.caption("Or open /join and type the code. Students reach this address only when "
                    "the server listens on the network (see the README: Serving a classroom).")
-    right.image(qr_png(link), width=180, caption=f"QR code of {link}")
+    picture(right, qr_png(link), width=180, caption=f"QR code of {link}")
 
 
 def _live_count(rooms: RoomStore, room: Room) -> None:

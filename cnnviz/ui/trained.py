@@ -28,7 +28,7 @@ from cnnviz.topics.training import (
 )
 from cnnviz.ui import cache
 from cnnviz.ui.text import safe_text
-from cnnviz.ui.widgets import show_error
+from cnnviz.ui.widgets import picture, show_error
 
 PREFIX = "tr_"
 YOURS = "yours"
@@ -132,12 +132,12 @@ def show_input(counts: np.ndarray, nets: list[Net], what: str) -> None:
     sizes = sorted({net.data.size for net in nets})
     st.markdown(f"**What the networks read**: {safe_text(what)}.")
     cols = st.columns(1 + len(sizes))
-    cols[0].image(img.ink(counts, 12, top=16), width=96,
+    picture(cols[0], img.ink(counts, 12, top=16), width=96,
                   caption="8×8: the inked pixels of each 4×4 block of a 32×32 bitmap (0-16)")
     for col, size in zip(cols[1:], sizes):
         data = next(net.data for net in nets if net.data.size == size)
         factor = f"enlarged ×{data.factor:g} (bilinear)" if data.factor != 1 else "as it is"
-        col.image(img.ink(learned.prepared(data, counts), max(1, 96 // size), top=1.0),
+        picture(col, img.ink(learned.prepared(data, counts), max(1, 96 // size), top=1.0),
                   width=96, caption=f"{size}×{size}: {factor}, the network's input")
 
 
@@ -183,13 +183,13 @@ def show_evidence(counts: np.ndarray, nets: list[Net]) -> None:
                 "falls (orange: it falls, purple: it rises).")
     for col, net in zip(st.columns(len(nets)), nets):
         seen, data = inspection(net, counts), net.data
-        picture = learned.prepared(data, counts)
+        image = learned.prepared(data, counts)
         with col:
             st.markdown(f"**{net.title}**: evidence for {seen.prediction}")
             left, right = st.columns(2)
-            left.image(img.overlay(picture, seen.grad_cam, max(1, 144 // data.size)),
+            picture(left, img.overlay(image, seen.grad_cam, max(1, 144 // data.size)),
                        caption="Grad-CAM (last block)", width=144)
-            right.image(img.heat(seen.occlusion, max(1, 144 // data.size), signed=True),
+            picture(right, img.heat(seen.occlusion, max(1, 144 // data.size), signed=True),
                         caption="occlusion: drop in probability", width=144)
 
 
@@ -202,7 +202,7 @@ def show_maps(counts: np.ndarray, nets: list[Net]) -> None:
         sides = ", ".join(dict.fromkeys(f"{m.shape[1]}×{m.shape[2]}" for m in seen.maps))
         with col:
             st.markdown(f"**{net.title}**")
-            st.image(img.mosaic([img.tiles(maps, size=40) for maps in seen.maps]),
+            picture(st, img.mosaic([img.tiles(maps, size=40) for maps in seen.maps]),
                      width="stretch", caption=f"blocks 1 to {len(seen.maps)}, top to bottom "
                                               f"(maps of {sides} pixels)")
 
@@ -223,7 +223,7 @@ def show_filters(nets: list[Net]) -> None:
                                      (start, "at initialisation (random)"),
                                      (change, f"learned − initial: training moved them by "
                                               f"{moved:.0%} of their starting size")):
-                st.image(img.tiles(filters, size=36, cols=8, signed=True, gap=6),
+                picture(st, img.tiles(filters, size=36, cols=8, signed=True, gap=6),
                          width="stretch", caption=caption)
 
 
@@ -246,7 +246,7 @@ def show_channels(nets: list[Net]) -> None:
                 show_error(e)
                 continue
             raw, labels = net.data.raw_test, net.data.y_test.numpy()
-            st.image(img.mosaic([img.ink(raw[i], 8, top=16) for i in top], cols=3, gap=8),
+            picture(st, img.mosaic([img.ink(raw[i], 8, top=16) for i in top], cols=3, gap=8),
                      width=216, caption="row by row: " + ", ".join(
                          f"test image #{i + 1} (a {labels[i]})" for i in top))
 
@@ -273,7 +273,7 @@ def show_test_split(nets: list[Net]) -> None:
                         + (f" (the first {len(shown)})" if len(shown) < len(wrong) else "")
                         + ":")
             if len(shown):
-                st.image(img.mosaic([img.ink(net.data.raw_test[i], 6, top=16) for i in shown],
+                picture(st, img.mosaic([img.ink(net.data.raw_test[i], 6, top=16) for i in shown],
                                     cols=8, gap=8), width="stretch",
                          caption="row by row, true → predicted: " + ", ".join(
                              f"#{i + 1} {results.labels[i]}→{results.predictions[i]}"
