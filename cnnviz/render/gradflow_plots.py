@@ -10,16 +10,29 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-COLORS = {"plain": "#d62728", "residual": "#1f77b4", "shallow plain": "#ff7f0e",
-          "deep plain": "#d62728", "deep residual": "#1f77b4"}
+# Okabe & Ito's colour-blind-safe colours; the series also differ by marker (and, where
+# the chart's dashes do not already mean something else, by dash), never by colour alone.
+STYLES = {"plain": ("#D55E00", "circle", "solid"), "residual": ("#0072B2", "square", "dash"),
+          "shallow plain": ("#E69F00", "diamond", "dot"),
+          "deep plain": ("#D55E00", "circle", "solid"),
+          "deep residual": ("#0072B2", "square", "dash")}
+COLORS = {name: colour for name, (colour, _, _) in STYLES.items()}
 
 
-def _log_series(fig: go.Figure, x: Sequence, y: Sequence[float], name: str, **line) -> None:
+def _style(name: str, dash: bool = True) -> dict:
+    """The line and marker of a series by its name (plotly's defaults for another)."""
+    colour, symbol, line = STYLES.get(name, (None, "circle", "solid"))
+    return {"line": dict(color=colour, **({"dash": line} if dash else {})),
+            "marker": dict(symbol=symbol, size=6, color=colour)}
+
+
+def _log_series(fig: go.Figure, x: Sequence, y: Sequence[float], name: str,
+                dash: bool = True) -> None:
     """A log-axis line; nan/inf and zeros become markers at the edges."""
     finite = [v if math.isfinite(v) and v > 0 else None for v in y]
     color = COLORS.get(name, None)
     fig.add_trace(go.Scatter(x=list(x), y=finite, mode="lines+markers", name=name,
-                             line=dict(color=color, **line), marker=dict(size=4)))
+                             **_style(name, dash)))
     good = [v for v in finite if v is not None]
     top = max(good) * 10 if good else 1.0
     bottom = min(good) / 10 if good else 1e-3
@@ -63,13 +76,14 @@ def fig_activations(plain_mean: Sequence[float], plain_std: Sequence[float],
     """Mean (dashed) and std (solid) of each block's output."""
     fig = go.Figure()
     blocks = range(1, len(plain_std) + 1)
-    _log_series(fig, blocks, plain_std, "plain")
-    _log_series(fig, blocks, res_std, "residual")
+    _log_series(fig, blocks, plain_std, "plain", dash=False)  # here dashes mean |mean|
+    _log_series(fig, blocks, res_std, "residual", dash=False)
     for name, mean in (("plain", plain_mean), ("residual", res_mean)):
+        style = _style(name, dash=False)
+        style["line"]["dash"] = "dot"
         fig.add_trace(go.Scatter(x=list(blocks), y=[abs(v) if math.isfinite(v) else None
                                                      for v in mean],
-                                 name=f"{name} |mean|", mode="lines",
-                                 line=dict(color=COLORS[name], dash="dot")))
+                                 name=f"{name} |mean|", mode="lines+markers", **style))
     return _layout(fig, "Forward signal: std (solid) and |mean| (dotted) of each block's "
                         "output", "block", "value")
 
@@ -89,8 +103,8 @@ def fig_training(steps: Sequence[int], curves: dict[str, Sequence[float]], what:
     """Training curves (loss or accuracy) of several runs."""
     fig = go.Figure()
     for name, ys in curves.items():
-        fig.add_trace(go.Scatter(x=list(steps), y=list(ys), mode="lines", name=name,
-                                 line=dict(color=COLORS.get(name))))
+        fig.add_trace(go.Scatter(x=list(steps), y=list(ys), mode="lines+markers", name=name,
+                                 **_style(name)))
     fig = _layout(fig, f"Training {what} (smoothed)", "step", what, log=False)
     if what == "accuracy":
         fig.update_yaxes(range=[0, 1], tickformat=".0%")
