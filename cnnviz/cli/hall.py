@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from cnnviz.deploy.hall import start_hall
@@ -18,6 +19,9 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--port", default="8501", help="the port students open (8501)")
     p.add_argument("--address", default="127.0.0.1",
                    help="where to listen: 127.0.0.1 (this machine) or 0.0.0.0 (the network)")
+    p.add_argument("--host", action="append", default=[], metavar="NAME",
+                   help="a name students may type for this machine (repeatable); any IP "
+                        "address and localhost always work, every other name is refused")
     p.add_argument("--database", metavar="URL",
                    help="the room database of every process: sqlite:///PATH (one machine) or "
                         "postgresql://... (several machines); default CNNVIZ_DATABASE_URL or "
@@ -29,13 +33,16 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
 def run_cli(args: argparse.Namespace) -> int:
     processes, port = _whole("--processes", args.processes), _whole("--port", args.port)
     database = database_url(args.database) if args.database else None
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
+                        datefmt="%H:%M:%S")  # the hall's restarts, on stderr
     try:
-        hall = start_hall(processes, port, args.address, database=database)
+        hall = start_hall(processes, port, args.address, database=database,
+                          hosts=tuple(args.host))
     except RuntimeError as e:  # a process failed to start: its log says why
         raise ValueError(str(e).splitlines()[0]) from None
     with hall:
-        print(f"Serving {processes} app processes at {hall.url} (Ctrl-C stops them).",
-              flush=True)
+        print(f"Serving {processes} app processes at {hall.url} (Ctrl-C stops them; a "
+              f"process that dies is started again).", flush=True)
         try:
             reason = hall.wait()
         except KeyboardInterrupt:

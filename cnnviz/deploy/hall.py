@@ -4,15 +4,18 @@ One Streamlit process runs every session's script under one GIL, so a room of st
 shares about one core however many the machine has. `start_hall` starts N processes of
 `streamlit run app.py` on loopback ports and an nginx (Debian's, run by us in the
 foreground, not the system service) that listens on the announced address and keeps each
-browser on one process with a cookie (see nginx.conf). `Hall.stop` ends all of them.
+browser on one process with a cookie (see nginx.conf). An app process that dies is started
+again (with a growing pause if it keeps dying); meanwhile nginx sends its students to a
+live one. `Hall.stop` ends all of them.
 
     with start_hall(processes=2, port=8080, address="0.0.0.0") as hall:
-        hall.wait()  # until Ctrl-C or a process dies
+        hall.wait()  # until Ctrl-C, SIGTERM or nginx itself stops
 """
 from __future__ import annotations
 
 import atexit
 import io
+import logging
 import os
 import shutil
 import signal
@@ -27,7 +30,14 @@ import urllib.request
 from pathlib import Path
 from typing import Self
 
-from cnnviz.deploy.nginx import check_port, find_nginx, max_upload_mb, parse_ip, render_nginx_conf
+from cnnviz.deploy.nginx import (
+    check_hosts,
+    check_port,
+    find_nginx,
+    max_upload_mb,
+    parse_ip,
+    render_nginx_conf,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_PROCESSES = 32
@@ -35,6 +45,10 @@ START_TIMEOUT_S = 120.0  # a cold start imports torch in every process at once
 STOP_TIMEOUT_S = 10.0
 LOG_TAIL_LINES = 30
 DATABASE_ENV = "CNNVIZ_DATABASE_URL"  # read by cnnviz.store in every app process
+RESTART_PAUSES_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)  # before the 1st, 2nd, ... restart in a row
+STABLE_AFTER_S = 60.0  # a process up this long starts its count of restarts again
+
+LOG = logging.getLogger("cnnviz.hall")
 
 # Probes go straight to loopback, never through an http_proxy from the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -117,6 +131,9 @@ class Hall:
         self.url = f"http://{_probe_host(address)}:{port}"
         self._own_run_dir = own_run_dir
         self._apps: list[subprocess.Popen] = []
+        self._app_cmds: list[tuple[list[str], dict[str, str], Path]] = []
+        self._restarts: list[tuple[int, float]] = []  # per app: (restarts in a row, next at)
+        self._started: list[float] = []
         self._nginx: subprocess.Popen | None = None
         self._logs: list[io.BufferedWriter] = []
         self._lock = threading.Lock()
@@ -147,7 +164,7 @@ class Hall:
 
     def _spawn(self, cmd: list[str], log_name: str, cwd: Path | None = None,
                env: dict[str, str] | None = None) -> subprocess.Popen:
-        log = (self.run_dir / log_name).open("wb")
+        log = (self.run_dir / log_name).open("ab")  # a restart adds to the same log
         self._logs.append(log)
         # A session of its own: a Ctrl-C in the terminal reaches only us, and stop() ends
         # the processes in order (nginx first) instead of all of them racing.
@@ -166,7 +183,10 @@ class Hall:
                    "--server.port", str(port), "--server.address", "127.0.0.1",
                    "--server.headless", "true", "--browser.gatherUsageStats", "false",
                    "--server.fileWatcherType", "none"]  # nothing to reload in a lecture
+            self._app_cmds.append((cmd, env, repo))
             self._apps.append(self._spawn(cmd, f"app{i}.log", cwd=repo, env=env))
+            self._restarts.append((0, 0.0))
+            self._started.append(time.monotonic())
 
     def _wait_apps(self, deadline: float) -> None:
         waiting = dict(enumerate(self._apps, start=1))
@@ -201,8 +221,9 @@ class Hall:
         return names + [f"app{i}" for i, p in enumerate(self._apps, 1) if p.poll() is None]
 
     def wait(self) -> str:
-        """Block until a process of the hall exits; say which. Ctrl-C or SIGTERM raise
-        KeyboardInterrupt here, so a `with` block around it stops everything."""
+        """Keep the hall up until nginx stops (say why); an app process that dies is
+        started again. Ctrl-C or SIGTERM raise KeyboardInterrupt here, so a `with` block
+        around it stops everything."""
         def interrupt(signum, frame):
             raise KeyboardInterrupt
 
@@ -210,15 +231,44 @@ class Hall:
         previous = signal.signal(signal.SIGTERM, interrupt) if main else None
         try:
             while True:
-                procs = [("nginx", self._nginx), *((f"app process {i}", p)
-                         for i, p in enumerate(self._apps, 1))]
-                for name, proc in procs:
-                    if proc is not None and proc.poll() is not None:
-                        return f"{name} stopped (exit code {proc.returncode})"
+                if self._nginx is not None and self._nginx.poll() is not None:
+                    return f"nginx stopped (exit code {self._nginx.returncode})"
+                self.revive()
                 time.sleep(0.5)
         finally:
             if main:
                 signal.signal(signal.SIGTERM, previous)
+
+    def revive(self) -> list[int]:
+        """Start again every app process that has died, once its pause is over (1 s, then
+        2, 4, ... up to 30 s if it keeps dying); the numbers (from 1) started now."""
+        now, started = time.monotonic(), []
+        with self._lock:
+            if self._stopped:
+                return []
+            for i, proc in enumerate(self._apps):
+                if proc.poll() is None:
+                    if now - self._started[i] > STABLE_AFTER_S:
+                        self._restarts[i] = (0, 0.0)
+                    continue
+                count, due = self._restarts[i]
+                if due == 0.0:  # just found dead: wait its pause
+                    pause = RESTART_PAUSES_S[min(count, len(RESTART_PAUSES_S) - 1)]
+                    LOG.warning("app process %d (port %d) exited with code %s; starting it "
+                                "again in %.0f s", i + 1, self.backends[i], proc.returncode,
+                                pause)
+                    self._restarts[i] = (count, now + pause)
+                    continue
+                if now < due:
+                    continue
+                cmd, env, repo = self._app_cmds[i]
+                self._apps[i] = self._spawn(cmd, f"app{i + 1}.log", cwd=repo, env=env)
+                self._restarts[i] = (count + 1, 0.0)
+                self._started[i] = now
+                started.append(i + 1)
+                LOG.warning("app process %d started again (pid %d)", i + 1,
+                            self._apps[i].pid)
+        return started
 
     def stop(self) -> None:
         """End nginx, then every app process (SIGTERM, then SIGKILL after a wait). Safe to
@@ -264,7 +314,8 @@ def _end(procs: list[subprocess.Popen]) -> None:
 
 def start_hall(processes: int, port: int, address: str = "127.0.0.1", repo: Path = REPO,
                *, run_dir: Path | None = None, torch_threads: int | None = None,
-               timeout: float = START_TIMEOUT_S, database: str | None = None) -> Hall:
+               timeout: float = START_TIMEOUT_S, database: str | None = None,
+               hosts: tuple[str, ...] = ()) -> Hall:
     """Start `processes` app processes and nginx on `address`:`port` (0: a free port).
 
     The app processes listen on free loopback ports only; nginx is the one door. Returns
@@ -272,7 +323,8 @@ def start_hall(processes: int, port: int, address: str = "127.0.0.1", repo: Path
     (default: a temporary folder, removed by stop()). `torch_threads` per process defaults
     to the cores divided among the processes. `database` (a URL) is the room database every
     process uses (CNNVIZ_DATABASE_URL); with PostgreSQL, any process serves any room.
-    Raises ValueError for a setting to change
+    `hosts` are the names students may use besides an IP address and localhost (nginx
+    refuses any other, against DNS rebinding). Raises ValueError for a setting to change
     (nginx missing, port taken, ...) and RuntimeError, with the log, if a process fails.
     """
     if isinstance(processes, bool) or not isinstance(processes, int) \
@@ -284,6 +336,7 @@ def start_hall(processes: int, port: int, address: str = "127.0.0.1", repo: Path
     repo = Path(repo).resolve()
     if not (repo / "app.py").is_file():
         raise ValueError(f"no app.py in {repo}: give the cnnviz repository's folder")
+    check_hosts(hosts)
     port = _claim_port(address, port)
     upload_mb = max_upload_mb(repo)
     threads = torch_threads or max(1, (os.cpu_count() or 1) // processes)
@@ -295,7 +348,7 @@ def start_hall(processes: int, port: int, address: str = "127.0.0.1", repo: Path
     hall = Hall(address, port, _free_loopback_ports(processes), run_dir, own_run_dir)
     atexit.register(hall.stop)  # no orphans if the caller forgets stop()
     try:
-        conf = render_nginx_conf(address, port, hall.backends, run_dir, upload_mb)
+        conf = render_nginx_conf(address, port, hall.backends, run_dir, upload_mb, hosts)
         deadline = time.monotonic() + timeout
         hall._start_apps(repo, threads, database)
         hall._wait_apps(deadline)

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from string import Template
 
@@ -100,13 +101,29 @@ def _listen(address: str, port: int) -> str:
     return f"[{ip}]:{port}" if ip.version == 6 else f"{ip}:{port}"
 
 
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOST = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
+# answered always: localhost and any IP address (nobody else's DNS names)
+ALWAYS_SERVED = ("localhost", r"~^[0-9.]+$", r"~^\[[0-9A-Fa-f:.]+\]$")
+
+
+def check_hosts(hosts: Sequence[str]) -> list[str]:
+    """Host names as nginx's server_name takes them; ValueError for one that is not."""
+    for host in hosts:
+        if not HOST.fullmatch(host):
+            raise ValueError(f"{host[:60]!r} is not a host name (letters, digits, '-' and "
+                             f"dots, such as cnnviz.school.example)")
+    return [h.lower() for h in hosts]
+
+
 def render_nginx_conf(listen: str, port: int, backends: list[int], run_dir: Path,
-                      upload_mb: int = 5) -> str:
+                      upload_mb: int = 5, hosts: Sequence[str] = ()) -> str:
     """A complete nginx.conf: listen on `listen`:`port`, proxy to 127.0.0.1:`backends`.
 
     Backend i (from 1) is named appi in the stickiness cookie. pid, logs and temp files go
     into `run_dir`, so nginx runs without root-owned directories. `upload_mb` is
-    Streamlit's server.maxUploadSize.
+    Streamlit's server.maxUploadSize. Requests for any name but `hosts`, localhost and an
+    IP address are refused (421).
     """
     check_port(port, "the port")
     if not backends:
@@ -151,6 +168,7 @@ def render_nginx_conf(listen: str, port: int, backends: list[int], run_dir: Path
         upload_mb=upload_mb,
         body_mb=upload_mb + UPLOAD_SLACK_MB,
         csp=content_security_policy(),
+        server_names=" ".join([*ALWAYS_SERVED, *check_hosts(hosts)]),
     )
 
 

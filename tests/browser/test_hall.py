@@ -13,6 +13,8 @@ import re
 import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -306,3 +308,100 @@ def test_a_stopped_process_hands_its_students_to_another():
             time.sleep(0.2)
         sticky, port = health(h, "app1")
         assert port == second and sticky.startswith(f"{COOKIE}=app2;"), (sticky, port)
+
+
+def _get(h, path: str = "/_stcore/health", host: str | None = None,
+         cookie: str | None = None) -> int:
+    """The status nginx gives a request (with this Host header and stickiness cookie)."""
+    port = int(h.url.rsplit(":", 1)[1])
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Host": host or f"127.0.0.1:{port}"}
+    if cookie:
+        headers["Cookie"] = f"{COOKIE}={cookie}"
+    try:
+        c.request("GET", path, headers=headers)
+        return c.getresponse().status
+    finally:
+        c.close()
+
+
+def test_only_its_own_names_reach_the_hall():
+    """DNS rebinding: a page on evil.example cannot reach a laptop's hall through a name of
+    its own resolving to the laptop; IP addresses, localhost and --host names can."""
+    _need_nginx()
+    with start_hall(processes=1, port=0, repo=ROOT, hosts=("cnnviz.test",)) as h:
+        port = h.url.rsplit(":", 1)[1]
+        assert _get(h) == 200
+        assert _get(h, host=f"localhost:{port}") == 200
+        assert _get(h, host=f"CNNVIZ.test:{port}") == 200
+        for foreign in (f"evil.example:{port}", "evil.example", f"cnnviz.test.evil:{port}"):
+            assert _get(h, host=foreign) == 421, foreign
+
+
+@pytest.mark.slow
+def test_a_killed_process_comes_back_and_the_others_students_notice_nothing():
+    _need_nginx()
+    with start_hall(processes=2, port=0, repo=ROOT) as h:
+        keeper = threading.Thread(target=h.wait, daemon=True)  # what `cnnviz hall` runs
+        keeper.start()
+        dead = h.pids()[0]
+        os.kill(dead, signal.SIGKILL)
+        failures, served, deadline = 0, 0, time.monotonic() + 30
+        while time.monotonic() < deadline:
+            failures += _get(h, cookie="app2") != 200  # the other process's students
+            served += _get(h, cookie="app1") == 200  # app1's: on app2 meanwhile
+            if h.pids()[0] != dead and _healthy_backend(h, 0):
+                break
+            time.sleep(0.2)
+        assert h.pids()[0] != dead, "the dead process was not started again"
+        assert _healthy_backend(h, 0), "the new process does not answer"
+        assert time.monotonic() < deadline, "not back within 30 s"
+        assert failures == 0 and served > 0
+        assert "nginx" in h.running() and len(h.running()) == 3
+    keeper.join(timeout=15)
+    assert not keeper.is_alive()  # stop() ended nginx, so wait() returned
+
+
+def _healthy_backend(h, i: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{h.backends[i]}/_stcore/health",
+                                    timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_sigterm_to_cnnviz_hall_leaves_no_process_behind():
+    _need_nginx()
+    cli = subprocess.Popen([sys.executable, "-m", "cnnviz", "hall", "--processes", "2",
+                            "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    try:
+        line = cli.stdout.readline()
+        assert line.startswith("Serving 2 app processes"), line
+        family = _descendants(cli.pid)
+        assert len(family) >= 4  # two apps, nginx's master and a worker
+        cli.send_signal(signal.SIGTERM)
+        assert cli.wait(timeout=30) == 0
+        time.sleep(0.5)
+        assert not [p for p in family if _alive(p)], "processes left after SIGTERM"
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
