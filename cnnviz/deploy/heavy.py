@@ -23,6 +23,10 @@ from typing import ParamSpec, TypeVar
 import torch
 
 HEAVY_SLOTS = max(1, min(4, os.cpu_count() or 1))
+_yield_point: Callable[[], None] | None = None
+_hooked = 0  # heavy runs under way: the forward pre-hook is installed while there are any
+_hook_lock = threading.Lock()
+_hook_handle = None
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -95,12 +99,48 @@ def hold_slot(on_wait: Callable[[int], None] | None = None, slots: Slots = SLOTS
         release_memory()
 
 
+def set_yield_point(check: Callable[[], None] | None) -> None:
+    """What heavy work calls between layers; it raises to stop the work (the UI's raises
+    Streamlit's own stop or rerun when the run was stopped or superseded)."""
+    global _yield_point
+    _yield_point = check
+
+
+def yield_point() -> None:
+    if _yield_point is not None:
+        _yield_point()
+
+
+def _before_forward(module, args) -> None:
+    yield_point()
+
+
+@contextmanager
+def cancellable() -> Iterator[None]:
+    """While the block runs, every module's forward starts with the yield point (a global
+    forward pre-hook, installed only while some heavy work is under way)."""
+    global _hooked, _hook_handle
+    with _hook_lock:
+        _hooked += 1
+        if _hook_handle is None:
+            _hook_handle = torch.nn.modules.module.register_module_forward_pre_hook(
+                _before_forward)
+    try:
+        yield
+    finally:
+        with _hook_lock:
+            _hooked -= 1
+            if _hooked == 0 and _hook_handle is not None:
+                _hook_handle.remove()
+                _hook_handle = None
+
+
 def heavy(fn: Callable[P, R]) -> Callable[P, R]:
-    """Run `fn` in one of HEAVY_SLOTS slots, then release memory. Put it under a cache
-    decorator, so a cache hit never waits for a slot."""
+    """Run `fn` in one of HEAVY_SLOTS slots, stoppable between layers, then release memory.
+    Put it under a cache decorator, so a cache hit never waits for a slot."""
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        with hold_slot():
+        with hold_slot(lambda place: yield_point()), cancellable():
             return fn(*args, **kwargs)
     return run
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import streamlit as st
 
+# Streamlit's own interrupt machinery (pinned version: see requirements.txt)
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
+from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
 from cnnviz.core.spec import StackSpec, available_devices
+from cnnviz.deploy.heavy import set_yield_point
 from cnnviz.deploy.warmup import ensure_imported
 from cnnviz.ui import lesson_player
 from cnnviz.ui.picker import _ERROR, _SPEC, _key, picker
@@ -32,6 +38,26 @@ PAGES = (
 OWN_CONTROLS = ("network", "join")
 
 _RUN = threading.local()  # one script thread per session run
+
+
+def yield_to_streamlit() -> None:
+    """Streamlit's interrupt point, for heavy work between two layers: when this session's
+    run was stopped (its tab closed) or superseded (a newer rerun), raise what Streamlit
+    raises at its own interrupt points, so the work ends and the run stops or reruns. A
+    thread that runs no script (the warm-up) goes on."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    requests = getattr(ctx, "script_requests", None)
+    if requests is None:
+        return
+    request = requests.on_scriptrunner_yield()
+    if request is None:
+        return
+    if request.type is ScriptRequestType.RERUN:
+        raise RerunException(request.rerun_data)
+    raise StopException()
+
+
+set_yield_point(yield_to_streamlit)  # heavy work in a script thread stops when abandoned
 
 
 @contextmanager

@@ -113,3 +113,38 @@ def test_default_views_fit_comfortably():
     plain, residual = gradflow.probe_work(spec)
     assert plain.seconds() + residual.seconds() < 2
     assert math.isfinite(budget.stack_work(StackSpec.create("resnet_basic")).seconds())
+
+
+def test_heavy_work_stops_between_layers_when_its_run_is_abandoned():
+    """The UI's yield point raises when a session's run was stopped or superseded; heavy
+    work then ends at the next layer, gives its slot back and leaves no hook behind."""
+    from cnnviz.deploy import heavy as hv
+
+    class Abandoned(BaseException):
+        pass
+
+    calls = []
+
+    def yield_point():
+        calls.append(1)
+        if len(calls) > 5:  # the tab closes during the run
+            raise Abandoned
+
+    spec = StackSpec.create("resnet_basic", depth=50, height=8, width=8)
+
+    @hv.heavy
+    def forward():
+        with torch.no_grad():
+            return build(spec)(torch.zeros(1, 16, 8, 8))
+
+    free = hv.SLOTS._free
+    hv.set_yield_point(yield_point)
+    try:
+        with pytest.raises(Abandoned):
+            forward()
+    finally:
+        hv.set_yield_point(None)
+    assert len(calls) == 6  # stopped at the sixth module, of hundreds
+    assert hv.SLOTS._free == free and hv._hook_handle is None
+    assert torch.nn.modules.module._global_forward_pre_hooks == {}
+    forward()  # with no yield point the work runs through
