@@ -7,9 +7,9 @@ from cnnviz.render.arith_plots import fig_cost_bars
 from cnnviz.topics import costs
 
 st.title("⚖️ Cost & bottlenecks")
-st.caption("Each design is a real module (Conv2d layers or a registry block). Its parameters "
-           "and MACs are predicted layer by layer by cnnviz.core.walk and confirmed by torch: "
-           "numel() for parameters, torch's FLOP formulas for FLOPs (= 2 × MACs).")
+st.caption("Each design is a real PyTorch module. Its parameters and MACs are predicted "
+           "layer by layer from formulas, then confirmed by torch: it counts the weights the "
+           "module really holds, and its own FLOP counter runs the module (FLOPs = 2 × MACs).")
 ui.current_spec()  # keeps the shared sidebar picker on this page too
 state = st.session_state
 
@@ -74,7 +74,7 @@ with st.expander("Counts of every design, predicted and confirmed", expanded=rev
     for note in c.notes:
         st.markdown(note)
     if c.confirmed:
-        st.success("✅ torch confirms every count: numel() = predicted parameters, "
-                   "FlopCounterMode FLOPs = 2 × predicted MACs.")
+        st.success("✅ torch confirms every count: the weights it finds = the predicted "
+                   "parameters, and its FLOP counter = 2 × the predicted MACs.")
     else:
         st.error("❌ torch disagrees with a prediction (see the last column).")

@@ -121,6 +121,8 @@ if diagram_tab.open:
 
 if summary_tab.open:
     with summary_tab:
+        st.caption("torchinfo, a widely used PyTorch library, summarises the same module "
+                   "layer by layer: a second opinion on its shapes and parameter counts.")
         st.code(ui.cached_summary(spec, device), language=None)
 
 if code_tab.open:

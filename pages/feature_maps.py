@@ -72,5 +72,5 @@ for (title, s), col in zip(variants, columns):
                      hide_index=True, width="stretch", height=35 * (n + 1) + 3)
 
 st.info("A share of zeros near 100% means a channel is dead after its ReLU for this image. "
-        "With skip on, the image itself (through the shortcut) is added back at every "
-        "block, so residual maps keep more of the picture as the depth grows.", icon="💡")
+        "With skip on, each block's input (through the shortcut) is added back to its "
+        "output, so residual maps keep more of the picture as the depth grows.", icon="💡")

@@ -95,10 +95,13 @@ st.caption("The gradient mass gathers in the middle of the theoretical field, ro
 
 # --- 3. masked -----------------------------------------------------------------------------
 st.header("3 · The blind spot of a masked (PixelCNN) stack")
-st.markdown("A masked convolution sees only pixels above and to the left; mask A (first "
-            "layer) hides the pixel itself, mask B (later layers) keeps it. Stacked, the "
-            "field grows up and to the left, but a wedge above and to the right is never "
-            "reached: allowed pixels the model cannot use (van den Oord et al. 2016).")
+st.markdown("A masked convolution sees the rows above (to the left and to the right of "
+            "the pixel) and the pixels to its left on its own row; mask A (first layer) "
+            "hides the pixel itself, mask B (later layers) keeps it. Stacked, the field grows "
+            "upwards, but a wedge above and to the right is never reached: allowed pixels "
+            "the model cannot use. Van den Oord et al. (2016, *Conditional Image Generation "
+            "with PixelCNN Decoders*, the Gated PixelCNN) point out this blind spot and remove "
+            "it with a vertical and a horizontal stack.")
 c1, c2 = st.columns(2)
 depth = c1.slider("Masked layers", 1, 8, 4, key="rf_mask_depth")
 kernel = c2.selectbox("Kernel", (3, 5), key="rf_mask_kernel")
@@ -108,8 +111,8 @@ st.plotly_chart(plots.fig_categories(spot.categories(), plots.BLIND_COLOURS,
                                      f"support of the centre pixel"),
                 width="stretch", key="rf_blind")
 st.caption(f"{int(spot.blind.sum())} allowed pixels inside the field are never seen; no "
-           f"pixel right of or below the centre is ({int((spot.seen & ~spot.causal).sum())} "
-           f"future pixels seen).")
+           f"pixel below the centre, or right of it on its row, is "
+           f"({int((spot.seen & ~spot.causal).sum())} future pixels seen).")
 
 # --- 4. shortcut ---------------------------------------------------------------------------
 st.header("4 · The downsampling shortcut")

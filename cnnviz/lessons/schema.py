@@ -213,8 +213,7 @@ def _read_spec(r: Reader, fields: Mapping, where: str) -> StackSpec | None:
         return None
     refusal = _refusal(spec)
     if refusal:
-        r.problem(where, f"the page would refuse its stack (block, params, depth, input): "
-                         f"{refusal}")
+        r.problem(where, f"the page would refuse it: {refusal}")
         return None
     return spec
 

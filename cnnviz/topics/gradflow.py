@@ -311,7 +311,8 @@ def story(result: Comparison) -> list[str]:
                          f"overflowed to inf/nan (marked ✕ on the plots).")
         elif flow.zero_init:
             silent = sum(1 for g in flow.grad_norms if g == 0)
-            lines.append(f"With `zero_init_last` every **{name}** branch starts at zero, so the "
+            lines.append(f"With each branch started at zero, every **{name}** branch adds "
+                         f"nothing at first, so the "
                          f"stack is the identity: {silent} of {len(flow.grad_norms)} convolutions "
                          f"get no gradient at step 0 (they sit before a zeroed scale or weight); "
                          f"the first update switches them on. The identity carries the "
@@ -340,12 +341,18 @@ def story(result: Comparison) -> list[str]:
         lines.append(f"Forward, the residual stack's output std grows **{fmt(g)}×** from the "
                      f"first block to the last (×{per_block:.2f} per block, variance "
                      f"×{per_block ** 2:.2f}): each block adds its branch's variance to the "
-                     f"identity's. Remedies: normalization, zero-init of the last norm in each "
-                     f"branch (`zero_init_last`), or a smaller init for the branch.")
+                     f"identity's. Remedies: normalization, starting each branch at zero "
+                     f"(*start each branch at zero*), or a smaller init for the branch.")
+    elif math.isfinite(g) and g > 1.5 and v.get("norm") not in (None, "none"):
+        lines.append(f"Normalization inside each branch does not rescale the residual stream "
+                     f"itself: each block still adds a branch of about unit variance to it, "
+                     f"so the residual stack's output std grows **{fmt(g)}×** over the "
+                     f"{len(r.activation_std)} blocks (De & Smith 2020), while the plain "
+                     f"stack's stays put.")
     if (v.get("norm") == "none" and not v.get("zero_init_last")
             and not lines[-1].startswith("Forward")):
         lines.append("Without normalization the init alone sets the scale of every signal; "
-                     "try batch norm or `zero_init_last` to see the remedies.")
+                     "try batch norm or *start each branch at zero* to see the remedies.")
     return lines
 
 

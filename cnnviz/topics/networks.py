@@ -96,7 +96,9 @@ def _field_fact(report: NetworkReport) -> str:
         if rh > h or rw > w:
             return (f"After {s.name} one output pixel's theoretical receptive field is "
                     f"{s.receptive_field.text()}, larger than the {h}×{w} input: from there on "
-                    f"every pixel can see the whole image (its effective field is smaller).")
+                    f"the central outputs can see the whole image (a corner output needs a "
+                    f"field of about {2 * h - 1}×{2 * w - 1}, twice the image; and the "
+                    f"effective field is smaller still).")
     if spatial:
         last = spatial[-1]
         return (f"The convolutions' field stops at {last.receptive_field.text()} after "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -510,3 +511,33 @@ def test_a_stack_that_fails_the_walk_is_a_problem_line_and_hides_no_other_lesson
     assert result.returncode == 2
     assert "good.toml: ok" in result.stdout
     assert result.stderr.count("bad.toml: step") == 2
+
+
+_NUMBER = re.compile(r"(?<![\w.^_{])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w^_}])")
+_MATH = re.compile(r"\$[^$]*\$")  # derivations in LaTeX show intermediate numbers
+
+
+def _prose_numbers(text: str) -> list[float]:
+    return [float(m.group(1).replace(",", "")) for m in _NUMBER.finditer(_MATH.sub(" ", text))]
+
+
+@pytest.mark.parametrize("lesson, step", QUESTIONS, ids=[f"{lesson.name}-{step.number}"
+                                                          for lesson, step in QUESTIONS])
+def test_the_text_neither_gives_away_nor_contradicts_the_computed_answer(lesson, step):
+    """Before the reveal the learner sees the step's text and the question: neither may
+    print the answer cnnviz computes (a number of three digits or more). After it, the
+    explanation's prose may not quote a number close to the answer but different (a text
+    written for other values than the step's)."""
+    q = step.question
+    result = answer(q, step.state)
+    if isinstance(result.value, str):  # a choice: every option is named, by design
+        return
+    value, shown = float(result.value), result.text()
+    if math.isfinite(value) and len(re.sub(r"[^1-9]", "", shown.lstrip("-0"))) >= 2 \
+            and len(shown.replace(",", "").replace(".", "").lstrip("-")) >= 3:
+        assert shown not in step.text + " " + q.ask, f"the text gives away {shown}"
+    if value and math.isfinite(value):
+        for x in _prose_numbers(q.explain):
+            if 0.8 <= x / abs(value) <= 1.25:
+                assert abs(x - abs(value)) <= 0.006 * abs(value), \
+                    f"the explanation says {x:g}, cnnviz computes {shown}"

@@ -12,9 +12,9 @@ from .registry import Param, register, require
 
 @register("transposed", family="Upsampling", paper="Dumoulin & Visin 2016 (A guide to "
                                                     "convolution arithmetic)",
-          summary="A transposed convolution: conceptually inserts stride-1 zeros between "
-                  "input pixels, pads by d(k-1)-p and runs a normal convolution, so the output "
-                  "grows. Overlapping kernels can leave checkerboard artifacts.",
+          summary="A transposed convolution: conceptually inserts s-1 zeros between input "
+                  "pixels (s the stride), pads by d(k-1)-p and runs a normal convolution, so "
+                  "the output grows. Overlapping kernels can leave checkerboard artifacts.",
           common=("in_channels", "out_channels", "kernel_size", "stride", "padding",
                   "dilation", "groups", "bias", "norm", "act"),
           own=(Param("output_padding", int, 0, "extra rows/columns added on one side to "
