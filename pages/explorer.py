@@ -40,6 +40,12 @@ if report.agrees:
 else:
     st.error("Some predicted numbers differ from what torch measures: see *Predicted vs "
              "measured*.", icon="❌")
+a_spec = ui.compare.pinned(ui.stack_from_query)  # design A, when one is pinned (?a=...)
+ui.compare.pin_buttons(ui.url_values(spec), a_spec is not None, key="explorer")
+a_report = ui.cached_report(a_spec, device) if a_spec is not None else None
+if a_report is not None:
+    ui.compare.headline(a_report.predicted, p, a_report.spec.label(), spec.label())
+    ui.compare.layers(a_report.predicted, p)
 
 shape_tab, cost_tab, checks_tab, diagram_tab, summary_tab, code_tab = ui.view_tabs(
     ["Shape and receptive field", "Cost and memory", "Predicted vs measured", "Diagram",
@@ -117,7 +123,12 @@ if diagram_tab.open:
     with diagram_tab:
         st.caption("Drawn from the built module; edges carry the shape (C×H×W) flowing along "
                    "them; dashed edges are identity shortcuts.")
-        st.graphviz_chart(diagram.to_dot(report.model, p))
+        if a_report is None:
+            st.graphviz_chart(diagram.to_dot(report.model, p))
+        else:  # A and B next to each other
+            for col, r, name in zip(st.columns(2), (a_report, report), "AB"):
+                col.markdown(f"**{name}**: {ui.safe_text(r.spec.label(), limit=120)}")
+                col.graphviz_chart(diagram.to_dot(r.model, r.predicted))
 
 if summary_tab.open:
     with summary_tab:

@@ -45,6 +45,13 @@ cols[3].metric(f"Receptive field after {ui.safe_text(field.name)}" if field else
                field.receptive_field.text(" × ") if field else p.receptive_field.text(" × "),
                help="input pixels one pixel of the last feature map can see (theoretical)")
 
+a_spec = ui.compare.pinned(nb.network_from_query)  # network A, when one is pinned (?a=...)
+ui.compare.pin_buttons(nb.url_values(spec), a_spec is not None, key="net")
+if a_spec is not None:
+    a_report = ui.cache.network_predicted(a_spec, device)
+    ui.compare.headline(a_report.predicted, p, a_spec.label(), spec.label())
+    ui.compare.stages(a_report.stages, stages)
+
 with st.container(border=True):
     st.markdown("**What to notice**")
     for line in topic.facts(report):

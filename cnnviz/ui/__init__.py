@@ -4,9 +4,10 @@ Pages import what they need from here (`from cnnviz import ui`); nothing below `
 knows about streamlit.
 """
 from cnnviz.deploy.heavy import release_memory
-from cnnviz.ui import cache, lesson_player
+from cnnviz.ui import cache, compare, lesson_player
 from cnnviz.ui.cache import cached_report, cached_summary
 from cnnviz.ui.image_input import check_upload, image_input
+from cnnviz.ui.picker import stack_from_query, url_values
 from cnnviz.ui.shell import (
                              PAGES,
                              current_device,
@@ -18,7 +19,7 @@ from cnnviz.ui.shell import (
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import python_code, show_error, show_grade, view_tabs
 
-__all__ = ["PAGES", "cache", "lesson_player", "cached_report", "cached_summary", "check_upload",
-           "current_device", "current_error", "current_spec", "image_input", "main",
-           "python_code", "release_memory", "safe_text", "show_error", "show_grade",
-           "spec_or_stop", "view_tabs"]
+__all__ = ["PAGES", "cache", "cached_report", "cached_summary", "check_upload", "compare",
+           "current_device", "current_error", "current_spec", "image_input", "lesson_player",
+           "main", "python_code", "release_memory", "safe_text", "show_error", "show_grade",
+           "spec_or_stop", "stack_from_query", "url_values", "view_tabs"]

@@ -34,7 +34,7 @@ from cnnviz.lessons import (
 )
 from cnnviz.ui import presenter, rooms
 from cnnviz.ui.lab import CachedLab
-from cnnviz.ui.picker import _LOADED, _key, _url_values, _write_url
+from cnnviz.ui.picker import _LOADED, _key, _write_url, url_values
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import number_or_warn, show_error
 
@@ -140,7 +140,7 @@ def apply(state: StepState) -> None:
     """
     session, q, info = st.session_state, st.query_params, PAGES[state.page]
     if info.picker:
-        _write_url(_url_values(state.stack, session.get(_key("device"), "cpu")))
+        _write_url(url_values(state.stack, session.get(_key("device"), "cpu")))
         session[_LOADED] = False
     for key in [k for k in session if str(k).startswith(info.prefix)]:
         del session[key]

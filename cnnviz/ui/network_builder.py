@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -73,8 +74,10 @@ def _clause(e: Exception) -> str:
     return safe_text(str(e).rstrip("."), limit=300)
 
 
-def _read_url() -> tuple[NetworkSpec, list[str]]:
-    q, warnings = st.query_params, []
+def read_network(q: Mapping[str, str]) -> tuple[NetworkSpec, list[str]]:
+    """The network a link's query parameters name, and a warning for each value that had to
+    be replaced (an unusable value falls back to ResNet-18's)."""
+    warnings: list[str] = []
     stages: Any = PRESETS[DEFAULT].text
     if "arch" in q:
         try:
@@ -109,7 +112,17 @@ def _read_url() -> tuple[NetworkSpec, list[str]]:
     raise AssertionError("the default network does not validate")  # pragma: no cover
 
 
-def _url_values(spec: NetworkSpec) -> dict[str, str]:
+def network_from_query(q: Mapping[str, str]) -> NetworkSpec:
+    """The network a link's query names, exactly: ValueError (its first warning) for any
+    value that read_network would have to replace."""
+    spec, warnings = read_network(q)
+    if warnings:
+        raise ValueError(warnings[0])
+    return spec
+
+
+def url_values(spec: NetworkSpec) -> dict[str, str]:
+    """The query parameters of a network: a link to it."""
     out = {"net": spec.name} if spec.name in PRESETS else {"arch": spec.text()}
     if (text := f"{spec.channels},{spec.height},{spec.width}") != DEFAULT_INPUT:
         out["input"] = text
@@ -119,7 +132,7 @@ def _url_values(spec: NetworkSpec) -> dict[str, str]:
 
 
 def _write_url(spec: NetworkSpec) -> None:
-    q, wanted = st.query_params, _url_values(spec)
+    q, wanted = st.query_params, url_values(spec)
     for name in OURS:
         if name in q and name not in wanted:
             del q[name]
@@ -136,7 +149,7 @@ def current_network() -> NetworkSpec:
     if _SPEC in state and not any(name in st.query_params for name in OURS):
         spec, warnings = state[_SPEC], list[str]()
     else:
-        spec, warnings = _read_url()
+        spec, warnings = read_network(st.query_params)
     state[_SPEC] = spec
     _write_url(spec)
     if warnings:

@@ -25,6 +25,8 @@ before setting that block's parameters: choosing a block resets them.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import streamlit as st
 
 from cnnviz.core.blocks import REGISTRY, Param, get_block
@@ -82,6 +84,17 @@ def _block_names() -> list[str]:
 
 # --- the URL --------------------------------------------------------------------
 
+def stack_from_query(q: Mapping[str, str]) -> StackSpec:
+    """The stack a link's query parameters name (url_values' inverse); ValueError with a
+    sentence for anything that is not one."""
+    unknown = [k for k in q if k not in ("block", *STACK_DEFAULTS) and not k.startswith("p_")]
+    if unknown:
+        raise ValueError(f"{safe_text(unknown[0], quoted=True)} is not a setting of a stack")
+    return StackSpec.create(q.get("block", DEFAULT_BLOCK),
+                            {k[2:]: v for k, v in q.items() if k.startswith("p_")},
+                            **{name: q[name] for name in STACK_DEFAULTS if name in q})
+
+
 def _read_url(state) -> list[str]:
     """Validate the query parameters into widget state; one warning per bad value."""
     q, warnings = st.query_params, []
@@ -132,8 +145,8 @@ def _clause(e: Exception) -> str:
     return safe_text(str(e).rstrip("."), limit=300)
 
 
-def _url_values(spec: StackSpec, device: str) -> dict[str, str]:
-    """The query parameters that differ from the defaults."""
+def url_values(spec: StackSpec, device: str = "cpu") -> dict[str, str]:
+    """The query parameters of a spec (those that differ from the defaults): a link to it."""
     out = {}
     if spec.block != DEFAULT_BLOCK:
         out["block"] = spec.block
@@ -264,7 +277,7 @@ def picker() -> StackSpec | None:
         except ValueError as e:
             error = str(e)
         if spec is not None:
-            _write_url(_url_values(spec, state[_key("device")]))
+            _write_url(url_values(spec, state[_key("device")]))
             with st.spinner("Checking the configuration…"):
                 error = problem(spec)
         if error:
