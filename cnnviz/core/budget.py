@@ -32,14 +32,85 @@ class Budget:
     params: int = 150_000_000          # weights of one model (600 MB in float32): VGG-16 fits
     macs: int = 40 * 10**9             # multiply-accumulates of one forward pass
     memory: int = 1 * 2**30            # bytes held at once: activations, weights, grads
-    seconds: float = 20.0              # estimated CPU time of the whole request
-    # A conservative CPU rate for small convolutions on one shared core (measured ~40
-    # GMAC/s on two free cores of the development machine; a classroom shares them).
-    macs_per_second: float = 10e9
+    # Seconds of one heavy slot (one core of the 2-core server) for the whole request, as
+    # the time model below estimates it: a student should not wait longer for one view.
+    seconds: float = 6.0
 
 
 BUDGET = Budget()
-FORWARD, FORWARD_BACKWARD = 1, 3  # a backward costs about two forwards
+FORWARD, FORWARD_BACKWARD = 1, 3  # a backward costs about two forwards (of a dense conv)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Seconds per unit of work of one kind of layer, on one core of the development
+    machine, forward; and the backward's cost as a multiple of the forward's. Calibrated by
+    bench/budget_calibration.py (every kind's estimate within 2x of its measured time)."""
+
+    forward: float
+    backward: float
+
+
+# kind of work -> its cost. A layer's units are its MACs (convs, linears), its window
+# reads (pools: k^2 per output), its outputs, or its elements (norms, activations, ...).
+COSTS = {
+    "dense": Cost(1 / 40e9, 2.0),           # MACs of convs (grouped too), linears, transposed
+    "depthwise": Cost(1 / 200e9, 140.0),    # MACs of depthwise convs: backward 0.7 ns each
+    "depthwise_out": Cost(1.5e-9, 0.0),     # ... and their outputs (memory-bound forward)
+    "pool": Cost(1.3e-9, 0.6),              # window reads of max / average pools
+    "pool_out": Cost(15e-9, 0.6),           # ... and their outputs
+    "avg_pool": Cost(2e-9, 1.0),            # window reads of an average pool (cheaper)
+    "batch_norm": Cost(1 / 0.6e9, 1.75),    # elements normalized by batch statistics
+    "group_norm": Cost(1 / 1.6e9, 5.0),     # elements of group norms
+    "layer_norm": Cost(1.84e-9, 2.9),       # elements of ConvNeXt's channel LayerNorm
+    "activation": Cost(1 / 2.5e9, 4.0),     # elements through ReLU, GELU, SiLU, ...
+    "resample": Cost(1 / 0.38e9, 2.2),      # elements written by an upsample or a shuffle
+    "merge": Cost(1 / 1.5e9, 1.0),          # elements of an add, a multiply, a concatenation
+}
+# a layer's op (its row in the walk) -> the kind of work it does
+_KIND_OF_OP = {"depthwise": "depthwise", "pool": "pool", "norm": "group_norm",
+               "activation": "activation", "upsample": "resample", "copy": "resample",
+               "add": "merge", "mul": "merge", "cat": "merge", "softmax": "activation"}
+
+
+def work_units(p: Prediction) -> dict[str, int]:
+    """The predicted walk's work by kind (MACs, window reads, outputs, elements), the batch
+    included."""
+    batch, units = p.input_shape[0], dict[str, int]()
+
+    def add(kind: str, amount: int) -> None:
+        if amount:
+            units[kind] = units.get(kind, 0) + amount
+
+    for layer in p.layers:
+        kind = _KIND_OF_OP.get(layer.op, "dense")
+        outputs = batch * math.prod(layer.out_shape)
+        if layer.kind == "AdaptiveAvgPool2d":  # a global mean: one pass over the map
+            add("merge", layer.elementwise)
+        elif kind == "dense":
+            add("dense", layer.macs)
+        elif kind == "depthwise":
+            add("depthwise", layer.macs)
+            add("depthwise_out", outputs)
+        elif kind == "pool" and layer.kind == "AvgPool2d":
+            add("avg_pool", layer.elementwise)
+        elif kind == "pool":
+            add("pool", layer.elementwise)
+            add("pool_out", outputs)
+        elif kind == "group_norm" and layer.kind.startswith("BatchNorm"):
+            add("batch_norm", layer.elementwise)
+        elif kind == "group_norm" and "LayerNorm" in layer.kind:
+            add("layer_norm", layer.elementwise)
+        else:
+            add(kind, layer.elementwise)
+    return units
+
+
+def pass_seconds(units: dict[str, int]) -> tuple[float, float]:
+    """(forward, backward) seconds of one pass over `units` of work."""
+    forward = sum(n * COSTS[k].forward for k, n in units.items())
+    backward = sum(n * COSTS[k].forward * COSTS[k].backward for k, n in units.items())
+    return forward, backward
 
 
 @dataclass(frozen=True)
@@ -58,6 +129,8 @@ class Work:
         weight_grads: False when the backward differentiates the input only (the measured
             probe), so the weights are held once.
         inputs: bytes of the input batch (held twice with a backward: its gradient too).
+        units: the work of one pass by kind (work_units); without it the MACs are counted
+            as dense convolutions'.
     """
 
     what: str
@@ -70,6 +143,7 @@ class Work:
     reduce_params: str = "the channels, the kernel size or the depth"
     weight_grads: bool = True
     inputs: int = 0
+    units: tuple[tuple[str, int], ...] = ()
 
     @property
     def memory(self) -> int:
@@ -83,8 +157,10 @@ class Work:
     def total_macs(self) -> int:
         return self.macs * self.passes * self.repeats
 
-    def seconds(self, budget: Budget = BUDGET) -> float:
-        return self.total_macs / budget.macs_per_second
+    def seconds(self) -> float:
+        """Estimated seconds of the whole work on one core (the time model of COSTS)."""
+        forward, backward = pass_seconds(dict(self.units) or {"dense": self.macs})
+        return self.repeats * (forward + (backward if self.passes > FORWARD else 0.0))
 
 
 def check(*works: Work, what: str | None = None, budget: Budget = BUDGET) -> None:
@@ -103,12 +179,15 @@ def check(*works: Work, what: str | None = None, budget: Budget = BUDGET) -> Non
             raise BudgetError(f"{_cap(work.what)} costs {work.macs / 1e9:,.1f} GMACs a "
                               f"forward pass; the live limit is {budget.macs / 1e9:,.0f}. "
                               f"Reduce {work.reduce}.")
-    total = sum(w.total_macs for w in works)
-    seconds = total / budget.macs_per_second
+    seconds = sum(w.seconds() for w in works)
     if seconds > budget.seconds:
-        raise BudgetError(f"{_cap(what or works[0].what)} would take about {seconds:,.0f} s "
-                          f"of the shared server ({total / 1e9:,.0f} GMACs); the live limit "
-                          f"is {budget.seconds:.0f} s. Reduce {works[0].reduce}.")
+        raise BudgetError(f"{_cap(what or works[0].what)} would take about {_secs(seconds)} "
+                          f"of the shared server; the live limit is {_secs(budget.seconds)}. "
+                          f"Reduce {works[0].reduce}.")
+
+
+def _secs(s: float) -> str:
+    return f"{s:,.0f} s" if s >= 10 else f"{s:.1f} s"
 
 
 def _cap(text: str) -> str:
@@ -131,7 +210,7 @@ def module_work(what: str, model: nn.Module, input_shape: tuple[int, int, int, i
     meta device will do)."""
     p = predict(model, input_shape)
     return Work(what, p.params, p.macs, p.memory, passes, repeats, reduce, reduce_params,
-                inputs=input_bytes(input_shape))
+                inputs=input_bytes(input_shape), units=tuple(work_units(p).items()))
 
 
 def stack_work(spec: StackSpec, what: str = "this stack", passes: int = FORWARD,
@@ -151,7 +230,7 @@ def stack_prediction(spec: StackSpec, what: str = "this stack", passes: int = FO
     check(Work(what, _stack_params(spec), 0, 0))
     p = predict(build(spec, "meta"), spec.input_shape)
     return Work(what, p.params, p.macs, p.memory, passes, repeats, reduce,
-                inputs=input_bytes(spec.input_shape)), p
+                inputs=input_bytes(spec.input_shape), units=tuple(work_units(p).items())), p
 
 
 def _stack_params(spec: StackSpec) -> int:

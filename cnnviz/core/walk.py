@@ -65,7 +65,7 @@ def predict(model: nn.Module, input_shape: tuple[int, int, int, int]) -> Predict
                               f"this many downsampling layers.")
     totals: dict[str, int] = {}
     for layer in w.layers:
-        if layer.op:
+        if layer.op and layer.elementwise:  # a depthwise conv's op tags its MACs instead
             totals[layer.op] = totals.get(layer.op, 0) + layer.elementwise
     return Prediction(
         input_shape=input_shape, output_shape=(n, *y.shape), layers=w.layers,

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from cnnviz.core.budget import FORWARD_BACKWARD, check, stack_work
 from cnnviz.core.datasets import DATASETS, load_dataset, make_patterns
 from cnnviz.core.spec import StackSpec
-from cnnviz.topics.training import make_classifier
+from cnnviz.topics.training import TRAINING_BUDGET, make_classifier
 
 SIZE = 16  # both data sets at 16×16: the patterns are made at it, the digits enlarged ×2
 
@@ -116,7 +116,7 @@ def train_degradation(config: TrainConfig = TrainConfig(), device: str | torch.d
     check(*(stack_work(spec.replace(batch=config.batch), f"training the {name} stack",
                        FORWARD_BACKWARD, config.steps, reduce="the steps or the depth")
             for name, spec in specs.items()),
-          what=f"training three stacks for {config.steps} steps")
+          what=f"training three stacks for {config.steps} steps", budget=TRAINING_BUDGET)
     models: dict[str, nn.Module] = {}
     optims = {}
     for name, spec in specs.items():

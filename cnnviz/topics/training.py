@@ -24,7 +24,15 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cnnviz.core.budget import BUDGET, FORWARD, FORWARD_BACKWARD, Budget, Work, check
+from cnnviz.core.budget import (
+    BUDGET,
+    FORWARD,
+    FORWARD_BACKWARD,
+    Budget,
+    Work,
+    check,
+    work_units,
+)
 from cnnviz.core.datasets import CLASSES, DATASETS, SIZES, DataSet, load_dataset
 from cnnviz.core.layers import NORMS, ConvNormAct
 from cnnviz.core.spec import CONVS, StackSpec, build, init_weights
@@ -35,7 +43,7 @@ SCHEDULES = ("cosine", "constant")
 MAX_EPOCHS = 100
 # Training is the one request that is expected to take a while: it shows its progress and
 # can be stopped, so it may use more of the server than a page view (BUDGET.seconds).
-TRAINING_BUDGET = replace(BUDGET, seconds=120.0)
+TRAINING_BUDGET = replace(BUDGET, seconds=60.0)
 # Trained weights are kept per session: a cap on their size bounds a classroom's memory.
 MAX_TRAINED_PARAMS = 1_000_000
 
@@ -180,11 +188,12 @@ def training_work(config: TrainConfig, n_train: int, n_test: int) -> tuple[Work,
     p = predict(model, (config.batch, 1, config.size, config.size))
     steps = steps_per_epoch(n_train, config.batch) * config.epochs
     reduce = "the epochs, the image size, the channels or the depth"
+    units = tuple(work_units(p).items())
     train = Work("training this stack", p.params, p.macs, p.memory, FORWARD_BACKWARD, steps,
-                 reduce, inputs=4 * config.batch * config.size ** 2)
+                 reduce, inputs=4 * config.batch * config.size ** 2, units=units)
     evaluations = math.ceil(n_test / config.batch) * config.epochs
     test = Work("evaluating it after each epoch", p.params, p.macs, p.memory, FORWARD,
-                evaluations, reduce)
+                evaluations, reduce, units=units)
     return train, test
 
 

@@ -319,6 +319,7 @@ def answer_form(rooms: RoomStore, room: Room) -> None:
             f" Your answer was {safe_text(mine)}." if mine is not None else ""), icon="📽️")
         _follow(rooms, room)
         return
+    student = student_id()  # drawn on every run: the browser's id is there at the submit
     key = f"join_{room.code}_{room.step}_{room.round}"
     raw: str | None
     with st.form(key=key, border=False):
@@ -330,7 +331,7 @@ def answer_form(rooms: RoomStore, room: Room) -> None:
                            key=f"{key}_choice")
         pressed = st.form_submit_button("Send my answer", type="primary", width="stretch")
     if pressed:
-        _send(rooms, room, question, raw)
+        _send(rooms, room, question, raw, student)
         sent = st.session_state.get(SENT)
         mine = sent[3] if sent and sent[:3] == (room.code, room.step, room.round) else None
     if mine is not None:
@@ -339,7 +340,8 @@ def answer_form(rooms: RoomStore, room: Room) -> None:
     _follow(rooms, room)
 
 
-def _send(rooms: RoomStore, room: Room, question: Question, raw: str | None) -> None:
+def _send(rooms: RoomStore, room: Room, question: Question, raw: str | None,
+          student: str) -> None:
     if question.kind == "number":
         value = number_or_warn(raw or "")
         if value is None:
@@ -353,7 +355,7 @@ def _send(rooms: RoomStore, room: Room, question: Question, raw: str | None) -> 
             return
         fields = {"choice": raw}
     try:
-        rooms.submit(room.code, student_id(), **fields)
+        rooms.submit(room.code, student, **fields)
     except RoomError as e:
         st.error(safe_text(e, limit=300), icon="🚫")
         return

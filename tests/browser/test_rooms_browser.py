@@ -157,3 +157,19 @@ def test_two_processes_share_rooms_through_one_postgresql(browser):
         finally:
             stop_server(one)
             stop_server(two)
+
+
+def test_a_reload_keeps_the_browsers_anonymous_id(streamlit_server, browser):
+    """One answer per student per round: a student who reloads and answers again replaces
+    their answer (the id lives in the browser's storage, not in the session)."""
+    rooms = RoomStore()
+    room, _ = rooms.open_room("output_size", 1)
+    context, phone = student_answers(browser, streamlit_server, room.code, "2")
+    phone.reload()
+    phone.get_by_text("How tall is the output?").wait_for(timeout=TIMEOUT)
+    phone.get_by_label("Your answer", exact=True).fill("3")
+    phone.get_by_role("button", name="Send my answer").click()
+    phone.get_by_text("Your answer 3 is in").wait_for(timeout=30_000)
+    answers = rooms.answers(room.code)
+    assert [a.value for a in answers] == [3.0] and len(answers[0].student) == 32
+    context.close()

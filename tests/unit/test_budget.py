@@ -3,16 +3,26 @@ from __future__ import annotations
 
 import math
 import resource
+import time
 
 import pytest
 import torch
+import torch.nn as nn
 
 from cnnviz.core import budget
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.report import make_report
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import predict
-from cnnviz.topics import costs, degradation, features, gradflow, receptive_field, sliding
+from cnnviz.topics import (
+    costs,
+    degradation,
+    features,
+    gradflow,
+    receptive_field,
+    sliding,
+    training,
+)
 
 WIDE = {"in_channels": 128, "out_channels": 128}
 
@@ -44,7 +54,7 @@ def test_work_adds_weights_and_their_gradients_to_memory():
     (budget.Work("this stack", 160_000_000, 1, 1), "160.0 M parameters; the live limit is 150 M"),
     (budget.Work("this stack", 1, 1, 2 * 2**30), "2.0 GiB of activations"),
     (budget.Work("this stack", 1, 50 * 10**9, 1), "50.0 GMACs a forward pass"),
-    (budget.Work("training", 1, 10**9, 1, budget.FORWARD_BACKWARD, 100), "about 30 s"),
+    (budget.Work("training", 1, 10**9, 1, budget.FORWARD_BACKWARD, 100), "about 7.5 s"),
 ])
 def test_each_limit_refuses_with_numbers_and_what_to_reduce(work, words):
     with pytest.raises(budget.BudgetError, match="Reduce") as e:
@@ -53,10 +63,10 @@ def test_each_limit_refuses_with_numbers_and_what_to_reduce(work, words):
 
 
 def test_time_adds_up_over_pieces_of_work():
-    piece = budget.Work("one probe", 1, 10**9, 1, budget.FORWARD_BACKWARD)  # 0.3 s each
-    budget.check(*[piece] * 60)  # 18 s
-    with pytest.raises(budget.BudgetError, match="The sweep would take about 24 s"):
-        budget.check(*[piece] * 80, what="the sweep")
+    piece = budget.Work("one probe", 1, 10**9, 1, budget.FORWARD_BACKWARD)  # 0.075 s each
+    budget.check(*[piece] * 60)  # 4.5 s
+    with pytest.raises(budget.BudgetError, match="The sweep would take about 7.5 s"):
+        budget.check(*[piece] * 100, what="the sweep")
 
 
 def test_the_issues_plain_vs_residual_stack_is_refused_fast():
@@ -75,7 +85,8 @@ def test_the_issues_plain_vs_residual_stack_is_refused_fast():
 def test_training_is_budgeted_by_steps_and_depth():
     with pytest.raises(budget.BudgetError, match="Training three stacks for 1000 steps"):
         next(degradation.train_degradation(degradation.TrainConfig(depth=60, steps=1000)))
-    budget.check(*degradation_work(degradation.TrainConfig()))  # the default fits
+    budget.check(*degradation_work(degradation.TrainConfig()),  # the default fits
+                 budget=training.TRAINING_BUDGET)
 
 
 def degradation_work(config: degradation.TrainConfig) -> list[budget.Work]:
@@ -148,3 +159,40 @@ def test_heavy_work_stops_between_layers_when_its_run_is_abandoned():
     assert hv.SLOTS._free == free and hv._hook_handle is None
     assert torch.nn.modules.module._global_forward_pre_hooks == {}
     forward()  # with no yield point the work runs through
+
+
+
+def test_window_and_elementwise_work_count_too():
+    """A network of large stride-1 pools on 1024x1024 (about 1.4 KB of text) once ran 54 s
+    of server CPU: pools cost nothing to a budget of MACs alone. Now it is refused in
+    milliseconds, and so is a deep stack of activations on a large input."""
+    from cnnviz.core.network import network_spec
+    from cnnviz.core.network.report import make_network_report
+    stage = ";".join(["maxpool:kernel_size=11,stride=1,padding=5"] * 8)
+    pools = "|".join(f"s{i}={stage}" for i in range(4)) + "|head=adaptive_avgpool;flatten;linear"
+    for measured in (False, True):
+        start = time.perf_counter()
+        with pytest.raises(budget.BudgetError, match="would take about"):
+            make_network_report(network_spec(pools, channels=3, height=1024, width=1024),
+                                measured=measured)
+        assert time.perf_counter() - start < 0.5
+    acts = "|".join(f"s{i}=" + ";".join(["act"] * 16) for i in range(4)) \
+        + "|head=adaptive_avgpool;flatten;linear"
+    start = time.perf_counter()
+    with pytest.raises(budget.BudgetError, match="live limit"):  # its time or its memory
+        make_network_report(network_spec(acts, channels=3, height=1024, width=1024,
+                                          batch=16), measured=True)
+    assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize("layer", [nn.MaxPool2d(3, 1, 1), nn.AvgPool2d(3, 1, 1),
+                                   nn.BatchNorm2d(8), nn.GroupNorm(4, 8), nn.ReLU(),
+                                   nn.Upsample(scale_factor=2), nn.Conv2d(8, 8, 3, padding=1),
+                                   nn.Conv2d(8, 8, 3, padding=1, groups=8)])
+def test_the_estimate_grows_with_the_work(layer):
+    """Every kind of layer costs time, more for a larger map and more with a backward."""
+    small = budget.module_work("x", nn.Sequential(layer), (2, 8, 16, 16))
+    large = budget.module_work("x", nn.Sequential(layer), (2, 8, 64, 64))
+    both = budget.module_work("x", nn.Sequential(layer), (2, 8, 64, 64),
+                              budget.FORWARD_BACKWARD)
+    assert 0 < small.seconds() < large.seconds() < both.seconds()

@@ -95,8 +95,9 @@ def conv_rule(w: Walk, name: str, m: nn.Conv2d, x: Signal) -> Signal:
     y, formulas = _spatial(w, name, x, type(m).__name__, m.out_channels, taps, g)
     per_output = m.in_channels // m.groups * g.kernel[0] * g.kernel[1]
     params = m.out_channels * per_output + (m.out_channels if m.bias is not None else 0)
+    depthwise = m.groups > 1 and m.groups == m.in_channels  # runs far slower per MAC
     w.row(name, type(m).__name__, x, y, params=params, macs=w.batch * y.numel * per_output,
-          memory=w.output_bytes(y), formula=formulas)
+          memory=w.output_bytes(y), formula=formulas, op="depthwise" if depthwise else "")
     return y
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch.nn as nn
 
-from cnnviz.core.budget import FORWARD, FORWARD_BACKWARD, Work, check, input_bytes
+from cnnviz.core.budget import FORWARD, FORWARD_BACKWARD, Work, check, input_bytes, work_units
 from cnnviz.core.field import ReceptiveField
 from cnnviz.core.measure import Measurement, measure
 from cnnviz.core.network.spec import NetworkSpec, build_network
@@ -130,7 +130,8 @@ def network_prediction(spec: NetworkSpec, passes: int = FORWARD, what: str = "th
     p = predict(model, spec.input_shape)
     return Work(what, p.params, p.macs, p.memory, passes, reduce=REDUCE,
                 reduce_params=REDUCE_PARAMS, weight_grads=False,
-                inputs=input_bytes(spec.input_shape)), model, p
+                inputs=input_bytes(spec.input_shape),
+                units=tuple(work_units(p).items())), model, p
 
 
 def make_network_report(spec: NetworkSpec, device: str = "cpu", measured: bool = True
