@@ -103,7 +103,8 @@ EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b")
 WRONG_RESULT = "differ from what torch measures"
 WIDGET_ID = re.compile(r"^\$\$ID-[0-9a-f]+-(.+)$")
 # What a page must send when it does not refuse: the Explorer and the Network page their
-# Parameters metric, the Lessons page its links to the lessons, every other page a chart.
+# Parameters metric, the Lessons page its links to the lessons, the Join page its room-code
+# box, the Trained Networks page its Prediction metrics, every other page a chart.
 CHARTS = ("plotly_chart", "echarts_chart", "vega_lite_chart", "graphviz_chart", "imgs")
 LINKS = ("page_link",)
 HEADLINE_METRIC = "Parameters"
@@ -543,6 +544,10 @@ class Student:
             found, what = HEADLINE_METRIC in result.metrics, f"its {HEADLINE_METRIC} metric"
         elif path == "lessons":
             found, what = any(result.kinds[k] for k in LINKS), "its links to the lessons"
+        elif path == "join":  # no room yet: the box for the room's code
+            found, what = result.kinds["text_input"] > 0, "its room-code box"
+        elif path == "trained":
+            found, what = "Prediction" in result.metrics, "its Prediction metrics"
         else:
             found, what = any(result.kinds[k] for k in CHARTS), "a chart"
         if found:
