@@ -35,6 +35,17 @@ def missing() -> str | None:
     return None
 
 
+def require() -> None:
+    """Skip the test without PostgreSQL, except under CI=true, where that is a failure."""
+    import pytest
+
+    reason = missing()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and PostgreSQL cannot run: {reason}")
+        pytest.skip(reason)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,7 +8,7 @@ import signal
 
 import pytest
 from conftest import assert_clean, goto_page, save_screenshot, wait_rerun
-from support_pg import missing, postgres_server
+from support_pg import postgres_server, require
 
 from cnnviz.deploy.local import start_server, stop_server
 from cnnviz.store import NotTeacher, RoomStore
@@ -131,11 +131,7 @@ def test_a_server_killed_mid_round_keeps_every_acknowledged_answer(browser, tmp_
 
 
 def test_two_processes_share_rooms_through_one_postgresql(browser):
-    reason = missing()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and PostgreSQL cannot run: {reason}")
-        pytest.skip(reason)
+    require()
     with postgres_server() as db:
         env = {"CNNVIZ_DATABASE_URL": db}
         one, url_one, _ = start_server(env=env, address="127.0.0.1")

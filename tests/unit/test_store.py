@@ -9,7 +9,7 @@ import time
 
 import pytest
 from sqlalchemy import text
-from support_pg import missing, postgres_server
+from support_pg import postgres_server, require
 
 from cnnviz.store import (
     ALPHABET,
@@ -30,11 +30,7 @@ ALICE, BOB = "a" * 32, "b" * 32
 
 @pytest.fixture(scope="module")
 def postgres_url():
-    reason = missing()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and PostgreSQL cannot run: {reason}")
-        pytest.skip(reason)
+    require()
     with postgres_server() as url:
         yield url
 
