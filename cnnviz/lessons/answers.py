@@ -21,7 +21,7 @@ from cnnviz.core import images
 from cnnviz.core.budget import check, stack_prediction, stack_work
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import ACTIVATIONS, Prediction, predict
-from cnnviz.lessons.pages import ERF_IMAGE_SIZE, PAGES, PROBE_BATCH, PROBE_SIZE
+from cnnviz.lessons.pages import ERF_IMAGE_SIZE, PROBE_BATCH, PROBE_SIZE
 from cnnviz.topics import costs, gradflow, learned, receptive_field, sliding
 from cnnviz.topics.evidence import occlusion_corners, occlusion_windows
 from cnnviz.topics.features import image_spec
@@ -311,15 +311,15 @@ def _network(lab: Lab, state: StepState) -> Prediction:
     return lab.network(network_spec(state.resolved()["net"]))
 
 
-if "network" in PAGES:  # the Networks page has landed (issue 12)
-    @quantity("the learned parameters of the whole network", pages=("network",))
-    def network_params(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
-        return _network(lab, state).params
+@quantity("the learned parameters of the whole network", pages=("network",))
+def network_params(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
+    return _network(lab, state).params
 
-    @quantity("the multiply-accumulates of one image through the whole network",
-              pages=("network",))
-    def network_macs(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
-        return _network(lab, state).macs
+
+@quantity("the multiply-accumulates of one image through the whole network",
+          pages=("network",))
+def network_macs(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
+    return _network(lab, state).macs
 
 
 # --- Trained Networks: the shipped pair the page shows ---------------------------------------

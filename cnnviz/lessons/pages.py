@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cnnviz.core.arithmetic import divisors
 from cnnviz.core.blocks.registry import INITS
 from cnnviz.core.images import SAMPLES
 from cnnviz.core.layers import ACTS, NORMS
+from cnnviz.core.network import PRESETS
 from cnnviz.topics import costs
 from cnnviz.topics.features import FILTERS
 from cnnviz.topics.gradflow import LOSSES
@@ -101,9 +101,6 @@ class PageInfo:
         return found
 
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
 # --- the pages -------------------------------------------------------------------------
 
 # The Explorer's tabs, in the page's order (the first is open by default).
@@ -173,23 +170,11 @@ PAGES: dict[str, PageInfo] = {p.name: p for p in (
         Control("block", "tr_block", low=1, high=200),  # default: the last block
         Control("channel", "tr_channel", low=1, high=4096))),  # default: the first
 )}
-def _network_page() -> PageInfo | None:
-    """The Networks page (issue 12), once it is in the app."""
-    if not (ROOT / "pages" / "network.py").exists():
-        return None
-    try:
-        from cnnviz.core.network import PRESETS
-    except ImportError:  # not landed yet (or half-landed): lessons work without it
-        return None
-    # The network lives in the URL (cnnviz.ui.network_builder); ResNet-18 by default.
-    return PageInfo("network", "Networks", "net_", (
-        Control("net", "net", tuple(PRESETS), default="resnet18", in_url=True),),
-        picker=False, url_names=("net", "arch", "input", "classes"))
-
-
-_net = _network_page()
-if _net is not None:
-    PAGES[_net.name] = _net
+# The Networks page: the network lives in the URL (cnnviz.ui.network_builder); ResNet-18 by
+# default.
+PAGES["network"] = PageInfo("network", "Networks", "net_", (
+    Control("net", "net", tuple(PRESETS), default="resnet18", in_url=True),),
+    picker=False, url_names=("net", "arch", "input", "classes"))
 
 
 def check_divisors(controls: Mapping[str, Control], values: Mapping[str, Any]

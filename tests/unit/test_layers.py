@@ -1,0 +1,109 @@
+"""The house's floors: imports point down only, and no module imports itself back.
+
+A short walk over the package's imports with `ast` (module level and inside functions,
+TYPE_CHECKING blocks left out: they never run). `from package import submodule` depends on
+the submodule; the package's own __init__ is then already being imported.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "cnnviz"
+# top to bottom: a floor may import its own and any lower floor
+FLOORS = ("ui", "cli", "render", "lessons", "topics", "store", "core", "deploy")
+STREAMLIT_FREE = ("cli", "render", "lessons", "topics", "store", "core", "deploy")
+
+
+def _name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def _imports(path: Path, top_level_only: bool) -> set[str]:
+    module, out = _name(path), set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+
+    def visit(nodes) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            if isinstance(node, ast.Import):
+                out.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parent + ([node.module] if node.module else []))
+                subs = [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in MODULES]
+                out.update(subs)
+                if len(subs) < len(node.names):
+                    out.add(base)
+            if top_level_only and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                    ast.ClassDef, ast.Lambda)):
+                continue
+            visit(ast.iter_child_nodes(node))
+
+    visit(ast.parse(path.read_text()).body)
+    return out
+
+
+def _floor(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "cnnviz" and len(parts) > 1 and parts[1] in FLOORS \
+        else None
+
+
+def test_imports_point_down_only():
+    upward = []
+    for module, path in MODULES.items():
+        here = _floor(module)
+        for target in _imports(path, top_level_only=False):
+            there = _floor(target)
+            if here and there and FLOORS.index(there) < FLOORS.index(here):
+                upward.append(f"{module} imports {target}")
+    assert upward == []
+
+
+def test_only_the_ui_imports_streamlit_and_only_the_store_a_database():
+    found = []
+    for module, path in MODULES.items():
+        imports = _imports(path, top_level_only=False)
+        if _floor(module) in STREAMLIT_FREE and any(i.split(".")[0] == "streamlit"
+                                                    for i in imports):
+            found.append(f"{module} imports streamlit")
+        if _floor(module) != "store" and any(i.split(".")[0] in ("sqlite3", "psycopg",
+                                                                 "sqlalchemy")
+                                             for i in imports):
+            found.append(f"{module} imports a database driver")
+    assert found == []
+
+
+def test_no_module_imports_itself_back():
+    graph = {m: {i for i in _imports(p, top_level_only=True) if i in MODULES}
+             for m, p in MODULES.items()}
+    cycles, state = [], {}
+
+    def walk(module: str, trail: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(graph[module]):
+            if state.get(target) == "open":
+                cycles.append(" -> ".join(trail[trail.index(target):] + [target]))
+            elif target not in state:
+                walk(target, trail + [target])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [module])
+    assert cycles == []
+
+
+def test_the_walk_sees_the_imports_it_should():
+    """The checks above would pass on a walk that found nothing: it finds these."""
+    ui = _imports(MODULES["cnnviz.ui.trained"], top_level_only=False)
+    assert {"streamlit", "cnnviz.topics.learned", "cnnviz.ui.cache"} <= ui
+    assert "cnnviz.ui.lesson_player" in _imports(MODULES["cnnviz.ui.shell"], True)
