@@ -14,23 +14,33 @@ def echo(raw: Any) -> str:
     return text if len(text) <= ECHO else text[: ECHO - 1] + "…"
 
 
+class FieldError(ValueError):
+    """A value refused for one named field (`field`), so a caller can fall back for it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 def whole_number(name: str, raw: Any, low: int, high: int) -> int:
     """`raw` (an int, or text of ASCII digits) as an int from `low` to `high`; ValueError
     with a sentence otherwise."""
     if isinstance(raw, bool):
-        raise ValueError(f"{name} must be a whole number from {low} to {high}, not {raw!r}.")
+        raise FieldError(name, f"{name} must be a whole number from {low} to {high}, not "
+                               f"{raw!r}.")
     if isinstance(raw, int):
         value = raw
     else:
         text = str(raw).strip()
         if not _WHOLE.fullmatch(text):
-            raise ValueError(f"{name} must be a whole number from {low} to {high} written "
-                             f"in the digits 0-9, not {echo(raw)}.")
+            raise FieldError(name, f"{name} must be a whole number from {low} to {high} "
+                                   f"written in the digits 0-9, not {echo(raw)}.")
         if len(text.lstrip("+-")) > 18:  # out of every range here; int() of it is slow
-            raise ValueError(f"{name} = {text[:20]}… ({len(text):,} digits) is out of range: "
-                             f"use {low} to {high}.")
+            raise FieldError(name, f"{name} = {text[:20]}… ({len(text):,} digits) is out of "
+                                   f"range: use {low} to {high}.")
         value = int(text)
-    require(low <= value <= high, f"{name} = {value} is out of range: use {low} to {high}.")
+    if not low <= value <= high:
+        raise FieldError(name, f"{name} = {value} is out of range: use {low} to {high}.")
     return value
 
 

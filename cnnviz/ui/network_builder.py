@@ -23,6 +23,7 @@ from typing import Any
 import streamlit as st
 
 from cnnviz.core.blocks import REGISTRY
+from cnnviz.core.checks import FieldError
 from cnnviz.core.network import PRESETS, NetworkSpec, Preset, parse_input
 from cnnviz.core.network.layers import LAYERS
 from cnnviz.core.network.spec import (
@@ -101,7 +102,7 @@ def read_network(q: Mapping[str, str]) -> tuple[NetworkSpec, list[str]]:
         try:
             return _named(NetworkSpec.create(stages, **values)), warnings
         except ValueError as e:
-            if attempt == 0 and "classes" in str(e):
+            if attempt == 0 and isinstance(e, FieldError) and e.field == "classes":
                 warnings.append(f"URL value classes={safe_text(values['classes'], quoted=True)} "
                                 f"ignored ({_clause(e)}); using {DEFAULT_CLASSES}.")
                 values["classes"] = DEFAULT_CLASSES

@@ -55,6 +55,9 @@ _SPEC = "pick__spec"          # the validated StackSpec of this run, or None
 _ERROR = "pick__error"        # why the combination cannot run
 _LOADED = "pick__url_loaded"  # the URL was read once for this session
 _WARNINGS = "pick__url_warnings"
+# under every refusal (the message itself says what is wrong and what to change)
+FIX_HINT = ("Change the values above as the message says, or press *Reset block parameters* "
+            "for the block's defaults.")
 
 
 def _key(query_name: str) -> str:
@@ -281,7 +284,7 @@ def picker() -> StackSpec | None:
             with st.spinner("Checking the configuration…"):
                 error = problem(spec)
         if error:
-            st.error(f"{safe_text(error, limit=600)}\n\n{_fix_hint(error)}", icon="🚫")
+            st.error(f"{safe_text(error, limit=600)}\n\n{FIX_HINT}", icon="🚫")
             spec = None
     if warnings:
         state[_WARNINGS] = (warnings, spec)
@@ -291,11 +294,3 @@ def picker() -> StackSpec | None:
             st.warning(w, icon="⚠️")
     state[_SPEC], state[_ERROR] = spec, error
     return spec
-
-
-def _fix_hint(message: str) -> str:
-    """A suggestion when the core's message does not already say what to change."""
-    if any(word in message for word in ("Use ", "use ", "Pick ", "Reduce ", "raise ", "lower ")):
-        return "Change the values above; the rest of the app updates as soon as it runs."
-    return ("Change the values named above, or press *Reset block parameters* for the "
-            "block's defaults.")
