@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 from torch.func import functional_call
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils.flop_counter import flop_registry
+from torch.utils.flop_counter import flop_registry, shape_wrapper
 from torch.utils.hooks import RemovableHandle
 
 from cnnviz.core.kinds import find_kind, node_modules, row_name
@@ -153,8 +153,30 @@ class FlopCount(TorchDispatchMode):
         out = func(*args, **kwargs)
         formula = flop_registry.get(func._overloadpacket)
         if formula is not None:
-            self.total += formula(*args, **kwargs, out_val=out)
+            self.total += _apply(formula, args, kwargs, out)
         return out
+
+
+def _shapes(value):
+    """torch.utils.flop_counter.get_shape over a tuple or list of arguments."""
+    if isinstance(value, torch.Tensor):
+        return value.shape
+    if isinstance(value, (list, tuple)):
+        return type(value)(_shapes(v) for v in value)
+    return value
+
+
+def _apply(formula, args: tuple, kwargs: dict, out) -> int:
+    """A flop formula on the shapes of the arguments. Most of torch's formulas take shapes
+    through a wrapper that maps them with pytree, which costs more than the formula; the
+    wrapped formula on shapes mapped here is the same count (tests hold both equal)."""
+    if getattr(formula, "__code__", None) is not _SHAPE_WRAPPER_CODE:
+        return formula(*args, **kwargs, out_val=out)
+    return formula.__wrapped__(*_shapes(args), out_shape=_shapes(out),
+                  **{k: _shapes(v) for k, v in kwargs.items()})
+
+
+_SHAPE_WRAPPER_CODE = shape_wrapper(lambda *a, **k: 0).__code__
 
 
 @contextmanager

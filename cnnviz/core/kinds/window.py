@@ -1,6 +1,7 @@
 """Sliding windows: convolution (plain and PixelCNN-masked) and max / average pooling."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import torch.nn as nn
@@ -33,19 +34,28 @@ def _window_axis(name: str, kind: str, axis: str, n: int, k: int, s: int, p: int
             + (f" with dilation {d}" if d > 1 else "") + f" spans {span} pixels"
             + f" but the padded input is only {n} + 2*{p} = {n + 2 * p} {axis}-pixels "
               f"wide. Use a larger input, more padding or a smaller kernel/dilation.")
+    out, offsets, back = _axis_geometry(n, k, s, p, d, taps, ceil_mode)
+    formula = ar.conv_out_latex(n, k, s, p, d, axis) if out != n else None
+    field = Axis(rf.lo + rf.jump * offsets[0], rf.hi + rf.jump * offsets[-1], rf.jump * s)
+    return out, formula, back, field
+
+
+@functools.lru_cache(maxsize=4096)
+def _axis_geometry(n: int, k: int, s: int, p: int, d: int, taps: tuple[int, ...],
+                   ceil_mode: bool) -> tuple[int, tuple[int, ...], Map]:
+    """Output size, tap offsets and backward map of one window axis. Pure, and the same
+    for every block of a deep stack, so computed once (the maps are pure functions)."""
     out = ar.conv_out(n, k, s, p, d)
     if ceil_mode:
-        out = -(-(n + 2 * p - span) // s) + 1
+        out = -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1
         if (out - 1) * s >= n + p:  # PyTorch drops a window that starts in the padding
             out -= 1
-    formula = ar.conv_out_latex(n, k, s, p, d, axis) if out != n else None
     offsets = tuple(-p + t * d for t in taps)  # input position - stride * output position
     if s == 1:
         back = shift_map(offsets, n)
     else:
         back = reads_map(lambda o: [o * s + off for off in offsets], n)
-    field = Axis(rf.lo + rf.jump * offsets[0], rf.hi + rf.jump * offsets[-1], rf.jump * s)
-    return out, formula, back, field
+    return out, offsets, back
 
 
 Taps = tuple[tuple[int, ...], tuple[int, ...]]  # kernel rows and columns a window reads
@@ -72,6 +82,8 @@ def _spatial(w: Walk, name: str, x: Signal, kind: str, channels: int, pieces: li
 
 
 def _hull(axes: list[Axis]) -> Axis:
+    if len(axes) == 1:  # a full kernel: one rectangle of taps
+        return axes[0]
     return Axis(min(a.lo for a in axes), max(a.hi for a in axes), axes[0].jump)
 
 
