@@ -25,10 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # support_server: the app server and Chromium
 
-from cnnviz.core.report import make_report  # noqa: E402
-from cnnviz.core.spec import StackSpec  # noqa: E402
-from cnnviz.deploy.local import (  # noqa: E402
+from support_server import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     VIEWPORT,
@@ -36,6 +35,9 @@ from cnnviz.deploy.local import (  # noqa: E402
     start_server,
     stop_server,
 )
+
+from cnnviz.core.report import make_report  # noqa: E402
+from cnnviz.core.spec import StackSpec  # noqa: E402
 from cnnviz.render import explorer_charts as plots  # noqa: E402
 
 BLOCK = "resnet_basic"

@@ -20,7 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from cnnviz.deploy.local import (  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))  # support_server: the app server and Chromium
+from support_server import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     VIEWPORT,

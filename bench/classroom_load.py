@@ -83,8 +83,10 @@ except ImportError:  # RSS and CPU then come from /proc
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+sys.path.insert(0, str(ROOT / "tests"))  # support_server: the app server and Chromium
+from support_server import start_server, stop_server  # noqa: E402
+
 from cnnviz.deploy.hall import start_hall  # noqa: E402
-from cnnviz.deploy.local import start_server, stop_server  # noqa: E402
 
 WEIGHTS = {"page_load": 0.15, "widget_change": 0.35, "tab_switch": 0.20,
            "gradflow_visit": 0.15, "new_seed": 0.15}

@@ -15,8 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+sys.path.insert(0, str(ROOT / "tests"))  # support_server: the app server and Chromium
 
-from cnnviz.deploy.local import (  # noqa: E402
+from support_server import (  # noqa: E402
     APP_IDLE,
     APP_RUNNING,
     CHROMIUM,

@@ -19,10 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # support_server: the app server and Chromium
 
-from cnnviz.core.network import PRESETS, network_spec  # noqa: E402
-from cnnviz.core.network.report import network_prediction  # noqa: E402
-from cnnviz.deploy.local import (  # noqa: E402
+from support_server import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     VIEWPORT,
@@ -30,6 +29,9 @@ from cnnviz.deploy.local import (  # noqa: E402
     start_server,
     stop_server,
 )
+
+from cnnviz.core.network import PRESETS, network_spec  # noqa: E402
+from cnnviz.core.network.report import network_prediction  # noqa: E402
 from cnnviz.render.explorer_charts import number  # noqa: E402
 
 TIMEOUT_MS = 60_000

@@ -35,8 +35,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 from classroom_load import ActionError, Tab  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
-
-from cnnviz.deploy.local import CHROMIUM, CHROMIUM_ARGS, goto_page, start_server, stop_server  # noqa: E402,I001
+from support_server import CHROMIUM, CHROMIUM_ARGS, goto_page, start_server, stop_server  # noqa: E402,I001
 
 STEP = "/conv_arithmetic?lesson=output_size&step=1&present=1"
 

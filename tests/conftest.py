@@ -12,8 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
-from cnnviz.deploy.local import (
+from support_server import (
     APP_IDLE,
     APP_RUNNING,
     CHROMIUM,

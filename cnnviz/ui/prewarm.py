@@ -5,15 +5,35 @@ all miss the same cache entries and compute them side by side.
 """
 from __future__ import annotations
 
+import time
+
 from cnnviz.core import images
 from cnnviz.core.network import PRESETS, NetworkSpec
 from cnnviz.core.spec import StackSpec
+from cnnviz.deploy import heavy
 from cnnviz.lessons import load_lessons
 from cnnviz.topics import costs, features, gradflow, learned
-from cnnviz.ui import cache, presets
+from cnnviz.ui import cache, presets, startup
 from cnnviz.ui.image_input import DEFAULT_SIZE
 from cnnviz.ui.picker import DEFAULT_BLOCK, problem
+from cnnviz.ui.shell import FIRST_PAGE
 from cnnviz.ui.trained import counts_key
+
+REST_AFTER_S = 3.0
+
+
+def warm_server() -> None:
+    """The server's start: import the first page's modules, compute the Explorer's default
+    view with every core (the first students are waiting for it), import the rest, then
+    share the cores among the heavy slots and compute the other pages' default views."""
+    startup.prepare(FIRST_PAGE)
+    explorer_view()
+    # Leave the first visitors' first page the CPU and the GIL for a moment: the rest is
+    # for when they move on (a run that needs it sooner waits for it, never races it).
+    time.sleep(REST_AFTER_S)
+    startup.prepare()
+    heavy.share_cores()
+    other_views()
 
 
 def explorer_view(device: str = "cpu") -> None:

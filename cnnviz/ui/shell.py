@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from pathlib import Path
 
 import streamlit as st
 
@@ -14,12 +13,11 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 
 from cnnviz.core.spec import StackSpec, available_devices
 from cnnviz.deploy.heavy import set_yield_point
-from cnnviz.deploy.warmup import ensure_imported
-from cnnviz.ui import lesson_player
+from cnnviz.ui import lesson_player, startup
 from cnnviz.ui.picker import _ERROR, _SPEC, _key, picker
 from cnnviz.ui.text import safe_text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = startup.ROOT
 # (file, title, icon); the first is the default page.
 PAGES = (
     ("pages/explorer.py", "Block Explorer", "🔎"),
@@ -33,6 +31,7 @@ PAGES = (
     ("pages/lessons.py", "Lessons", "📚"),
     ("pages/join.py", "Join a room", "🙋"),
 )
+FIRST_PAGE = ROOT / PAGES[0][0]
 
 # pages with controls of their own: the sidebar shows those, not the block picker
 OWN_CONTROLS = ("network", "join")
@@ -81,8 +80,8 @@ def main() -> None:
     st.set_page_config(page_title="cnnviz", page_icon="🧱", layout="wide")
     with shell():
         page = navigation()
-        if page.url_path:  # not the Explorer: its tables and charts need everything
-            ensure_imported()
+        # the first page's first tab draws no table: the rest can follow in the background
+        startup.prepare(FIRST_PAGE if not page.url_path else None)
         playing = lesson_player.follow(page)  # a lesson step sets the picker's values
         if page.url_path not in OWN_CONTROLS:
             picker()

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from cnnviz.core.arithmetic import relative_error
-from cnnviz.deploy.warmup import ensure_imported
+from cnnviz.ui import startup
 from cnnviz.ui.text import safe_text
 
 
@@ -18,7 +18,7 @@ def view_tabs(labels: list[str], key: str = "view") -> Sequence[Any]:
     """
     asked = st.query_params.get(key)
     if asked not in (None, labels[0]):  # a tab beyond the first draws tables: import all
-        ensure_imported()
+        startup.prepare()
     if asked is not None and asked not in labels:
         st.warning(f"URL value {key}={safe_text(asked, quoted=True)} names no tab of this page; "
                    f"showing {safe_text(labels[0], quoted=True)}.", icon="⚠️")

@@ -252,16 +252,17 @@ import asyncio, importlib, sys, threading
 import streamlit as st
 server = importlib.import_module("app")  # as uvicorn imports it for `streamlit run app.py`
 assert "torch" not in sys.modules, "importing app.py must not wait for torch"
-from cnnviz.deploy import warmup
-assert isinstance(server.app, st.App) and server.warm_start is warmup.warm_start
+assert isinstance(server.app, st.App) and server.app._user_lifespan is server.lifespan
 
 async def serve():
-    async with warmup.warm_start(server.app):
+    async with server.lifespan(server.app):
         worker = next(t for t in threading.enumerate() if t.name == "cnnviz-warm-start")
     worker.join(120)
 
 asyncio.run(serve())
-print(all(name in sys.modules for name in warmup.MODULES + ("torch",)))
+from cnnviz.ui import startup
+print(len(startup.every_module()) > 100 and "cnnviz.render.trained_charts" in startup.every_module()
+      and all(name in sys.modules for name in startup.every_module() + ("torch",)))
 """
 
 

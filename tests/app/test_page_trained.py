@@ -17,10 +17,10 @@ from conftest import (
     wait_rerun,
 )
 from streamlit.testing.v1 import AppTest
+from support_server import draw_strokes
 
 from cnnviz.core.datasets import load_dataset
 from cnnviz.deploy.heavy import TRAINING_SLOTS
-from cnnviz.deploy.local import draw_strokes
 from cnnviz.topics import learned
 
 PAGE = "pages/trained.py"

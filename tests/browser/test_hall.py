@@ -33,10 +33,10 @@ from conftest import (
     watched_page,
 )
 from PIL import Image
+from support_server import SKELETON
 
 from cnnviz.deploy import nginx as nginx_mod
 from cnnviz.deploy.hall import start_hall
-from cnnviz.deploy.local import SKELETON
 from cnnviz.deploy.nginx import COOKIE, find_nginx, render_nginx_conf
 
 STUDENTS = 4

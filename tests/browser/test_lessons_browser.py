@@ -8,8 +8,8 @@ import re
 
 import pytest
 from conftest import APP_IDLE, assert_clean, goto_page, save_screenshot, watched_page
+from support_server import SKELETON
 
-from cnnviz.deploy.local import SKELETON
 from cnnviz.lessons import PAGES, Lesson, Step, load_lessons
 from cnnviz.ui.presenter import BODY_PX
 

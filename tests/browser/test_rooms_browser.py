@@ -9,8 +9,8 @@ import signal
 import pytest
 from conftest import assert_clean, goto_page, save_screenshot, wait_rerun
 from support_pg import postgres_server, require
+from support_server import start_server, stop_server
 
-from cnnviz.deploy.local import start_server, stop_server
 from cnnviz.store import NotTeacher, RoomStore
 
 pytestmark = pytest.mark.browser

@@ -7,6 +7,7 @@ the submodule; the package's own __init__ is then already being imported.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cnnviz"
@@ -107,3 +108,37 @@ def test_the_walk_sees_the_imports_it_should():
     ui = _imports(MODULES["cnnviz.ui.trained"], top_level_only=False)
     assert {"streamlit", "cnnviz.topics.learned", "cnnviz.ui.cache"} <= ui
     assert "cnnviz.ui.lesson_player" in _imports(MODULES["cnnviz.ui.shell"], True)
+
+
+def test_no_lower_floor_names_an_upper_one():
+    """Not by import, and not as a string for importlib either (the start-up lists live
+    with the app, cnnviz.ui.startup, read from the page files)."""
+    named = []
+    for module, path in MODULES.items():
+        here = _floor(module)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and re.fullmatch(r"cnnviz(\.\w+)+", node.value):  # a name, not prose
+                there = _floor(node.value)
+                if here and there and FLOORS.index(there) < FLOORS.index(here):
+                    named.append(f"{module} names {node.value}")
+    assert named == []
+
+
+def test_the_start_up_imports_what_every_page_imports():
+    """Read from the page files: each page's imports, and what its modules import inside
+    functions (a chart module drawn on demand), are imported at the server's start."""
+    from cnnviz.ui import startup
+
+    pages = sorted((PACKAGE.parent / "pages").glob("*.py"))
+    everything = set(startup.every_module())
+    for page in pages:
+        assert {i for i in _imports(page, top_level_only=False) if i in MODULES} <= everything
+        for module in startup.page_modules(page):
+            if module in MODULES:
+                assert _imports(MODULES[module], top_level_only=False) & set(MODULES) \
+                    <= everything, module
+    trained = PACKAGE.parent / "pages" / "trained.py"
+    assert "cnnviz.render.trained_charts" not in startup.page_modules(trained)  # in functions
+    assert "cnnviz.render.trained_charts" in everything
+    assert "streamlit_drawable_canvas" not in everything  # registers a component on import

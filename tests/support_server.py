@@ -1,4 +1,4 @@
-"""One app server on this machine, for a test, a benchmark or a quick demo.
+"""One app server on this machine and the browser that drives it, for a test or a benchmark.
 
 `start_server` runs `streamlit run app.py` on a free loopback port and returns once it
 answers its health check. The headless Chromium flags are the ones that work on a machine
@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; playwright cannot download its own here
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
