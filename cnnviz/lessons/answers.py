@@ -89,6 +89,10 @@ class Quantity:
     args: Mapping[str, tuple] = field(default_factory=dict)
     needs_skip: bool = False
 
+    def arguments(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments `given`, else each one's default."""
+        return {name: values[0] for name, values in self.args.items()} | dict(given)
+
 
 QUANTITIES: dict[str, Quantity] = {}
 

@@ -33,7 +33,7 @@ def answer(question: Question, state: StepState, lab: Lab | None = None) -> Answ
     (a global field asked as a number, exploded gradients, options that tie)."""
     lab = lab or Lab()
     q = QUANTITIES[question.compute]
-    args = question.arguments()
+    args = q.arguments(dict(question.args))
     if question.kind == "number":
         value = q.compute(lab, state, args)
         _finite(value, q)

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from cnnviz.core.spec import StackSpec
-from cnnviz.lessons.answers import QUANTITIES
 from cnnviz.lessons.pages import PAGES
 
 LAST = 999  # the place of a lesson that gives no `order`
@@ -82,7 +81,8 @@ class Option:
 
 @dataclass(frozen=True)
 class Question:
-    """Predict, then reveal. `compute` names the quantity (cnnviz.lessons.answers)."""
+    """Predict, then reveal. `compute` names the quantity (cnnviz.lessons.answers), `means`
+    says what it is, and `args` are all its arguments (the reader fills the defaults)."""
 
     kind: str
     ask: str
@@ -93,19 +93,15 @@ class Question:
     args: tuple[tuple[str, Any], ...] = ()
     options: tuple[Option, ...] = ()
     pick: str = "largest"
-
-    def arguments(self) -> dict[str, Any]:
-        """The quantity's arguments: the question's, else each one's default."""
-        allowed = QUANTITIES[self.compute].args
-        return {name: values[0] for name, values in allowed.items()} | dict(self.args)
+    means: str = ""
 
     def tolerance_text(self) -> str:
         return f"{self.tolerance:g}%" if self.relative else f"{self.tolerance:g}"
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "ask": self.ask, "compute": self.compute,
-                               "means": QUANTITIES[self.compute].label,
-                               "args": self.arguments(), "tolerance": self.tolerance_text(),
+                               "means": self.means,
+                               "args": dict(self.args), "tolerance": self.tolerance_text(),
                                "explain": self.explain}
         if self.kind == "choice":
             out |= {"pick": self.pick, "options": [o.label for o in self.options]}

@@ -322,7 +322,8 @@ def _read_question(r: Reader, raw: Any, fields: Mapping, page: str,
     if len(r.problems) > before or quantity is None or kind not in KINDS:
         return None
     return Question(str(kind), ask, quantity.name, explain, tolerance, relative,
-                    tuple(args.items()), tuple(options), pick)
+                    tuple(quantity.arguments(args).items()), tuple(options), pick,
+                    quantity.label)
 
 
 def _read_args(r: Reader, given: Mapping, quantity: Quantity | None, where: str) -> dict:

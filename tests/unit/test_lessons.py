@@ -186,7 +186,7 @@ def _trained_expected(name: str, c: dict, args: dict) -> float:
 
 
 def expected(question: Question, state: StepState, args: dict) -> float:
-    args = {**question.arguments(), **args}
+    args = {**QUANTITIES[question.compute].arguments(dict(question.args)), **args}
     if QUANTITIES[question.compute].pages or question.compute == "shortcut_pixels":
         return _page_expected(question.compute, state, args)
     return _stack_expected(question.compute, state.stack, args)
