@@ -87,6 +87,10 @@ sys.path.insert(0, str(ROOT / "tests"))  # support_server: the app server and Ch
 from support_server import start_server, stop_server  # noqa: E402
 
 from cnnviz.deploy.hall import start_hall  # noqa: E402
+from cnnviz.lessons.pages import PAGES  # noqa: E402
+
+# the Plain vs Residual Blocks slider, as the page draws it (its contract)
+DEPTH = PAGES["plain_vs_residual"].all_controls({})["depth"]
 
 WEIGHTS = {"page_load": 0.15, "widget_change": 0.35, "tab_switch": 0.20,
            "gradflow_visit": 0.15, "new_seed": 0.15}
@@ -599,14 +603,14 @@ class Student:
 
     async def gradflow_visit(self) -> None:
         tab = self.tab
-        slider = tab.widget("gf_depth")
+        slider = tab.widget(DEPTH.key)
         if tab.page_path() != GRADFLOW_PAGE or slider is None:
             await self._run("gradflow_visit",
                             tab.rerun(page_hash=tab.page_hash_of(GRADFLOW_PAGE)))
-            slider = tab.widget("gf_depth")
+            slider = tab.widget(DEPTH.key)
             if slider is None or self.rng.random() < 0.5:
                 return  # no slider: the page refused the picker's configuration
-        await self._run("gradflow_depth", tab.rerun({slider.id: [self.rng.randint(1, 60)]}))
+        await self._run("gradflow_depth", tab.rerun({slider.id: [self.rng.randint(DEPTH.low, 60)]}))
 
     async def new_seed(self) -> None:
         tab = await self._to_explorer()
@@ -652,7 +656,7 @@ async def verify(base: str, timeout: float = TIMEOUT_S) -> dict:
             raise ActionError("switching to the Diagram tab drew no graph")
         query, widgets = tab.query, sorted(w.key or w.id for w in tab.widgets.values())
         fourth = await tab.rerun(page_hash=tab.page_hash_of(GRADFLOW_PAGE))
-        slider = tab.widget("gf_depth")
+        slider = tab.widget(DEPTH.key)
         if tab.page_path() != GRADFLOW_PAGE or slider is None or not fourth.metrics:
             raise ActionError("navigating to Plain vs Residual showed no Blocks slider")
         blocks = 1 if slider.value != [1] else 2

@@ -3,17 +3,23 @@ import streamlit as st
 
 from cnnviz import ui
 from cnnviz.core import arithmetic as ar
-from cnnviz.render.arith_plots import fig_checkerboard, fig_slide
+from cnnviz.render.arith_plots import (
+    fig_checkerboard,
+    fig_hand_sum,
+    fig_slide,
+    hand_sum_latex,
+)
 from cnnviz.topics import sliding
-from cnnviz.ui import presets
+from cnnviz.ui import controls, presets
 
 st.title("🧮 Convolution arithmetic")
 st.caption("Which input cells does each output cell read? Set the geometry, predict the output "
            "size, reveal, then watch the window slide. The frames use the same formulas as the "
            "analysis, and the tests check every frame against what torch reads.")
 
-MODES = ("conv", "transposed", "max pool", "avg pool")
 state = st.session_state
+ctl = controls.of("conv_arithmetic")
+controls.start("conv_arithmetic", None)
 
 # --- the numbers: the picker's geometry where it fits, page-local widgets to override ---
 spec = ui.current_spec()
@@ -27,8 +33,8 @@ if spec is not None:
     st.caption(f"Started from the picker's **{spec.block}** (kernel, stride, padding and "
                f"dilation where the block has them); change them here freely.")
 
-mode = st.radio("Operation", MODES, horizontal=True, key="arith_mode",
-                format_func=lambda m: {"conv": "convolution", "transposed":
+mode = controls.draw(ctl["mode"], st.radio, "Operation", horizontal=True,
+                     format_func=lambda m: {"conv": "convolution", "transposed":
                                        "transposed convolution"}.get(m, m))
 labels = {"height": "input H", "width": "input W", "kernel_size": "kernel k", "stride":
           "stride s", "padding": "padding p", "dilation": "dilation d",
@@ -82,6 +88,36 @@ if anim is not None:
                       f"stride steps over them and the floor drops the last partial window."
                       if skipped else "Every cell of the padded input is read at least once."))
 
+# --- one output value by hand ---
+st.subheader("One output value by hand")
+st.caption("Each output of a convolution is a weighted sum: lay the kernel over a window of "
+           "the input, multiply each input number by the weight on it, and add the products "
+           "(a bias would be added last; there is none here). torch slides the kernel as it "
+           "is, without turning it around: strictly a cross-correlation (Goodfellow et al. "
+           "2016, *Deep Learning*, §9.1). Stride 1, no padding: a 5×5 input gives 3×3.")
+c1, c2, c3 = st.columns(3)
+seed = controls.draw(ctl["ws_seed"], c1.number_input, "Numbers",
+                     help="another set of small whole numbers")
+row = controls.draw(ctl["ws_row"], c2.number_input, "Output row")
+col = controls.draw(ctl["ws_col"], c3.number_input, "Output column")
+hand = sliding.hand_sum(seed)
+st.plotly_chart(fig_hand_sum(hand, row - 1, col - 1), key="arith_hand", width="stretch")
+g1, g2 = st.columns([1, 2])
+hand_guess = g1.number_input("Your value", -99, 99, 0, key="arith_hand_guess")
+if g2.button("Reveal the sum", key="arith_hand_reveal"):
+    state["arith_hand_revealed"] = (seed, row, col)
+if state.get("arith_hand_revealed") == (seed, row, col):
+    by_hand = hand.by_hand(row - 1, col - 1)
+    value = int(hand.output[row - 1, col - 1])
+    ui.show_grade(f"output ({row}, {col})", hand_guess, value)
+    st.latex(hand_sum_latex(hand, row - 1, col - 1))
+    st.caption(f"The sum written out gives {by_hand}; torch.nn.functional.conv2d on the same "
+               f"numbers gives {value}. With the kernel turned by 180° (the convolution of "
+               f"signal processing) this window would give "
+               f"{int(hand.flipped[row - 1, col - 1])}.")
+else:
+    st.info("Work out the value under the outlined window, type it, and press **Reveal the sum**.")
+
 # --- checkerboard artifacts ---
 st.subheader("Checkerboard artifacts")
 st.caption("A transposed conv, nearest-upsample + 3x3 conv and a sub-pixel conv (3x3 conv "
@@ -89,8 +125,8 @@ st.caption("A transposed conv, nearest-upsample + 3x3 conv and a sub-pixel conv 
            "same constant image (Odena et al. 2016). Uneven kernel overlap shows as a "
            "pattern; the statistic is the std of the output away from the borders.")
 c1, c2 = st.columns(2)
-k = c1.radio("transposed kernel (stride 2)", (3, 4), horizontal=True, key="arith_cb_k")
-weights = c2.radio("weights", ("uniform", "random"), horizontal=True, key="arith_cb_w")
+k = controls.draw(ctl["cb_kernel"], c1.radio, "transposed kernel (stride 2)", horizontal=True)
+weights = controls.draw(ctl["cb_weights"], c2.radio, "weights", horizontal=True)
 cb = sliding.checkerboard(kernel_size=k, stride=2, weights=weights)
 st.plotly_chart(fig_checkerboard(cb), key="arith_cb", width="stretch")
 st.markdown(f"Measured interior std: transposed **{cb.std_transposed:.3g}**, "

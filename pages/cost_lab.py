@@ -5,6 +5,7 @@ from cnnviz import ui
 from cnnviz.core import arithmetic as ar
 from cnnviz.render.arith_plots import fig_cost_bars
 from cnnviz.topics import costs
+from cnnviz.ui import controls
 
 st.title("⚖️ Cost & bottlenecks")
 st.caption("Each design is a real PyTorch module. Its parameters and MACs are predicted "
@@ -14,7 +15,8 @@ ui.current_spec()  # keeps the shared sidebar picker on this page too
 state = st.session_state
 
 
-topic = st.radio("Comparison", list(costs.TOPICS), horizontal=True, key="cost_topic")
+topic = controls.draw(controls.of("cost_lab")["topic"], st.radio, "Comparison",
+                      horizontal=True)
 fn, knobs = costs.TOPICS[topic]
 st.caption(fn.__doc__.splitlines()[0])
 values: dict[str, int] = {}
@@ -31,11 +33,8 @@ for col, knob in zip(st.columns(len(knobs)), knobs):
         values[knob.name] = col.number_input(knob.label, knob.low, knob.high, knob.default,
                                              step=1, key=key)
 
-try:
+with ui.stop_on_error():
     c = ui.cache.cost_comparison(topic, **values)
-except ValueError as e:
-    ui.show_error(e)
-    st.stop()
 
 # --- predict, then reveal ---
 st.subheader("Your prediction")

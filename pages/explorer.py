@@ -16,11 +16,8 @@ st.markdown(f"### {entry.family} · `{spec.block}`")
 st.write(entry.summary)
 st.caption(f"📄 {entry.paper} · {spec.label()}")
 
-try:
+with ui.stop_on_error():
     report = ui.cached_report(spec, device)
-except ValueError as e:
-    ui.show_error(e)
-    st.stop()
 p, m = report.predicted, report.measured
 if report.device_note:
     st.warning(report.device_note)

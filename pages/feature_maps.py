@@ -4,6 +4,7 @@ import streamlit as st
 from cnnviz import ui
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import features
+from cnnviz.ui import controls
 
 st.title("Feature maps")
 st.caption("What each channel of a block makes of a real image. The weights are random "
@@ -19,8 +20,8 @@ label, data, side = chosen
 names = ["random"] + list(features.FILTERS)
 cols = st.columns([2, 2])
 with cols[0]:
-    kernel_name = st.selectbox(
-        "First convolution's kernel", names, key="fm_filter",
+    kernel_name = controls.draw(
+        controls.of("feature_maps")["filter"], st.selectbox, "First convolution's kernel",
         format_func=lambda n: "random (initialisation)" if n == "random" else n,
         help="replaces the weights of the first convolution that reads the image, in a fresh "
              "copy of the stack; every output channel applies it to the grey image")
@@ -30,11 +31,8 @@ with cols[1]:
 if kernel_name != "random":
     st.caption(features.FILTERS[kernel_name][1])
 
-try:
+with ui.stop_on_error("This block cannot take a 3-channel image"):
     base = features.image_spec(spec, side, side)
-except ValueError as e:
-    ui.show_error(ValueError(f"This block cannot take a 3-channel image: {e}"))
-    st.stop()
 variants = features.plain_and_residual(base)
 
 columns = st.columns(len(variants))

@@ -100,11 +100,8 @@ if probe_tab.open:
                     f"{plain.batch} random images of {plain.height} × {plain.width}.")
         if st.toggle("Run the gradient probe", key="net_probe",
                      help="two 34-layer networks; a few seconds the first time, then cached"):
-            try:
+            with ui.stop_on_error():
                 flows = ui.cache.network_probe(device)
-            except ValueError as e:
-                ui.show_error(e)
-                st.stop()
             st.plotly_chart(charts.fig_probe(flows[0].grad_norms, flows[1].grad_norms),
                             width="stretch")
             for line in topic.probe_story(*flows):
@@ -123,11 +120,8 @@ if diagram_tab.open:
 
 if checks_tab.open:
     with checks_tab:
-        try:
+        with ui.stop_on_error():
             measured = ui.cache.network_measured(spec, device)
-        except ValueError as e:
-            ui.show_error(e)
-            st.stop()
         if measured.agrees:
             st.success("torch confirms every predicted number.", icon="✅")
         else:

@@ -2,13 +2,12 @@
 import streamlit as st
 
 from cnnviz import ui
-from cnnviz.core.blocks.registry import INITS
-from cnnviz.core.layers import ACTS, NORMS
+from cnnviz.core.layers import NORMS
 from cnnviz.core.spec import StackSpec
 from cnnviz.render import gradflow_plots as plots
 from cnnviz.topics import degradation as dg
 from cnnviz.topics import gradflow as gf
-from cnnviz.ui import presets
+from cnnviz.ui import controls
 from cnnviz.ui.presets import STORIES
 
 
@@ -33,36 +32,36 @@ if not spec.entry.has_skip:
     st.info(f"**{spec.block}** has no shortcut to switch off, so this page uses "
             f"**resnet_basic** with the picker's channels.", icon="ℹ️")
     spec = StackSpec.create("resnet_basic", {"in_channels": spec.in_channels})
-spec = presets.probe_spec(spec)
-for name, value in presets.probe_controls(spec).items():
-    st.session_state.setdefault("gf_" + name, value)
+ctl = controls.of("plain_vs_residual")
+controls.start("plain_vs_residual", spec)
 
 st.selectbox("Story", list(STORIES), key="gf_story", on_change=apply_story,
              help="Sets the toggles below; change them freely afterwards.")
 c = st.columns(4)
-depth = c[0].slider("Blocks", 1, 200, key="gf_depth")
+depth = controls.draw(ctl["depth"], c[0].slider, "Blocks")
 takes = spec.values.keys()  # a toggle the block has no parameter for is greyed out
-norm = c[1].selectbox("Normalization", NORMS, key="gf_norm", disabled="norm" not in takes)
-init = c[2].selectbox("Init", INITS, key="gf_init")
-act = c[3].selectbox("Activation", ACTS, key="gf_act", disabled="act" not in takes)
+norm = controls.draw(ctl["norm"], c[1].selectbox, "Normalization", disabled="norm" not in takes)
+init = controls.draw(ctl["init"], c[2].selectbox, "Init")
+act = controls.draw(ctl["act"], c[3].selectbox, "Activation", disabled="act" not in takes)
 c = st.columns(4)
-preact = c[0].toggle("Pre-activation", key="gf_preact", disabled=spec.block not in gf.PREACT_TWIN,
-                     help="The pre-activation ordering (He et al. 2016b): normalization and "
-                          "activation before each convolution instead of after.")
-zero = c[1].toggle("Start each branch at zero", key="gf_zero_init_last",
-                   disabled="zero_init_last" not in takes,
-                   help="Start each residual branch at zero, so each block starts as identity.")
-loss = c[2].radio("Loss", gf.LOSSES, key="gf_loss", horizontal=True,
-                  format_func={"ce": "cross-entropy", "mse": "mean(y²)"}.get)
+preact = controls.draw(ctl["preact"], c[0].toggle, "Pre-activation",
+                       disabled=spec.block not in gf.PREACT_TWIN,
+                       help="The pre-activation ordering (He et al. 2016b): normalization and "
+                            "activation before each convolution instead of after.")
+zero = controls.draw(ctl["zero_init_last"], c[1].toggle, "Start each branch at zero",
+                     disabled="zero_init_last" not in takes,
+                     help="Start each residual branch at zero, so each block starts as "
+                          "identity.")
+loss = controls.draw(ctl["loss"], c[2].radio, "Loss", horizontal=True,
+                     format_func={"ce": "cross-entropy", "mse": "mean(y²)"}.get)
 device = ui.current_device()
-c[3].caption(f"{spec.in_channels}×{spec.height}×{spec.width}, batch {spec.batch}, on {device}")
-try:
-    spec = gf.with_toggles(gf.with_ordering(spec, preact), depth=depth, norm=norm, init=init,
-                           act=act, zero_init_last=zero)
+probe = gf.probe_for(spec, {})  # the batch and size the page probes at
+c[3].caption(f"{spec.in_channels}×{probe.height}×{probe.width}, batch {probe.batch}, "
+             f"on {device}")
+with ui.stop_on_error(errors=(ValueError, RuntimeError)):
+    spec = gf.probe_for(spec, dict(depth=depth, norm=norm, init=init, act=act, preact=preact,
+                                   zero_init_last=zero))
     result = ui.cache.gradient_probe(spec, loss, device)
-except (ValueError, RuntimeError) as e:
-    ui.show_error(e)
-    st.stop()
 
 p, r = result.plain, result.residual
 m = st.columns(4)

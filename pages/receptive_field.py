@@ -6,6 +6,7 @@ from cnnviz.core import images
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import features
 from cnnviz.topics import receptive_field as rf
+from cnnviz.ui import controls
 
 st.title("Receptive field")
 st.caption("Which input pixels one output pixel can see (theory), which ones it actually "
@@ -15,12 +16,9 @@ chosen = ui.image_input("rf", default_size=64)
 if chosen is None:
     st.stop()
 label, data, side = chosen
-try:
+with ui.stop_on_error(f"This block cannot take a {side}×{side} RGB image"):
     spec = features.image_spec(spec, side, side)
     geometry, steps, notes = ui.cache.rf_theory(spec)
-except ValueError as e:
-    ui.show_error(ValueError(f"This block cannot take a {side}×{side} RGB image: {e}"))
-    st.stop()
 pixels = images.image_array(images.decode_image(data), side, side)
 
 # --- 1. theory ---------------------------------------------------------------------------
@@ -103,8 +101,10 @@ st.markdown("A masked convolution sees the rows above (to the left and to the ri
             "with PixelCNN Decoders*, the Gated PixelCNN) point out this blind spot and remove "
             "it with a vertical and a horizontal stack.")
 c1, c2 = st.columns(2)
-depth = c1.slider("Masked layers", 1, 8, 4, key="rf_mask_depth")
-kernel = c2.selectbox("Kernel", (3, 5), key="rf_mask_kernel")
+ctl = controls.of("receptive_field")
+controls.start("receptive_field", spec)
+depth = controls.draw(ctl["mask_depth"], c1.slider, "Masked layers")
+kernel = controls.draw(ctl["mask_kernel"], c2.selectbox, "Kernel")
 spot = ui.cache.blind_spot(depth, kernel)
 st.plotly_chart(plots.fig_categories(spot.categories(), plots.BLIND_COLOURS,
                                      f"{depth} masked {kernel}×{kernel} layers: gradient "

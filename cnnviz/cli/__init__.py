@@ -46,8 +46,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> Parser:
-    parser = Parser(prog="python -m cnnviz", description="Convolutional blocks: shapes, "
+def build_parser(prog: str = "cnnviz") -> Parser:
+    parser = Parser(prog=prog, description="Convolutional blocks: shapes, "
                     "receptive fields, cost and gradient flow, checked against torch.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     p = sub.add_parser("blocks", help="list every block and its parameters")
@@ -68,9 +68,10 @@ def build_parser() -> Parser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "cnnviz") -> int:
+    """The `cnnviz` command; `python -m cnnviz` passes its own name for the usage lines."""
     try:
-        args = build_parser().parse_args(attach_negative_values(sys.argv[1:] if argv is None
+        args = build_parser(prog).parse_args(attach_negative_values(sys.argv[1:] if argv is None
                                                                 else argv))
         return args.run(args)
     except (ValueError, KeyError) as exc:  # UsageError and ConfigError are ValueErrors

@@ -38,20 +38,28 @@ def group_count(channels: int) -> int:
 
 
 def make_norm(kind: str, channels: int) -> nn.Module:
-    if kind == "batch":
-        return nn.BatchNorm2d(channels)
-    if kind == "group":
-        return nn.GroupNorm(group_count(channels), channels)
-    if kind == "layer":
-        return LayerNorm2d(channels)
-    return nn.Identity()
+    """One of NORMS; "none" is nn.Identity() (an absent part keeps its place, as in timm)."""
+    factories: dict[str, Callable[[], nn.Module]] = {
+        "batch": lambda: nn.BatchNorm2d(channels),
+        "group": lambda: nn.GroupNorm(group_count(channels), channels),
+        "layer": lambda: LayerNorm2d(channels), "none": nn.Identity,
+    }
+    return _made("normalization", factories, kind)
 
 
 def make_act(kind: str | None) -> nn.Module:
+    """One of ACTS, or sigmoid (a gate); None is nn.Identity()."""
     factories: dict[str | None, Callable[[], nn.Module]] = {
         "relu": nn.ReLU, "relu6": nn.ReLU6, "silu": nn.SiLU, "gelu": nn.GELU,
         "leaky_relu": lambda: nn.LeakyReLU(0.1), "sigmoid": nn.Sigmoid, None: nn.Identity,
     }
+    return _made("activation", factories, kind)
+
+
+def _made(what: str, factories: dict, kind: str | None) -> nn.Module:
+    if kind not in factories:
+        raise ValueError(f"Unknown {what} {kind!r}; use one of "
+                         f"{', '.join(str(k) for k in factories if k is not None)}.")
     return factories[kind]()
 
 

@@ -21,7 +21,7 @@ from cnnviz.core import images
 from cnnviz.core.budget import check, stack_prediction, stack_work
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import ACTIVATIONS, Prediction, predict
-from cnnviz.lessons.pages import ERF_IMAGE_SIZE, PROBE_BATCH, PROBE_SIZE
+from cnnviz.lessons.pages import ERF_IMAGE_SIZE
 from cnnviz.topics import costs, gradflow, learned, receptive_field, sliding
 from cnnviz.topics.evidence import occlusion_corners, occlusion_windows
 from cnnviz.topics.features import image_spec
@@ -203,15 +203,8 @@ def map_shift(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
 
 def _probe(lab: Lab, state: StepState) -> gradflow.Comparison:
     """The page's probe: the picker's stack at its batch and size, with the page's toggles."""
-    c, spec = state.resolved(), state.stack
-    spec = spec.replace(batch=PROBE_BATCH, height=min(spec.height, PROBE_SIZE),
-                        width=min(spec.width, PROBE_SIZE))
-    if c.get("preact") is not None:
-        spec = gradflow.with_ordering(spec, c["preact"])
-    toggles = {name: c[name] for name in ("norm", "init", "act", "zero_init_last")
-               if c.get(name) is not None}
-    return lab.gradient_probe(gradflow.with_toggles(spec, depth=c["depth"], **toggles),
-                              c["loss"])
+    c = state.resolved()
+    return lab.gradient_probe(gradflow.probe_for(state.stack, c), c["loss"])
 
 
 def _orders(x: float) -> float:
@@ -281,6 +274,16 @@ def checkerboard_std(lab: Lab, state: StepState, args: Mapping[str, Any]) -> flo
     c = state.resolved()
     board = sliding.checkerboard(kernel_size=c["cb_kernel"], stride=2, weights=c["cb_weights"])
     return getattr(board, CHECKERBOARD_DESIGNS[args["design"]])
+
+
+@quantity("the value of the chosen output of the page's small convolution (torch's, the "
+          "kernel as it is; or with the kernel turned by 180°)",
+          pages=("conv_arithmetic",), args={"kernel": ("as is", "flipped")})
+def hand_sum_value(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
+    c = state.resolved()
+    hand = sliding.hand_sum(c["ws_seed"])
+    out = hand.output if args["kernel"] == "as is" else hand.flipped
+    return float(out[c["ws_row"] - 1, c["ws_col"] - 1])
 
 
 # --- Receptive Field: effective field, blind spot, strided shortcut ---------------------------

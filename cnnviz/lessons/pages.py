@@ -16,10 +16,12 @@ from cnnviz.core.blocks.registry import INITS
 from cnnviz.core.images import SAMPLES
 from cnnviz.core.layers import ACTS, NORMS
 from cnnviz.core.network import PRESETS
+from cnnviz.core.spec import StackSpec
 from cnnviz.topics import costs
 from cnnviz.topics.features import FILTERS
 from cnnviz.topics.gradflow import LOSSES
 from cnnviz.topics.learned import PAIRS, SOURCES, TEST_IMAGES, VIEWS
+from cnnviz.topics.sliding import HAND_OUTPUT, HAND_SEEDS
 
 
 def one_of(value: Any, choices: tuple) -> bool:
@@ -39,6 +41,8 @@ class Control:
             picker (a step that leaves it out gets what the page derives).
         divides: the name of another control this whole number must divide.
         in_url: the page reads it from a query parameter of that name, not from a widget.
+        derive: how the page derives its starting value from the picker's stack, when
+            `default` is None.
     """
 
     name: str
@@ -49,6 +53,7 @@ class Control:
     default: Any = None
     divides: str = ""
     in_url: bool = False
+    derive: Callable[[StackSpec], Any] | None = None
 
     def parse(self, value: Any) -> Any:
         """The value, checked; ValueError with a sentence saying what is allowed."""
@@ -100,6 +105,18 @@ class PageInfo:
             found.update({c.name: c for c in self.more_controls(values)})
         return found
 
+    def starting_values(self, spec: StackSpec | None,
+                        values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """What the page's controls start from before a student touches them: each one's
+        default, or what it derives from the picker's stack."""
+        out = {}
+        for name, c in self.all_controls(values or {}).items():
+            if c.default is not None:
+                out[name] = c.default
+            elif c.derive is not None and spec is not None:
+                out[name] = c.derive(spec)
+        return out
+
 
 # --- the pages -------------------------------------------------------------------------
 
@@ -108,9 +125,6 @@ EXPLORER_VIEWS = ("Shape and receptive field", "Cost and memory", "Predicted vs 
                   "Diagram", "torchinfo", "Code")
 ARITH_MODES = ("conv", "transposed", "max pool", "avg pool")
 IMAGE = Control("image", "", tuple(SAMPLES), default=next(iter(SAMPLES)))
-# Plain vs Residual probes this batch at (at most) this size (cnnviz.ui.presets, checked
-# by the tests): the gradient a question asks about is the one the page shows.
-PROBE_BATCH, PROBE_SIZE = 4, 32
 ERF_IMAGE_SIZE = 64  # the Receptive Field page's default image side
 
 
@@ -140,8 +154,9 @@ PAGES: dict[str, PageInfo] = {p.name: p for p in (
         Control("depth", "gf_depth", low=1, high=200, default=30),
         Control("norm", "gf_norm", NORMS, default="none"),
         Control("init", "gf_init", INITS, default="torch"),
-        Control("act", "gf_act", ACTS),  # default: the block's own
-        Control("preact", "gf_preact", (False, True)),  # default: the block's own ordering
+        Control("act", "gf_act", ACTS, derive=lambda s: s.values.get("act", ACTS[0])),
+        Control("preact", "gf_preact", (False, True),  # the block's own ordering
+                derive=lambda s: s.block.startswith("preact_")),
         Control("zero_init_last", "gf_zero_init_last", (False, True), default=False),
         Control("loss", "gf_loss", LOSSES, default="ce"))),
     PageInfo("feature_maps", "Feature Maps", "fm_", (
@@ -157,8 +172,11 @@ PAGES: dict[str, PageInfo] = {p.name: p for p in (
     PageInfo("conv_arithmetic", "Convolution Arithmetic", "arith_", (
         Control("mode", "arith_mode", ARITH_MODES, default="conv"),
         Control("cb_kernel", "arith_cb_k", (3, 4), default=3),
-        Control("cb_weights", "arith_cb_w", ("uniform", "random"), default="uniform")),
-        figures=("arith_slide", "arith_cb")),
+        Control("cb_weights", "arith_cb_w", ("uniform", "random"), default="uniform"),
+        Control("ws_seed", "arith_ws_seed", low=1, high=HAND_SEEDS, default=2),
+        Control("ws_row", "arith_ws_row", low=1, high=HAND_OUTPUT, default=1),
+        Control("ws_col", "arith_ws_col", low=1, high=HAND_OUTPUT, default=1)),
+        figures=("arith_slide", "arith_hand", "arith_cb")),
     PageInfo("cost_lab", "Cost & Bottlenecks", "cost_", (
         Control("topic", "cost_topic", tuple(costs.TOPICS), default=next(iter(costs.TOPICS))),),
         figures=("cost_bars",), more_controls=_cost_knobs),
@@ -190,5 +208,5 @@ def check_divisors(controls: Mapping[str, Control], values: Mapping[str, Any]
     return out
 
 
-__all__ = ["ARITH_MODES", "ERF_IMAGE_SIZE", "EXPLORER_VIEWS", "PAGES", "PROBE_BATCH",
-           "PROBE_SIZE", "Control", "PageInfo", "check_divisors", "one_of"]
+__all__ = ["ARITH_MODES", "ERF_IMAGE_SIZE", "EXPLORER_VIEWS", "PAGES", "Control", "PageInfo",
+           "check_divisors", "one_of"]

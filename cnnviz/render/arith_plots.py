@@ -17,6 +17,7 @@ from cnnviz.topics.sliding import (
     Animation,
     Checkerboard,
     Frame,
+    HandSum,
 )
 
 # One discrete colour per cell code, shared by the grid and the output heatmaps.
@@ -154,3 +155,30 @@ def fig_checkerboard(cb: Checkerboard) -> go.Figure:
         fig.update_xaxes(showticklabels=False, row=1, col=col)
     fig.update_layout(height=360, margin={"t": 60, "b": 10, "l": 10, "r": 10})
     return fig
+
+
+def fig_hand_sum(h: HandSum, row: int, col: int) -> go.Figure:
+    """The input with the window of output (row, col) outlined, and the kernel; every cell
+    shows its number (the greys only repeat them, and stay light enough for dark text)."""
+    fig = make_subplots(rows=1, cols=2, column_widths=[5, 3], horizontal_spacing=0.08,
+                        subplot_titles=[f"input (the window of output row {row + 1}, "
+                                        f"column {col + 1} outlined)", "kernel (weights)"])
+    for i, (grid, low, high) in enumerate(((h.image, 0, 3), (h.kernel, -1, 1)), start=1):
+        fig.add_trace(go.Heatmap(
+            z=grid, zmin=low, zmax=high + 2 * (high - low), colorscale="Greys", showscale=False,
+            xgap=2, ygap=2, text=grid, texttemplate="%{text}",
+            textfont={"size": 20, "color": "#111111"}, hoverinfo="skip"), 1, i)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if i == 1 else i}",
+                         showticklabels=False, row=1, col=i)
+        fig.update_xaxes(showticklabels=False, row=1, col=i)
+    k = h.kernel.shape[0]
+    fig.add_shape(type="rect", x0=col - 0.5, x1=col + k - 0.5, y0=row - 0.5, y1=row + k - 0.5,
+                  line={"color": "#D55E00", "width": 4}, row=1, col=1)
+    fig.update_layout(height=300, margin={"t": 50, "b": 10, "l": 10, "r": 10})
+    return fig
+
+
+def hand_sum_latex(h: HandSum, row: int, col: int) -> str:
+    """The weighted sum of output (row, col) written out, negative weights in brackets."""
+    terms = [rf"{a}\cdot({w})" if w < 0 else rf"{a}\cdot{w}" for a, w in h.products(row, col)]
+    return " + ".join(terms) + f" = {h.by_hand(row, col)}"

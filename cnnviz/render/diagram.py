@@ -33,7 +33,7 @@ class _Dot:
         self.count += 1
         node_id = f"n{self.count}"
         extra = "".join(f', {k}="{v}"' for k, v in attrs.items())
-        self.lines.append(f'  {node_id} [label="{_escape(label)}", shape={shape}{extra}];')
+        self.lines.append(f'  {node_id} [label="{dot_text(label)}", shape={shape}{extra}];')
         return node_id
 
     def edge(self, src: Edge, dst: str, **attrs: str) -> None:
@@ -70,7 +70,8 @@ class _Dot:
         return node, self.shapes[rname]
 
 
-def _escape(text: str) -> str:
+def dot_text(text: str) -> str:
+    """Text inside a DOT label or attribute: quotes, backslashes and newlines escaped."""
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 

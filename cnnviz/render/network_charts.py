@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from cnnviz.core.arithmetic import dims_text
 from cnnviz.core.network.report import NetworkReport, StageRow
 from cnnviz.core.network.spec import MAX_BLOCKS
-from cnnviz.render.diagram import _escape, to_dot
+from cnnviz.render.diagram import dot_text, to_dot
 from cnnviz.render.explorer_charts import BLUE, ORANGE, jump_text, number
 from cnnviz.render.gradflow_plots import fig_weight_grads
 from cnnviz.topics.networks import PresetPoint, share
@@ -147,9 +147,9 @@ def stage_chain_dot(stages: Sequence[StageRow], input_shape: Sequence[int]) -> s
     lines = ['  input [label="input", shape=oval, style=filled, fillcolor="#e8eef7"];']
     edges, previous, shape = [], "input", tuple(input_shape)
     for i, s in enumerate(stages):
-        label = _escape("\n".join([s.name, *s.parts.split(", ")]))
+        label = dot_text("\n".join([s.name, *s.parts.split(", ")]))
         lines.append(f'  s{i} [label="{label}", shape=box, style="rounded,filled", '
-                     f'fillcolor="#fdf0d5", tooltip="{_escape(s.name)}"];')
+                     f'fillcolor="#fdf0d5", tooltip="{dot_text(s.name)}"];')
         edges.append(f'  {previous} -> s{i} [label="{dims_text(shape)}"];')
         previous, shape = f"s{i}", tuple(s.output_shape)
     lines.append('  output [label="output", shape=oval, style=filled, fillcolor="#e8eef7"];')

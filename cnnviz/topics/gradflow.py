@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -275,6 +275,24 @@ def probe_work(spec: StackSpec) -> tuple[Work, Work]:
                                   reduce=reduce)
                        for skip, name in ((False, "plain"), (True, "residual")))
     return plain, residual
+
+
+# The page probes at most 32x32 at batch 4: quick on a CPU a class shares (the stories of
+# vanishing and exploding gradients are about depth, not about the batch).
+PROBE_BATCH, PROBE_SIZE = 4, 32
+TOGGLES = ("norm", "init", "act", "zero_init_last")
+
+
+def probe_for(spec: StackSpec, controls: Mapping[str, Any]) -> StackSpec:
+    """The stack the Plain vs Residual page probes: `spec` at the page's batch and (at most)
+    its size, with the page's controls (depth, preact and the TOGGLES; one left out or None
+    keeps the block's own). The page, its lessons and the warm-up all probe this."""
+    spec = spec.replace(batch=PROBE_BATCH, height=min(spec.height, PROBE_SIZE),
+                        width=min(spec.width, PROBE_SIZE))
+    if controls.get("preact") is not None:
+        spec = with_ordering(spec, bool(controls["preact"]))
+    toggles = {k: controls[k] for k in TOGGLES if controls.get(k) is not None}
+    return with_toggles(spec, depth=int(controls.get("depth") or spec.depth), **toggles)
 
 
 def with_toggles(spec: StackSpec, depth: int, **toggles: object) -> StackSpec:

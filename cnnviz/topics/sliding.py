@@ -325,3 +325,59 @@ def checkerboard(size: int = 12, kernel_size: int = 3, stride: int = 2,
 def _numpy(y: torch.Tensor) -> np.ndarray:
     """The one map of a (1, 1, H, W) output, in float64."""
     return y[0, 0].numpy().astype(np.float64)
+
+
+# --- one output value by hand ----------------------------------------------------------
+
+HAND_INPUT, HAND_KERNEL = 5, 3  # a 5x5 input and a 3x3 kernel: a 3x3 output
+HAND_OUTPUT = HAND_INPUT - HAND_KERNEL + 1
+HAND_SEEDS = 99  # the page offers numbers 1..99
+
+
+@dataclass(frozen=True)
+class HandSum:
+    """Small whole numbers to compute one convolution output from, and torch's outputs.
+
+    Deep learning's "convolution" (torch.nn.Conv2d) is a cross-correlation: the kernel
+    slides over the input as it is, not flipped (Goodfellow et al. 2016, Deep Learning,
+    §9.1). `output` is torch's; `flipped` what the kernel turned by 180° would give
+    (the convolution of signal processing).
+    """
+
+    image: np.ndarray   # (5, 5) whole numbers 0..3
+    kernel: np.ndarray  # (3, 3) whole numbers -1..1
+    output: np.ndarray  # (3, 3) F.conv2d(image, kernel): stride 1, no padding, no bias
+    flipped: np.ndarray  # (3, 3) the same with the kernel turned by 180°
+
+    def window(self, row: int, col: int) -> np.ndarray:
+        """The input cells output (row, col) reads (0-based)."""
+        return self.image[row:row + HAND_KERNEL, col:col + HAND_KERNEL]
+
+    def products(self, row: int, col: int) -> list[tuple[int, int]]:
+        """(input, weight) pairs of output (row, col), row by row, as one writes the sum."""
+        return list(zip(self.window(row, col).ravel().tolist(),
+                        self.kernel.ravel().tolist()))
+
+    def by_hand(self, row: int, col: int) -> int:
+        """The weighted sum written out (what a test holds equal to torch's output)."""
+        return sum(a * w for a, w in self.products(row, col))
+
+
+def hand_sum(seed: int) -> HandSum:
+    """The numbers for `seed` (1..HAND_SEEDS), and torch's outputs on them."""
+    import torch
+    import torch.nn.functional as F
+
+    _check_positive(seed=seed)
+    if seed > HAND_SEEDS:
+        raise ValueError(f"The numbers go from 1 to {HAND_SEEDS}; {seed} is too large.")
+    g = torch.Generator().manual_seed(seed)
+    image = torch.randint(0, 4, (HAND_INPUT, HAND_INPUT), generator=g)
+    kernel = torch.randint(-1, 2, (HAND_KERNEL, HAND_KERNEL), generator=g)
+
+    def correlate(k: torch.Tensor) -> np.ndarray:
+        y = F.conv2d(image[None, None].double(), k[None, None].double())[0, 0]
+        return y.round().long().numpy()
+
+    return HandSum(image.numpy(), kernel.numpy(), correlate(kernel),
+                   correlate(kernel.flip(0, 1)))

@@ -32,9 +32,8 @@ from cnnviz.lessons import (
     load_lessons,
     number_text,
 )
-from cnnviz.ui import presenter, rooms
+from cnnviz.ui import picker, presenter, rooms
 from cnnviz.ui.lab import CachedLab
-from cnnviz.ui.picker import _LOADED, _key, _write_url, url_values
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import number_or_warn, show_error
 
@@ -133,15 +132,13 @@ def follow(page: StreamlitPage) -> tuple[Lesson, int] | None:
 def apply(state: StepState) -> None:
     """Set the picker and the page's controls to a step's state.
 
-    The picker reads its values from the URL once per session: the step's values are
-    written there in the picker's own format and the picker is told to read them again,
-    with its usual checks. The page's widget keys are cleared first, so what the step does
-    not set starts from the page's own default.
+    The picker shows the step's stack from its next draw on (picker.load). The page's
+    widget keys are cleared first, so what the step does not set starts from the page's
+    own default.
     """
     session, q, info = st.session_state, st.query_params, PAGES[state.page]
     if info.picker:
-        _write_url(url_values(state.stack, session.get(_key("device"), "cpu")))
-        session[_LOADED] = False
+        picker.load(state.stack)
     for key in [k for k in session if str(k).startswith(info.prefix)]:
         del session[key]
     for name in info.url_names:

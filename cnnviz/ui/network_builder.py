@@ -23,6 +23,7 @@ from typing import Any
 import streamlit as st
 
 from cnnviz.core.blocks import REGISTRY
+from cnnviz.core.blocks.registry import value_text
 from cnnviz.core.checks import FieldError
 from cnnviz.core.network import PRESETS, NetworkSpec, Preset, parse_input
 from cnnviz.core.network.layers import LAYERS
@@ -36,9 +37,9 @@ from cnnviz.core.network.spec import (
     parse_stages,
 )
 from cnnviz.core.spec import MAX_SIZE
-from cnnviz.ui import cache
-from cnnviz.ui.shell import _require_shell, current_device
-from cnnviz.ui.text import safe_text
+from cnnviz.ui import cache, url
+from cnnviz.ui.shell import current_device, require_shell
+from cnnviz.ui.text import clause, safe_text
 
 DEFAULT = "resnet18"
 DEFAULT_INPUT = "3,224,224"
@@ -71,10 +72,6 @@ def _named(spec: NetworkSpec) -> NetworkSpec:
         spec.stages, name, spec.channels, spec.height, spec.width, spec.batch, spec.classes)
 
 
-def _clause(e: Exception) -> str:
-    return safe_text(str(e).rstrip("."), limit=300)
-
-
 def read_network(q: Mapping[str, str]) -> tuple[NetworkSpec, list[str]]:
     """The network a link's query parameters name, and a warning for each value that had to
     be replaced (an unusable value falls back to ResNet-18's)."""
@@ -85,7 +82,7 @@ def read_network(q: Mapping[str, str]) -> tuple[NetworkSpec, list[str]]:
             stages = parse_stages(q["arch"])
         except ValueError as e:
             warnings.append(f"URL value arch={safe_text(q['arch'], quoted=True)} is not a network "
-                            f"({_clause(e)}); showing ResNet-18.")
+                            f"({clause(e)}); showing ResNet-18.")
     elif "net" in q and q["net"] in PRESETS:
         stages = PRESETS[q["net"]].text
     elif "net" in q:
@@ -96,18 +93,17 @@ def read_network(q: Mapping[str, str]) -> tuple[NetworkSpec, list[str]]:
         values.update(zip(("channels", "height", "width"), parse_input(q.get("input",
                                                                              DEFAULT_INPUT))))
     except ValueError as e:
-        warnings.append(f"URL value input={safe_text(q['input'], quoted=True)} ignored "
-                        f"({_clause(e)}); using {DEFAULT_INPUT}.")
+        warnings.append(url.ignored("input", q["input"], e, DEFAULT_INPUT))
     for attempt in range(3):  # the values as given; without classes; the default
         try:
             return _named(NetworkSpec.create(stages, **values)), warnings
         except ValueError as e:
             if attempt == 0 and isinstance(e, FieldError) and e.field == "classes":
-                warnings.append(f"URL value classes={safe_text(values['classes'], quoted=True)} "
-                                f"ignored ({_clause(e)}); using {DEFAULT_CLASSES}.")
+                warnings.append(url.ignored("classes", values["classes"], e,
+                                            DEFAULT_CLASSES))
                 values["classes"] = DEFAULT_CLASSES
             elif attempt < 2:
-                warnings.append(f"The network in the URL cannot be built ({_clause(e)}); "
+                warnings.append(f"The network in the URL cannot be built ({clause(e)}); "
                                 f"showing ResNet-18.")
                 stages = PRESETS[DEFAULT].text
     raise AssertionError("the default network does not validate")  # pragma: no cover
@@ -133,19 +129,13 @@ def url_values(spec: NetworkSpec) -> dict[str, str]:
 
 
 def _write_url(spec: NetworkSpec) -> None:
-    q, wanted = st.query_params, url_values(spec)
-    for name in OURS:
-        if name in q and name not in wanted:
-            del q[name]
-    for name, value in wanted.items():
-        if q.get(name) != value:
-            q[name] = value
+    url.write(url_values(spec), OURS.__contains__)
 
 
 def current_network() -> NetworkSpec:
     """The network of this run: from the URL, or (a URL without one, as after moving between
     pages) the session's last; the URL is then rewritten in its canonical form."""
-    _require_shell()
+    require_shell()
     state = st.session_state
     if _SPEC in state and not any(name in st.query_params for name in OURS):
         spec, warnings = state[_SPEC], list[str]()
@@ -153,12 +143,7 @@ def current_network() -> NetworkSpec:
         spec, warnings = read_network(st.query_params)
     state[_SPEC] = spec
     _write_url(spec)
-    if warnings:
-        state[_WARNINGS] = (warnings, spec)
-    shown, loaded = state.get(_WARNINGS, ([], None))
-    if shown and loaded == spec:  # until the learner changes the network
-        for w in shown:
-            st.warning(w, icon="⚠️")
+    url.show_warnings(_WARNINGS, warnings, spec)  # until the learner changes the network
     message = state.pop(_MESSAGE, None)  # why the last change was refused, once
     if message:
         st.error(f"That change was not made: {safe_text(message, limit=600)}", icon="🚫")
@@ -315,8 +300,7 @@ def _part_row(key: str, part: Part | None, labels: bool) -> None:
                          help="out_channels; empty: the kind's default")
     cols[3].number_input("stride", 1, 8, stride, key=f"{key}_stride", label_visibility=shown,
                          help="the first block's stride; empty: the kind's default")
-    other = ",".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
-                     for k, v in values.items())
+    other = ",".join(f"{k}={value_text(v)}" for k, v in values.items())
     cols[4].text_input("other arguments", other, key=f"{key}_other", label_visibility=shown,
                        help="name=value, separated by commas")
 

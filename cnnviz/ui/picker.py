@@ -30,6 +30,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from cnnviz.core.blocks import REGISTRY, Param, get_block
+from cnnviz.core.blocks.registry import value_text
 from cnnviz.core.budget import FORWARD_BACKWARD, check, stack_work
 from cnnviz.core.spec import (
     MAX_BATCH,
@@ -38,6 +39,7 @@ from cnnviz.core.spec import (
     StackSpec,
     available_devices,
 )
+from cnnviz.ui import url
 from cnnviz.ui.text import safe_text
 
 DEFAULT_BLOCK = "resnet_basic"
@@ -113,8 +115,7 @@ def _read_url(state) -> list[str]:
             try:
                 state[_key(name)] = getattr(StackSpec.create(block, None, **{name: q[name]}), name)
             except ValueError as e:
-                warnings.append(f"URL value {name}={safe_text(q[name], quoted=True)} ignored "
-                                f"({_clause(e)}); using {default}.")
+                warnings.append(url.ignored(name, q[name], e, default))
     entry = get_block(block)
     values = entry.defaults()
     for qname in q:
@@ -130,8 +131,7 @@ def _read_url(state) -> list[str]:
         try:
             values[name] = param.parse(q[qname])
         except ValueError as e:
-            warnings.append(f"URL value {qname}={safe_text(q[qname], quoted=True)} ignored "
-                            f"({_clause(e)}); using {param.default}.")
+            warnings.append(url.ignored(qname, q[qname], e, param.default))
     for name, value in values.items():
         state[_pkey(name)] = value
     devices = available_devices()
@@ -144,10 +144,6 @@ def _read_url(state) -> list[str]:
     return warnings
 
 
-def _clause(e: Exception) -> str:
-    return safe_text(str(e).rstrip("."), limit=300)
-
-
 def url_values(spec: StackSpec, device: str = "cpu") -> dict[str, str]:
     """The query parameters of a spec (those that differ from the defaults): a link to it."""
     out = {}
@@ -158,21 +154,37 @@ def url_values(spec: StackSpec, device: str = "cpu") -> dict[str, str]:
             out[name] = str(getattr(spec, name))
     for name, value in spec.params:
         if value != spec.entry.param(name).default:
-            out["p_" + name] = str(value).lower() if isinstance(value, bool) else str(value)
+            out["p_" + name] = value_text(value)
     if device != "cpu":
         out["device"] = device
     return out
 
 
+def load(spec: StackSpec, device: str | None = None) -> None:
+    """Show `spec` (and `device`, else the current one) from the picker's next draw on.
+
+    A widget already drawn in this run cannot be set, so the values go to the URL in the
+    picker's own format and the picker reads them again, with its usual checks."""
+    _write_url(url_values(spec, device or chosen_device()))
+    st.session_state[_LOADED] = False
+
+
+def chosen() -> tuple[StackSpec | None, str | None]:
+    """The picker's validated spec of this run (None when it cannot run) and why not."""
+    return st.session_state.get(_SPEC), st.session_state.get(_ERROR)
+
+
+def chosen_device() -> str:
+    device = st.session_state.get(_key("device"), "cpu")
+    return device if device in available_devices() else "cpu"
+
+
+def _ours(name: str) -> bool:
+    return name in ("block", "device") or name in STACK_DEFAULTS or name.startswith("p_")
+
+
 def _write_url(wanted: dict[str, str]) -> None:
-    q = st.query_params
-    for name in list(q):
-        ours = name in ("block", "device") or name in STACK_DEFAULTS or name.startswith("p_")
-        if ours and name not in wanted:
-            del q[name]
-    for name, value in wanted.items():
-        if q.get(name) != value:
-            q[name] = value
+    url.write(wanted, _ours)
 
 
 # --- the picker ----------------------------------------------------------------------
@@ -286,11 +298,6 @@ def picker() -> StackSpec | None:
         if error:
             st.error(f"{safe_text(error, limit=600)}\n\n{FIX_HINT}", icon="🚫")
             spec = None
-    if warnings:
-        state[_WARNINGS] = (warnings, spec)
-    url_warnings, loaded_spec = state.get(_WARNINGS, ([], None))
-    if url_warnings and loaded_spec == spec:  # above the page, until the user changes a value
-        for w in url_warnings:
-            st.warning(w, icon="⚠️")
+    url.show_warnings(_WARNINGS, warnings, spec)  # above the page, until a value changes
     state[_SPEC], state[_ERROR] = spec, error
     return spec

@@ -1,11 +1,9 @@
 """Page policy: what each page starts from and the presets it offers (no streamlit here)."""
 from __future__ import annotations
 
-from cnnviz.core.layers import ACTS
-from cnnviz.core.spec import StackSpec
-
 # --- Plain vs Residual --------------------------------------------------------------
-# The page's story presets: the overrides each one applies to the picker's spec.
+# The page's story presets: the overrides each one applies to the picker's spec. The first
+# is where the page starts (its controls' defaults in cnnviz.lessons.pages, a test holds).
 STORIES = {
     "Vanishing gradient: no norm, torch's default init": dict(norm="none", init="torch",
                                                               zero_init_last=False),
@@ -16,25 +14,6 @@ STORIES = {
                                                            zero_init_last=True),
     "Remedy: a smaller (Xavier) init": dict(norm="none", init="xavier", zero_init_last=False),
 }
-# The page probes at most 32x32 at batch 4: quick on a CPU a class shares (the stories of
-# vanishing and exploding gradients are about depth, not about the batch).
-PROBE_BATCH, PROBE_SIZE = 4, 32
-PROBE_DEPTH, PROBE_LOSS = 30, "ce"
-
-
-def probe_spec(spec: StackSpec) -> StackSpec:
-    """The picker's stack at the page's batch and (at most) its size."""
-    return spec.replace(batch=PROBE_BATCH, height=min(spec.height, PROBE_SIZE),
-                        width=min(spec.width, PROBE_SIZE))
-
-
-def probe_controls(spec: StackSpec) -> dict[str, object]:
-    """The page's controls before a student touches them: the first story's toggles."""
-    return {"depth": PROBE_DEPTH, **next(iter(STORIES.values())),
-            "act": spec.values.get("act", ACTS[0]), "preact": spec.block.startswith("preact_"),
-            "loss": PROBE_LOSS}
-
-
 # --- Convolution Arithmetic ----------------------------------------------------------
 PAGE_DEFAULTS = {"height": 5, "width": 7, "kernel_size": 3, "stride": 2, "padding": 1,
                  "dilation": 1, "output_padding": 0}

@@ -11,9 +11,9 @@ from cnnviz.core import images
 from cnnviz.core.network import PRESETS, NetworkSpec
 from cnnviz.core.spec import StackSpec
 from cnnviz.deploy import heavy
-from cnnviz.lessons import load_lessons
+from cnnviz.lessons import PAGES, load_lessons
 from cnnviz.topics import costs, features, gradflow, learned
-from cnnviz.ui import cache, presets, startup
+from cnnviz.ui import cache, startup
 from cnnviz.ui.image_input import DEFAULT_SIZE
 from cnnviz.ui.picker import DEFAULT_BLOCK, problem
 from cnnviz.ui.shell import FIRST_PAGE
@@ -46,11 +46,8 @@ def explorer_view(device: str = "cpu") -> None:
 def other_views(device: str = "cpu") -> None:
     network_views(device)
     spec = StackSpec.create(DEFAULT_BLOCK)
-    probe, c = presets.probe_spec(spec), presets.probe_controls(spec)  # Plain vs Residual
-    probe = gradflow.with_toggles(gradflow.with_ordering(probe, bool(c["preact"])),
-                                  depth=int(str(c["depth"])), norm=c["norm"], init=c["init"],
-                                  act=c["act"], zero_init_last=c["zero_init_last"])
-    cache.gradient_probe(probe, str(c["loss"]), device)
+    c = PAGES["plain_vs_residual"].starting_values(spec)  # Plain vs Residual
+    cache.gradient_probe(gradflow.probe_for(spec, c), c["loss"], device)
     data = images.sample_path(next(iter(images.SAMPLES))).read_bytes()  # Feature Maps
     base = features.image_spec(spec, DEFAULT_SIZE, DEFAULT_SIZE)
     for _, variant in features.plain_and_residual(base):

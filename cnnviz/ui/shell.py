@@ -11,10 +11,10 @@ from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, Stop
 from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from cnnviz.core.spec import StackSpec, available_devices
+from cnnviz.core.spec import StackSpec
 from cnnviz.deploy.heavy import set_yield_point
 from cnnviz.ui import lesson_player, startup
-from cnnviz.ui.picker import _ERROR, _SPEC, _key, picker
+from cnnviz.ui import picker as picker_widget
 from cnnviz.ui.text import safe_text
 
 ROOT = startup.ROOT
@@ -84,13 +84,13 @@ def main() -> None:
         startup.prepare(FIRST_PAGE if not page.url_path else None)
         playing = lesson_player.follow(page)  # a lesson step sets the picker's values
         if page.url_path not in OWN_CONTROLS:
-            picker()
+            picker_widget.picker()
         if playing:
             lesson_player.panel(*playing, current_device())
         page.run()
 
 
-def _require_shell() -> None:
+def require_shell() -> None:
     """Run a page only inside app.py.
 
     With a pages/ folder beside app.py, Streamlit starts in its legacy mode and runs a
@@ -107,18 +107,17 @@ def _require_shell() -> None:
 
 def current_spec() -> StackSpec | None:
     """The spec chosen in the sidebar, or None when the combination cannot run."""
-    _require_shell()
-    return st.session_state[_SPEC]
+    require_shell()
+    return picker_widget.chosen()[0]
 
 
 def current_error() -> str | None:
     """Why current_spec() is None (the validation message), if it is."""
-    return st.session_state.get(_ERROR)
+    return picker_widget.chosen()[1]
 
 
 def current_device() -> str:
-    device = st.session_state.get(_key("device"), "cpu")
-    return device if device in available_devices() else "cpu"
+    return picker_widget.chosen_device()
 
 
 def spec_or_stop() -> StackSpec:

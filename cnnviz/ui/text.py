@@ -34,3 +34,8 @@ def safe_text(value: object, quoted: bool = False, limit: int = MAX_SHOWN) -> st
         text = text.replace(marker, split)
     text = text.translate(_ESCAPES)
     return f"'{text}'" if quoted else text
+
+
+def clause(e: Exception) -> str:
+    """An error's message as a clause inside a longer sentence: escaped, no final stop."""
+    return safe_text(str(e).rstrip("."), limit=300)

@@ -26,7 +26,7 @@ from cnnviz.topics.training import (
     check_training,
     train_epochs,
 )
-from cnnviz.ui import cache
+from cnnviz.ui import cache, controls
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import picture, show_error
 
@@ -90,11 +90,14 @@ def cache_key(name: str, device: str) -> str:
 
 def choose_input(test: DataSet) -> tuple[np.ndarray, str]:
     """The canvas or a test image: the 8×8 counts the networks read and what they are."""
-    source = st.radio("Input", list(SOURCES), key=PREFIX + "source", horizontal=True,
-                      format_func=SOURCES.get)
-    number = st.number_input(f"Test image (1-{len(test.y_test)})", 1, len(test.y_test), 1,
-                             key=PREFIX + "image", disabled=source == "draw",
-                             help="the test images were never seen in training")
+    ctl = controls.of("trained")
+    controls.start("trained", None)
+    source = controls.draw(ctl["source"], st.radio, "Input", horizontal=True,
+                           format_func=SOURCES.get)
+    number = controls.draw(ctl["image"], st.number_input,
+                           f"Test image (1-{len(test.y_test)})", high=len(test.y_test),
+                           disabled=source == "draw",
+                           help="the test images were never seen in training")
     index = number - 1
     fallback = (test.raw_test[index], f"test image #{number}, a "
                 f"{int(test.y_test[index])} written by hand")

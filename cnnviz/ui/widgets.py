@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
@@ -31,7 +32,19 @@ def show_grade(what: str, guess: int, truth: int) -> None:
     if guess == truth:
         st.success(f"✅ {what} = {truth:,}: right!")
     else:
-        st.warning(f"❌ {what} = {truth:,}; you said {guess:,} ({off:.1f}% off).")
+        how_far = f" ({off:.1f}% off)" if math.isfinite(off) else ""  # no percent of 0
+        st.warning(f"❌ {what} = {truth:,}; you said {guess:,}{how_far}.")
+
+
+@contextmanager
+def stop_on_error(context: str = "", errors: tuple[type[Exception], ...] = (ValueError,)):
+    """Run the block; if it raises one of `errors`, show its message (after `context`, the
+    sentence that says what could not be done) and stop the page's run there."""
+    try:
+        yield
+    except errors as e:
+        show_error(ValueError(f"{context}: {e}") if context else e)
+        st.stop()
 
 
 def show_error(exc: BaseException) -> None:

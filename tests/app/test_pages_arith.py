@@ -12,7 +12,7 @@ from conftest import app_test, assert_clean, goto_page, page_file, save_screensh
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.core import arithmetic as ar
-from cnnviz.topics import costs
+from cnnviz.topics import costs, sliding
 
 ARITH, COST = "pages/conv_arithmetic.py", "pages/cost_lab.py"
 TIMEOUT_MS = 120_000
@@ -74,6 +74,23 @@ def test_arith_transposed_reveal_shows_zero_insertion_steps():
     h = at.number_input(key="arith_height").value
     steps = ar.transposed_steps_latex(h, 3, 2, 1, 1, 1)
     assert set(steps) <= set(texts(at.latex)) and not at.exception
+
+
+def test_arith_one_output_by_hand_hidden_then_written_out():
+    at = open_page(ARITH)
+    at.number_input(key="arith_ws_seed").set_value(2)
+    at.number_input(key="arith_ws_row").set_value(2)
+    at.number_input(key="arith_ws_col").set_value(3).run()
+    value = int(sliding.hand_sum(2).output[1, 2])
+    assert not at.latex and not any(f"= {value}" in t for t in texts(at.caption))
+    at.number_input(key="arith_hand_guess").set_value(value)
+    at.button(key="arith_hand_reveal").click().run()
+    assert not at.exception
+    assert any(f"output (2, 3) = {value}: right" in t for t in texts(at.success))
+    assert texts(at.latex)[-1].endswith(f"= {value}")
+    assert any(f"conv2d on the same numbers gives {value}" in t for t in texts(at.caption))
+    at.number_input(key="arith_ws_col").set_value(1).run()  # another output: hidden again
+    assert not at.latex
 
 
 def test_arith_invalid_config_is_an_error_not_an_exception():
@@ -146,11 +163,16 @@ def test_browser_arith_page(streamlit_server, browser_page):
     save_screenshot(page, "arith-default")
     _set_number(page, "input H", 9)
     _set_number(page, "stride s", 2)
-    page.get_by_role("button", name="Reveal").click()
+    page.get_by_role("button", name="Reveal", exact=True).click()
     wait_rerun(page, TIMEOUT_MS)
     h_out = ar.conv_out(9, page_value(page, "kernel k"), 2, page_value(page, "padding p"))
     page.get_by_text(f"H_out = {h_out}; you said 0").wait_for(timeout=TIMEOUT_MS)
     save_screenshot(page, "arith-revealed")
+    page.get_by_role("button", name="Reveal the sum").click()  # one output by hand
+    wait_rerun(page, TIMEOUT_MS)
+    value = int(sliding.hand_sum(2).output[0, 0])  # the page starts at numbers 2
+    page.get_by_text(f"conv2d on the same numbers gives {value}").wait_for(timeout=TIMEOUT_MS)
+    save_screenshot(page, "arith-by-hand")
     assert_clean(page)
 
 

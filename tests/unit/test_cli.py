@@ -137,3 +137,12 @@ def test_closed_pipe_ends_quietly():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_usage_names_the_command_as_it_was_run():
+    assert cli("--help").stdout.startswith("usage: python -m cnnviz ")
+    script = ("import sys; sys.argv = ['cnnviz', '--help']; from cnnviz.cli import main; "
+              "main()")  # what the console script's wrapper does
+    shown = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                           text=True, timeout=120)
+    assert shown.stdout.startswith("usage: cnnviz ")

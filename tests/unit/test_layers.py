@@ -142,3 +142,16 @@ def test_the_start_up_imports_what_every_page_imports():
     assert "cnnviz.render.trained_charts" not in startup.page_modules(trained)  # in functions
     assert "cnnviz.render.trained_charts" in everything
     assert "streamlit_drawable_canvas" not in everything  # registers a component on import
+
+
+def test_modules_meet_at_public_names():
+    """No module imports another's private name (`from cnnviz.ui.picker import _key`):
+    what one module needs of another is part of its public seam."""
+    private = []
+    for module, path in list(MODULES.items()) + [
+            (f"pages.{p.stem}", p) for p in (PACKAGE.parent / "pages").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cnnviz"):
+                private += [f"{module} imports {node.module}.{a.name}" for a in node.names
+                            if a.name.startswith("_") and not a.name.startswith("__")]
+    assert private == []

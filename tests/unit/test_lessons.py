@@ -118,11 +118,8 @@ def _page_expected(name: str, state: StepState, args: dict) -> float:
     """Page quantities: the topic modules called the way the pages call them."""
     c = state.resolved()
     if name in ("gradient_orders", "signal_growth_orders"):
-        spec = gradflow.with_ordering(presets.probe_spec(state.spec),
-                                      c.get("preact", state.spec.block.startswith("preact_")))
-        spec = gradflow.with_toggles(spec, depth=c["depth"], norm=c["norm"], init=c["init"],
-                                     act=c.get("act", spec.values["act"]),
-                                     zero_init_last=c["zero_init_last"])
+        spec = gradflow.probe_for(state.spec, PAGES["plain_vs_residual"].starting_values(
+            state.spec) | c)
         flow = getattr(gradflow.compare(spec, c["loss"]), args["stack"])
         value = flow.first_over_last if name == "gradient_orders" else flow.std_growth
         return math.log10(value) if value > 0 else -math.inf
@@ -233,16 +230,18 @@ def test_the_cli_answer_is_what_cnnviz_computes_for_the_step(listed, lesson, num
             assert shown_value == pytest.approx(value, rel=1e-9)
 
 
-def test_the_page_contract_matches_the_pages_policy():
-    """Constants the pages keep in cnnviz.ui.presets, repeated where a lesson reads them."""
-    assert (lesson_pages.PROBE_BATCH, lesson_pages.PROBE_SIZE) == (presets.PROBE_BATCH,
-                                                                  presets.PROBE_SIZE)
-    spec = StackSpec.create("resnet_basic")
-    page = presets.probe_controls(spec)
-    table = PAGES["plain_vs_residual"].all_controls({})
-    for name, control in table.items():
-        if control.default is not None:
-            assert page[name] == control.default, name
+def test_plain_vs_residual_starts_from_its_first_story():
+    """The page's starting values (the contract's defaults, and the block's own activation
+    and ordering) are the first story's toggles: the story box does not lie."""
+    first = next(iter(presets.STORIES.values()))
+    for block in ("resnet_basic", "preact_basic", "mbconv"):
+        spec = StackSpec.create(block)
+        start = PAGES["plain_vs_residual"].starting_values(spec)
+        assert {k: start[k] for k in first} == first
+        assert start["act"] == spec.values["act"]
+        assert start["preact"] == block.startswith("preact_")
+        probe = gradflow.probe_for(spec, start)
+        assert (probe.batch, probe.height, probe.block) == (4, 32, block)
 
 
 # --- grading ---------------------------------------------------------------------------------

@@ -157,3 +157,28 @@ def test_icnr_starts_the_subpixel_conv_as_nearest_resize_then_conv():
     shuffled = F.pixel_shuffle(F.conv2d(x, weight, padding=1), 2)
     resized = F.interpolate(F.conv2d(x, kernel, padding=1), scale_factor=2, mode="nearest")
     assert torch.allclose(shuffled, resized, atol=1e-6)  # float32 sums in another order
+
+
+# --- one output value by hand ----------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", [1, 2, 50, 99])
+def test_the_sum_by_hand_is_what_torch_computes(seed):
+    hand = sliding.hand_sum(seed)
+    assert hand.image.shape == (5, 5) and hand.kernel.shape == (3, 3)
+    assert hand.image.min() >= 0 and hand.image.max() <= 3 and abs(hand.kernel).max() <= 1
+    layer = torch.nn.Conv2d(1, 1, 3, bias=False)  # the layer a network would hold
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(hand.kernel, dtype=torch.float32)[None, None])
+        y = layer(torch.tensor(hand.image, dtype=torch.float32)[None, None])[0, 0]
+    for r, c in itertools.product(range(3), range(3)):
+        assert hand.by_hand(r, c) == hand.output[r, c] == round(float(y[r, c]))
+        turned = sum(hand.image[r + i, c + j] * hand.kernel[2 - i, 2 - j]
+                     for i, j in itertools.product(range(3), range(3)))
+        assert hand.flipped[r, c] == turned  # the convolution of signal processing
+
+
+def test_the_numbers_by_hand_are_a_page_choice_from_1_to_99():
+    assert not np.array_equal(sliding.hand_sum(2).output, sliding.hand_sum(2).flipped)
+    for seed in (0, 100):
+        with pytest.raises(ValueError):
+            sliding.hand_sum(seed)

@@ -28,9 +28,10 @@ def dense_channels(c: BlockConfig) -> int:
 def dense(c: BlockConfig) -> nn.Module:
     def layer(cin: int) -> nn.Module:
         inner = 4 * c.growth_rate if c.bottleneck else cin
-        parts = [NormActConv(cin, inner, 1, norm=c.norm, act=c.act)] if c.bottleneck else []
-        parts.append(NormActConv(inner, c.growth_rate, norm=c.norm, act=c.act, **conv_args(c)))
-        return nn.Sequential(*parts)
+        squeeze = NormActConv(cin, inner, 1, norm=c.norm, act=c.act) if c.bottleneck \
+            else nn.Identity()
+        return nn.Sequential(squeeze, NormActConv(inner, c.growth_rate, norm=c.norm, act=c.act,
+                                                  **conv_args(c)))
 
     if not c.skip:
         return nn.Sequential(*[layer(c.in_channels if i == 0 else c.growth_rate)

@@ -25,9 +25,10 @@ def dw_separable(c: BlockConfig) -> nn.Module:
         ConvNormAct(c.in_channels, c.out_channels, 1, norm=c.norm, act=c.act))
 
 
-def _se(c: BlockConfig, channels: int) -> list[nn.Module]:
-    return [squeeze_excite(channels, max(1, int(c.in_channels * c.se_ratio)), c.act)] \
-        if c.se_ratio > 0 else []
+def _se(c: BlockConfig, channels: int) -> nn.Module:
+    if c.se_ratio <= 0:
+        return nn.Identity()  # an absent part keeps its place (timm's rule)
+    return squeeze_excite(channels, max(1, int(c.in_channels * c.se_ratio)), c.act)
 
 
 def _identity_fits(c: BlockConfig) -> bool:
@@ -50,13 +51,13 @@ def _with_skip(c: BlockConfig, body: nn.Module) -> nn.Module:
           defaults={"act": "relu6"})
 def inverted_residual(c: BlockConfig) -> nn.Module:
     hidden = c.in_channels * c.expansion
-    expand = [ConvNormAct(c.in_channels, hidden, 1, norm=c.norm, act=c.act)] \
-        if c.expansion != 1 else []
+    expand = ConvNormAct(c.in_channels, hidden, 1, norm=c.norm, act=c.act) \
+        if c.expansion != 1 else nn.Identity()
     return _with_skip(c, nn.Sequential(
-        *expand,
+        expand,
         ConvNormAct(hidden, hidden, stride=c.stride, groups=hidden, norm=c.norm, act=c.act,
                     **conv_args(c)),
-        *_se(c, hidden),
+        _se(c, hidden),
         ConvNormAct(hidden, c.out_channels, 1, norm=c.norm, act=None)))
 
 
@@ -76,12 +77,12 @@ def fused_mbconv(c: BlockConfig) -> nn.Module:
     if c.expansion == 1:
         return _with_skip(c, nn.Sequential(
             ConvNormAct(c.in_channels, c.out_channels, stride=c.stride, norm=c.norm,
-                        act=c.act, **conv_args(c)), *_se(c, c.out_channels)))
+                        act=c.act, **conv_args(c)), _se(c, c.out_channels)))
     hidden = c.in_channels * c.expansion
     return _with_skip(c, nn.Sequential(
         ConvNormAct(c.in_channels, hidden, stride=c.stride, norm=c.norm, act=c.act,
                     **conv_args(c)),
-        *_se(c, hidden),
+        _se(c, hidden),
         ConvNormAct(hidden, c.out_channels, 1, norm=c.norm, act=None)))
 
 

@@ -17,6 +17,11 @@ from ..layers import ACTS, NORMS
 from .config import FIELD_TYPES, BlockConfig
 
 
+def value_text(value: Any) -> str:
+    """A parameter value as a URL or a part text writes it (what Param.parse reads back):
+    booleans lower case."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
 @dataclass(frozen=True)
 class Param:
     """One block parameter: type, default, allowed range and a line of help."""

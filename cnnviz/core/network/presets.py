@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cnnviz.core.blocks.registry import value_text
 from cnnviz.core.network.spec import NetworkSpec
 
 TORCHVISION = "torchvision's model documentation (IMAGENET1K_V1 weights)"
@@ -33,8 +34,7 @@ def stages(first: int, parts: list[str]) -> str:
 
 def part(kind: str, depth: int = 1, /, **args: object) -> str:
     """One part's text: kind[*depth][:name=value,...]."""
-    text = ",".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
-                    for k, v in args.items())
+    text = ",".join(f"{k}={value_text(v)}" for k, v in args.items())
     return kind + (f"*{depth}" if depth != 1 else "") + (f":{text}" if text else "")
 
 

@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 
 from cnnviz.core.blocks import REGISTRY, Param
-from cnnviz.core.blocks.registry import INITS, require
+from cnnviz.core.blocks.registry import INITS, require, value_text
 from cnnviz.core.checks import whole_number
 from cnnviz.core.network.layers import LAYERS
 from cnnviz.core.spec import (
@@ -62,7 +62,7 @@ class Part:
 
     def text(self) -> str:
         depth = f"*{self.depth}" if self.depth != 1 else ""
-        args = ",".join(f"{k}={_value_text(v)}" for k, v in self.args)
+        args = ",".join(f"{k}={value_text(v)}" for k, v in self.args)
         return self.kind + depth + (f":{args}" if args else "")
 
     @property
@@ -81,10 +81,6 @@ class Stage:
     @property
     def blocks(self) -> int:
         return sum(p.depth for p in self.parts)
-
-
-def _value_text(v: Any) -> str:
-    return str(v).lower() if isinstance(v, bool) else str(v)
 
 
 def make_part(kind: str, depth: Any = 1, **args: Any) -> Part:

@@ -1,0 +1,41 @@
+"""A page's controls drawn from its contract (cnnviz.lessons.pages.PAGES).
+
+The widget key, the range or the choices and the starting value of each control are
+written once, in the contract; the page draws its widgets from there, and the lesson
+player, the warm-up, the tests and the load bench read the same description. The page
+keeps what is presentation only: the label, the help, the kind of widget.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import streamlit as st
+
+from cnnviz.core.spec import StackSpec
+from cnnviz.lessons.pages import PAGES, Control
+
+
+def of(page: str, values: Mapping[str, Any] | None = None) -> dict[str, Control]:
+    """The controls of `page` by name (those that depend on `values` included)."""
+    return PAGES[page].all_controls(values or {})
+
+
+def start(page: str, spec: StackSpec | None, values: Mapping[str, Any] | None = None) -> None:
+    """Give each control of `page` its starting value, unless the session has one (a
+    student's choice, or a lesson step's)."""
+    controls = of(page, values)
+    for name, value in PAGES[page].starting_values(spec, values).items():
+        if not controls[name].in_url:
+            st.session_state.setdefault(controls[name].key, value)
+
+
+def draw(control: Control, widget: Callable[..., Any], label: str, **kwargs: Any) -> Any:
+    """Draw `control` with a Streamlit widget (st.slider, a column's selectbox, ...): its
+    key, and its choices or its range (`high` may narrow it, as a stack's depth does)."""
+    if control.choices == (False, True):  # a toggle or a checkbox
+        return widget(label, key=control.key, **kwargs)
+    if control.choices:
+        return widget(label, control.choices, key=control.key, **kwargs)
+    high = kwargs.pop("high", control.high)
+    return widget(label, control.low, high, key=control.key, **kwargs)
