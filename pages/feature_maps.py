@@ -35,6 +35,16 @@ with ui.stop_on_error("This block cannot take a 3-channel image"):
     base = features.image_spec(spec, side, side)
 variants = features.plain_and_residual(base)
 
+ATTENTION_NOTES = {
+    "gate": "Squeeze-and-excitation (Hu et al. 2018): the block averages each channel over "
+            "the whole image, passes the averages through a small bottleneck and a sigmoid, "
+            "and multiplies every channel by its value: channel attention, computed from "
+            "this image (random weights: the gate is not trained).",
+    "context": "Global context (Cao et al. 2019): one softmax over all pixels weights an "
+               "average of the whole map (the lower plot: the weights, summing to 1); a "
+               "small transform turns it into one value per channel, added at every pixel.",
+}
+
 columns = st.columns(len(variants))
 for (title, s), col in zip(variants, columns):
     with col:
@@ -68,6 +78,17 @@ for (title, s), col in zip(variants, columns):
         st.dataframe([{"channel": i + 1, "mean": round(x.mean, 4), "std": round(x.std, 4),
                        "zeros": f"{x.zeros:.0%}"} for i, x in enumerate(fm.stats)],
                      hide_index=True, width="stretch", height=35 * (n + 1) + 3)
+        for i, att in enumerate(fm.attention):  # SE gates and GC modules of the shown block
+            what = "Squeeze-excitation gate" if att.kind == "gate" else "Global context"
+            number = f" {i + 1}" if len(fm.attention) > 1 else ""
+            st.plotly_chart(plots.fig_attention(att.values, att.kind,
+                                                f"{what}{number} of block {block}"),
+                            width="stretch", key=f"fm_att_{title}_{att.module}")
+            if att.where is not None:
+                st.plotly_chart(plots.fig_map(att.where, "where its average looks (weights)",
+                                              diverging=False),
+                                width="stretch", key=f"fm_where_{title}_{att.module}")
+            st.caption(ATTENTION_NOTES[att.kind])
 
 st.info("A share of zeros near 100% means a channel is dead after its ReLU for this image. "
         "With skip on, each block's input (through the shortcut) is added back to its "

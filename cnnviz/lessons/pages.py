@@ -163,7 +163,7 @@ PAGES: dict[str, PageInfo] = {p.name: p for p in (
         _image("fm_"),
         Control("filter", "fm_filter", ("random", *FILTERS), default="random"),
         Control("block", "fm_block", low=1, high=200)),  # default: the last block
-        figures=("fm_kernel", "fm_first", "fm_grid")),
+        figures=("fm_kernel", "fm_first", "fm_grid", "fm_att")),
     PageInfo("receptive_field", "Receptive Field", "rf_", (
         _image("rf_"),
         Control("mask_depth", "rf_mask_depth", low=1, high=8, default=4),

@@ -171,3 +171,19 @@ def fig_shortcut(passed: np.ndarray, window: tuple[int, int, int, int], title: s
     fig = fig_categories(cats, SHORTCUT_COLOURS, title, height)
     _rect(fig, window, "#e4572e")
     return fig
+
+
+def fig_attention(values: np.ndarray, kind: str, title: str, height: int = 240) -> go.Figure:
+    """One value per channel: an SE gate's multipliers (0 to 1, a dashed line at 1 where a
+    channel would pass unchanged) or a GC module's offsets (around 0)."""
+    channels = np.arange(1, len(values) + 1)
+    fig = go.Figure(go.Bar(x=channels, y=values, marker_color="#0072B2",
+                           hovertemplate="channel %{x}: %{y:.3g}<extra></extra>"))
+    if kind == "gate":
+        fig.add_hline(y=1, line_dash="dash", line_color="#555555")
+        fig.update_yaxes(range=[0, 1.05], title_text="multiplier")
+    else:
+        fig.update_yaxes(title_text="added to every pixel")
+    fig.update_xaxes(title_text="channel")
+    fig.update_layout(title=title, height=height, margin={"t": 40, "b": 40, "l": 50, "r": 10})
+    return fig

@@ -6,14 +6,14 @@ sharpen, identity) in the first convolution ties one filter to its map.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from cnnviz.core.budget import check, stack_work
-from cnnviz.core.layers import MaskedConv2d
+from cnnviz.core.layers import AttentionPool, Gate, MaskedConv2d
 from cnnviz.core.spec import StackSpec, build
 
 SHOWN_CHANNELS = 16  # the grid shows at most this many channels
@@ -46,6 +46,21 @@ class ChannelStats:
 
 
 @dataclass
+class ChannelAttention:
+    """What one attention module of the shown block computed for the image.
+
+    A squeeze-and-excitation gate (Hu et al. 2018) multiplies each channel by a value in
+    (0, 1) that it computes from the whole image; a global-context module (Cao et al. 2019)
+    adds a value to each channel at every pixel, from a weighted average of all pixels.
+    """
+
+    module: str  # its path in the block
+    kind: str  # "gate" (SE: a multiplier per channel) or "context" (GC: an offset)
+    values: np.ndarray  # (C,)
+    where: np.ndarray | None = None  # GC: (h, w) the weights of the average (sum 1)
+
+
+@dataclass
 class FeatureMaps:
     """One image through one stack: the chosen block's output and the first conv's."""
 
@@ -59,6 +74,7 @@ class FeatureMaps:
     filter: str  # "random" or a FILTERS key
     dilation: int = 1
     stride: int = 1
+    attention: list[ChannelAttention] = field(default_factory=list)  # of the shown block
 
 
 def plain_and_residual(spec: StackSpec) -> list[tuple[str, StackSpec]]:
@@ -141,7 +157,8 @@ def feature_maps(spec: StackSpec, image: torch.Tensor, block: int, filter: str =
     name, conv = first_conv(model)
     kernel = set_filter(conv, filter) if filter != "random" else None
     captured: dict[str, torch.Tensor] = {}
-    handle = conv.register_forward_hook(lambda m, args, out: captured.setdefault("y", out))
+    handles = [conv.register_forward_hook(lambda m, args, out: captured.setdefault("y", out))]
+    handles += _attention_hooks(model[block - 1], captured)
     shapes = []
     try:
         with torch.no_grad():
@@ -150,7 +167,8 @@ def feature_maps(spec: StackSpec, image: torch.Tensor, block: int, filter: str =
                 x = stage(x)
                 shapes.append(tuple(x.shape[1:]))
     finally:
-        handle.remove()
+        for h in handles:
+            h.remove()
     out = x[0].float().cpu()
     weight = conv.weight * conv.mask if isinstance(conv, MaskedConv2d) else conv.weight
     if kernel is None or isinstance(conv, MaskedConv2d):
@@ -158,4 +176,35 @@ def feature_maps(spec: StackSpec, image: torch.Tensor, block: int, filter: str =
     return FeatureMaps(block=block, shapes=shapes, maps=out[:channels].numpy(),
                        stats=channel_stats(out[:channels]), first_conv=name, kernel=kernel,
                        first_map=captured["y"][0, 0].float().cpu().numpy(), filter=filter,
-                       dilation=conv.dilation[0], stride=conv.stride[0])
+                       dilation=conv.dilation[0], stride=conv.stride[0],
+                       attention=_attention(model[block - 1], captured))
+
+
+def _attention_hooks(block: nn.Module, captured: dict[str, torch.Tensor]) -> list:
+    """Hooks that keep what the block's attention modules compute: an SE gate's output,
+    and a GC module's offsets and the scores its softmax turns into weights."""
+    def keep(key: str):
+        return lambda m, args, out: captured.__setitem__(key, out.detach())
+
+    hooks = []
+    for name, m in block.named_modules():
+        if isinstance(m, Gate):
+            hooks.append(m.gate.register_forward_hook(keep(f"gate:{name}")))
+        elif isinstance(m, nn.Sequential) and len(m) and isinstance(m[0], AttentionPool):
+            hooks.append(m.register_forward_hook(keep(f"context:{name}")))
+            hooks.append(m[0].score.register_forward_hook(keep(f"score:{name}")))
+    return hooks
+
+
+def _attention(block: nn.Module, captured: dict[str, torch.Tensor]) -> list[ChannelAttention]:
+    out = []
+    for key, value in captured.items():
+        kind, _, name = key.partition(":")
+        if kind in ("gate", "context"):
+            where = None
+            if kind == "context":  # the softmax AttentionPool applies to its scores
+                score = captured[f"score:{name}"][0, 0]
+                where = score.flatten().softmax(0).view_as(score).float().cpu().numpy()
+            out.append(ChannelAttention(name, kind, value[0, :, 0, 0].float().cpu().numpy(),
+                                        where))
+    return out

@@ -88,6 +88,17 @@ def test_filter_choice_and_block_slider():
     assert "block 2" in texts(at, "markdown")
 
 
+def test_feature_maps_show_the_gates_of_a_squeeze_excitation_block():
+    at = open_page(FEATURE_MAPS, block="se")
+    assert not at.exception and not at.error
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
+              for c in at.get("plotly_chart")]
+    gates = [t for t in titles if t.startswith("Squeeze-excitation gate of block 1")]
+    assert len(gates) == 2  # plain and residual, side by side
+    assert "Hu et al. 2018" in texts(at, "caption")
+    assert "Squeeze-excitation" not in " ".join(titles[:2])  # the kernel comes first
+
+
 def test_blind_spot_and_shortcut_sections():
     at = open_page(RECEPTIVE_FIELD)
     captions = texts(at, "caption")

@@ -171,3 +171,58 @@ def test_strided_1x1_shortcut_passes_one_pixel_in_four_avgpool_all_four():
     assert pool.sum() == 4 and pool[2:4, 2:4].all()
     with pytest.raises(ValueError, match="shortcut must be"):
         receptive_field.shortcut_support("maxpool")
+
+
+# --- channel attention of the shown block -------------------------------------------------
+
+def _block_io(spec, image, block):
+    """The shown block's input and output, from a forward of the same fresh stack."""
+    model = build(spec.replace(depth=block)).eval()
+    seen = {}
+    model[block - 1].register_forward_hook(
+        lambda m, args, out: seen.update(x=args[0].detach(), y=out.detach()))
+    with torch.no_grad():
+        model(image.unsqueeze(0))
+    return model[block - 1], seen["x"], seen["y"]
+
+
+def test_se_gate_values_are_what_multiplies_each_channel():
+    spec = features.image_spec(StackSpec.create("se", depth=2), 32, 32)
+    image = torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(1))
+    fm = features.feature_maps(spec, image, 2)
+    (att,) = fm.attention
+    assert att.kind == "gate" and att.where is None
+    assert 0 < att.values.min() and att.values.max() < 1
+    model = build(spec).eval()  # the same fresh stack: same spec, same seed
+    gate = next(m for m in model[1].modules() if isinstance(m, features.Gate))
+    seen = {}
+    gate.register_forward_hook(lambda m, args, out: seen.update(x=args[0], y=out))
+    with torch.no_grad():
+        model(image.unsqueeze(0))
+    for c, value in enumerate(att.values):  # output / input: one multiplier per channel
+        x, y = seen["x"][0, c].flatten(), seen["y"][0, c].flatten()
+        nonzero = x.abs() > 1e-6
+        assert nonzero.any()
+        assert torch.allclose(y[nonzero] / x[nonzero], torch.tensor(float(value)), atol=1e-4)
+
+
+def test_gc_offsets_are_added_at_every_pixel_and_weights_sum_to_one():
+    spec = features.image_spec(StackSpec.create("gc", {"reduction": 1}, depth=1), 16, 16)
+    image = torch.rand(3, 16, 16, generator=torch.Generator().manual_seed(2))
+    fm = features.feature_maps(spec, image, 1)
+    (att,) = fm.attention
+    assert att.kind == "context" and att.where.shape == (16, 16)
+    assert att.where.min() > 0 and abs(att.where.sum() - 1) < 1e-5
+    _, x, y = _block_io(spec, image, 1)
+    offset = (y - x)[0]  # (C, H, W): the same value at every pixel of a channel
+    assert torch.allclose(offset, torch.tensor(att.values)[:, None, None].expand_as(offset),
+                          atol=1e-5)
+    context = (x[0].flatten(1) * torch.tensor(att.where).flatten()).sum(1)  # the average
+    pool = build(spec)[0].body[0]
+    with torch.no_grad():
+        assert torch.allclose(context, pool(x)[0, :, 0, 0], atol=1e-5)
+
+
+def test_a_block_without_attention_reports_none():
+    spec = features.image_spec(StackSpec.create("resnet_basic"), 32, 32)
+    assert features.feature_maps(spec, torch.rand(3, 32, 32), 1).attention == []

@@ -136,6 +136,14 @@ def _page_expected(name: str, state: StepState, args: dict) -> float:
         board = sliding.checkerboard(kernel_size=c["cb_kernel"], weights=c["cb_weights"])
         return getattr(board, {"transposed": "std_transposed", "upsample_conv":
                                "std_upsample_conv", "subpixel": "std_subpixel"}[args["design"]])
+    if name == "hand_sum_value":  # the page's numbers through torch's own layer
+        hand = sliding.hand_sum(c["ws_seed"])
+        kernel = torch.tensor(hand.kernel, dtype=torch.float64)
+        if args["kernel"] == "flipped":
+            kernel = kernel.flip(0, 1)
+        y = torch.nn.functional.conv2d(torch.tensor(hand.image, dtype=torch.float64)[None, None],
+                                       kernel[None, None])
+        return float(y[0, 0, c["ws_row"] - 1, c["ws_col"] - 1])
     if name == "erf_share50":
         side = lesson_pages.ERF_IMAGE_SIZE
         spec = image_spec(state.spec, side, side).replace(skip=args["variant"] == "residual")
