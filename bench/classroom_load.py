@@ -57,7 +57,9 @@ import os
 import random
 import re
 import resource
+import signal
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -871,6 +873,35 @@ def served(timeout: float = SERVER_START_S) -> Iterator[tuple[str, int]]:
         stop_server(proc)
 
 
+class Killer(threading.Thread):
+    """SIGKILL the hall's first app process `after` seconds, then time until a new one
+    answers its health check (the hall starts it again; its students reload onto a live
+    process meanwhile)."""
+
+    def __init__(self, hall, after: float) -> None:
+        super().__init__(name="classroom-load-killer", daemon=True)
+        self.hall, self.after = hall, after
+        self.report: dict = {}
+
+    def run(self) -> None:
+        time.sleep(self.after)
+        dead = self.hall.pids()[0]
+        os.kill(dead, signal.SIGKILL)
+        t0 = time.monotonic()
+        health = f"http://127.0.0.1:{self.hall.backends[0]}/_stcore/health"
+        while time.monotonic() - t0 < 120:
+            if self.hall.pids()[0] != dead:
+                try:
+                    with urllib.request.urlopen(health, timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+            time.sleep(0.2)
+        self.report = {"pid": dead, "at_s": self.after,
+                       "answering_again_after_s": round(time.monotonic() - t0, 2)}
+
+
 # --- the command line -------------------------------------------------------------------
 
 def format_table(r: dict) -> str:
@@ -902,6 +933,10 @@ def format_table(r: dict) -> str:
                      f"{r['server_cpu_cores']} cores busy over the measured window")
     else:
         lines.append("server RSS: no server process found (pass --pids or --match)")
+    if r.get("killed"):
+        k = r["killed"]
+        lines.append(f"killed app process {k['pid']} (SIGKILL) {k['at_s']:g} s after the start: "
+                     f"a new one answered after {k['answering_again_after_s']} s")
     lines.append(f"load generator CPU: {r['client_cpu_cores']} cores; host load average "
                  f"{r['host_loadavg_1min']} at the end")
     return "\n".join(lines)
@@ -928,6 +963,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="spawn `streamlit run app.py` on a free port, run, stop it")
     ap.add_argument("--hall", type=int, metavar="N",
                     help="spawn N app processes behind nginx (cnnviz hall), run, stop them")
+    ap.add_argument("--kill-after", type=float, metavar="S",
+                    help="with --hall: SIGKILL the first app process S seconds after the "
+                         "start (the hall starts it again) and report its return")
     ap.add_argument("--no-verify", action="store_true",
                     help="skip the check that the server follows the widget states sent")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -940,7 +978,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.hall:
             with start_hall(args.hall, port=0) as hall:
+                killer = None
+                if args.kill_after is not None:
+                    threading.Thread(target=hall.wait, daemon=True).start()  # revives, as
+                    killer = Killer(hall, args.kill_after)  # `cnnviz hall` does
+                    killer.start()
                 result = go(hall.url, hall.pids())
+                if killer is not None:
+                    killer.join(timeout=130)
+                    result["killed"] = killer.report
         elif args.start:
             with served() as (url, pid):
                 result = go(url, [pid])
