@@ -17,7 +17,7 @@ from cnnviz.core.network.spec import MAX_BLOCKS
 from cnnviz.render.diagram import dot_text, to_dot
 from cnnviz.render.explorer_charts import BLUE, ORANGE, jump_text, number
 from cnnviz.render.gradflow_plots import fig_weight_grads
-from cnnviz.topics.networks import PresetPoint, share
+from cnnviz.topics.networks import PresetPoint, ScaledVariant, share
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -166,3 +166,48 @@ def stage_dot(report: NetworkReport, stage: str) -> str:
     shape = cast(tuple[int, int, int, int], (1, *row.input_shape))  # or (1, F) after a flatten
     p = replace(report.predicted, input_shape=shape, output_shape=(1, *row.output_shape))
     return to_dot(getattr(report.model, stage), p, max_full=MAX_BLOCKS, prefix=stage + ".")
+
+
+def scaling_rows(variants: Sequence[ScaledVariant], reports: Sequence[NetworkReport | None]
+                 ) -> list[dict[str, Any]]:
+    """One row per way of scaling: its multipliers, input, totals and growth over the
+    network as it is (the first row)."""
+    base = reports[0]
+    rows = []
+    for v, r in zip(variants, reports):
+        row: dict[str, Any] = {"scaling": v.name, "depth ×": f"{v.depth:.2f}",
+                               "width ×": f"{v.width:.2f}",
+                               "input": f"{v.spec.height} × {v.spec.width}" if v.spec else "–"}
+        if r is None or base is None:
+            row |= {"params": "–", "MACs": "–", "params ×": "–", "MACs ×": "–"}
+        else:
+            p, b = r.predicted, base.predicted
+            row |= {"params": number(p.params), "MACs": number(p.macs),
+                    "params ×": f"{p.params / b.params:.2f}", "MACs ×": f"{p.macs / b.macs:.2f}"}
+        rows.append(row)
+    return rows
+
+
+def fig_scaling(variants: Sequence[ScaledVariant], reports: Sequence[NetworkReport | None],
+                rule: float) -> go.Figure:
+    """Growth of the MACs and of the parameters for each way of scaling, against the
+    compound rule's MACs factor (a dashed line)."""
+    base = reports[0]
+    shown = [(v, r) for v, r in zip(variants[1:], reports[1:]) if r is not None]
+    fig = go.Figure()
+    if base is not None and shown:
+        names = [v.name for v, _ in shown]
+        for what, key, colour, pattern in (("MACs", "macs", BLUE, ""),
+                                           ("parameters", "params", ORANGE, "/")):
+            fig.add_trace(go.Bar(
+                x=names, y=[getattr(r.predicted, key) / getattr(base.predicted, key)
+                            for _, r in shown], name=f"{what} ×", marker_color=colour,
+                marker_pattern_shape=pattern,
+                hovertemplate=f"%{{x}}: {what} × %{{y:.2f}}<extra></extra>"))
+        fig.add_hline(y=rule, line_dash="dash", line_color="#333333",
+                      annotation_text=f"rule: (αβ²γ²)^φ = {rule:.2f}",
+                      annotation_position="top left")
+    fig.update_yaxes(title="× the network as it is", rangemode="tozero")
+    fig.update_layout(barmode="group", height=380, margin=dict(l=10, r=10, t=40, b=10),
+                      title="How each way of scaling grows the cost", legend_orientation="h")
+    return fig

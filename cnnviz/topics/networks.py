@@ -8,6 +8,7 @@ residual twin.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -17,7 +18,7 @@ from cnnviz.core.budget import FORWARD_BACKWARD, check
 from cnnviz.core.kinds import node_modules
 from cnnviz.core.network import PRESETS, NetworkSpec, build_network
 from cnnviz.core.network.report import NetworkReport, StageRow, network_prediction
-from cnnviz.core.network.spec import Stage, stage_blocks
+from cnnviz.core.network.spec import Stage, make_part, make_stage, stage_blocks
 from cnnviz.topics.gradflow import StackFlow, probe_blocks, weighted_layers
 
 # The kinds of weighted layer, in the order charts list them.
@@ -224,3 +225,68 @@ def probe_story(plain: StackFlow, residual: StackFlow) -> list[str]:
                         f"across the depth: the identity paths carry it through every stage "
                         f"at a similar size.")
     return said
+
+
+# --- compound scaling ---------------------------------------------------------------------
+
+# EfficientNet's compound scaling (Tan & Le 2019, §3.3, eq. 3): depth d = α^φ, width
+# w = β^φ, resolution r = γ^φ, with α·β²·γ² ≈ 2 so that the FLOPs grow by about 2^φ. The
+# constants are the ones their grid search found for EfficientNet-B0.
+ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15
+MAX_PHI = 3
+
+
+@dataclass(frozen=True)
+class ScaledVariant:
+    """One way of scaling a network: its multipliers and the network it gives (or why
+    not), with the predicted report's totals."""
+
+    name: str
+    depth: float
+    width: float
+    resolution: float
+    spec: NetworkSpec | None
+    error: str = ""
+
+
+def divisible(channels: float, divisor: int = 8) -> int:
+    """A scaled channel count rounded to a multiple of 8, never more than 10% below the
+    exact value (the rounding of torchvision's EfficientNet and MobileNets,
+    `_make_divisible`)."""
+    rounded = max(divisor, int(channels + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * channels else rounded
+
+
+def scaled(spec: NetworkSpec, depth: float = 1.0, width: float = 1.0,
+           resolution: float = 1.0) -> NetworkSpec:
+    """`spec` with every block part repeated ceil(depth × n) times, every out_channels
+    (blocks and convolution layers) times `width`, rounded by `divisible`, and the input
+    side times `resolution` (rounded); ValueError if the result cannot be built."""
+    stages = []
+    for stage in spec.stages:
+        parts = []
+        for part in stage.parts:
+            args = dict(part.args)
+            if "out_channels" in args and width != 1:
+                args["out_channels"] = divisible(args["out_channels"] * width)
+            n = math.ceil(part.depth * depth - 1e-9) if part.is_block else part.depth
+            parts.append(make_part(part.kind, n, **args))
+        stages.append(make_stage(stage.name, parts))
+    return spec.replace(stages=tuple(stages), name=spec.name if (depth, width) == (1, 1)
+                        else "custom", height=round(spec.height * resolution),
+                        width=round(spec.width * resolution))
+
+
+def scaling_variants(spec: NetworkSpec, phi: int) -> list[ScaledVariant]:
+    """The network as it is, scaled by φ along one dimension at a time, and along all three
+    (compound), as Tan & Le compare them (2019, §3.2, Fig. 3)."""
+    d, w, r = ALPHA ** phi, BETA ** phi, GAMMA ** phi
+    out = []
+    for name, multipliers in (("as it is", (1.0, 1.0, 1.0)), ("depth only", (d, 1.0, 1.0)),
+                              ("width only", (1.0, w, 1.0)),
+                              ("resolution only", (1.0, 1.0, r)), ("compound", (d, w, r))):
+        try:
+            out.append(ScaledVariant(name, *multipliers, scaled(spec, *multipliers)))
+        except ValueError as e:
+            out.append(ScaledVariant(name, *multipliers, None, str(e)))
+    return out

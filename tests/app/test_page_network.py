@@ -241,6 +241,19 @@ def test_across_networks_highlights_the_current_preset():
     assert "71.6% (torchvision" in mine["customdata"][0]
 
 
+def test_scaling_tab_shows_each_way_of_scaling_and_the_rule():
+    at = open_tab(page(net="efficientnet_b0"), "Scaling")
+    assert not at.exception and not at.warning
+    rows = at.dataframe[-1].value
+    assert list(rows["scaling"]) == ["as it is", "depth only", "width only",
+                                     "resolution only", "compound"]
+    assert list(rows["input"])[3] == "258 × 258" and list(rows["params ×"])[3] == "1.00"
+    fig = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert [t["name"] for t in fig["data"]] == ["MACs ×", "parameters ×"]
+    at.slider(key="net_phi").set_value(2).run()
+    assert list(at.dataframe[-1].value["input"])[4] == "296 × 296"  # round(224 * 1.15²)
+
+
 def test_diagram_code_and_checks_tabs():
     at = open_tab(page(net="resnet18"), "Diagram")
     assert_clean(at)

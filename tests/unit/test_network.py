@@ -227,3 +227,50 @@ def test_cli_network_bad_input_exits_2_with_one_line(args, message):
     assert result.returncode == 2
     assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1
     assert message in result.stderr
+
+
+# --- compound scaling ---------------------------------------------------------------------
+
+def test_scaling_multiplies_depth_width_and_resolution_by_the_rule():
+    base = network_spec("efficientnet_b0")
+    variants = {v.name: v for v in tn.scaling_variants(base, 1)}
+    assert set(variants) == {"as it is", "depth only", "width only", "resolution only",
+                             "compound"}
+    assert variants["as it is"].spec == base
+    for s0, s1 in zip(base.stages, variants["depth only"].spec.stages):
+        for p0, p1 in zip(s0.parts, s1.parts):
+            assert p1.depth == (math.ceil(1.2 * p0.depth) if p0.is_block else p0.depth)
+            assert p1.args == p0.args
+    for s0, s1 in zip(base.stages, variants["width only"].spec.stages):
+        for p0, p1 in zip(s0.parts, s1.parts):
+            if "out_channels" in p0.values:
+                wide = p1.values["out_channels"]
+                assert wide % 8 == 0 and 0.9 * 1.1 * p0.values["out_channels"] <= wide
+    assert variants["resolution only"].spec.height == 258  # round(224 * 1.15)
+    compound = variants["compound"].spec
+    assert compound.height == 258 and compound.stages != base.stages
+
+
+def test_what_each_way_of_scaling_costs():
+    base = network_spec("resnet18")
+    reports = {v.name: make_network_report(v.spec, "cpu", measured=False).predicted
+               for v in tn.scaling_variants(base, 2)}
+    b = reports["as it is"]
+    assert reports["resolution only"].params == b.params  # weights do not see the input
+    assert reports["resolution only"].macs / b.macs == pytest.approx(1.15 ** 4, rel=0.08)
+    assert reports["width only"].params / b.params == pytest.approx(1.1 ** 4, rel=0.08)
+    assert reports["depth only"].macs > b.macs and reports["compound"].macs > max(
+        r.macs for name, r in reports.items() if name != "compound")
+
+
+def test_a_scaled_network_is_predicted_as_torch_measures_it():
+    small = network_spec("resnet18").replace(height=64, width=64)
+    (compound,) = [v for v in tn.scaling_variants(small, 1) if v.name == "compound"]
+    assert_agrees(make_network_report(compound.spec, "cpu", measured=True))
+
+
+def test_channel_rounding_stays_within_ten_percent():
+    for channels in (8, 10, 35.2, 99.9, 161.3, 1000):
+        rounded = tn.divisible(channels)
+        assert rounded % 8 == 0 and rounded >= 0.9 * channels and rounded >= 8
+    assert tn.divisible(10) == 16 and tn.divisible(35.2) == 32
