@@ -10,7 +10,6 @@ from cnnviz.render import codegen
 from cnnviz.render import network_charts as charts
 from cnnviz.render.explorer_charts import check_rows, number
 from cnnviz.topics import networks as topic
-from cnnviz.ui import controls
 from cnnviz.ui import network_builder as nb
 
 st.title("🏛️ Networks")
@@ -99,9 +98,8 @@ if scaling_tab.open:
                     f"{topic.ALPHA}), wider (β = {topic.BETA}) or at a higher resolution "
                     f"(γ = {topic.GAMMA}), each raised to the power φ, one at a time or all "
                     "three together (compound scaling, Tan & Le 2019, §3.3).")
-        ctl = controls.of("network")
-        controls.start("network", None)
-        phi = controls.draw(ctl["phi"], st.slider, "φ (how many doublings of the cost)")
+        phi = st.slider("φ (about how many doublings of the cost)", 1, topic.MAX_PHI, 1,
+                        key="net_phi")
         variants = topic.scaling_variants(spec, phi)
         reports = []
         for v in variants:  # a variant that cannot be built or run says why

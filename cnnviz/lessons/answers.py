@@ -251,15 +251,22 @@ def params_ratio(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
 
 
 @quantity("the parameters of one design of the comparison", pages=("cost_lab",),
-          args={"design": (2, 1)})
+          args={"design": (2, 1, 3, 4, 5, 6, 7, 8, 9)})
 def design_params(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
-    return _comparison(lab, state).designs[args["design"] - 1].params
+    return _design(lab, state, args["design"]).params
 
 
 @quantity("the MACs of one design of the comparison", pages=("cost_lab",),
-          args={"design": (2, 1)})
+          args={"design": (2, 1, 3, 4, 5, 6, 7, 8, 9)})
 def design_macs(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
-    return _comparison(lab, state).designs[args["design"] - 1].macs
+    return _design(lab, state, args["design"]).macs
+
+
+def _design(lab: Lab, state: StepState, number: int) -> costs.Design:
+    designs = _comparison(lab, state).designs
+    if not 1 <= number <= len(designs):
+        raise ValueError(f"design = {number}: this comparison has {len(designs)} designs.")
+    return designs[number - 1]
 
 
 # --- Convolution Arithmetic: checkerboard artifacts ------------------------------------------

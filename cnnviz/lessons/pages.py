@@ -21,7 +21,6 @@ from cnnviz.topics import costs
 from cnnviz.topics.features import FILTERS
 from cnnviz.topics.gradflow import LOSSES
 from cnnviz.topics.learned import PAIRS, SOURCES, TEST_IMAGES, VIEWS
-from cnnviz.topics.networks import MAX_PHI
 from cnnviz.topics.sliding import HAND_OUTPUT, HAND_SEEDS
 
 
@@ -192,8 +191,7 @@ PAGES: dict[str, PageInfo] = {p.name: p for p in (
 # The Networks page: the network lives in the URL (cnnviz.ui.network_builder); ResNet-18 by
 # default.
 PAGES["network"] = PageInfo("network", "Networks", "net_", (
-    Control("net", "net", tuple(PRESETS), default="resnet18", in_url=True),
-    Control("phi", "net_phi", low=1, high=MAX_PHI, default=1)),
+    Control("net", "net", tuple(PRESETS), default="resnet18", in_url=True),),
     picker=False, url_names=("net", "arch", "input", "classes"))
 
 

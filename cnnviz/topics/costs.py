@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -17,6 +18,7 @@ from cnnviz.core import arithmetic as ar
 from cnnviz.core.budget import check, module_work
 from cnnviz.core.checks import require
 from cnnviz.core.field import ReceptiveField
+from cnnviz.core.layers import LayerNorm2d, Residual
 from cnnviz.core.measure import FlopCount, count_params
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import ACTIVATIONS, predict
@@ -225,6 +227,70 @@ def mbconv_se(channels: int = 32, expansion: int = 6, size: int = 28) -> Compari
         ("mbconv, SE 0.25", "mbconv", dict(common, se_ratio=0.25)))
 
 
+def _convnext_step(c: int, *, inverted: bool, dw_first: bool, kernel: int, depthwise: bool,
+                   act: str, acts: str, norms: str, norm: str) -> nn.Module:
+    """One block on the way from the ResNet bottleneck to the ConvNeXt block (Liu et al.
+    2022, §2.3-2.6, Fig. 3-4). `c` is the narrow width; the wide one is 4c. `acts` and
+    `norms`: "all" (after every conv, the activation after the addition too) or "one"
+    (ConvNeXt's: a single activation between the 1x1 layers, a single norm after the
+    depthwise conv)."""
+    wide = 4 * c
+    ends, middle = (c, wide) if inverted else (wide, c)  # block in/out, hidden width
+    make_act = {"relu": nn.ReLU, "gelu": nn.GELU}[act]
+    make_norm = {"batch": nn.BatchNorm2d, "layer": LayerNorm2d}[norm]
+    spatial_width = ends if dw_first else middle
+    spatial = _conv(spatial_width, spatial_width, kernel,
+                    groups=spatial_width if depthwise else 1)
+    first = _conv(ends, middle, 1)
+    last = _conv(middle, ends, 1)
+    convs = [spatial, first, last] if dw_first else [first, spatial, last]
+    layers: list[nn.Module] = []
+    for i, conv in enumerate(convs):
+        layers.append(conv)
+        if norms == "all" or conv is spatial:
+            layers.append(make_norm(conv.out_channels))
+        if (acts == "all" and i < 2) or (acts == "one" and conv is first):
+            layers.append(make_act())
+    block: nn.Module = Residual(nn.Sequential(*layers))
+    return nn.Sequential(block, make_act()) if acts == "all" else block
+
+
+# The moves, in the paper's order: (name, changes to the step before).
+CONVNEXT_MOVES: tuple[tuple[str, dict], ...] = (
+    ("ResNet bottleneck", dict(inverted=False, dw_first=False, kernel=3, depthwise=False,
+                               act="relu", acts="all", norms="all", norm="batch")),
+    ("depthwise 3×3", dict(depthwise=True)),
+    ("inverted bottleneck", dict(inverted=True)),
+    ("depthwise conv first", dict(dw_first=True)),
+    ("7×7 kernel", dict(kernel=7)),
+    ("GELU", dict(act="gelu")),
+    ("one activation", dict(acts="one")),
+    ("one norm", dict(norms="one")),
+    ("LayerNorm: ConvNeXt", dict(norm="layer")),
+)
+
+
+def convnext_moves(channels: int = 96, size: int = 56) -> Comparison:
+    """The ResNet bottleneck turned into the ConvNeXt block one move at a time (Liu et al.
+    2022, §2.3-2.6), at ConvNeXt-T's first-stage width 96 and 56 × 56."""
+    designs: list[Design] = []
+    settings: dict[str, Any] = {}
+    for name, changes in CONVNEXT_MOVES:
+        settings |= changes
+        designs.append(count(name, _convnext_step(channels, **settings),
+                             (1, 4 * channels if not settings["inverted"] else channels,
+                              size, size)))
+    return Comparison("ResNet bottleneck to ConvNeXt block, one move at a time",
+                      tuple(designs), notes=(
+        f"Each row applies one more move of Liu et al. (2022, §2.3-2.6) to the row above. "
+        f"The first two rows are 4 × {channels} = {4 * channels} channels wide at their ends "
+        f"and {channels} inside (ResNet's bottleneck, widened as ConvNeXt widened ResNet-50); "
+        f"from the inverted bottleneck on, {channels} at the ends and {4 * channels} inside. "
+        "Every convolution here is without a bias, and ConvNeXt's layer scale (one weight "
+        "per channel) and its separate downsampling layers are left out: the Explorer's "
+        "convnext block is the last row plus those biases and that scale.",))
+
+
 # --- what the cost page offers: one entry per comparison, with its knobs ------------------
 
 @dataclass(frozen=True)
@@ -260,6 +326,9 @@ TOPICS: dict[str, tuple] = {
         Knob("width_per_group", "width per group", 4, 1, 64), Knob("size", "H = W", 14, 1, 56))),
     "basic vs bottleneck block": (basic_vs_bottleneck, (
         Knob("channels", "block width", 256, 4, 1024), Knob("size", "H = W", 14, 1, 56))),
+    "ResNet to ConvNeXt": (convnext_moves, (
+        Knob("channels", "width C (ConvNeXt's, the narrow one)", 96, 1, 256),
+        Knob("size", "H = W", 56, 1, 112))),
     "MBConv and SE": (mbconv_se, (
         Knob("channels", "channels", 32, 1, 512), Knob("expansion", "expansion t", 6, 1, 8,
                                                        "slider"), SIZE)),

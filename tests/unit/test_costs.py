@@ -6,6 +6,8 @@ from fractions import Fraction
 import pytest
 
 from cnnviz.core import arithmetic as ar
+from cnnviz.core.spec import StackSpec, build
+from cnnviz.core.walk import predict
 from cnnviz.topics import costs
 
 
@@ -79,3 +81,22 @@ def test_grade_and_relative_error():
     assert ar.relative_error(90, 100) == pytest.approx(10.0)
     assert ar.relative_error(0, 0) == 0.0
     assert ar.divisors(12) == [1, 2, 3, 4, 6, 12]
+
+
+def test_resnet_to_convnext_one_move_at_a_time():
+    c = costs.compare("ResNet to ConvNeXt", channels=96, size=56)
+    names = [d.name for d in c.designs]
+    assert names == [name for name, _ in costs.CONVNEXT_MOVES] and c.confirmed
+    by = dict(zip(names, c.designs))
+    assert by["depthwise 3×3"].macs < by["ResNet bottleneck"].macs / 2  # one filter per channel
+    assert by["ResNet bottleneck"].output_shape[1] == 384
+    assert by["inverted bottleneck"].output_shape[1] == 96
+    assert by["depthwise conv first"].macs < by["inverted bottleneck"].macs  # dw on 96, not 384
+    assert by["7×7 kernel"].rf.size == (7, 7) and by["depthwise conv first"].rf.size == (3, 3)
+    assert [by[n].nonlinearities for n in ("GELU", "one activation")] == [3, 1]
+    assert by["one norm"].params < by["one activation"].params  # two norms fewer
+    # the last row is the registry's ConvNeXt block without its biases and layer scale
+    spec = StackSpec.create("convnext", {"in_channels": 96}, height=56, width=56)
+    block = predict(build(spec), spec.input_shape)
+    last = c.designs[-1]
+    assert last.macs == block.macs and block.params - last.params == (96 + 384 + 96) + 96
