@@ -1,4 +1,5 @@
-"""Receptive field: theoretical, effective, the PixelCNN blind spot, the strided shortcut."""
+"""Receptive field: theoretical, effective, the PixelCNN blind spot, dilation and gridding,
+the strided shortcut."""
 import streamlit as st
 
 from cnnviz import ui
@@ -114,8 +115,27 @@ st.caption(f"{int(spot.blind.sum())} allowed pixels inside the field are never s
            f"pixel below the centre, or right of it on its row, is "
            f"({int((spot.seen & ~spot.causal).sum())} future pixels seen).")
 
-# --- 4. shortcut ---------------------------------------------------------------------------
-st.header("4 · The downsampling shortcut")
+# --- 4. dilation ---------------------------------------------------------------------------
+st.header("4 · Dilated convolutions and gridding")
+st.markdown("A dilated convolution spreads its taps d pixels apart: the field grows by "
+            "2d per 3×3 layer at no extra cost (Yu & Koltun 2016). Stack layers of the same "
+            "dilation, though, and every tap lands on the same lattice: the output reads a "
+            "checkerboard of its field and skips the rest, *gridding*. Dilations without a "
+            "common factor, such as 1, 2, 3, fill the field (Wang et al. 2018, hybrid dilated "
+            "convolution). Gradient support of the centre output of three 3×3 layers:")
+dilation = controls.draw(ctl["dilation"], st.slider, "Dilation of every layer (left)")
+columns = st.columns(2)
+for dilations, column in zip(((dilation,) * 3, rf.HYBRID), columns):
+    with column:
+        grid = ui.cache.gridding(dilations)
+        title = f"dilations {', '.join(map(str, dilations))}: field {grid.field}×{grid.field}"
+        st.plotly_chart(plots.fig_categories(grid.categories(), plots.GRIDDING_COLOURS, title),
+                        width="stretch", key=f"rf_grid_{'_'.join(map(str, dilations))}")
+        st.caption(f"Reads {int(grid.seen.sum())} of the {grid.field * grid.field} pixels "
+                   f"of its field; {grid.holes} holes.")
+
+# --- 5. shortcut ---------------------------------------------------------------------------
+st.header("5 · The downsampling shortcut")
 st.markdown("When a residual block halves the resolution, its shortcut must too. ResNet's "
             "strided 1×1 convolution reads one pixel of every 2×2 window and drops the other "
             "three; averaging the window first (ResNet-D, the *shortcut = avgpool* option) "

@@ -312,6 +312,14 @@ def blind_pixels(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return int(lab.blind_spot(c["mask_depth"], c["mask_kernel"]).blind.sum())
 
 
+@quantity("pixels inside the field of three dilated 3x3 layers that the centre output never "
+          "reads", pages=("receptive_field",), args={"dilations": ("same", "hybrid")})
+def gridding_holes(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
+    same = (state.resolved()["dilation"],) * 3
+    return receptive_field.gridding(same if args["dilations"] == "same"
+                                    else receptive_field.HYBRID).holes
+
+
 @quantity("the pixels of a 2x2 window that a downsampling shortcut reads",
           args={"kind": tuple(receptive_field.SHORTCUTS)})
 def shortcut_pixels(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:

@@ -167,8 +167,9 @@ PAGES: dict[str, PageInfo] = {p.name: p for p in (
     PageInfo("receptive_field", "Receptive Field", "rf_", (
         _image("rf_"),
         Control("mask_depth", "rf_mask_depth", low=1, high=8, default=4),
-        Control("mask_kernel", "rf_mask_kernel", (3, 5), default=3)),
-        figures=("rf_box", "rf_erf", "rf_blind", "rf_short")),
+        Control("mask_kernel", "rf_mask_kernel", (3, 5), default=3),
+        Control("dilation", "rf_dilation", low=1, high=4, default=2)),
+        figures=("rf_box", "rf_erf", "rf_blind", "rf_grid", "rf_short")),
     PageInfo("conv_arithmetic", "Convolution Arithmetic", "arith_", (
         Control("mode", "arith_mode", ARITH_MODES, default="conv"),
         Control("cb_kernel", "arith_cb_k", (3, 4), default=3),

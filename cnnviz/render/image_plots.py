@@ -153,6 +153,13 @@ def fig_categories(categories: np.ndarray, colours: dict[int, tuple[str, str]], 
     return fig
 
 
+GRIDDING_COLOURS = {  # category -> (colour, label), see receptive_field.Gridding.categories
+    0: ("#f2f2f2", "outside the receptive field"),
+    1: ("#0072B2", "read by the centre output"),
+    2: ("#D55E00", "a hole: inside the field, never read"),
+}
+
+
 SHORTCUT_COLOURS = {
     0: ("#f2f2f2", "not read"),
     1: ("#3b6ea5", "reaches the output pixel"),

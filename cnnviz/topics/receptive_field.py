@@ -286,3 +286,50 @@ def shortcut_support(kind: str, stride: int = 2, size: int = 8,
     module = projection(BlockConfig(shortcut=kind, norm="none"), 1, 1, stride, "none") \
         or nn.Identity()  # stride 1: the identity shortcut
     return open_gradient(module, (1, 1, size, size), pixel) > 0
+
+
+# --- dilated convolutions and gridding (Yu & Koltun 2016; Wang et al. 2018) ---------------
+
+HYBRID = (1, 2, 3)  # Wang et al. 2018's hybrid dilated convolution: no common factor
+
+
+def dilated_stack(dilations: tuple[int, ...], kernel_size: int = 3) -> nn.Sequential:
+    """3x3 convolutions with the given dilations, 'same' padding, one channel: the stacks
+    whose fields the page compares (their weights do not matter: every path is opened)."""
+    return nn.Sequential(*[nn.Conv2d(1, 1, kernel_size, padding=d * (kernel_size // 2),
+                                     dilation=d, bias=False) for d in dilations])
+
+
+@dataclass
+class Gridding:
+    """Which pixels of its receptive field one output pixel of a dilated stack reads."""
+
+    dilations: tuple[int, ...]
+    seen: np.ndarray  # (H, W) bool: the gradient of the centre output reaches it
+    reach: np.ndarray  # (H, W) bool: inside the theoretical receptive-field box
+    field: int  # the box's side
+
+    @property
+    def holes(self) -> int:
+        """Pixels inside the field that the output never reads."""
+        return int((self.reach & ~self.seen).sum())
+
+    def categories(self) -> np.ndarray:
+        """0 outside the field, 1 read, 2 a hole: inside the field, never read."""
+        return np.where(self.seen, 1, np.where(self.reach, 2, 0))
+
+
+def gridding(dilations: tuple[int, ...]) -> Gridding:
+    """Gradient support of the centre output of `dilated_stack(dilations)`, against the
+    box the receptive-field formula gives (predicted by the walk, read by torch)."""
+    if not 1 <= len(dilations) <= 6 or not all(1 <= d <= 8 for d in dilations):
+        raise ValueError("Give 1 to 6 dilations, each from 1 to 8.")
+    model = dilated_stack(dilations)
+    size = 2 * sum(dilations) + 5  # the field (1 + 2 * the dilations) and a margin
+    pixel = centre_pixel(size, size)
+    seen = open_gradient(model, (1, 1, size, size), pixel) > 0
+    geometry = rf_geometry(predict(model, (1, 1, size, size)))
+    top, left, bottom, right = geometry.box(*pixel)
+    rows, cols = np.indices((size, size))
+    reach = (rows >= top) & (rows <= bottom) & (cols >= left) & (cols <= right)
+    return Gridding(tuple(dilations), seen, reach, bottom - top + 1)

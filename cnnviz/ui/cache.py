@@ -86,6 +86,12 @@ def blind_spot(depth: int, kernel: int) -> receptive_field.BlindSpot:
     return receptive_field.blind_spot(spec)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+@heavy
+def gridding(dilations: tuple[int, ...]) -> receptive_field.Gridding:
+    return receptive_field.gridding(dilations)
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 @heavy
 def shortcut_support(kind: str):

@@ -107,6 +107,10 @@ def test_blind_spot_and_shortcut_sections():
               if "title" in json.loads(c.proto.spec)["layout"]]
     assert any("1 of 4 pixels" in t for t in titles)
     assert any("4 of 4 pixels" in t for t in titles)
+    assert "dilations 2, 2, 2: field 13×13" in titles and "dilations 1, 2, 3: field 13×13" in titles
+    assert "Reads 49 of the 169 pixels of its field; 120 holes." in captions
+    at.slider(key="rf_dilation").set_value(1).run()
+    assert "Reads 49 of the 49 pixels of its field; 0 holes." in texts(at, "caption")
 
 
 def upload_script(data: bytes):

@@ -226,3 +226,24 @@ def test_gc_offsets_are_added_at_every_pixel_and_weights_sum_to_one():
 def test_a_block_without_attention_reports_none():
     spec = features.image_spec(StackSpec.create("resnet_basic"), 32, 32)
     assert features.feature_maps(spec, torch.rand(3, 32, 32), 1).attention == []
+
+
+# --- dilation and gridding ------------------------------------------------------------------
+
+@pytest.mark.parametrize("dilations, field, read", [
+    ((2, 2, 2), 13, 49), ((1, 2, 3), 13, 169), ((1, 1, 1), 7, 49), ((3, 3), 13, 25),
+    ((1, 2, 5), 17, 289)])
+def test_gridding_reads_a_lattice_when_the_dilations_share_a_factor(dilations, field, read):
+    g = receptive_field.gridding(dilations)
+    assert g.field == field == 1 + 2 * sum(dilations)  # the walk's box, by formula
+    assert int(g.reach.sum()) == field * field
+    assert int(g.seen.sum()) == read and not (g.seen & ~g.reach).any()
+    assert g.holes == field * field - read
+    cats = g.categories()
+    assert (cats == 2).sum() == g.holes and (cats == 1).sum() == read
+
+
+def test_gridding_refuses_what_the_page_does_not_offer():
+    for bad in ((), (0, 1), (9,), (1,) * 7):
+        with pytest.raises(ValueError):
+            receptive_field.gridding(bad)

@@ -136,6 +136,18 @@ def _page_expected(name: str, state: StepState, args: dict) -> float:
         board = sliding.checkerboard(kernel_size=c["cb_kernel"], weights=c["cb_weights"])
         return getattr(board, {"transposed": "std_transposed", "upsample_conv":
                                "std_upsample_conv", "subpixel": "std_subpixel"}[args["design"]])
+    if name == "gridding_holes":  # counted here from torch's gradient, box by formula
+        dilations = (c["dilation"],) * 3 if args["dilations"] == "same" else (1, 2, 3)
+        size, field = 31, 1 + 2 * sum(dilations)
+        x = torch.ones(1, 1, size, size, dtype=torch.float64, requires_grad=True)
+        y = x
+        for d in dilations:
+            y = torch.nn.functional.conv2d(y, torch.ones(1, 1, 3, 3, dtype=torch.float64),
+                                           padding=d, dilation=d)
+        y[0, 0, size // 2, size // 2].backward()
+        lo = size // 2 - field // 2
+        box = x.grad[0, 0, lo:lo + field, lo:lo + field]
+        return float((box == 0).sum())
     if name == "hand_sum_value":  # the page's numbers through torch's own layer
         hand = sliding.hand_sum(c["ws_seed"])
         kernel = torch.tensor(hand.kernel, dtype=torch.float64)
