@@ -76,7 +76,8 @@ def block_label(name: str) -> str:
 
 # families in teaching order; one missing here goes last
 FAMILIES = ("Plain", "ResNet", "RegNet", "Inception", "DenseNet", "MobileNet", "EfficientNet",
-            "ShuffleNet", "ConvNeXt", "ConvMixer", "Attention", "Upsampling", "Generative")
+            "ShuffleNet", "ConvNeXt", "ConvMixer", "Attention", "Upsampling", "Encoder-decoder",
+            "Generative")
 
 
 def _block_names() -> list[str]:

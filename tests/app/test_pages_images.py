@@ -178,6 +178,6 @@ def test_browser_pages_and_upload(streamlit_server, browser_page, tmp_path):
     assert_clean(page)
 
     _open(page, streamlit_server, "Receptive Field")
-    page.get_by_text("4 · The downsampling shortcut").wait_for(timeout=60_000)
+    page.get_by_text("5 · The downsampling shortcut").wait_for(timeout=60_000)
     save_screenshot(page, "receptive_field")
     assert_clean(page)

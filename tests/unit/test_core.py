@@ -46,6 +46,11 @@ def small(block: str, **params) -> dict:
     return {k: v for k, v in base.items() if k in names}
 
 
+def size_for(block: str, h: int, w: int) -> tuple[int, int]:
+    """A U-Net's skips need sizes its pools halve exactly: rounded up to a multiple of 4."""
+    return (4 * -(-h // 4), 4 * -(-w // 4)) if block == "unet" else (h, w)
+
+
 def assert_agree(spec: StackSpec) -> None:
     report = make_report(spec)
     bad = {k: (p, m) for k, (p, m, ok) in report.checks().items() if not ok}
@@ -74,6 +79,9 @@ def configs(block: str) -> list[dict]:
     if "shortcut" in names and "stride" in names:
         out.append(dict(params=small(block, stride=2, shortcut="avgpool", out_channels=16),
                         depth=2, size=(11, 11)))
+    if block == "unet":
+        out = [c | {"size": size_for(block, *c["size"])} for c in out]
+        out.append(dict(params=small(block, levels=3), depth=1, size=(24, 16)))
     return out
 
 
@@ -95,8 +103,15 @@ def choices() -> list[tuple[str, dict]]:
 @pytest.mark.parametrize("block,choice", choices(),
                          ids=[f"{b}-{k}={v}" for b, c in choices() for k, v in c.items()])
 def test_every_choice_agrees(block, choice):
-    assert_agree(StackSpec.create(block, small(block, **choice), depth=2, height=9, width=10,
+    h, w = size_for(block, 9, 10)
+    assert_agree(StackSpec.create(block, small(block, **choice), depth=2, height=h, width=w,
                                   batch=2))
+
+
+def test_a_unet_on_a_size_its_pools_cannot_halve_says_what_to_give():
+    spec = StackSpec.create("unet", small("unet"), height=10, width=10)
+    with pytest.raises(ValueError, match="a U-Net of L levels needs a multiple of 2\\^L"):
+        predict(build(spec), spec.input_shape)
 
 
 @pytest.mark.parametrize("mode", REGISTRY["upsample_conv"].param("mode").choices)
@@ -230,7 +245,8 @@ def test_transposed_conv_output_padding_and_dilation():
 @pytest.mark.parametrize("block", BLOCKS)
 def test_flop_count_equals_flop_counter_mode(block):
     """Our total of torch's FLOP formulas is what FlopCounterMode reports."""
-    spec = StackSpec.create(block, small(block), depth=2, height=10, width=9, batch=2)
+    h, w = size_for(block, 10, 9)
+    spec = StackSpec.create(block, small(block), depth=2, height=h, width=w, batch=2)
     model = build(spec)
     x = torch.randn(spec.input_shape)
     with torch.no_grad(), FlopCounterMode(display=False) as reference:

@@ -58,6 +58,7 @@ class BlockConfig:
     scale: int = 2  # upsampling
     mode: str = "nearest"
     mask_type: str = "A"  # PixelCNN
+    levels: int = 2  # U-Net: times the encoder halves the resolution
 
 
 FIELD_TYPES: dict[str, type] = get_type_hints(BlockConfig)

@@ -1,10 +1,18 @@
-"""Upsampling and generative-model convolutions: transposed, upsample+conv, masked, invertible."""
+"""Upsampling and generative-model convolutions: transposed, upsample+conv, the U-Net
+encoder-decoder, masked, invertible."""
 from __future__ import annotations
 
 import torch.nn as nn
 
 from ..checks import grouped_conv
-from ..layers import ConvNormAct, InvertibleConv1x1, MaskedConv2d, make_act, make_norm
+from ..layers import (
+    Concat,
+    ConvNormAct,
+    InvertibleConv1x1,
+    MaskedConv2d,
+    make_act,
+    make_norm,
+)
 from .config import BlockConfig
 from .parts import conv_args
 from .registry import Param, register, require
@@ -59,6 +67,38 @@ def upsample_conv(c: BlockConfig) -> nn.Module:
     up = nn.Upsample(scale_factor=c.scale, mode=c.mode) if c.scale > 1 else nn.Identity()
     return nn.Sequential(up, ConvNormAct(c.in_channels, c.out_channels, norm=c.norm, act=c.act,
                                          **conv_args(c)))
+
+
+@register("unet", family="Encoder-decoder", paper="Ronneberger et al. 2015 (U-Net)",
+          summary="An encoder that halves the resolution and doubles the channels at each "
+                  "level (two 3x3 convs, then a 2x2 max-pool), a decoder that doubles it back "
+                  "with 2x2 transposed convolutions, and at every level a skip that "
+                  "concatenates the encoder's map with the upsampled one, so the output has "
+                  "both the fine detail and the wide context.",
+          common=("in_channels", "out_channels", "kernel_size", "padding", "dilation", "norm",
+                  "act"),
+          own=(Param("levels", int, 2, "times the encoder halves the resolution", 1, 4),),
+          first_only={})
+def unet(c: BlockConfig) -> nn.Module:
+    def level(c_in: int, width: int, below: int) -> nn.Module:
+        def two_convs(cin: int) -> nn.Sequential:
+            return nn.Sequential(
+                ConvNormAct(cin, width, norm=c.norm, act=c.act, **conv_args(c)),
+                ConvNormAct(width, width, norm=c.norm, act=c.act, **conv_args(c)))
+        if below == 0:  # the bottom of the U
+            return two_convs(c_in)
+        deeper = nn.Sequential(
+            nn.MaxPool2d(2),                                    # (C, H, W) -> (C, H/2, W/2)
+            level(width, 2 * width, below - 1),                 # -> (2C, H/2, W/2)
+            nn.ConvTranspose2d(2 * width, width, 2, stride=2))  # -> (C, H, W)
+        return nn.Sequential(two_convs(c_in),
+                             Concat(nn.Identity(), deeper),     # the skip: -> (2C, H, W)
+                             two_convs(2 * width))
+
+    require(c.out_channels * 2 ** c.levels <= 4096,
+            f"{c.levels} levels from {c.out_channels} channels would reach "
+            f"{c.out_channels * 2 ** c.levels} at the bottom; use fewer levels or channels.")
+    return level(c.in_channels, c.out_channels, c.levels)
 
 
 @register("masked_conv", family="Generative", paper="van den Oord et al. 2016 (PixelCNN)",

@@ -70,7 +70,9 @@ def concat_rule(w: Walk, name: str, m: Concat, x: Signal) -> Signal:
     outs = [visit(w, b, x, f"{name}.branches.{i}") for i, b in enumerate(m.branches)]
     for o in outs[1:]:
         _same_size(name, "concatenated branches", outs[0], o,
-                   "Every branch must keep the same height and width: check the padding.",
+                   "Every branch must keep the same height and width: check the padding, and "
+                   "give an input size that every downsampling halves exactly (a U-Net of L "
+                   "levels needs a multiple of 2^L).",
                    broadcast=False)
     return _merge(w, row_name(name, m), "concat", outs, sum(o.channels for o in outs))
 
