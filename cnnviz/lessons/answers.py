@@ -344,6 +344,21 @@ def network_macs(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _network(lab, state).macs
 
 
+@quantity("how many times its MACs a scaling (the Networks page's Scaling tab) gives the "
+          "network", pages=("network",),
+          args={"scaling": ("compound", "depth only", "width only", "resolution only"),
+                "phi": (1, 2, 3)})
+def scaled_macs_ratio(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
+    from cnnviz.core.network.presets import network_spec
+    from cnnviz.topics.networks import scaling_variants
+    variants = {v.name: v for v in scaling_variants(network_spec(state.resolved()["net"]),
+                                                    args["phi"])}
+    chosen = variants[args["scaling"]]
+    if chosen.spec is None:
+        raise ValueError(f"{args['scaling']} cannot be built: {chosen.error}")
+    return lab.network(chosen.spec).macs / lab.network(variants["as it is"].spec).macs
+
+
 # --- Trained Networks: the shipped pair the page shows ---------------------------------------
 
 TRAINED_STACKS = {"stack": ("residual", "plain")}

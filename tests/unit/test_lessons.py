@@ -39,6 +39,7 @@ from cnnviz.lessons import (
 from cnnviz.lessons import pages as lesson_pages
 from cnnviz.lessons.reader import MAX_BYTES
 from cnnviz.topics import costs, gradflow, sliding
+from cnnviz.topics import networks as tn
 from cnnviz.topics import receptive_field as rf
 from cnnviz.topics.features import image_spec
 from cnnviz.ui import presets
@@ -175,6 +176,18 @@ def _page_expected(name: str, state: StepState, args: dict) -> float:
         if name == "network_params":
             return sum(p.numel() for p in model.parameters())
         return predict(model, spec.input_shape).macs
+    if name == "scaled_macs_ratio":  # torch's FLOP count of each network, not the walk
+        from cnnviz.core.measure import FlopCount
+        from cnnviz.core.network import build_network
+        from cnnviz.core.network.presets import network_spec
+        variants = {v.name: v.spec for v in tn.scaling_variants(network_spec(c["net"]),
+                                                                args["phi"])}
+
+        def flops(spec) -> int:
+            with torch.no_grad(), FlopCount() as counted:
+                build_network(spec).eval()(torch.zeros(spec.input_shape))
+            return counted.total
+        return flops(variants[args["scaling"]]) / flops(variants["as it is"])
     if name in ("trained_test_accuracy", "trained_mistakes", "filters_moved_percent",
                 "last_map_side", "occlusion_copies"):
         return _trained_expected(name, c, args)
