@@ -8,6 +8,7 @@ import streamlit as st
 from cnnviz import ui
 from cnnviz.render import codegen, diagram
 from cnnviz.render import explorer_charts as plots
+from cnnviz.ui import controls
 
 st.title("🔎 Block Explorer")
 spec = ui.spec_or_stop()
@@ -45,8 +46,7 @@ if a_report is not None:
     ui.compare.layers(a_report.predicted, p)
 
 shape_tab, cost_tab, checks_tab, diagram_tab, summary_tab, code_tab = ui.view_tabs(
-    ["Shape and receptive field", "Cost and memory", "Predicted vs measured", "Diagram",
-     "torchinfo", "Code"])
+    list(controls.of("explorer")["view"].choices))  # the tabs a lesson step may open
 
 if shape_tab.open:
     with shape_tab:
