@@ -455,6 +455,7 @@ class Load:
         self.records: list[Record] = []
         self.scheduled: Counter = Counter()
         self.errors: Counter = Counter()  # error texts, with how often each occurred
+        self.errors_by_backend: Counter = Counter()  # behind a hall: its app process's name
         self.first_url: dict[str, str] = {}
         self.refusals: Counter = Counter()
         self.warnings: Counter = Counter()
@@ -497,6 +498,7 @@ class Student:
                     query = self.tab.query if self.tab else ""
                     text = str(e) if isinstance(e, ActionError) else f"{type(e).__name__}: {e}"
                     self.load.error(kind, page, text, query)
+                    self.load.errors_by_backend[self.backend()] += 1
                     await self._drop_tab()  # a broken tab is reloaded by its student
                 if think > 0:
                     await asyncio.sleep(rng.expovariate(1 / think))
@@ -504,6 +506,10 @@ class Student:
                     await asyncio.sleep(0)
         finally:
             await self._drop_tab()
+
+    def backend(self) -> str:
+        """The hall's app process this browser is pinned to (its nginx cookie), if any."""
+        return next((c.value for c in self.jar if c.name == "cnnviz_backend"), "")
 
     async def _drop_tab(self) -> None:
         if self.tab is not None:
@@ -831,6 +837,7 @@ async def run_async(url: str, students: int = 30, duration: float = 60, think: f
         "actions": len(actions),
         "throughput_per_min": round(len(actions) / (duration / 60), 1) if duration else 0.0,
         "errors": sum(load.errors.values()),
+        "errors_by_backend": dict(load.errors_by_backend),
         "error_samples": [f"{n}x {t} (first at {load.first_url[t]})"
                           for t, n in load.errors.most_common(8)],
         "refusals": sum(load.refusals.values()),
@@ -898,7 +905,7 @@ class Killer(threading.Thread):
                 except OSError:
                     pass
             time.sleep(0.2)
-        self.report = {"pid": dead, "at_s": self.after,
+        self.report = {"pid": dead, "process": "app1", "at_s": self.after,
                        "answering_again_after_s": round(time.monotonic() - t0, 2)}
 
 
@@ -935,8 +942,12 @@ def format_table(r: dict) -> str:
         lines.append("server RSS: no server process found (pass --pids or --match)")
     if r.get("killed"):
         k = r["killed"]
-        lines.append(f"killed app process {k['pid']} (SIGKILL) {k['at_s']:g} s after the start: "
-                     f"a new one answered after {k['answering_again_after_s']} s")
+        lines.append(f"killed app process {k['process']} (pid {k['pid']}, SIGKILL) "
+                     f"{k['at_s']:g} s after the start: a new one answered after "
+                     f"{k['answering_again_after_s']} s")
+    if any(r["errors_by_backend"]):
+        lines.append("errors by app process (the students' nginx cookie): " + ", ".join(
+            f"{name} {n}" for name, n in sorted(r["errors_by_backend"].items())))
     lines.append(f"load generator CPU: {r['client_cpu_cores']} cores; host load average "
                  f"{r['host_loadavg_1min']} at the end")
     return "\n".join(lines)
