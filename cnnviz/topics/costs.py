@@ -271,8 +271,9 @@ CONVNEXT_MOVES: tuple[tuple[str, dict], ...] = (
 
 
 def convnext_moves(channels: int = 96, size: int = 56) -> Comparison:
-    """The ResNet bottleneck turned into the ConvNeXt block one move at a time (Liu et al.
-    2022, §2.3-2.6), at ConvNeXt-T's first-stage width 96 and 56 × 56."""
+    """ResNet's bottleneck becomes ConvNeXt's block, one move at a time (Liu et al. 2022).
+
+    By default at ConvNeXt-T's first-stage width 96 and 56 × 56 (§2.3-2.6)."""
     designs: list[Design] = []
     settings: dict[str, Any] = {}
     for name, changes in CONVNEXT_MOVES:
