@@ -2,8 +2,9 @@
 
 axe-core comes inside the `axe-playwright-python` package (nothing is fetched). Pages are
 checked as a student first sees them, plus the states that draw something else: the
-Explorer's Code tab, the Trained Networks tabs, presenter mode with a veiled page and the
-teacher's room, and the Join page on a phone with a room open.
+Explorer's Code tab and a U-Net's diagram, the Trained Networks tabs, the Networks page's
+Scaling tab, Feature Maps with a squeeze-excitation gate, presenter mode with a veiled page
+and the teacher's room, and the Join page on a phone with a room open.
 """
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "w
 PAGES = ["/" + ("" if i == 0 else path.removeprefix("pages/").removesuffix(".py"))
          for i, (path, _, _) in enumerate(ui.PAGES)]
 STATES = ["/?view=Code", "/trained?view=Test+split",
-          "/conv_arithmetic?lesson=output_size&step=1&present=1"]
+          "/conv_arithmetic?lesson=output_size&step=1&present=1",
+          "/network?net=efficientnet_b0&net_view=Scaling", "/feature_maps?block=se",
+          "/?block=unet&view=Diagram"]
 
 
 def serious(page) -> list[str]:
