@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from cnnviz.deploy.hall import start_hall
@@ -40,10 +41,16 @@ def run_cli(args: argparse.Namespace) -> int:
                           hosts=tuple(args.host))
     except RuntimeError as e:  # a process failed to start: its log says why
         raise ValueError(str(e).splitlines()[0]) from None
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    # SIGTERM stops the hall like Ctrl-C from here on: one sent the moment the line below
+    # appears must not find Python's default (die at once, leaving the processes behind)
+    signal.signal(signal.SIGTERM, interrupt)
     with hall:
-        print(f"Serving {processes} app processes at {hall.url} (Ctrl-C stops them; a "
-              f"process that dies is started again).", flush=True)
         try:
+            print(f"Serving {processes} app processes at {hall.url} (Ctrl-C stops them; a "
+                  f"process that dies is started again).", flush=True)
             reason = hall.wait()
         except KeyboardInterrupt:
             return 0
