@@ -56,15 +56,16 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 # --- the processes ---------------------------------------------------------------------------
 
-def _free_loopback_ports(count: int) -> list[int]:
-    """`count` distinct free ports on 127.0.0.1 (all sockets open at once: no repeats)."""
-    sockets = []
+def _free_loopback_ports(count: int, avoid: int = 0) -> list[int]:
+    """`count` distinct free ports on 127.0.0.1 (all sockets open at once: no repeats), none
+    of them `avoid` (nginx's, released a moment ago: the kernel may hand it out again)."""
+    sockets: list[socket.socket] = []
     try:
-        for _ in range(count):
+        while len([s for s in sockets if s.getsockname()[1] != avoid]) < count:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.bind(("127.0.0.1", 0))
             sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
+        return [s.getsockname()[1] for s in sockets if s.getsockname()[1] != avoid][:count]
     finally:
         for s in sockets:
             s.close()
@@ -91,10 +92,13 @@ def _probe_host(address: str) -> str:
     return f"[{ip}]" if ip.version == 6 else str(ip)
 
 
-def _healthy(url: str) -> bool:
+def _healthy(url: str, through_nginx: bool = False) -> bool:
+    """The app answers its health check at `url` (and, if asked, nginx passed the answer
+    on: something else listening on nginx's port would answer too)."""
     try:
         with _OPENER.open(url + "/_stcore/health", timeout=2) as r:
-            return r.status == 200
+            return r.status == 200 and (not through_nginx
+                                        or r.headers.get("Server", "").startswith("nginx"))
     except (urllib.error.URLError, OSError):
         return False
 
@@ -208,7 +212,7 @@ class Hall:
         self.conf_path.write_text(conf, encoding="utf-8")
         self._nginx = self._spawn([nginx, "-p", f"{self.run_dir}/", "-c", str(self.conf_path)],
                                   "nginx.log")
-        while not _healthy(self.url):
+        while not _healthy(self.url, through_nginx=True):
             if self._nginx.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("nginx did not start; its messages:\n"
                                    + _tail(self.run_dir / "nginx.log") + "\n"
@@ -345,7 +349,8 @@ def start_hall(processes: int, port: int, address: str = "127.0.0.1", repo: Path
     run_dir = (Path(tempfile.mkdtemp(prefix="cnnviz-hall-")) if run_dir is None
                else Path(run_dir)).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
-    hall = Hall(address, port, _free_loopback_ports(processes), run_dir, own_run_dir)
+    hall = Hall(address, port, _free_loopback_ports(processes, avoid=port), run_dir,
+                own_run_dir)
     atexit.register(hall.stop)  # no orphans if the caller forgets stop()
     try:
         conf = render_nginx_conf(address, port, hall.backends, run_dir, upload_mb, hosts)
