@@ -111,7 +111,7 @@ if state.get("arith_hand_revealed") == (seed, row, col):
     value = int(hand.output[row - 1, col - 1])
     ui.show_grade(f"output ({row}, {col})", hand_guess, value)
     st.latex(hand_sum_latex(hand, row - 1, col - 1))
-    st.caption(f"The sum written out gives {by_hand}; torch.nn.functional.conv2d on the same "
+    st.caption(f"The sum written out gives {by_hand}; torch's conv2d on the same "
                f"numbers gives {value}. With the kernel turned by 180° (the convolution of "
                f"signal processing) this window would give "
                f"{int(hand.flipped[row - 1, col - 1])}.")

@@ -11,6 +11,7 @@ from cnnviz.render import network_charts as charts
 from cnnviz.render.explorer_charts import check_rows, number
 from cnnviz.topics import networks as topic
 from cnnviz.ui import network_builder as nb
+from cnnviz.ui import network_scaling
 
 st.title("🏛️ Networks")
 spec = nb.current_network()
@@ -94,35 +95,7 @@ if across_tab.open:
 
 if scaling_tab.open:
     with scaling_tab:
-        st.markdown("**Scale this network the EfficientNet way**: deeper (α = "
-                    f"{topic.ALPHA}), wider (β = {topic.BETA}) or at a higher resolution "
-                    f"(γ = {topic.GAMMA}), each raised to the power φ, one at a time or all "
-                    "three together (compound scaling, Tan & Le 2019, §3.3).")
-        phi = st.slider("φ (about how many doublings of the cost)", 1, topic.MAX_PHI, 1,
-                        key="net_phi")
-        variants = topic.scaling_variants(spec, phi)
-        reports = []
-        for v in variants:  # a variant that cannot be built or run says why
-            report, error = None, v.error
-            if v.spec is not None:
-                try:
-                    report = ui.cache.network_predicted(v.spec, device)
-                except ValueError as e:
-                    error = str(e)
-            reports.append(report)
-            if error:
-                st.warning(f"{v.name}: {ui.safe_text(error, limit=300)}", icon="⚠️")
-        rule = (topic.ALPHA * topic.BETA ** 2 * topic.GAMMA ** 2) ** phi
-        st.plotly_chart(charts.fig_scaling(variants, reports, rule), width="stretch",
-                        key="net_scaling")
-        st.dataframe(charts.scaling_rows(variants, reports), hide_index=True, width="stretch")
-        st.caption("Depth is rounded up per part and widths to a multiple of 8, as "
-                   "torchvision's EfficientNet does; the released B1 to B7 pick their "
-                   "multipliers and input sizes by hand near this rule. The MACs grow about "
-                   "as depth × width² × resolution², the parameters as depth × width² and "
-                   "not at all with the resolution. Accuracy is not computed here: the paper "
-                   "found compound scaling more accurate per FLOP than any single dimension "
-                   "(Fig. 3).")
+        network_scaling.scaling_tab(spec, device)
 
 if probe_tab.open:
     with probe_tab:

@@ -8,6 +8,7 @@ from cnnviz.render import image_plots as plots
 from cnnviz.topics import features
 from cnnviz.topics import receptive_field as rf
 from cnnviz.ui import controls
+from cnnviz.ui.gridding import gridding_section
 
 st.title("Receptive field")
 st.caption("Which input pixels one output pixel can see (theory), which ones it actually "
@@ -117,22 +118,7 @@ st.caption(f"{int(spot.blind.sum())} allowed pixels inside the field are never s
 
 # --- 4. dilation ---------------------------------------------------------------------------
 st.header("4 · Dilated convolutions and gridding")
-st.markdown("A dilated convolution spreads its taps d pixels apart: the field grows by "
-            "2d per 3×3 layer at no extra cost (Yu & Koltun 2016). Stack layers of the same "
-            "dilation, though, and every tap lands on the same lattice: the output reads a "
-            "checkerboard of its field and skips the rest, *gridding*. Dilations without a "
-            "common factor, such as 1, 2, 3, fill the field (Wang et al. 2018, hybrid dilated "
-            "convolution). Gradient support of the centre output of three 3×3 layers:")
-dilation = controls.draw(ctl["dilation"], st.slider, "Dilation of every layer (left)")
-columns = st.columns(2)
-for dilations, column in zip(((dilation,) * 3, rf.HYBRID), columns):
-    with column:
-        grid = ui.cache.gridding(dilations)
-        title = f"dilations {', '.join(map(str, dilations))}: field {grid.field}×{grid.field}"
-        st.plotly_chart(plots.fig_categories(grid.categories(), plots.GRIDDING_COLOURS, title),
-                        width="stretch", key=f"rf_grid_{'_'.join(map(str, dilations))}")
-        st.caption(f"Reads {int(grid.seen.sum())} of the {grid.field * grid.field} pixels "
-                   f"of its field; {grid.holes} holes.")
+gridding_section(ctl["dilation"])
 
 # --- 5. shortcut ---------------------------------------------------------------------------
 st.header("5 · The downsampling shortcut")

@@ -11,13 +11,13 @@ from cnnviz.cli.args import UsageError, parse_assignments, parse_whole
 from cnnviz.core.blocks import get_block
 from cnnviz.core.datasets import DATASETS, SIZES, class_names
 from cnnviz.core.spec import StackSpec, resolve_device
+from cnnviz.topics.runs import save_run
 from cnnviz.topics.training import (
     MAX_EPOCHS,
     OPTIMIZERS,
     SCHEDULES,
     TrainConfig,
     TrainRun,
-    save_run,
     train_epochs,
 )
 

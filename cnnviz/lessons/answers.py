@@ -19,10 +19,11 @@ import torch.nn as nn
 
 from cnnviz.core import images
 from cnnviz.core.budget import check, stack_prediction, stack_work
+from cnnviz.core.network.presets import network_spec
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import ACTIVATIONS, Prediction, predict
 from cnnviz.lessons.pages import ERF_IMAGE_SIZE
-from cnnviz.topics import costs, gradflow, learned, receptive_field, sliding
+from cnnviz.topics import costs, gradflow, learned, networks, receptive_field, sliding
 from cnnviz.topics.evidence import occlusion_corners, occlusion_windows
 from cnnviz.topics.features import image_spec
 from cnnviz.topics.training import Classifier, TrainRun
@@ -283,8 +284,7 @@ def checkerboard_std(lab: Lab, state: StepState, args: Mapping[str, Any]) -> flo
     return getattr(board, CHECKERBOARD_DESIGNS[args["design"]])
 
 
-@quantity("the value of the chosen output of the page's small convolution (torch's, the "
-          "kernel as it is; or with the kernel turned by 180°)",
+@quantity("the chosen output of the page's small convolution (kernel as is, or turned 180°)",
           pages=("conv_arithmetic",), args={"kernel": ("as is", "flipped")})
 def hand_sum_value(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     c = state.resolved()
@@ -329,7 +329,6 @@ def shortcut_pixels(lab: Lab, state: StepState, args: Mapping[str, Any]) -> floa
 # --- Networks: the preset the page shows ---------------------------------------------------
 
 def _network(lab: Lab, state: StepState) -> Prediction:
-    from cnnviz.core.network.presets import network_spec
     return lab.network(network_spec(state.resolved()["net"]))
 
 
@@ -349,10 +348,8 @@ def network_macs(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
           args={"scaling": ("compound", "depth only", "width only", "resolution only"),
                 "phi": (1, 2, 3)})
 def scaled_macs_ratio(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
-    from cnnviz.core.network.presets import network_spec
-    from cnnviz.topics.networks import scaling_variants
-    variants = {v.name: v for v in scaling_variants(network_spec(state.resolved()["net"]),
-                                                    args["phi"])}
+    variants = {v.name: v for v in networks.scaling_variants(
+        network_spec(state.resolved()["net"]), args["phi"])}
     chosen = variants[args["scaling"]]
     if chosen.spec is None:
         raise ValueError(f"{args['scaling']} cannot be built: {chosen.error}")

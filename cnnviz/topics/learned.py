@@ -18,12 +18,11 @@ import torch.nn.functional as F
 
 from cnnviz.core.datasets import CLASSES, TEST_SIZE, DataSet, load_dataset
 from cnnviz.topics.evidence import grad_cam, occlusion
+from cnnviz.topics.runs import load_run, read_record
 from cnnviz.topics.training import (
     Classifier,
     TrainRun,
-    load_run,
     make_classifier,
-    read_record,
 )
 
 TRAINED = Path(__file__).resolve().parents[2] / "assets" / "trained"

@@ -236,6 +236,11 @@ ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15
 MAX_PHI = 3
 
 
+def compound_rule(phi: int) -> float:
+    """The paper's cost factor of compound scaling: (α·β²·γ²)^φ, about 2^φ."""
+    return (ALPHA * BETA ** 2 * GAMMA ** 2) ** phi
+
+
 @dataclass(frozen=True)
 class ScaledVariant:
     """One way of scaling a network: its multipliers and the network it gives (or why

@@ -10,14 +10,11 @@ weights, the stem and head, the order of the batches), so a CPU run is repeatabl
 """
 from __future__ import annotations
 
-import json
 import math
-import pickle
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -353,57 +350,3 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 51
     model.train(was_training)
     correct = int((logits.argmax(1) == y).sum())
     return float(F.cross_entropy(logits, y)), correct / len(y)
-
-
-# --- saved runs ------------------------------------------------------------------------
-
-WEIGHTS, RECORD = "weights.pt", "record.json"
-
-
-def save_run(run: TrainRun, folder: str | Path, **about: Any) -> Path:
-    """Write the run's weights and a record of how it was trained (with `about`: a name,
-    the command that made it) into `folder`; returns the folder."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.save(run.state, folder / WEIGHTS)
-    summary = {k: v for k, v in run.to_json().items() if k not in ("curves", "grad_norms")}
-    record = {**about, **summary, "torch": torch.__version__,
-              "threads": torch.get_num_threads(),
-              "test_correct": round(run.test_accuracy * len(_test_labels(run.config))),
-              "test_count": len(_test_labels(run.config)),
-              "history": [asdict(e) for e in run.epochs]}
-    (folder / RECORD).write_text(json.dumps(record, indent=1) + "\n")
-    return folder
-
-
-def read_record(folder: str | Path) -> dict[str, Any]:
-    """A saved run's record; ValueError with a sentence when the folder holds none."""
-    path = Path(folder) / RECORD
-    try:
-        record = json.loads(path.read_text())
-        TrainConfig.from_json(record["config"])
-    except FileNotFoundError:
-        raise ValueError(f"{folder} holds no trained stack (no {RECORD}).") from None
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"{path} is not a record cnnviz can read ({e}).") from None
-    return record
-
-
-def load_run(folder: str | Path) -> TrainRun:
-    """A saved run: its configuration, history and weights (loaded as tensors only)."""
-    record = read_record(folder)
-    config = TrainConfig.from_json(record["config"])
-    try:
-        state = torch.load(Path(folder) / WEIGHTS, map_location="cpu", weights_only=True)
-        run = TrainRun(config, list(record["layers"]), [Epoch(**e) for e in record["history"]],
-                       state, float(record["train_accuracy"]))
-        run.model()  # the weights must fit the network the record describes
-    except (OSError, RuntimeError, ValueError, KeyError, TypeError,
-            pickle.UnpicklingError) as e:
-        raise ValueError(f"The weights in {folder} do not load into the stack its record "
-                         f"describes ({' '.join(str(e).split())[:200]}).") from None
-    return run
-
-
-def _test_labels(config: TrainConfig) -> torch.Tensor:
-    return load_dataset(config.data, config.size).y_test

@@ -197,7 +197,8 @@ def _page_expected(name: str, state: StepState, args: dict) -> float:
 def _trained_expected(name: str, c: dict, args: dict) -> float:
     """The shipped stacks' own records and weights, read and run directly."""
     from cnnviz.topics.learned import PAIRS, TRAINED
-    from cnnviz.topics.training import load_run, make_classifier
+    from cnnviz.topics.runs import load_run
+    from cnnviz.topics.training import make_classifier
     folder = TRAINED / PAIRS[c["pair"]][args["stack"] == "residual"]
     record = json.loads((folder / "record.json").read_text())
     if name == "trained_test_accuracy":

@@ -19,13 +19,12 @@ from cnnviz.core.datasets import (
 )
 from cnnviz.core.spec import StackSpec
 from cnnviz.topics import learned
+from cnnviz.topics.runs import load_run, save_run
 from cnnviz.topics.training import (
     MAX_TRAINED_PARAMS,
     TrainConfig,
     check_training,
-    load_run,
     make_classifier,
-    save_run,
     train,
     train_epochs,
     training_work,
