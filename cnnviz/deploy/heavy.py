@@ -5,8 +5,9 @@ on a 2-core machine more torch runs than cores only make each one slower and the
 memory the sum of all of them. `heavy` lets at most HEAVY_SLOTS run together (the others
 wait their turn, first come first served), each with the cores divided among the slots;
 then glibc's allocator is asked to return the pages torch freed (`malloc_trim`), so a
-server that once ran a big stack does not stay big. A long run (training) takes a slot
-with `hold_slot`, which tells a waiting caller its place in the queue.
+server that once ran a big stack does not stay big. A caller that waits is told its
+place in the queue: `heavy` shows it through the UI's wait display, and a long run
+(training) holds a slot with `hold_slot` and its own `on_wait`.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import torch
 
 HEAVY_SLOTS = max(1, min(4, os.cpu_count() or 1))
 _yield_point: Callable[[], None] | None = None
+_wait_display: Callable[[int | None], None] | None = None
 _hooked = 0  # heavy runs under way: the forward pre-hook is installed while there are any
 _hook_lock = threading.Lock()
 _hook_handle = None
@@ -111,6 +113,13 @@ def yield_point() -> None:
         _yield_point()
 
 
+def set_wait_display(show: Callable[[int | None], None] | None) -> None:
+    """How a heavy call that waits for a slot shows it: `show(place)` while waiting (place
+    1 is next), `show(None)` once the slot is taken (the UI's draws a passing note)."""
+    global _wait_display
+    _wait_display = show
+
+
 def _before_forward(module, args) -> None:
     yield_point()
 
@@ -140,7 +149,17 @@ def heavy(fn: Callable[P, R]) -> Callable[P, R]:
     Put it under a cache decorator, so a cache hit never waits for a slot."""
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        with hold_slot(lambda place: yield_point()), cancellable():
+        show, shown = _wait_display, [0]
+
+        def waiting(place: int) -> None:
+            yield_point()  # an abandoned run leaves the queue too
+            if show is not None and place != shown[0]:
+                shown[0] = place
+                show(place)
+
+        with hold_slot(waiting), cancellable():
+            if show is not None and shown[0]:
+                show(None)
             return fn(*args, **kwargs)
     return run
 

@@ -9,10 +9,13 @@ import streamlit as st
 # Streamlit's own interrupt machinery (pinned version: see requirements.txt)
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_run_context import (
+    get_script_run_ctx,
+    in_cached_function,
+)
 
 from cnnviz.core.spec import StackSpec
-from cnnviz.deploy.heavy import set_yield_point
+from cnnviz.deploy.heavy import set_wait_display, set_yield_point
 from cnnviz.ui import lesson_player, startup
 from cnnviz.ui import picker as picker_widget
 from cnnviz.ui.text import safe_text
@@ -56,13 +59,40 @@ def yield_to_streamlit() -> None:
     raise StopException()
 
 
+def show_queue_place(place: int | None) -> None:
+    """heavy's wait display: a note where the waiting result will appear, saying this
+    student's place in the queue; cleared (place None) when their turn comes. The note
+    belongs to this run, not to the cached result being computed, so it is written with
+    Streamlit's cache recording off (else a later cache hit would replay it)."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return  # the warm-up thread: nobody to tell
+    recording = in_cached_function.set(False)
+    try:
+        note = getattr(_RUN, "queue_note", None)
+        if place is None:
+            if note is not None:
+                note.empty()
+            _RUN.queue_note = None
+            return
+        if note is None:
+            note = _RUN.queue_note = st.empty()
+        with note.container():
+            st.space("medium")  # the cached call's spinner lies over the next element
+            st.info(f"The server is busy with other students' work: you are number {place} "
+                    "in the queue. This page goes on by itself when your turn comes.",
+                    icon="⏳")
+    finally:
+        in_cached_function.reset(recording)
+
+
 set_yield_point(yield_to_streamlit)  # heavy work in a script thread stops when abandoned
+set_wait_display(show_queue_place)  # ... and a student who waits for a slot is told so
 
 
 @contextmanager
 def shell():
     """Mark a run of app.py, so pages know the navigation and the picker ran first."""
-    _RUN.in_shell = True
+    _RUN.in_shell, _RUN.queue_note = True, None
     try:
         yield
     finally:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -61,6 +62,44 @@ def test_depth_and_norm_change_the_charts(at):
         "Exploding forward signal: no norm, Kaiming init").run()
     assert at.selectbox(key="gf_init").value == "kaiming_out"
     assert any("Forward" in m.value for m in at.markdown)
+
+
+def test_a_student_waiting_for_a_heavy_slot_sees_their_place_then_the_result(at):
+    """Every heavy slot held by other work: a cache miss waits in line, the page says where
+    this student stands (through the shell's wait display), and when the slots free up the
+    note goes and the charts come, with no cached replay of the note afterwards."""
+    from cnnviz.deploy import heavy as hv
+
+    shown_places: list[int | None] = []
+    display = hv._wait_display
+    hv.set_wait_display(lambda place: (shown_places.append(place), display(place)))
+    release, held = threading.Event(), threading.Barrier(hv.SLOTS.size + 1)
+
+    def hold() -> None:
+        with hv.SLOTS.hold():
+            held.wait()
+            release.wait(30)
+
+    holders = [threading.Thread(target=hold) for _ in range(hv.SLOTS.size)]
+    try:
+        for t in holders:
+            t.start()
+        held.wait()
+        threading.Timer(1.5, release.set).start()
+        at.slider(key="gf_depth").set_value(7).run()  # a depth nobody computed yet
+    finally:
+        release.set()
+        hv.set_wait_display(display)
+        for t in holders:
+            t.join()
+    assert not at.exception
+    assert shown_places[0] == 1 and shown_places[-1] is None
+    assert len(at.get("plotly_chart")) == 3
+    assert not [i for i in at.info if "in the queue" in i.value]
+    at.slider(key="gf_depth").set_value(6).run()
+    at.slider(key="gf_depth").set_value(7).run()  # now a cache hit: nothing to wait for
+    assert not [i for i in at.info if "in the queue" in i.value]
+    assert len(at.get("plotly_chart")) == 3
 
 
 def test_depth_sweep_toggle_adds_a_chart(at):
