@@ -5,6 +5,7 @@ from cnnviz import ui
 from cnnviz.core.datasets import load_dataset
 from cnnviz.topics.learned import VIEWS
 from cnnviz.ui import trained as tr
+from cnnviz.ui import trained_live
 
 spec = ui.current_spec()  # the picker's stack: what "Train your own" trains
 device = ui.current_device()
@@ -22,10 +23,7 @@ def live() -> None:
     left, *right = st.columns([1.2, 1, 1])
     with left:
         counts, what = tr.choose_input(test)
-        tr.show_input(counts, nets, what)
-    tr.show_predictions(counts, nets, right)
-    tr.show_evidence(counts, nets)
-    tr.show_maps(counts, nets)
+    trained_live.show(trained_live.look(counts, what, nets), left, right)
 
 
 live()

@@ -45,15 +45,17 @@ def healthy(url: str, timeout: float = 2) -> bool:
 
 def start_server(port: int | None = None, timeout: float = START_TIMEOUT_S,
                  extra_args: tuple[str, ...] = (), address: str = "127.0.0.1",
-                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, str]:
-    """Start `streamlit run app.py` on a loopback `address`; return (process, url, log path).
-    `env` adds to (or replaces) this process's environment variables.
+                 env: dict[str, str] | None = None, script: str = "app.py"
+                 ) -> tuple[subprocess.Popen, str, str]:
+    """Start `streamlit run app.py` (or another `script` of the repository) on a loopback
+    `address`; return (process, url, log path). `env` adds to (or replaces) this process's
+    environment variables.
 
     Raises RuntimeError with the server's output if it dies or never gets healthy.
     """
     port = port or free_port()
     log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
+    cmd = [sys.executable, "-m", "streamlit", "run", script,
            "--server.headless", "true", "--server.port", str(port),
            "--server.address", address, "--browser.gatherUsageStats", "false",
            *extra_args]

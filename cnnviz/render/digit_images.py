@@ -18,7 +18,7 @@ PAD = 0.0              # gaps between tiles are white
 
 def _upscale(a: np.ndarray, scale: int) -> np.ndarray:
     """Each pixel becomes a scale×scale block (nearest neighbour: pixels stay visible)."""
-    return np.kron(a, np.ones((scale, scale, 1) if a.ndim == 3 else (scale, scale)))
+    return a.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else a
 
 
 def _rgb(values: np.ndarray, cmap: str) -> np.ndarray:
@@ -39,7 +39,7 @@ def ink(image: np.ndarray, scale: int = 16, top: float | None = None) -> np.ndar
     """A digit as on paper: 0 (no ink) white, `top` (default its maximum) black."""
     top = top or float(image.max()) or 1.0
     grey = 1 - np.clip(image / top, 0, 1)
-    return to_uint8(_upscale(np.repeat(grey[..., None], 3, axis=2), scale))
+    return _upscale(to_uint8(np.repeat(grey[..., None], 3, axis=2)), scale)
 
 
 def overlay(image: np.ndarray, heat: np.ndarray, scale: int = 12,
@@ -49,15 +49,15 @@ def overlay(image: np.ndarray, heat: np.ndarray, scale: int = 12,
     paper = np.repeat(base[..., None], 3, axis=2)
     colour = _rgb(heat, SEQUENTIAL)
     weight = alpha * np.clip(heat, 0, 1)[..., None]
-    return to_uint8(_upscale(paper * (1 - weight) + colour * weight, scale))
+    return _upscale(to_uint8(paper * (1 - weight) + colour * weight), scale)
 
 
 def heat(values: np.ndarray, scale: int = 12, signed: bool = False) -> np.ndarray:
     """One map in colour: signed maps (occlusion drops) centred on white at zero."""
     if signed:
         top = float(np.abs(values).max()) or 1.0
-        return to_uint8(_upscale(_rgb(0.5 + 0.5 * values / top, DIVERGING), scale))
-    return to_uint8(_upscale(_rgb(normalise(values), SEQUENTIAL), scale))
+        return _upscale(to_uint8(_rgb(0.5 + 0.5 * values / top, DIVERGING)), scale)
+    return _upscale(to_uint8(_rgb(normalise(values), SEQUENTIAL)), scale)
 
 
 def tiles(maps: np.ndarray, size: int = 48, cols: int | None = None, signed: bool = False,
@@ -68,17 +68,21 @@ def tiles(maps: np.ndarray, size: int = 48, cols: int | None = None, signed: boo
     rows = -(-n // cols)
     scale = max(1, size // max(h, w))
     th, tw = h * scale, w * scale
-    out = np.ones((rows * th + (rows - 1) * gap, cols * tw + (cols - 1) * gap, 3))
-    for i, m in enumerate(maps):
-        if signed:
-            top = float(np.abs(m).max()) or 1.0
-            rgb = _rgb(0.5 + 0.5 * m / top, DIVERGING)
-        else:
-            rgb = _rgb(normalise(m), SEQUENTIAL)
+    if signed:  # every map coloured at once: one colour-map call, not one per map
+        top = np.abs(maps).max(axis=(1, 2), keepdims=True)
+        rgb = _rgb(0.5 + 0.5 * maps / np.where(top > 0, top, 1.0), DIVERGING)
+    else:
+        lo = maps.min(axis=(1, 2), keepdims=True)
+        span = maps.max(axis=(1, 2), keepdims=True) - lo
+        rgb = _rgb(np.where(span > 0, (maps - lo) / np.where(span > 0, span, 1.0), 0.0),
+                   SEQUENTIAL)
+    pixels = to_uint8(rgb).repeat(scale, axis=1).repeat(scale, axis=2)  # (n, th, tw, 3)
+    out = np.full((rows * th + (rows - 1) * gap, cols * tw + (cols - 1) * gap, 3), 255,
+                  dtype=np.uint8)
+    for i, tile in enumerate(pixels):
         r, c = divmod(i, cols)
-        out[r * (th + gap): r * (th + gap) + th, c * (tw + gap): c * (tw + gap) + tw] = \
-            _upscale(rgb, scale)
-    return to_uint8(out)
+        out[r * (th + gap): r * (th + gap) + th, c * (tw + gap): c * (tw + gap) + tw] = tile
+    return out
 
 
 def mosaic(images: list[np.ndarray], cols: int = 1, gap: int = 10) -> np.ndarray:

@@ -12,6 +12,8 @@ written (the gradient is taken with respect to the maps only).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -19,11 +21,15 @@ import torch.nn.functional as F
 from cnnviz.topics.training import Classifier
 
 
-def grad_cam(model: Classifier, x: torch.Tensor, target: int) -> np.ndarray:
+def grad_cam(model: Classifier, x: torch.Tensor, target: int,
+             last_maps: torch.Tensor | None = None) -> np.ndarray:
     """(1, 1, S, S) input -> (S, S) map in [0, 1] (all zero when no map speaks for the
-    class)."""
+    class). `last_maps`: the last block's output for x, when the caller has it already."""
+    if last_maps is None:
+        with torch.no_grad():
+            last_maps = model.block_outputs(x)[-1]
     with torch.enable_grad():
-        maps = model.block_outputs(x)[-1].detach().requires_grad_(True)  # (1, C, h, w)
+        maps = last_maps.detach().requires_grad_(True)  # (1, C, h, w)
         score = model.classify(maps)[0, target]
         (grads,) = torch.autograd.grad(score, maps)
     weights = grads.mean(dim=(2, 3), keepdim=True)  # α_k: (1, C, 1, 1)
@@ -47,24 +53,31 @@ def occlusion_corners(size: int, patch: int, stride: int) -> list[tuple[int, int
     return [(r, c) for r in starts for c in starts]
 
 
+@functools.lru_cache(maxsize=16)
+def occluders(size: int, patch: int, stride: int) -> torch.Tensor:
+    """(P, 1, S, S): 1 under each square, 0 elsewhere (one per corner; read-only)."""
+    corners = occlusion_corners(size, patch, stride)
+    masks = torch.zeros(len(corners), 1, size, size)
+    for i, (r, c) in enumerate(corners):
+        masks[i, :, r: r + patch, c: c + patch] = 1
+    return masks
+
+
 @torch.no_grad()
 def occlusion(model: Classifier, x: torch.Tensor, target: int, fill: float,
-              patch: int | None = None, stride: int | None = None) -> np.ndarray:
+              patch: int | None = None, stride: int | None = None,
+              base: float | None = None) -> np.ndarray:
     """(1, 1, S, S) input -> (S, S) mean drop of the target's probability when a
-    patch×patch square of `fill` (the value of a blank pixel) covers each pixel.
+    patch×patch square of `fill` (the value of a blank pixel) covers each pixel. `base`:
+    the target's probability for x, when the caller has it already.
 
     Every occluded copy runs in one batch."""
     size = x.shape[-1]
     default_patch, default_stride = occlusion_windows(size)
-    patch, stride = patch or default_patch, stride or default_stride
-    corners = occlusion_corners(size, patch, stride)
-    batch = x.repeat(len(corners), 1, 1, 1)  # (P, 1, S, S)
-    for i, (r, c) in enumerate(corners):
-        batch[i, :, r: r + patch, c: c + patch] = fill
-    base = F.softmax(model(x), dim=1)[0, target]
+    masks = occluders(size, patch or default_patch, stride or default_stride).to(x.device)
+    batch = x * (1 - masks) + fill * masks  # (P, 1, S, S)
+    if base is None:
+        base = float(F.softmax(model(x), dim=1)[0, target])
     drops = base - F.softmax(model(batch), dim=1)[:, target]  # (P,)
-    total, cover = torch.zeros(size, size), torch.zeros(size, size)  # on the CPU
-    for (r, c), drop in zip(corners, drops.cpu()):
-        total[r: r + patch, c: c + patch] += drop
-        cover[r: r + patch, c: c + patch] += 1
-    return (total / cover).numpy()
+    total = (drops[:, None, None] * masks[:, 0]).sum(dim=0)
+    return (total / masks[:, 0].sum(dim=0)).cpu().numpy()

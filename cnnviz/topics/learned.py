@@ -100,7 +100,8 @@ def inspect(model: Classifier, data: DataSet, counts: np.ndarray,
     top = int(probs.argmax())
     blank = float(data.prepare(np.zeros_like(counts))[0, 0, 0, 0])  # an empty pixel
     return Inspection(probs, top, [o[0, :channels].cpu().numpy() for o in outputs],
-                      grad_cam(model, x, top), occlusion(model, x, top, fill=blank))
+                      grad_cam(model, x, top, last_maps=outputs[-1]),
+                      occlusion(model, x, top, fill=blank, base=float(probs[top])))
 
 
 def device_of(model: nn.Module) -> torch.device:

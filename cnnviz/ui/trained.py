@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz.core.datasets import DataSet, class_names
+from cnnviz.core.datasets import DataSet
 from cnnviz.core.handwriting import digit_counts, is_blank
 from cnnviz.core.spec import StackSpec
 from cnnviz.deploy.heavy import TRAINING_SLOTS, hold_slot
@@ -27,7 +27,6 @@ from cnnviz.topics.training import (
     train_epochs,
 )
 from cnnviz.ui import cache, controls
-from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import picture, show_error
 
 PREFIX = "tr_"
@@ -124,90 +123,6 @@ def choose_input(test: DataSet) -> tuple[np.ndarray, str]:
 
 def counts_key(counts: np.ndarray) -> bytes:
     return np.ascontiguousarray(counts, dtype=np.float32).tobytes()
-
-
-def inspection(net: Net, counts: np.ndarray) -> learned.Inspection:
-    return cache.trained_inspection(net.key, counts_key(counts), net.model, net.data)
-
-
-def show_input(counts: np.ndarray, nets: list[Net], what: str) -> None:
-    """The 8×8 counts, and the enlarged image each network reads."""
-    sizes = sorted({net.data.size for net in nets})
-    st.markdown(f"**What the networks read**: {safe_text(what)}.")
-    cols = st.columns(1 + len(sizes))
-    picture(cols[0], img.ink(counts, 12, top=16), width=96,
-                  caption="8×8: the inked pixels of each 4×4 block of a 32×32 bitmap (0-16)")
-    for col, size in zip(cols[1:], sizes):
-        data = next(net.data for net in nets if net.data.size == size)
-        factor = f"enlarged ×{data.factor:g} (bilinear)" if data.factor != 1 else "as it is"
-        picture(col, img.ink(learned.prepared(data, counts), max(1, 96 // size), top=1.0),
-                  width=96, caption=f"{size}×{size}: {factor}, the network's input")
-
-
-def show_predictions(counts: np.ndarray, nets: list[Net], columns: list) -> None:
-    """Each network's answer in its column: the top class and every class's probability."""
-    names = class_names("digits")
-    for col, net in zip(columns, nets):
-        seen = inspection(net, counts)
-        with col:
-            st.markdown(f"**{net.title}**")
-            st.metric("Prediction", names[seen.prediction],
-                      help=f"the class with the highest probability: {seen.confidence:.1%}")
-            st.markdown(probability_table(names, seen.probabilities, seen.prediction))
-
-
-EIGHTHS = " ▏▎▍▌▋▊▉"
-
-
-def bar(share: float, width: int = 6) -> str:
-    """`share` (0-1) as a bar of `width` block characters, to an eighth of one."""
-    eighths = round(max(0.0, min(1.0, share)) * width * 8)
-    full, rest = divmod(eighths, 8)
-    return ("█" * full + (EIGHTHS[rest] if rest else "")) or "▏"
-
-
-def probability_table(names: tuple[str, ...], probabilities: np.ndarray, top: int) -> str:
-    """A Markdown table of every class's probability with a bar of block characters: a
-    table a screen reader reads, drawn at once (a data grid costs a stroke's time)."""
-    rows = ["| class | probability | |", "|:-:|--:|:--|"]
-    for i, (name, p) in enumerate(zip(names, probabilities)):
-        bar_text = bar(float(p))
-        cells = (name, f"{p:.1%}") if i != top else (f"**{name}**", f"**{p:.1%}**")
-        rows.append(f"| {cells[0]} | {cells[1]} | {bar_text} |")
-    return "\n".join(rows)
-
-
-def show_evidence(counts: np.ndarray, nets: list[Net]) -> None:
-    st.subheader("Where the evidence is")
-    st.markdown("For the predicted class: **Grad-CAM** (Selvaraju et al. 2017) weights the "
-                "last block's maps by how much the class score grows with each; **occlusion** "
-                "(Zeiler & Fergus 2014) covers the image with a "
-                "blank square at every place and measures how far the class's probability "
-                "falls (orange: it falls, purple: it rises).")
-    for col, net in zip(st.columns(len(nets)), nets):
-        seen, data = inspection(net, counts), net.data
-        image = learned.prepared(data, counts)
-        with col:
-            st.markdown(f"**{net.title}**: evidence for {seen.prediction}")
-            left, right = st.columns(2)
-            picture(left, img.overlay(image, seen.grad_cam, max(1, 144 // data.size)),
-                       caption="Grad-CAM (last block)", width=144)
-            picture(right, img.heat(seen.occlusion, max(1, 144 // data.size), signed=True),
-                        caption="occlusion: drop in probability", width=144)
-
-
-def show_maps(counts: np.ndarray, nets: list[Net]) -> None:
-    st.subheader("Feature maps, block by block")
-    st.markdown(f"Every block's output for this input, its first {learned.SHOWN_CHANNELS} "
-                f"channels, each on its own colour scale (yellow high, purple low).")
-    for col, net in zip(st.columns(len(nets)), nets):
-        seen = inspection(net, counts)
-        sides = ", ".join(dict.fromkeys(f"{m.shape[1]}×{m.shape[2]}" for m in seen.maps))
-        with col:
-            st.markdown(f"**{net.title}**")
-            picture(st, img.mosaic([img.tiles(maps, size=40) for maps in seen.maps]),
-                     width="stretch", caption=f"blocks 1 to {len(seen.maps)}, top to bottom "
-                                              f"(maps of {sides} pixels)")
 
 
 def show_filters(nets: list[Net]) -> None:

@@ -1,12 +1,16 @@
 """Small widgets every page shares: URL-bound tabs, the verdict on a guess, errors."""
 from __future__ import annotations
 
+import base64
+import io
 import math
 from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import streamlit as st
+from PIL import Image
 
 from cnnviz.core.arithmetic import relative_error
 from cnnviz.ui import startup
@@ -74,10 +78,25 @@ def number_or_warn(text: str) -> float | None:
         return None
 
 
-def picture(where: Any, pixels: Any, *, caption: str, width: Any = "content") -> None:
-    """An image in `where` (st or a column) whose caption is also its alternative text, for
-    a screen reader (WCAG 1.1.1)."""
-    where.image(pixels, caption=caption, width=width, alt=caption)
+def picture(where: Any, pixels: np.ndarray | bytes | str, *, caption: str,
+            width: Any = "content") -> None:
+    """An image (RGB array, PNG bytes or their data URL) in `where` (st or a column) whose
+    caption is also its alternative text, for a screen reader (WCAG 1.1.1). It travels
+    inside the page's message as a data URL: no media file to store per session, and no
+    request per image for the browser (a stroke's maps would otherwise arrive 40-90 ms
+    after the answer)."""
+    where.image(png_data_url(pixels), caption=caption, width=width, alt=caption)
+
+
+def png_data_url(pixels: np.ndarray | bytes | str) -> str:
+    """An RGB array or PNG bytes as a data URL (a data URL is returned as it is)."""
+    if isinstance(pixels, str):
+        return pixels
+    if isinstance(pixels, np.ndarray):
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)  # fast, small
+        pixels = buffer.getvalue()
+    return "data:image/png;base64," + base64.b64encode(pixels).decode("ascii")
 
 
 # Streamlit highlights code in a fixed palette that no theme option reaches, some of it

@@ -1,0 +1,149 @@
+"""The Trained Networks page's live part: what the networks make of one input, redrawn on
+every stroke.
+
+Every inspection and picture is computed first (`look`), then drawn in one go (`show`):
+the browser then receives the new answer, evidence and maps together and lays the page
+out once or twice, where elements trickling in over the computation made it lay out the
+whole page five times (about 30 ms each on a 2-core machine).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from cnnviz.core.datasets import class_names
+from cnnviz.render import digit_images as img
+from cnnviz.topics import learned
+from cnnviz.ui import cache
+from cnnviz.ui.text import safe_text
+from cnnviz.ui.trained import Net, counts_key
+from cnnviz.ui.widgets import picture, png_data_url
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One network's view of the input, ready to draw (pictures as PNG data URLs)."""
+
+    net: Net
+    inspection: learned.Inspection
+    grad_cam: str
+    occlusion: str
+    maps: str
+    sides: str  # the maps' sizes, e.g. "16×16, 8×8"
+
+
+@dataclass(frozen=True)
+class Look:
+    """Every network's view of one input, and the input as they read it."""
+
+    what: str                     # "your drawing", or which test image
+    counts: str                   # the 8×8 counts
+    inputs: list[tuple[int, str, str]]  # per input size: (size, picture, caption)
+    seen: list[Seen]
+
+
+def inspection(net: Net, counts: np.ndarray) -> learned.Inspection:
+    return cache.trained_inspection(net.key, counts_key(counts), net.model, net.data)
+
+
+def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
+    """Run the input through every network and make every picture; draws nothing."""
+    inputs = []
+    for size in sorted({net.data.size for net in nets}):
+        data = next(net.data for net in nets if net.data.size == size)
+        factor = f"enlarged ×{data.factor:g} (bilinear)" if data.factor != 1 else "as it is"
+        inputs.append((size, png_data_url(img.ink(learned.prepared(data, counts),
+                                                  max(1, 96 // size), top=1.0)),
+                       f"{size}×{size}: {factor}, the network's input"))
+    seen = []
+    for net in nets:
+        found, data = inspection(net, counts), net.data
+        scale = max(1, 144 // data.size)
+        seen.append(Seen(
+            net, found,
+            png_data_url(img.overlay(learned.prepared(data, counts), found.grad_cam, scale)),
+            png_data_url(img.heat(found.occlusion, scale, signed=True)),
+            png_data_url(img.mosaic([img.tiles(maps, size=40) for maps in found.maps])),
+            ", ".join(dict.fromkeys(f"{m.shape[1]}×{m.shape[2]}" for m in found.maps))))
+    return Look(what, png_data_url(img.ink(counts, 12, top=16)), inputs, seen)
+
+
+def show(view: Look, left, right: list) -> None:
+    """The input (in `left`), each network's answer (in `right`), its evidence and maps."""
+    with left:
+        show_input(view)
+    show_predictions(view, right)
+    show_evidence(view)
+    show_maps(view)
+
+
+def show_input(view: Look) -> None:
+    """The 8×8 counts, and the enlarged image each network reads."""
+    st.markdown(f"**What the networks read**: {safe_text(view.what)}.")
+    cols = st.columns(1 + len(view.inputs))
+    picture(cols[0], view.counts, width=96,
+            caption="8×8: the inked pixels of each 4×4 block of a 32×32 bitmap (0-16)")
+    for col, (_, pixels, caption) in zip(cols[1:], view.inputs):
+        picture(col, pixels, width=96, caption=caption)
+
+
+def show_predictions(view: Look, columns: list) -> None:
+    """Each network's answer in its column: the top class and every class's probability."""
+    names = class_names("digits")
+    for col, seen in zip(columns, view.seen):
+        found = seen.inspection
+        with col:
+            st.markdown(f"**{seen.net.title}**")
+            st.metric("Prediction", names[found.prediction],
+                      help=f"the class with the highest probability: {found.confidence:.1%}")
+            st.markdown(probability_table(names, found.probabilities, found.prediction))
+
+
+EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(share: float, width: int = 6) -> str:
+    """`share` (0-1) as a bar of `width` block characters, to an eighth of one."""
+    eighths = round(max(0.0, min(1.0, share)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    return ("█" * full + (EIGHTHS[rest] if rest else "")) or "▏"
+
+
+def probability_table(names: tuple[str, ...], probabilities: np.ndarray, top: int) -> str:
+    """A Markdown table of every class's probability with a bar of block characters: a
+    table a screen reader reads, drawn at once (a data grid costs a stroke's time)."""
+    rows = ["| class | probability | |", "|:-:|--:|:--|"]
+    for i, (name, p) in enumerate(zip(names, probabilities)):
+        bar_text = bar(float(p))
+        cells = (name, f"{p:.1%}") if i != top else (f"**{name}**", f"**{p:.1%}**")
+        rows.append(f"| {cells[0]} | {cells[1]} | {bar_text} |")
+    return "\n".join(rows)
+
+
+def show_evidence(view: Look) -> None:
+    st.subheader("Where the evidence is")
+    st.markdown("For the predicted class: **Grad-CAM** (Selvaraju et al. 2017) weights the "
+                "last block's maps by how much the class score grows with each; **occlusion** "
+                "(Zeiler & Fergus 2014) covers the image with a "
+                "blank square at every place and measures how far the class's probability "
+                "falls (orange: it falls, purple: it rises).")
+    for col, seen in zip(st.columns(len(view.seen)), view.seen):
+        with col:
+            st.markdown(f"**{seen.net.title}**: evidence for {seen.inspection.prediction}")
+            left, right = st.columns(2)
+            picture(left, seen.grad_cam, caption="Grad-CAM (last block)", width=144)
+            picture(right, seen.occlusion, caption="occlusion: drop in probability", width=144)
+
+
+def show_maps(view: Look) -> None:
+    st.subheader("Feature maps, block by block")
+    st.markdown(f"Every block's output for this input, its first {learned.SHOWN_CHANNELS} "
+                f"channels, each on its own colour scale (yellow high, purple low).")
+    for col, seen in zip(st.columns(len(view.seen)), view.seen):
+        with col:
+            st.markdown(f"**{seen.net.title}**")
+            picture(st, seen.maps, width="stretch",
+                    caption=f"blocks 1 to {len(seen.inspection.maps)}, top to bottom (maps of "
+                            f"{seen.sides} pixels)")
