@@ -17,6 +17,10 @@ from pathlib import Path
 
 _lock = threading.Lock()
 _done: set[tuple[str, ...]] = set()
+# CPython 3.11's parser keeps its recursion depth in shared state: two threads parsing at
+# once (a fresh server's warm-up and its first students) can fail with "SystemError: AST
+# constructor recursion depth mismatch" (python/cpython#106905), so one parse at a time.
+_parse_lock = threading.Lock()
 
 
 def import_once(modules: tuple[str, ...]) -> None:
@@ -83,7 +87,10 @@ def _imported(path: Path, module: str, package: Path, inside_functions: bool) ->
                     node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 visit(ast.iter_child_nodes(node))
 
-    visit(ast.parse(path.read_text(), str(path)).body)
+    source = path.read_text()
+    with _parse_lock:
+        tree = ast.parse(source, str(path))
+    visit(tree.body)
     return names
 
 

@@ -144,6 +144,50 @@ def test_the_start_up_imports_what_every_page_imports():
     assert "streamlit_drawable_canvas" not in everything  # registers a component on import
 
 
+def test_page_files_are_read_safely_by_many_threads_at_once(tmp_path):
+    """A fresh server reads the page files in its warm-up while the first students' runs
+    read them too. CPython 3.11's parser can then fail ("AST constructor recursion depth
+    mismatch") when a garbage collection runs Python code mid-parse and another thread
+    parses meanwhile; here collections run often, with a Python callback, and threads
+    switch at every chance: a lock-free reader fails a few times in every hundred."""
+    import gc
+    import sys
+    import threading
+
+    from cnnviz.deploy.imports import imports_of
+
+    page = tmp_path / "pkg" / "page.py"
+    page.parent.mkdir()
+    page.write_text((PACKAGE / "ui" / "picker.py").read_text())
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        for _ in range(100):
+            try:
+                imports_of([page], page.parent, inside_functions=True)
+            except SystemError as e:
+                errors.append(e)
+
+    def busy_collection(phase: str, info: dict) -> None:
+        sum(range(200))  # Python code inside the collection: threads may switch here
+
+    switch, threshold = sys.getswitchinterval(), gc.get_threshold()
+    sys.setswitchinterval(1e-6)
+    gc.set_threshold(50, 2, 2)
+    gc.callbacks.append(busy_collection)
+    try:
+        threads = [threading.Thread(target=read) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        gc.callbacks.remove(busy_collection)
+        gc.set_threshold(*threshold)
+        sys.setswitchinterval(switch)
+    assert errors == []
+
+
 def test_modules_meet_at_public_names():
     """No module imports another's private name (`from cnnviz.ui.picker import _key`):
     what one module needs of another is part of its public seam."""
