@@ -106,6 +106,7 @@ def choose_input(test: DataSet) -> tuple[np.ndarray, str]:
 
     st.caption("Write one digit large, filling most of the box; the bin icon (reset canvas) "
                "clears it.")
+    st.space("small")  # the canvas's toolbar floats above its top edge, over the caption
     drawn = st_canvas(stroke_width=STROKE, stroke_color="#000000", background_color="#ffffff",
                       height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw",
                       key=PREFIX + "canvas", return_image_data=True)
