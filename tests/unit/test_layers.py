@@ -149,7 +149,7 @@ def test_page_files_are_read_safely_by_many_threads_at_once(tmp_path):
     read them too. CPython 3.11's parser can then fail ("AST constructor recursion depth
     mismatch") when a garbage collection runs Python code mid-parse and another thread
     parses meanwhile; here collections run often, with a Python callback, and threads
-    switch at every chance: a lock-free reader fails a few times in every hundred."""
+    switch at every chance: a lock-free reader fails a few times in every hundred parses."""
     import gc
     import sys
     import threading
@@ -162,7 +162,7 @@ def test_page_files_are_read_safely_by_many_threads_at_once(tmp_path):
     errors: list[BaseException] = []
 
     def read() -> None:
-        for _ in range(100):
+        for _ in range(50):
             try:
                 imports_of([page], page.parent, inside_functions=True)
             except SystemError as e:
