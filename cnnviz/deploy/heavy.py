@@ -115,7 +115,7 @@ def yield_point() -> None:
 
 def set_wait_display(show: Callable[[int | None], None] | None) -> None:
     """How a heavy call that waits for a slot shows it: `show(place)` while waiting (place
-    1 is next), `show(None)` once the slot is taken (the UI's draws a passing note)."""
+    1 is next), `show(None)` once the slot is taken (the UI draws a passing note)."""
     global _wait_display
     _wait_display = show
 

@@ -2,9 +2,8 @@
 every stroke.
 
 Every inspection and picture is computed first (`look`), then drawn in one go (`show`):
-the browser then receives the new answer, evidence and maps together and lays the page
-out once or twice, where elements trickling in over the computation made it lay out the
-whole page five times (about 30 ms each on a 2-core machine).
+the new answer, evidence and maps reach the browser together rather than one by one over
+the computation, and the drawing code computes nothing.
 """
 from __future__ import annotations
 
