@@ -149,16 +149,17 @@ def heavy(fn: Callable[P, R]) -> Callable[P, R]:
     Put it under a cache decorator, so a cache hit never waits for a slot."""
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        show, shown = _wait_display, [0]
+        show, shown = _wait_display, 0  # the place last shown (0: never waited)
 
         def waiting(place: int) -> None:
+            nonlocal shown
             yield_point()  # an abandoned run leaves the queue too
-            if show is not None and place != shown[0]:
-                shown[0] = place
+            if show is not None and place != shown:
+                shown = place
                 show(place)
 
         with hold_slot(waiting), cancellable():
-            if show is not None and shown[0]:
+            if show is not None and shown:
                 show(None)
             return fn(*args, **kwargs)
     return run

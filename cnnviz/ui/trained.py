@@ -27,6 +27,7 @@ from cnnviz.topics.training import (
     train_epochs,
 )
 from cnnviz.ui import cache, controls
+from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import picture, show_error
 
 PREFIX = "tr_"
@@ -137,7 +138,7 @@ def show_filters(nets: list[Net]) -> None:
         moved = float(np.linalg.norm(change) / (np.linalg.norm(start) or 1))
         k = end.shape[-1]
         with col:
-            st.markdown(f"**{net.title}**")
+            st.markdown(f"**{safe_text(net.title)}**")
             for filters, caption in ((end, f"learned: {len(end)} filters of {k}×{k}"),
                                      (start, "at initialisation (random)"),
                                      (change, f"learned − initial: training moved them by "
@@ -158,7 +159,7 @@ def show_channels(nets: list[Net]) -> None:
     for col, net in zip(st.columns(len(nets)), nets):
         means = cache.trained_channel_means(net.key, net.model, net.data)[block - 1]
         with col:
-            st.markdown(f"**{net.title}**")
+            st.markdown(f"**{safe_text(net.title)}**")
             try:
                 top = learned.top_images(means, channel - 1)
             except ValueError as e:
@@ -177,7 +178,7 @@ def show_test_split(nets: list[Net]) -> None:
         results = cache.trained_test_results(net.key, net.model, net.data)
         run = net.run
         with col:
-            st.markdown(f"**{net.title}**")
+            st.markdown(f"**{safe_text(net.title)}**")
             m = st.columns(2)
             m[0].metric("Test accuracy", f"{results.accuracy:.2%}",
                         help=f"{int(round(results.accuracy * len(results.labels)))} of "

@@ -39,7 +39,7 @@ class Look:
 
     what: str                     # "your drawing", or which test image
     counts: str                   # the 8×8 counts
-    inputs: list[tuple[int, str, str]]  # per input size: (size, picture, caption)
+    inputs: list[tuple[str, str]]  # per input size: (picture, caption)
     seen: list[Seen]
 
 
@@ -53,7 +53,7 @@ def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
     for size in sorted({net.data.size for net in nets}):
         data = next(net.data for net in nets if net.data.size == size)
         factor = f"enlarged ×{data.factor:g} (bilinear)" if data.factor != 1 else "as it is"
-        inputs.append((size, png_data_url(img.ink(learned.prepared(data, counts),
+        inputs.append((png_data_url(img.ink(learned.prepared(data, counts),
                                                   max(1, 96 // size), top=1.0)),
                        f"{size}×{size}: {factor}, the network's input"))
     seen = []
@@ -84,7 +84,7 @@ def show_input(view: Look) -> None:
     cols = st.columns(1 + len(view.inputs))
     picture(cols[0], view.counts, width=96,
             caption="8×8: the inked pixels of each 4×4 block of a 32×32 bitmap (0-16)")
-    for col, (_, pixels, caption) in zip(cols[1:], view.inputs):
+    for col, (pixels, caption) in zip(cols[1:], view.inputs):
         picture(col, pixels, width=96, caption=caption)
 
 
@@ -94,7 +94,7 @@ def show_predictions(view: Look, columns: list) -> None:
     for col, seen in zip(columns, view.seen):
         found = seen.inspection
         with col:
-            st.markdown(f"**{seen.net.title}**")
+            st.markdown(f"**{safe_text(seen.net.title)}**")
             st.metric("Prediction", names[found.prediction],
                       help=f"the class with the highest probability: {found.confidence:.1%}")
             st.markdown(probability_table(names, found.probabilities, found.prediction))
@@ -130,7 +130,8 @@ def show_evidence(view: Look) -> None:
                 "falls (orange: it falls, purple: it rises).")
     for col, seen in zip(st.columns(len(view.seen)), view.seen):
         with col:
-            st.markdown(f"**{seen.net.title}**: evidence for {seen.inspection.prediction}")
+            st.markdown(f"**{safe_text(seen.net.title)}**: evidence for "
+                        f"{seen.inspection.prediction}")
             left, right = st.columns(2)
             picture(left, seen.grad_cam, caption="Grad-CAM (last block)", width=144)
             picture(right, seen.occlusion, caption="occlusion: drop in probability", width=144)
@@ -142,7 +143,7 @@ def show_maps(view: Look) -> None:
                 f"channels, each on its own colour scale (yellow high, purple low).")
     for col, seen in zip(st.columns(len(view.seen)), view.seen):
         with col:
-            st.markdown(f"**{seen.net.title}**")
+            st.markdown(f"**{safe_text(seen.net.title)}**")
             picture(st, seen.maps, width="stretch",
                     caption=f"blocks 1 to {len(seen.inspection.maps)}, top to bottom (maps of "
                             f"{seen.sides} pixels)")

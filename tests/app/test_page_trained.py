@@ -93,7 +93,7 @@ def test_train_your_own_then_look_inside():
     at.button(key="tr_train").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="tr_pair").value == "yours"
-    titles = [m.value for m in at.markdown if m.value.startswith("**yours: ")]
+    titles = [shown(m.value) for m in at.markdown if shown(m.value).startswith("**yours: ")]
     assert titles[:2] == ["**yours: plain resnet_basic ×1**",
                           "**yours: residual resnet_basic ×1**"]
     assert len(predictions(at)) == 2
