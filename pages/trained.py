@@ -7,7 +7,7 @@ from cnnviz.topics.learned import VIEWS
 from cnnviz.ui import trained as tr
 from cnnviz.ui import trained_live
 
-spec = ui.current_spec()  # the picker's stack: what "Train your own" trains
+ui.require_shell()  # a link to this page may be a fresh server's first request
 device = ui.current_device()
 st.title("🎓 Trained networks")
 st.caption("Every other page shows random weights. Here the stacks were trained on real "
@@ -38,4 +38,4 @@ if split.open:
         tr.show_test_split(nets)
 if own.open:
     with own:  # outside the fragment: Stop (a full rerun) interrupts a training run
-        tr.train_panel(spec, device)
+        tr.train_panel(ui.sidebar_picker(), device)  # trains the picker's stack

@@ -57,6 +57,7 @@ _SPEC = "pick__spec"          # the validated StackSpec of this run, or None
 _ERROR = "pick__error"        # why the combination cannot run
 _LOADED = "pick__url_loaded"  # the URL was read once for this session
 _WARNINGS = "pick__url_warnings"
+_UNSHOWN = "pick__url_unshown"  # warnings of a URL read on a run that did not draw the picker
 # under every refusal (the message itself says what is wrong and what to change)
 FIX_HINT = ("Change the values above as the message says, or press *Reset block parameters* "
             "for the block's defaults.")
@@ -175,6 +176,24 @@ def chosen() -> tuple[StackSpec | None, str | None]:
     return st.session_state.get(_SPEC), st.session_state.get(_ERROR)
 
 
+def keep() -> None:
+    """Keep the picker's values through a run that does not draw it (a page with its own
+    controls): Streamlit forgets a widget's value when a run does not draw the widget, but
+    not a value written back to the session state. Reads the URL first on a session's
+    first run, so a link's stack (and device) is the one kept."""
+    state = st.session_state
+    if not state.get(_LOADED):
+        state[_UNSHOWN] = _read_url(state)
+        state[_LOADED] = True
+    for key in [k for k in state if _is_value(str(k))]:
+        state[key] = state[key]
+
+
+def _is_value(key: str) -> bool:
+    """A widget key of the picker that holds a value (not a button, not internal state)."""
+    return key.startswith(PREFIX) and not key.startswith(PREFIX + "_") and key != _key("reset")
+
+
 def chosen_device() -> str:
     device = st.session_state.get(_key("device"), "cpu")
     return device if device in available_devices() else "cpu"
@@ -245,7 +264,7 @@ def picker() -> StackSpec | None:
     """Draw the sidebar picker (app.py does, every run); return the validated spec, or
     None if the combination cannot run."""
     state = st.session_state
-    warnings: list[str] = []
+    warnings: list[str] = state.pop(_UNSHOWN, [])
     if not state.get(_LOADED):
         warnings = _read_url(state)
         state[_LOADED] = True

@@ -36,8 +36,10 @@ PAGES = (
 )
 FIRST_PAGE = ROOT / PAGES[0][0]
 
-# pages with controls of their own: the sidebar shows those, not the block picker
-OWN_CONTROLS = ("network", "join")
+# pages with controls of their own: the sidebar shows those, not the block picker (Trained
+# Networks draws it only in the view that trains the picker's stack: on the others it
+# would be a score of widgets unrelated to what is shown, redrawn with every stroke)
+OWN_CONTROLS = ("network", "join", "trained")
 
 _RUN = threading.local()  # one script thread per session run
 
@@ -113,7 +115,9 @@ def main() -> None:
         # the first page's first tab draws no table: the rest can follow in the background
         startup.prepare(FIRST_PAGE if not page.url_path else None)
         playing = lesson_player.follow(page)  # a lesson step sets the picker's values
-        if page.url_path not in OWN_CONTROLS:
+        if page.url_path in OWN_CONTROLS:
+            picker_widget.keep()
+        else:
             picker_widget.picker()
         if playing:
             lesson_player.panel(*playing, current_device())
@@ -139,6 +143,13 @@ def current_spec() -> StackSpec | None:
     """The spec chosen in the sidebar, or None when the combination cannot run."""
     require_shell()
     return picker_widget.chosen()[0]
+
+
+def sidebar_picker() -> StackSpec | None:
+    """Draw the picker in the sidebar on a page with controls of its own, where part of it
+    uses the picker's stack; return the validated spec, as current_spec() does."""
+    require_shell()
+    return picker_widget.picker()
 
 
 def current_error() -> str | None:

@@ -245,6 +245,17 @@ def test_picker_state_survives_a_page_switch():
         assert at.query_params["block"] == "vgg"
 
 
+def test_picker_state_survives_a_page_without_the_picker():
+    """Streamlit forgets a widget's value when a run does not draw it: the Networks page
+    (its own sidebar) once sent a student back to the default block."""
+    at = app(block="vgg", depth="3")
+    at.switch_page(page_file("pages/network.py")).run()
+    assert not [w for w in at.selectbox if w.key == "pick_block"]
+    at.switch_page(page_file("pages/explorer.py")).run()
+    assert at.selectbox(key="pick_block").value == "vgg"
+    assert at.number_input(key="pick_depth").value == 3
+
+
 # --- the server ---------------------------------------------------------------------------
 
 WARM_START = """

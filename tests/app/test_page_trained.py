@@ -102,6 +102,16 @@ def test_train_your_own_then_look_inside():
         "yours: residual resnet_basic ×1: test accuracy"]
 
 
+def test_the_picker_is_drawn_only_in_the_view_that_trains_it():
+    at = open_page(block="vgg", depth="2")
+    assert not [w for w in at.selectbox if w.key == "pick_block"]
+    at.query_params["view"] = "Train your own"
+    at.run()
+    assert at.sidebar.selectbox(key="pick_block").value == "vgg"
+    assert at.sidebar.number_input(key="pick_depth").value == 2
+    assert any("vgg ×2" in c.value for c in at.caption)  # what Train would train
+
+
 def test_training_over_the_budget_is_a_sentence_and_runs_nothing():
     at = open_page("Train your own", depth="40", p_in_channels="32", p_out_channels="32")
     at.selectbox(key="tr_size").set_value(32).run()

@@ -240,3 +240,19 @@ def test_shared_page_link_works_as_the_first_request_of_a_fresh_server(browser_p
         assert_clean(page)
     finally:
         stop_server(proc)
+
+
+@pytest.mark.parametrize("path", ["/join", "/trained"])
+def test_a_page_without_the_picker_as_a_fresh_servers_first_request(browser_page, path):
+    """The room's link (students reopening it after a restart) and the trained networks:
+    pages that draw no picker first still run inside the app, with its navigation."""
+    proc, url, _ = start_server()
+    try:
+        page = browser_page
+        goto_page(page, url + path, PAGE_TIMEOUT)
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_text("Join a room").wait_for(timeout=PAGE_TIMEOUT)
+        assert "conv arithmetic" not in nav.inner_text()  # the file names of legacy mode
+        assert_clean(page)
+    finally:
+        stop_server(proc)
