@@ -27,19 +27,18 @@ class Seen:
 
     net: Net
     inspection: learned.Inspection
-    grad_cam: str
-    occlusion: str
+    evidence: str  # Grad-CAM and occlusion, side by side
     maps: str
-    sides: str  # the maps' sizes, e.g. "16×16, 8×8"
+    sides: str     # the maps' sizes, e.g. "16×16, 8×8"
 
 
 @dataclass(frozen=True)
 class Look:
     """Every network's view of one input, and the input as they read it."""
 
-    what: str                     # "your drawing", or which test image
-    counts: str                   # the 8×8 counts
-    inputs: list[tuple[str, str]]  # per input size: (picture, caption)
+    what: str     # "your drawing", or which test image
+    inputs: str   # the 8×8 counts and the image of each input size, side by side
+    inputs_caption: str
     seen: list[Seen]
 
 
@@ -48,25 +47,29 @@ def inspection(net: Net, counts: np.ndarray) -> learned.Inspection:
 
 
 def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
-    """Run the input through every network and make every picture; draws nothing."""
-    inputs = []
+    """Run the input through every network and make every picture; draws nothing.
+
+    Pictures that belong together are one picture (the inputs; each network's Grad-CAM
+    and occlusion): every element costs the browser a share of each stroke's redraw."""
+    inputs = [img.ink(counts, 12, top=16)]
+    parts = ["8×8: the inked pixels of each 4×4 block of a 32×32 bitmap (0-16)"]
     for size in sorted({net.data.size for net in nets}):
         data = next(net.data for net in nets if net.data.size == size)
         factor = f"enlarged ×{data.factor:g} (bilinear)" if data.factor != 1 else "as it is"
-        inputs.append((png_data_url(img.ink(learned.prepared(data, counts),
-                                                  max(1, 96 // size), top=1.0)),
-                       f"{size}×{size}: {factor}, the network's input"))
+        inputs.append(img.ink(learned.prepared(data, counts), max(1, 96 // size), top=1.0))
+        parts.append(f"{size}×{size}: {factor}, the network's input")
     seen = []
     for net in nets:
         found, data = inspection(net, counts), net.data
         scale = max(1, 144 // data.size)
+        evidence = [img.overlay(learned.prepared(data, counts), found.grad_cam, scale),
+                    img.heat(found.occlusion, scale, signed=True)]
         seen.append(Seen(
-            net, found,
-            png_data_url(img.overlay(learned.prepared(data, counts), found.grad_cam, scale)),
-            png_data_url(img.heat(found.occlusion, scale, signed=True)),
+            net, found, png_data_url(img.mosaic(evidence, cols=2, gap=12)),
             png_data_url(img.mosaic([img.tiles(maps, size=40) for maps in found.maps])),
             ", ".join(dict.fromkeys(f"{m.shape[1]}×{m.shape[2]}" for m in found.maps))))
-    return Look(what, png_data_url(img.ink(counts, 12, top=16)), inputs, seen)
+    return Look(what, png_data_url(img.mosaic(inputs, cols=len(inputs), gap=12)),
+                "Left to right: " + "; ".join(parts) + ".", seen)
 
 
 def show(view: Look, left, right: list) -> None:
@@ -81,11 +84,7 @@ def show(view: Look, left, right: list) -> None:
 def show_input(view: Look) -> None:
     """The 8×8 counts, and the enlarged image each network reads."""
     st.markdown(f"**What the networks read**: {safe_text(view.what)}.")
-    cols = st.columns(1 + len(view.inputs))
-    picture(cols[0], view.counts, width=96,
-            caption="8×8: the inked pixels of each 4×4 block of a 32×32 bitmap (0-16)")
-    for col, (pixels, caption) in zip(cols[1:], view.inputs):
-        picture(col, pixels, width=96, caption=caption)
+    picture(st, view.inputs, caption=view.inputs_caption)
 
 
 def show_predictions(view: Look, columns: list) -> None:
@@ -122,25 +121,23 @@ def probability_table(names: tuple[str, ...], probabilities: np.ndarray, top: in
 
 
 def show_evidence(view: Look) -> None:
-    st.subheader("Where the evidence is")
-    st.markdown("For the predicted class: **Grad-CAM** (Selvaraju et al. 2017) weights the "
-                "last block's maps by how much the class score grows with each; **occlusion** "
-                "(Zeiler & Fergus 2014) covers the image with a "
-                "blank square at every place and measures how far the class's probability "
-                "falls (orange: it falls, purple: it rises).")
+    st.markdown("### Where the evidence is\n\nFor the predicted class: **Grad-CAM** "
+                "(Selvaraju et al. 2017) weights the last block's maps by how much the class "
+                "score grows with each; **occlusion** (Zeiler & Fergus 2014) covers the image "
+                "with a blank square at every place and measures how far the class's "
+                "probability falls (orange: it falls, purple: it rises).")
     for col, seen in zip(st.columns(len(view.seen)), view.seen):
         with col:
             st.markdown(f"**{safe_text(seen.net.title)}**: evidence for "
                         f"{seen.inspection.prediction}")
-            left, right = st.columns(2)
-            picture(left, seen.grad_cam, caption="Grad-CAM (last block)", width=144)
-            picture(right, seen.occlusion, caption="occlusion: drop in probability", width=144)
+            picture(st, seen.evidence, caption="Left: Grad-CAM (last block). Right: "
+                                               "occlusion, the drop in probability.")
 
 
 def show_maps(view: Look) -> None:
-    st.subheader("Feature maps, block by block")
-    st.markdown(f"Every block's output for this input, its first {learned.SHOWN_CHANNELS} "
-                f"channels, each on its own colour scale (yellow high, purple low).")
+    st.markdown(f"### Feature maps, block by block\n\nEvery block's output for this input, "
+                f"its first {learned.SHOWN_CHANNELS} channels, each on its own colour scale "
+                f"(yellow high, purple low).")
     for col, seen in zip(st.columns(len(view.seen)), view.seen):
         with col:
             st.markdown(f"**{safe_text(seen.net.title)}**")
