@@ -6,8 +6,8 @@ the page's first view), waits `--settle` seconds, then in one browser tab:
 * first view: opens `/trained` `--views` times (each a navigation from another page) and
   times it from the navigation to a complete page: the script idle, both Prediction
   metrics, the evidence maps and the feature maps drawn;
-* stroke: draws `--strokes` different digits with the mouse (each after clearing the
-  canvas) and times each from the mouse button's release to the new predictions, evidence
+* stroke: draws `--strokes` different drawings with the mouse (each after clearing the
+  canvas; a digit drawn again is shifted, so no answer comes from a cache) and times each from the mouse button's release to the new predictions, evidence
   and maps on the page (the script idle again with every image loaded). It also notes when
   the browser sent the drawing to the server: streamlit-drawable-canvas waits 200 ms after
   the last change before it sends (its own debounce), so the figure is split into the
@@ -56,7 +56,8 @@ DONE = """(before) => {
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     const vals = [...document.querySelectorAll('[data-testid="stMetricValue"]')];
     const imgs = [...document.querySelectorAll('[data-testid="stMain"] img')];
-    if (vals.length < 2 || imgs.length < 8 || !imgs.every(i => i.complete)) return false;
+    // the Look inside view: the inputs, two evidence pictures and two of feature maps
+    if (vals.length < 2 || imgs.length < 5 || !imgs.every(i => i.complete)) return false;
     const shown = document.querySelector('[data-testid="stMain"]').innerText;
     return before === null || (shown.includes('your drawing') && shown !== before);
 }"""
@@ -87,7 +88,10 @@ def draw_and_time(page, count: int, done: str, reset: bool) -> tuple[list, list]
             page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
             page.get_by_text("Nothing drawn yet").first.wait_for(timeout=TIMEOUT_MS)
         before = page.locator('[data-testid="stMain"]').inner_text()
-        draw_strokes(page, STROKES[names[i % len(names)]], release_last=False)
+        shift = 0.03 * (i // len(names))  # a digit drawn again lands elsewhere: a new image
+        strokes_of_digit = [[(x + shift, y + shift) for x, y in stroke]
+                            for stroke in STROKES[names[i % len(names)]]]
+        draw_strokes(page, strokes_of_digit, release_last=False)
         up = page.evaluate("() => (window.__sent = null, performance.now())")
         page.mouse.up()
         page.wait_for_function(done, arg=before, timeout=TIMEOUT_MS, polling="raf")

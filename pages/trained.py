@@ -16,19 +16,22 @@ st.caption("Every other page shows random weights. Here the stacks were trained 
 with st.columns([1.2, 2])[0]:
     nets = tr.choose_pair(device)
 test = load_dataset("digits", nets[0].data.size)
+st.caption(test.describe())
 
 
 @st.fragment  # a stroke on the canvas reruns this part only, not the app around it
-def live() -> None:
+def live(source: str, number: int) -> None:
     left, *right = st.columns([1.2, 1, 1])
     with left:
-        counts, what = tr.choose_input(test)
+        counts, what = tr.read_input(test, source, number)
     trained_live.show(trained_live.look(counts, what, nets), left, right)
 
 
-live()
-st.caption(test.describe())
-weights, split, own = ui.view_tabs(list(VIEWS))
+# one view at a time: a stroke redraws less, and each view fits a projector's screen
+inside, weights, split, own = ui.view_tabs(list(VIEWS))
+if inside.open:
+    with inside:
+        live(*tr.choose_source(test))
 if weights.open:
     with weights:
         tr.show_filters(nets)

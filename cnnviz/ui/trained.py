@@ -64,8 +64,8 @@ def choose_pair(device: str = "cpu") -> list[Net]:
     state = st.session_state
     own = state.get(_OWN)
     options = list(learned.PAIRS) + ([YOURS] if own else [])
-    if state.pop(_SHOW_OWN, False) and own:
-        state[PREFIX + "pair"] = YOURS
+    if state.pop(_SHOW_OWN, False) and own:  # just trained: look inside them
+        state[PREFIX + "pair"], state["view"] = YOURS, learned.VIEWS[0]
     if state.get(PREFIX + "pair") not in options:
         state[PREFIX + "pair"] = options[0]
     pair = st.selectbox("Networks", options, key=PREFIX + "pair", format_func=pair_label,
@@ -88,16 +88,28 @@ def cache_key(name: str, device: str) -> str:
     return name if device == "cpu" else f"{name}@{device}"
 
 
-def choose_input(test: DataSet) -> tuple[np.ndarray, str]:
-    """The canvas or a test image: the 8×8 counts the networks read and what they are."""
+def choose_source(test: DataSet) -> tuple[str, int]:
+    """Draw or a test image, and which (drawn above the live part: changing them is rare
+    and reruns the page, while a stroke reruns only the live part)."""
     ctl = controls.of("trained")
     controls.start("trained", None)
-    source = controls.draw(ctl["source"], st.radio, "Input", horizontal=True,
+    c = st.columns([1.2, 2])
+    source = controls.draw(ctl["source"], c[0].radio, "Input", horizontal=True,
                            format_func=SOURCES.get)
-    number = controls.draw(ctl["image"], st.number_input,
+    number = controls.draw(ctl["image"], c[1].number_input,
                            f"Test image (1-{len(test.y_test)})", high=len(test.y_test),
                            disabled=source == "draw",
                            help="the test images were never seen in training")
+    if source == "draw":
+        st.caption("Write one digit large, filling most of the box; the bin icon (reset "
+                   "canvas) clears it.")
+        st.space("small")  # the canvas's toolbar floats above its top edge
+    return source, number
+
+
+def read_input(test: DataSet, source: str, number: int) -> tuple[np.ndarray, str]:
+    """The canvas (when drawing) or the test image: the 8×8 counts the networks read and
+    what they are."""
     index = number - 1
     fallback = (test.raw_test[index], f"test image #{number}, a "
                 f"{int(test.y_test[index])} written by hand")
@@ -105,9 +117,6 @@ def choose_input(test: DataSet) -> tuple[np.ndarray, str]:
         return fallback
     from streamlit_drawable_canvas import st_canvas  # registers its component on first use
 
-    st.caption("Write one digit large, filling most of the box; the bin icon (reset canvas) "
-               "clears it.")
-    st.space("small")  # the canvas's toolbar floats above its top edge, over the caption
     drawn = st_canvas(stroke_width=STROKE, stroke_color="#000000", background_color="#ffffff",
                       height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw",
                       key=PREFIX + "canvas", return_image_data=True)
@@ -242,7 +251,8 @@ def train_panel(spec: StackSpec | None, device: str) -> None:
 def _show_own(nets: list[Net]) -> None:
     from cnnviz.render import trained_charts as charts
 
-    st.markdown("**Your last training** (choose *yours* under *Networks* to look inside):")
+    st.markdown("**Your last training** (choose *yours* under *Networks*, then *Look inside*, "
+                "to see what they answer):")
     for col, net in zip(st.columns(len(nets)), nets):
         with col:
             st.metric(f"{net.title}: test accuracy", f"{net.run.test_accuracy:.2%}",

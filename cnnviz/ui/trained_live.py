@@ -73,30 +73,39 @@ def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
 
 
 def show(view: Look, left, right: list) -> None:
-    """The input (in `left`), each network's answer (in `right`), its evidence and maps."""
-    with left:
-        show_input(view)
-    show_predictions(view, right)
-    show_evidence(view)
-    show_maps(view)
-
-
-def show_input(view: Look) -> None:
-    """The 8×8 counts, and the enlarged image each network reads."""
-    st.markdown(f"**What the networks read**: {safe_text(view.what)}.")
-    picture(st, view.inputs, caption=view.inputs_caption)
-
-
-def show_predictions(view: Look, columns: list) -> None:
-    """Each network's answer in its column: the top class and every class's probability."""
+    """The input and how to read what follows (in `left`); in each network's column (in
+    `right`), its answer, its evidence and its maps: everything of one network in one
+    column, drawn with as few elements as it takes (each one costs every stroke's redraw)."""
     names = class_names("digits")
-    for col, seen in zip(columns, view.seen):
+    with left:
+        # `what` is ours (a test image's number and class), and the caption is also the
+        # picture's alternative text: plain words, no Markdown
+        picture(st, view.inputs, caption=f"What the networks read: {view.what}. "
+                                         f"{view.inputs_caption}")
+        st.markdown(HOW_TO_READ)
+    for col, seen in zip(right, view.seen):
         found = seen.inspection
         with col:
             st.markdown(f"**{safe_text(seen.net.title)}**")
             st.metric("Prediction", names[found.prediction],
                       help=f"the class with the highest probability: {found.confidence:.1%}")
             st.markdown(probability_table(names, found.probabilities, found.prediction))
+            picture(st, seen.evidence, caption=f"Evidence for {found.prediction}. Left: "
+                                               f"Grad-CAM (last block). Right: occlusion, the "
+                                               f"drop in probability.")
+            picture(st, seen.maps, width="stretch",
+                    caption=f"Feature maps of blocks 1 to {len(found.maps)}, top to bottom "
+                            f"({seen.sides} pixels)")
+
+
+HOW_TO_READ = (
+    "**Under each answer, where the evidence is** for the predicted class: **Grad-CAM** "
+    "(Selvaraju et al. 2017) weights the last block's maps by how much the class score grows "
+    "with each; **occlusion** (Zeiler & Fergus 2014) covers the image with a blank square at "
+    "every place and measures how far the class's probability falls (orange: it falls, "
+    "purple: it rises). Below them, every block's output for this input, its first "
+    f"{learned.SHOWN_CHANNELS} channels, each on its own colour scale (yellow high, purple "
+    "low).")
 
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -118,29 +127,3 @@ def probability_table(names: tuple[str, ...], probabilities: np.ndarray, top: in
         cells = (name, f"{p:.1%}") if i != top else (f"**{name}**", f"**{p:.1%}**")
         rows.append(f"| {cells[0]} | {cells[1]} | {bar_text} |")
     return "\n".join(rows)
-
-
-def show_evidence(view: Look) -> None:
-    st.markdown("### Where the evidence is\n\nFor the predicted class: **Grad-CAM** "
-                "(Selvaraju et al. 2017) weights the last block's maps by how much the class "
-                "score grows with each; **occlusion** (Zeiler & Fergus 2014) covers the image "
-                "with a blank square at every place and measures how far the class's "
-                "probability falls (orange: it falls, purple: it rises).")
-    for col, seen in zip(st.columns(len(view.seen)), view.seen):
-        with col:
-            st.markdown(f"**{safe_text(seen.net.title)}**: evidence for "
-                        f"{seen.inspection.prediction}")
-            picture(st, seen.evidence, caption="Left: Grad-CAM (last block). Right: "
-                                               "occlusion, the drop in probability.")
-
-
-def show_maps(view: Look) -> None:
-    st.markdown(f"### Feature maps, block by block\n\nEvery block's output for this input, "
-                f"its first {learned.SHOWN_CHANNELS} channels, each on its own colour scale "
-                f"(yellow high, purple low).")
-    for col, seen in zip(st.columns(len(view.seen)), view.seen):
-        with col:
-            st.markdown(f"**{safe_text(seen.net.title)}**")
-            picture(st, seen.maps, width="stretch",
-                    caption=f"blocks 1 to {len(seen.inspection.maps)}, top to bottom (maps of "
-                            f"{seen.sides} pixels)")
