@@ -7,8 +7,9 @@ the page's first view), waits `--settle` seconds, then in one browser tab:
   times it from the navigation to a complete page: the script idle, both Prediction
   metrics, the evidence maps and the feature maps drawn;
 * stroke: draws `--strokes` different drawings with the mouse (each after clearing the
-  canvas; a digit drawn again is shifted, so no answer comes from a cache) and times each from the mouse button's release to the new predictions, evidence
-  and maps on the page (the script idle again with every image loaded). It also notes when
+  canvas; a digit drawn again is shifted, so no answer comes from a cache) and times each
+  from the mouse button's release to the new predictions, evidence and maps on the page
+  (the script idle again with every image loaded). It also notes when
   the browser sent the drawing to the server: streamlit-drawable-canvas waits 200 ms after
   the last change before it sends (its own debounce), so the figure is split into the
   canvas's share and cnnviz's (from that message to the complete page).
@@ -17,8 +18,11 @@ With `--floor` it draws the same strokes on bench/canvas_floor_app.py instead: t
 canvas in a fragment with two metrics and no network at all, what a stroke costs on this
 machine before cnnviz does anything.
 
-    python bench/trained_page_latency.py [--settle 20] [--views 10] [--strokes 10] [--json]
-    python bench/trained_page_latency.py --floor [--strokes 10] [--json]
+The window is a classroom projector's, 1280×720, unless `--viewport` says otherwise.
+
+    python bench/trained_page_latency.py [--settle 20] [--views 10] [--strokes 10]
+                                         [--viewport 1280x720] [--json]
+    python bench/trained_page_latency.py --floor [--strokes 10] [--viewport WxH] [--json]
 """
 from __future__ import annotations
 
@@ -37,7 +41,6 @@ from support_server import (  # noqa: E402
     APP_IDLE,
     CHROMIUM,
     CHROMIUM_ARGS,
-    VIEWPORT,
     draw_strokes,
     goto_page,
     start_server,
@@ -108,8 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strokes", type=int, default=10)
     ap.add_argument("--floor", action="store_true",
                     help="time strokes on a page with the canvas and no network")
+    ap.add_argument("--viewport", default="1280x720",
+                    help="the browser window, WxH: a classroom projector by default; "
+                         "1400x2600 has the whole page in view (painted on every stroke)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    width, height = (int(v) for v in args.viewport.lower().split("x"))
     from playwright.sync_api import sync_playwright
 
     script, done = ("bench/canvas_floor_app.py", FLOOR_DONE) if args.floor else ("app.py", DONE)
@@ -118,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport=VIEWPORT)
+            page = browser.new_page(viewport={"width": width, "height": height})
             page.add_init_script(SPY)
             goto_page(page, url, TIMEOUT_MS)
             if not args.floor:

@@ -32,6 +32,7 @@ inside, weights, split, own = ui.view_tabs(list(VIEWS))
 if inside.open:
     with inside:
         live(*tr.choose_source(test))
+        st.markdown(trained_live.HOW_TO_READ)
 if weights.open:
     with weights:
         tr.show_filters(nets)

@@ -7,7 +7,13 @@ written): a model may be shared by every session.
 """
 from __future__ import annotations
 
+import copy
 import functools
+import os
+import threading
+import weakref
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +21,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from cnnviz.core.datasets import CLASSES, TEST_SIZE, DataSet, load_dataset
+from cnnviz.core.layers import ConvNormAct
 from cnnviz.topics.evidence import grad_cam, occlusion
 from cnnviz.topics.runs import load_run, read_record
 from cnnviz.topics.training import (
@@ -70,13 +78,12 @@ def find_run(name_or_folder: str) -> TrainRun:
 
 @dataclass
 class Inspection:
-    """What one network makes of one input."""
+    """What one network makes of one input (its occlusion map apart: `occlusion_map`)."""
 
     probabilities: np.ndarray  # (classes,)
     prediction: int
     maps: list[np.ndarray]     # per block: (n, h, w), its first n channels
     grad_cam: np.ndarray       # (S, S) in [0, 1]
-    occlusion: np.ndarray      # (S, S): drop of the predicted class's probability
 
     @property
     def confidence(self) -> float:
@@ -92,16 +99,71 @@ def classify(model: Classifier, data: DataSet, counts: np.ndarray) -> np.ndarray
 def inspect(model: Classifier, data: DataSet, counts: np.ndarray,
             channels: int = SHOWN_CHANNELS) -> Inspection:
     """Run one image (the data set's raw form: 8×8 counts for the digits) through
-    `model`: probabilities, every block's maps and the evidence for its top class."""
+    `model`: probabilities, every block's maps and Grad-CAM's evidence for its top class.
+    One forward pass and one backward through the head: a millisecond or two."""
+    model = folded(model)
     x = data.prepare(counts).to(device_of(model))  # (1, 1, S, S)
     with torch.no_grad():
         outputs = model.block_outputs(x)
         probs = F.softmax(model.classify(outputs[-1]), dim=1)[0].cpu().numpy()
     top = int(probs.argmax())
-    blank = float(data.prepare(np.zeros_like(counts))[0, 0, 0, 0])  # an empty pixel
     return Inspection(probs, top, [o[0, :channels].cpu().numpy() for o in outputs],
-                      grad_cam(model, x, top, last_maps=outputs[-1]),
-                      occlusion(model, x, top, fill=blank, base=float(probs[top])))
+                      grad_cam(model, x, top, last_maps=outputs[-1]))
+
+
+def occlusion_map(model: Classifier, data: DataSet, counts: np.ndarray, target: int
+                  ) -> np.ndarray:
+    """(S, S): how far `target`'s probability falls where a blank square covers the image
+    (a forward pass of every covered copy: most of an inspection's time)."""
+    model = folded(model)
+    x = data.prepare(counts).to(device_of(model))
+    blank = float(data.prepare(np.zeros_like(counts))[0, 0, 0, 0])  # an empty pixel
+    return occlusion(model, x, target, fill=blank)
+
+
+# one pool for the process, no more threads than cores: a page's networks side by side
+_WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                              thread_name_prefix="cnnviz-inspect")
+
+
+def inspect_all(nets: Sequence[tuple[Classifier, DataSet]], counts: np.ndarray
+                ) -> list[Inspection]:
+    """inspect() for every (model, data) at once, each on a thread of its own: torch lets
+    go of Python's lock inside its kernels, so two networks take little more time than
+    one where a core is free."""
+    return list(_WORKERS.map(lambda net: inspect(net[0], net[1], counts), nets))
+
+
+def occlusion_maps(nets: Sequence[tuple[Classifier, DataSet]], counts: np.ndarray,
+                   targets: Sequence[int]) -> list[np.ndarray]:
+    """occlusion_map() for every (model, data) and its target, side by side as above."""
+    return list(_WORKERS.map(lambda job: occlusion_map(job[0][0], job[0][1], counts, job[1]),
+                             zip(nets, targets)))
+
+
+_FOLDED: weakref.WeakKeyDictionary[nn.Module, nn.Module] = weakref.WeakKeyDictionary()
+_FOLDING = threading.Lock()
+
+
+def folded(model: Classifier) -> Classifier:
+    """A copy of an eval-mode `model` whose batch norms are folded into the convolutions
+    before them (w' = w·γ/σ, b' = (b − μ)·γ/σ + β): the same outputs to float precision
+    with one operation fewer per layer, a quarter to a third faster on a CPU. Made once
+    and kept as long as the model lives; a model in training mode is returned as is."""
+    if model.training:
+        return model
+    with _FOLDING:
+        fast = _FOLDED.get(model)
+        if fast is None:
+            fast = _FOLDED[model] = _fold(copy.deepcopy(model))
+    return fast  # type: ignore[return-value]
+
+
+def _fold(model: nn.Module) -> nn.Module:
+    for layer in model.modules():
+        if isinstance(layer, ConvNormAct) and isinstance(layer.norm, nn.BatchNorm2d):
+            layer.conv, layer.norm = fuse_conv_bn_eval(layer.conv, layer.norm), nn.Identity()
+    return model
 
 
 def device_of(model: nn.Module) -> torch.device:

@@ -59,12 +59,14 @@ def other_views(device: str = "cpu") -> None:
 
 
 def trained_views() -> None:
-    """The Trained Networks page: the shipped stacks loaded, the digits read, and the first
+    """The Trained Networks page: the shipped stacks loaded, the digits read, and each
     pair's answer for the first test image (its first view)."""
-    for name in learned.shipped():
-        run, model = cache.shipped_run(name)
-        data = learned.run_data(run)
-        cache.trained_inspection(name, counts_key(data.raw_test[0]), model, data)
+    for pair in learned.PAIRS.values():
+        nets = [cache.shipped_run(name)[1] for name in pair]
+        data = learned.run_data(cache.shipped_run(pair[0])[0])
+        counts, models = counts_key(data.raw_test[0]), [(model, data) for model in nets]
+        found = cache.trained_inspections(pair, counts, models)
+        cache.trained_occlusions(pair, counts, tuple(f.prediction for f in found), models)
 
 
 def network_views(device: str = "cpu") -> None:

@@ -42,8 +42,14 @@ class Look:
     seen: list[Seen]
 
 
-def inspection(net: Net, counts: np.ndarray) -> learned.Inspection:
-    return cache.trained_inspection(net.key, counts_key(counts), net.model, net.data)
+def answers(nets: list[Net], counts: np.ndarray
+            ) -> list[tuple[learned.Inspection, np.ndarray]]:
+    """Each network's inspection and its occlusion map for its predicted class."""
+    keys, key, models = (tuple(net.key for net in nets), counts_key(counts),
+                         [(net.model, net.data) for net in nets])
+    found = cache.trained_inspections(keys, key, models)
+    targets = tuple(seen.prediction for seen in found)
+    return list(zip(found, cache.trained_occlusions(keys, key, targets, models)))
 
 
 def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
@@ -59,11 +65,11 @@ def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
         inputs.append(img.ink(learned.prepared(data, counts), max(1, 96 // size), top=1.0))
         parts.append(f"{size}×{size}: {factor}, the network's input")
     seen = []
-    for net in nets:
-        found, data = inspection(net, counts), net.data
+    for net, (found, drops) in zip(nets, answers(nets, counts)):
+        data = net.data
         scale = max(1, 144 // data.size)
         evidence = [img.overlay(learned.prepared(data, counts), found.grad_cam, scale),
-                    img.heat(found.occlusion, scale, signed=True)]
+                    img.heat(drops, scale, signed=True)]
         seen.append(Seen(
             net, found, png_data_url(img.mosaic(evidence, cols=2, gap=12)),
             png_data_url(img.mosaic([img.tiles(maps, size=40) for maps in found.maps])),
@@ -73,16 +79,15 @@ def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
 
 
 def show(view: Look, left, right: list) -> None:
-    """The input and how to read what follows (in `left`); in each network's column (in
-    `right`), its answer, its evidence and its maps: everything of one network in one
-    column, drawn with as few elements as it takes (each one costs every stroke's redraw)."""
+    """The input (in `left`); in each network's column (in `right`), its answer, its
+    evidence and its maps: everything of one network in one column, drawn with as few
+    elements as it takes (each one costs every stroke's redraw)."""
     names = class_names("digits")
     with left:
         # `what` is ours (a test image's number and class), and the caption is also the
         # picture's alternative text: plain words, no Markdown
         picture(st, view.inputs, caption=f"What the networks read: {view.what}. "
                                          f"{view.inputs_caption}")
-        st.markdown(HOW_TO_READ)
     for col, seen in zip(right, view.seen):
         found = seen.inspection
         with col:
@@ -98,6 +103,7 @@ def show(view: Look, left, right: list) -> None:
                             f"({seen.sides} pixels)")
 
 
+# under the live part, outside it: the same on every stroke, so no stroke redraws it
 HOW_TO_READ = (
     "**Under each answer, where the evidence is** for the predicted class: **Grad-CAM** "
     "(Selvaraju et al. 2017) weights the last block's maps by how much the class score grows "

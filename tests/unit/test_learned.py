@@ -108,9 +108,38 @@ def test_occlusion_with_the_target_itself_covered_lowers_the_probability():
     model, data = run.model(), learned.run_data(run)
     seen = learned.inspect(model, data, data.raw_test[0])
     assert seen.prediction == int(data.y_test[0])
-    assert seen.occlusion.max() > 0  # covering the digit somewhere costs probability
+    drops = learned.occlusion_map(model, data, data.raw_test[0], seen.prediction)
+    assert drops.shape == (16, 16)
+    assert drops.max() > 0  # covering the digit somewhere costs probability
     assert len(seen.maps) == 4 and seen.maps[0].shape == (learned.SHOWN_CHANNELS, 16, 16)
     assert abs(seen.probabilities.sum() - 1) < 1e-5
+
+
+def test_folded_batch_norms_give_the_same_answers_and_leave_the_model_alone():
+    run = learned.shipped_run("residual-4")
+    model, data = run.model(), learned.run_data(run)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    fast = learned.folded(model)
+    assert learned.folded(model) is fast  # made once per model
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    with torch.no_grad():
+        x = data.x_test[:100]
+        assert torch.allclose(fast(x), model(x), atol=1e-4)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+
+
+def test_the_networks_inspected_side_by_side_answer_as_one_by_one():
+    pair = [learned.shipped_run(name) for name in learned.PAIRS["depth 4"]]
+    nets = [(run.model(), learned.run_data(run)) for run in pair]
+    image = nets[0][1].raw_test[5]
+    together = learned.inspect_all(nets, image)
+    alone = [learned.inspect(model, data, image) for model, data in nets]
+    assert [s.prediction for s in together] == [s.prediction for s in alone]
+    assert all(np.allclose(a.grad_cam, b.grad_cam) for a, b in zip(together, alone))
+    targets = [s.prediction for s in alone]
+    drops = learned.occlusion_maps(nets, image, targets)
+    assert all(np.allclose(d, learned.occlusion_map(m, data, image, t))
+               for d, (m, data), t in zip(drops, nets, targets))
 
 
 def test_top_images_excite_their_channel_most():
