@@ -164,21 +164,11 @@ def shipped_run(name: str, device: str = "cpu") -> tuple[TrainRun, Classifier]:
 @st.cache_data(max_entries=256, ttl=15 * 60, show_spinner=False)
 def trained_inspections(keys: tuple[str, ...], counts: bytes,
                         _nets: list[tuple[Classifier, DataSet]]) -> list[learned.Inspection]:
-    """One image through each trained network (side by side, on threads): a millisecond
-    or two each, so it takes no heavy slot. `keys` name the networks."""
-    return learned.inspect_all(_nets, _counts(counts))
-
-
-@st.cache_data(max_entries=256, ttl=15 * 60, show_spinner=False)
-def trained_occlusions(keys: tuple[str, ...], counts: bytes, targets: tuple[int, ...],
-                       _nets: list[tuple[Classifier, DataSet]]) -> list[np.ndarray]:
-    """Each network's occlusion map for its target class: every covered copy of one image
-    through a model the training budget admitted (tens of milliseconds), no heavy slot."""
-    return learned.occlusion_maps(_nets, _counts(counts), targets)
-
-
-def _counts(counts: bytes) -> np.ndarray:
-    return np.frombuffer(counts, dtype=np.float32).reshape(8, 8)
+    """One image through each trained network, side by side: tens of milliseconds (models
+    admitted by the training budget, one image and its occluded copies), so it takes no
+    heavy slot. `keys` name the networks."""
+    image = np.frombuffer(counts, dtype=np.float32).reshape(8, 8)
+    return learned.inspect_all(_nets, image)
 
 
 @st.cache_data(max_entries=16, ttl=60 * 60, show_spinner="Running the test split…")

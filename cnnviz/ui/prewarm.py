@@ -64,9 +64,8 @@ def trained_views() -> None:
     for pair in learned.PAIRS.values():
         nets = [cache.shipped_run(name)[1] for name in pair]
         data = learned.run_data(cache.shipped_run(pair[0])[0])
-        counts, models = counts_key(data.raw_test[0]), [(model, data) for model in nets]
-        found = cache.trained_inspections(pair, counts, models)
-        cache.trained_occlusions(pair, counts, tuple(f.prediction for f in found), models)
+        cache.trained_inspections(pair, counts_key(data.raw_test[0]),
+                                  [(model, data) for model in nets])
 
 
 def network_views(device: str = "cpu") -> None:

@@ -42,14 +42,9 @@ class Look:
     seen: list[Seen]
 
 
-def answers(nets: list[Net], counts: np.ndarray
-            ) -> list[tuple[learned.Inspection, np.ndarray]]:
-    """Each network's inspection and its occlusion map for its predicted class."""
-    keys, key, models = (tuple(net.key for net in nets), counts_key(counts),
-                         [(net.model, net.data) for net in nets])
-    found = cache.trained_inspections(keys, key, models)
-    targets = tuple(seen.prediction for seen in found)
-    return list(zip(found, cache.trained_occlusions(keys, key, targets, models)))
+def inspections(nets: list[Net], counts: np.ndarray) -> list[learned.Inspection]:
+    return cache.trained_inspections(tuple(net.key for net in nets), counts_key(counts),
+                                     [(net.model, net.data) for net in nets])
 
 
 def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
@@ -65,11 +60,11 @@ def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
         inputs.append(img.ink(learned.prepared(data, counts), max(1, 96 // size), top=1.0))
         parts.append(f"{size}×{size}: {factor}, the network's input")
     seen = []
-    for net, (found, drops) in zip(nets, answers(nets, counts)):
+    for net, found in zip(nets, inspections(nets, counts)):
         data = net.data
         scale = max(1, 144 // data.size)
         evidence = [img.overlay(learned.prepared(data, counts), found.grad_cam, scale),
-                    img.heat(drops, scale, signed=True)]
+                    img.heat(found.occlusion, scale, signed=True)]
         seen.append(Seen(
             net, found, png_data_url(img.mosaic(evidence, cols=2, gap=12)),
             png_data_url(img.mosaic([img.tiles(maps, size=40) for maps in found.maps])),
