@@ -59,8 +59,8 @@ DONE = """(before) => {
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     const vals = [...document.querySelectorAll('[data-testid="stMetricValue"]')];
     const imgs = [...document.querySelectorAll('[data-testid="stMain"] img')];
-    // the Look inside view: the inputs, two evidence pictures and two of feature maps
-    if (vals.length < 2 || imgs.length < 5 || !imgs.every(i => i.complete)) return false;
+    // the Look inside view: the inputs, and each network's evidence over its feature maps
+    if (vals.length < 2 || imgs.length < 3 || !imgs.every(i => i.complete)) return false;
     const shown = document.querySelector('[data-testid="stMain"]').innerText;
     return before === null || (shown.includes('your drawing') && shown !== before);
 }"""

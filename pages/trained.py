@@ -27,19 +27,17 @@ def live(source: str, number: int) -> None:
     trained_live.show(trained_live.look(counts, what, nets), left, right)
 
 
-# one view at a time: a stroke redraws less, and each view fits a projector's screen
-inside, weights, split, own = ui.view_tabs(list(VIEWS))
-if inside.open:
-    with inside:
-        live(*tr.choose_source(test))
-        st.markdown(trained_live.HOW_TO_READ)
-if weights.open:
-    with weights:
-        tr.show_filters(nets)
-        tr.show_channels(nets)
-if split.open:
-    with split:
-        tr.show_test_split(nets)
-if own.open:
-    with own:  # outside the fragment: Stop (a full rerun) interrupts a training run
-        tr.train_panel(ui.sidebar_picker(), device)  # trains the picker's stack
+# one view at a time, drawn in the page's flow: a stroke redraws less, and each view fits
+# a projector's screen
+inside, weights, split, _ = VIEWS
+view = ui.view_choice(list(VIEWS))
+if view == inside:
+    live(*tr.choose_source(test))
+    st.markdown(trained_live.HOW_TO_READ)
+elif view == weights:
+    tr.show_filters(nets)
+    tr.show_channels(nets)
+elif view == split:
+    tr.show_test_split(nets)
+else:  # Train your own, outside the fragment: Stop (a full rerun) interrupts a training run
+    tr.train_panel(ui.sidebar_picker(), device)  # trains the picker's stack

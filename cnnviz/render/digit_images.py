@@ -8,8 +8,11 @@ sign of a filter is also its lightness, so nothing depends on hue alone.
 """
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.colors import Colormap
 
 SEQUENTIAL = "viridis"
 DIVERGING = "PuOr_r"   # negative purple, zero white, positive orange (colour-blind safe)
@@ -21,8 +24,18 @@ def _upscale(a: np.ndarray, scale: int) -> np.ndarray:
     return a.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else a
 
 
+@cache
+def colormap(name: str) -> Colormap:
+    """One colour map per name, its lookup table built once: matplotlib's registry hands
+    out a fresh copy on every lookup, which builds its table again on first use (a fifth
+    of a stroke's picture-making, measured)."""
+    cmap = colormaps[name]
+    cmap(0.0)  # builds the table now, before threads share it (read-only from here on)
+    return cmap
+
+
 def _rgb(values: np.ndarray, cmap: str) -> np.ndarray:
-    return colormaps[cmap](np.clip(values, 0, 1))[..., :3]
+    return colormap(cmap)(np.clip(values, 0, 1))[..., :3]
 
 
 def normalise(a: np.ndarray) -> np.ndarray:

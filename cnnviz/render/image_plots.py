@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from matplotlib import colormaps
 from plotly.subplots import make_subplots
+
+from cnnviz.render.digit_images import colormap
 
 DIVERGING = "RdBu_r"  # kernels: negative blue, positive red, zero white
 SEQUENTIAL = "Viridis"
@@ -104,7 +105,7 @@ def blend(image: np.ndarray, values: np.ndarray, cmap: str = "inferno",
     grey = image.mean(axis=2, keepdims=True).repeat(3, axis=2) / 255.0
     top = float(values.max())
     scaled = values / top if top > 0 else values
-    colour = colormaps[cmap](scaled)[..., :3]
+    colour = colormap(cmap)(scaled)[..., :3]
     weight = alpha * np.sqrt(np.clip(scaled, 0, 1))[..., None]  # faint where the map is ~0
     mixed = ((1 - weight) * grey + weight * colour).clip(0, 1)
     return (mixed * 255).astype(np.uint8)

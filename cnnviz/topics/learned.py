@@ -86,10 +86,6 @@ class Inspection:
     grad_cam: np.ndarray       # (S, S) in [0, 1]
     occlusion: np.ndarray      # (S, S): drop of the predicted class's probability
 
-    @property
-    def confidence(self) -> float:
-        return float(self.probabilities[self.prediction])
-
 
 @torch.no_grad()
 def classify(model: Classifier, data: DataSet, counts: np.ndarray) -> np.ndarray:

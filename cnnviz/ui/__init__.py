@@ -19,10 +19,17 @@ from cnnviz.ui.shell import (
                              spec_or_stop,
 )
 from cnnviz.ui.text import safe_text
-from cnnviz.ui.widgets import python_code, show_error, show_grade, stop_on_error, view_tabs
+from cnnviz.ui.widgets import (
+    python_code,
+    show_error,
+    show_grade,
+    stop_on_error,
+    view_choice,
+    view_tabs,
+)
 
 __all__ = ["PAGES", "cache", "cached_report", "cached_summary", "check_upload", "compare",
            "current_device", "current_error", "current_spec", "image_input", "lesson_player",
            "main", "python_code", "release_memory", "require_shell", "safe_text", "show_error",
            "show_grade", "sidebar_picker", "spec_or_stop", "stop_on_error", "stack_from_query",
-           "url_values", "view_tabs"]
+           "url_values", "view_choice", "view_tabs"]

@@ -143,14 +143,16 @@ def apply(state: StepState) -> None:
         del session[key]
     for name in info.url_names:
         q.pop(name, None)
-    values = state.resolved()  # a widget bound to the URL follows its key's state
+    values = state.resolved()
     for name, control in info.all_controls(values).items():
         if name not in values:
             session.pop(control.key, None)
-        elif control.in_url:
+            continue
+        # a widget bound to the URL takes the URL's value on its first draw only, and its
+        # key's state on later runs: both are set, for a page the learner is already on
+        if control.in_url:
             q[control.key] = str(values[name])
-        else:
-            session[control.key] = values[name]
+        session[control.key] = values[name]
 
 
 def _go(number: int) -> None:

@@ -27,9 +27,8 @@ class Seen:
 
     net: Net
     inspection: learned.Inspection
-    evidence: str  # Grad-CAM and occlusion, side by side
-    maps: str
-    sides: str     # the maps' sizes, e.g. "16×16, 8×8"
+    picture: str  # Grad-CAM and occlusion side by side, every block's maps below them
+    sides: str    # the maps' sizes, e.g. "16×16, 8×8"
 
 
 @dataclass(frozen=True)
@@ -50,8 +49,8 @@ def inspections(nets: list[Net], counts: np.ndarray) -> list[learned.Inspection]
 def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
     """Run the input through every network and make every picture; draws nothing.
 
-    Pictures that belong together are one picture (the inputs; each network's Grad-CAM
-    and occlusion): every element costs the browser a share of each stroke's redraw."""
+    Pictures that belong together are one picture (the inputs; each network's evidence
+    and maps): every element costs the browser a share of each stroke's redraw."""
     inputs = [img.ink(counts, 12, top=16)]
     parts = ["8×8: the inked pixels of each 4×4 block of a 32×32 bitmap (0-16)"]
     for size in sorted({net.data.size for net in nets}):
@@ -65,9 +64,10 @@ def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
         scale = max(1, 144 // data.size)
         evidence = [img.overlay(learned.prepared(data, counts), found.grad_cam, scale),
                     img.heat(found.occlusion, scale, signed=True)]
+        maps = img.mosaic([img.tiles(block, size=40) for block in found.maps])
         seen.append(Seen(
-            net, found, png_data_url(img.mosaic(evidence, cols=2, gap=12)),
-            png_data_url(img.mosaic([img.tiles(maps, size=40) for maps in found.maps])),
+            net, found, png_data_url(img.mosaic([img.mosaic(evidence, cols=2, gap=12), maps],
+                                                gap=16)),
             ", ".join(dict.fromkeys(f"{m.shape[1]}×{m.shape[2]}" for m in found.maps))))
     return Look(what, png_data_url(img.mosaic(inputs, cols=len(inputs), gap=12)),
                 "Left to right: " + "; ".join(parts) + ".", seen)
@@ -87,15 +87,13 @@ def show(view: Look, left, right: list) -> None:
         found = seen.inspection
         with col:
             st.markdown(f"**{safe_text(seen.net.title)}**")
-            st.metric("Prediction", names[found.prediction],
-                      help=f"the class with the highest probability: {found.confidence:.1%}")
+            st.metric("Prediction", names[found.prediction])  # its probability: the table
             st.markdown(probability_table(names, found.probabilities, found.prediction))
-            picture(st, seen.evidence, caption=f"Evidence for {found.prediction}. Left: "
-                                               f"Grad-CAM (last block). Right: occlusion, the "
-                                               f"drop in probability.")
-            picture(st, seen.maps, width="stretch",
-                    caption=f"Feature maps of blocks 1 to {len(found.maps)}, top to bottom "
-                            f"({seen.sides} pixels)")
+            picture(st, seen.picture, width="stretch",
+                    caption=f"Evidence for {found.prediction}: Grad-CAM of the last block "
+                            f"(left) and occlusion, the drop in probability (right). Below: "
+                            f"the feature maps of blocks 1 to {len(found.maps)}, top to "
+                            f"bottom ({seen.sides} pixels).")
 
 
 # under the live part, outside it: the same on every stroke, so no stroke redraws it

@@ -30,8 +30,8 @@ def open_page(view: str | None = None, **query: str) -> AppTest:
     st.cache_data.clear()
     at = app_test(timeout=240, **query).run()
     at.switch_page(page_file(PAGE)).run()
-    if view:  # a tab beyond the first: its choice lives in the URL
-        at.query_params["view"] = view
+    if view:  # a view beyond the first, chosen as a click would (its URL: browser tests)
+        at.session_state["view"] = view
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -101,7 +101,7 @@ def test_train_your_own_then_look_inside():
     assert titles[:2] == ["**yours: plain resnet_basic ×1**",
                           "**yours: residual resnet_basic ×1**"]
     assert len(predictions(at)) == 2  # the page went on to look inside them
-    at.query_params["view"] = "Train your own"
+    at.segmented_control(key="view").set_value("Train your own")
     at.run()
     assert [m.label for m in at.metric if "test accuracy" in m.label] == [
         "yours: plain resnet_basic ×1: test accuracy",
@@ -111,7 +111,7 @@ def test_train_your_own_then_look_inside():
 def test_the_picker_is_drawn_only_in_the_view_that_trains_it():
     at = open_page(block="vgg", depth="2")
     assert not [w for w in at.selectbox if w.key == "pick_block"]
-    at.query_params["view"] = "Train your own"
+    at.segmented_control(key="view").set_value("Train your own")
     at.run()
     assert at.sidebar.selectbox(key="pick_block").value == "vgg"
     assert at.sidebar.number_input(key="pick_depth").value == 2
@@ -175,6 +175,25 @@ def test_drawing_with_the_mouse_changes_the_prediction(streamlit_server, browser
     draw_strokes(page, ONE)
     wait_rerun(page, timeout=60_000)
     assert metrics.all_inner_texts()[:2] != seven[:2]
+    assert_clean(page)
+
+
+@pytest.mark.browser
+def test_the_views_open_from_the_url_and_write_it(streamlit_server, browser_page):
+    """A link opens its view; choosing another one draws it and puts it in the URL."""
+    page = browser_page
+    goto_page(page, f"{streamlit_server}/trained?view=Test+split", timeout=180_000)
+    page.get_by_text("Test accuracy").first.wait_for()
+    assert page.locator('[data-testid="stMetricValue"]').count() >= 2
+    assert page.locator("canvas.upper-canvas").count() == 0  # Look inside is not drawn
+    views = page.get_by_role("radiogroup", name="View")
+    assert views.get_by_role("radio", checked=True).inner_text() == "Test split"
+    views.get_by_role("radio", name="Filters and channels").click()
+    wait_rerun(page, timeout=60_000)
+    page.get_by_text("The first layer's filters").first.wait_for()
+    assert "view=Filters+and+channels" in page.url, page.url
+    assert page.get_by_text("Test accuracy").count() == 0
+    save_screenshot(page, "trained_filters_view")
     assert_clean(page)
 
 
