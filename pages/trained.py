@@ -9,6 +9,7 @@ from cnnviz.ui import trained_live
 
 ui.require_shell()  # a link to this page may be a fresh server's first request
 device = ui.current_device()
+ui.pixel_pictures()  # the live part's pictures travel small and are drawn large
 st.title("🎓 Trained networks")
 st.caption("Every other page shows random weights. Here the stacks were trained on real "
            "handwritten digits (scikit-learn's copy of UCI's optical digits, Alpaydin & "

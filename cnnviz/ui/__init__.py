@@ -20,6 +20,7 @@ from cnnviz.ui.shell import (
 )
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import (
+    pixel_pictures,
     python_code,
     show_error,
     show_grade,
@@ -29,7 +30,8 @@ from cnnviz.ui.widgets import (
 )
 
 __all__ = ["PAGES", "cache", "cached_report", "cached_summary", "check_upload", "compare",
-           "current_device", "current_error", "current_spec", "image_input", "lesson_player",
-           "main", "python_code", "release_memory", "require_shell", "safe_text", "show_error",
-           "show_grade", "sidebar_picker", "spec_or_stop", "stop_on_error", "stack_from_query",
-           "url_values", "view_choice", "view_tabs"]
+           "current_device", "current_error", "current_spec", "image_input",
+           "lesson_player", "main", "pixel_pictures", "python_code", "release_memory",
+           "require_shell", "safe_text", "show_error", "show_grade", "sidebar_picker",
+           "spec_or_stop", "stop_on_error", "stack_from_query", "url_values",
+           "view_choice", "view_tabs"]

@@ -58,16 +58,19 @@ def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
         factor = f"enlarged ×{data.factor:g} (bilinear)" if data.factor != 1 else "as it is"
         inputs.append(img.ink(learned.prepared(data, counts), max(1, 96 // size), top=1.0))
         parts.append(f"{size}×{size}: {factor}, the network's input")
+    # each network's picture is small (a map's value per pixel, the evidence four times
+    # as large): the page has the browser enlarge it without smoothing (ui.pixel_pictures)
     seen = []
     for net, found in zip(nets, inspections(nets, counts)):
         data = net.data
-        scale = max(1, 144 // data.size)
+        scale = max(1, 64 // data.size)
         evidence = [img.overlay(learned.prepared(data, counts), found.grad_cam, scale),
                     img.heat(found.occlusion, scale, signed=True)]
-        maps = img.mosaic([img.tiles(block, size=40) for block in found.maps])
+        maps = img.mosaic([img.tiles(block, size=data.size, gap=1) for block in found.maps],
+                          gap=2)
         seen.append(Seen(
-            net, found, png_data_url(img.mosaic([img.mosaic(evidence, cols=2, gap=12), maps],
-                                                gap=16)),
+            net, found, png_data_url(img.mosaic([img.mosaic(evidence, cols=2, gap=4), maps],
+                                                gap=6)),
             ", ".join(dict.fromkeys(f"{m.shape[1]}×{m.shape[2]}" for m in found.maps))))
     return Look(what, png_data_url(img.mosaic(inputs, cols=len(inputs), gap=12)),
                 "Left to right: " + "; ".join(parts) + ".", seen)

@@ -128,6 +128,13 @@ _CODE_STYLE = "<style>" + "".join(
     + f" {{color: {colour} !important;}}" for names, colour in _TOKENS.items()) + "</style>"
 
 
+def pixel_pictures() -> None:
+    """The page's pictures are enlarged by the browser without smoothing: an array sent at
+    a small size is drawn large as sharp squares, one per value, as if enlarged here (a
+    picture of maps then encodes and travels several times smaller)."""
+    st.html("<style>[data-testid='stImage'] img {image-rendering: pixelated;}</style>")
+
+
 def python_code(code: str) -> None:
     """Highlighted Python whose every colour is readable (WCAG 2.1 AA contrast)."""
     st.html(_CODE_STYLE)
