@@ -20,7 +20,9 @@ def live() -> None:
     inked = 0 if pixels is None else int((pixels[..., 0] < 128).sum())
     st.metric("Prediction", str(inked % 10))
     st.metric("Inked pixels", str(inked))
-    st.markdown(f"The networks would read your drawing: {inked} inked pixels.")
+    runs = st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+    # the run's number: the text changes on every stroke, even one that inks as many pixels
+    st.markdown(f"The networks would read your drawing: {inked} inked pixels (run {runs}).")
 
 
 live()

@@ -108,7 +108,9 @@ def draw_strokes(page, strokes: Strokes, release_last: bool = True) -> None:
     """Draw with the mouse on the Trained Networks page's canvas: each stroke a list of
     points in fractions of its side. With `release_last=False` the last stroke's button
     stays down, so the caller can start a clock before releasing it."""
-    box = page.locator("canvas.upper-canvas").first.bounding_box()
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.scroll_into_view_if_needed()  # the mouse draws only where the window shows it
+    box = canvas.bounding_box()
     for i, stroke in enumerate(strokes):
         for j, (x, y) in enumerate(stroke):
             page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"],
