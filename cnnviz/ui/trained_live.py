@@ -113,7 +113,7 @@ HOW_TO_READ = (
 EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
-def bar(share: float, width: int = 6) -> str:
+def bar(share: float, width: int = 4) -> str:
     """`share` (0-1) as a bar of `width` block characters, to an eighth of one."""
     eighths = round(max(0.0, min(1.0, share)) * width * 8)
     full, rest = divmod(eighths, 8)
