@@ -62,10 +62,10 @@ def trained_views() -> None:
     """The Trained Networks page: the shipped stacks loaded, the digits read, and each
     pair's answer for the first test image (its first view)."""
     for pair in learned.PAIRS.values():
-        nets = [cache.shipped_run(name)[1] for name in pair]
-        data = learned.run_data(cache.shipped_run(pair[0])[0])
-        cache.trained_inspections(pair, counts_key(data.raw_test[0]),
-                                  [(model, data) for model in nets])
+        nets = [(model, learned.run_data(run))
+                for run, model in (cache.shipped_run(name) for name in pair)]
+        first_image = nets[0][1].raw_test[0]
+        cache.trained_inspections(pair, counts_key(first_image), nets)
 
 
 def network_views(device: str = "cpu") -> None:

@@ -65,7 +65,7 @@ def choose_pair(device: str = "cpu") -> list[Net]:
     own = state.get(_OWN)
     options = list(learned.PAIRS) + ([YOURS] if own else [])
     if state.pop(_SHOW_OWN, False) and own:  # just trained: look inside them
-        state[PREFIX + "pair"], state["view"] = YOURS, learned.VIEWS[0]  # view_tabs key
+        state[PREFIX + "pair"], state["view"] = YOURS, learned.VIEWS[0]  # view_choice key
     if state.get(PREFIX + "pair") not in options:
         state[PREFIX + "pair"] = options[0]
     pair = st.selectbox("Networks", options, key=PREFIX + "pair", format_func=pair_label,
