@@ -10,11 +10,21 @@ The player is cnnviz.ui.lesson_player; the commands are `cnnviz lessons` and
 from cnnviz.lessons.answers import QUANTITIES, Lab
 from cnnviz.lessons.catalog import Catalog, load_lesson, load_lessons
 from cnnviz.lessons.grading import Answer, Grade, answer, band, grade, number_text
-from cnnviz.lessons.model import Lesson, LessonError, Option, Problem, Question, Step, StepState
+from cnnviz.lessons.model import (
+    COMPUTED,
+    Lesson,
+    LessonError,
+    Option,
+    Problem,
+    Question,
+    Step,
+    StepState,
+)
 from cnnviz.lessons.pages import PAGES, Control, PageInfo
 from cnnviz.lessons.schema import LESSON_DIR, read_lesson
 
-__all__ = ["LESSON_DIR", "PAGES", "QUANTITIES", "Answer", "Catalog", "Control", "Grade", "Lab",
-           "Lesson", "LessonError", "Option", "PageInfo", "Problem", "Question", "Step",
+__all__ = ["COMPUTED", "LESSON_DIR", "PAGES", "QUANTITIES", "Answer", "Catalog", "Control",
+           "Grade", "Lab", "Lesson", "LessonError", "Option", "PageInfo", "Problem", "Question",
+           "Step",
            "StepState", "answer", "band", "grade", "load_lesson", "load_lessons", "number_text",
            "read_lesson"]

@@ -13,6 +13,7 @@ from cnnviz.core.spec import StackSpec
 from cnnviz.lessons.pages import PAGES
 
 LAST = 999  # the place of a lesson that gives no `order`
+COMPUTED = "computed"  # a step's only source when it states just what cnnviz computes
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,9 @@ class Step:
     state: StepState
     question: Question | None = None
     figure: str = ""  # the chart presenter mode keeps (a key of the page's figures)
+    # Where each claim comes from ("He et al. 2016, §4.1, Fig. 5"), or COMPUTED alone when
+    # the step states only what cnnviz computes from its own modules.
+    sources: tuple[str, ...] = ()
 
     @property
     def page(self) -> str:
@@ -144,5 +148,6 @@ class Lesson:
                 "concepts": list(self.concepts), "file": self.file,
                 "steps": [{"number": s.number, "title": s.title, "page": s.page,
                            "url": self.url(s.number), "state": s.state.to_json(),
+                           "sources": list(s.sources),
                            "question": s.question.to_json() if s.question else None}
                           for s in self.steps]}

@@ -21,6 +21,7 @@ from cnnviz.core.budget import check, stack_work
 from cnnviz.core.spec import StackSpec
 from cnnviz.lessons.answers import QUANTITIES, Quantity
 from cnnviz.lessons.model import (
+    COMPUTED,
     LAST,
     Lesson,
     Option,
@@ -38,7 +39,8 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # a file's stem: the URL's les
 KINDS = ("number", "choice")
 PICKS = ("largest", "smallest")
 STACK_FIELDS = ("block", "params", "depth", "input", "batch", "seed")
-STEP_FIELDS = ("page", "title", "text", "figure", "controls", "question", *STACK_FIELDS)
+STEP_FIELDS = ("page", "title", "text", "figure", "sources", "controls", "question",
+               *STACK_FIELDS)
 QUESTION_FIELDS = ("kind", "ask", "compute", "args", "tolerance", "explain", "options", "pick")
 OPTION_FIELDS = ("label", "controls", "args", *STACK_FIELDS)
 LESSON_FIELDS = ("title", "audience", "duration", "concepts", "order", "steps")
@@ -117,13 +119,47 @@ def _read_step(r: Reader, raw: Any, number: int, previous: tuple[dict, str] | No
     if figure and figure not in PAGES[page].figures:
         r.problem(join(where, "figure"), f"{figure!r} is not a figure of the {page} page; "
                   f"use {', '.join(PAGES[page].figures) or 'none (it has no keyed figure)'}.")
+    sources = _read_sources(r, raw, join(where, "sources"))
     question = None
     if "question" in raw:
         question = _read_question(r, raw["question"], fields, page,
                                   state, join(where, "question"))
     if state is None or len(r.problems) > before:
         return None, (fields, page)
-    return Step(number, title, text, state, question, figure), (fields, page)
+    return Step(number, title, text, state, question, figure, sources), (fields, page)
+
+
+# A paper's result named in a step: an author list, or a year in brackets or after a name.
+NAMES_A_PAPER = re.compile(r"\bet al\b|\(\s*(19|20)\d\d\s*[a-z]?\s*\)|[A-Z][a-z]+ (19|20)\d\d\b")
+
+
+def _read_sources(r: Reader, raw: Mapping, where: str) -> tuple[str, ...]:
+    """A step's sources: a list of texts (paper, year, section/figure/table), or
+    [\"computed\"] when the step states only what cnnviz computes."""
+    value = raw.get("sources")
+    if value is None:
+        r.problem(where, "missing; list where the step's claims come from, e.g. "
+                  'sources = ["He et al. 2016, §4.1, Fig. 5"], or sources = '
+                  f'["{COMPUTED}"] when it states only what cnnviz computes.')
+        return ()
+    if not (isinstance(value, list) and value
+            and all(isinstance(x, str) and x.strip() for x in value)):
+        r.problem(where, f"must be a list of non-empty texts, not {value!r}.")
+        return ()
+    sources = tuple(" ".join(x.split()) for x in value)
+    if COMPUTED in sources and len(sources) > 1:
+        r.problem(where, f'"{COMPUTED}" stands alone: a step that cites a paper lists only '
+                  f"papers.")
+    if sources == (COMPUTED,):
+        question = raw.get("question") if isinstance(raw.get("question"), Mapping) else {}
+        said = " ".join(str(x) for x in (raw.get("text"), question.get("ask"),
+                                         question.get("explain")) if isinstance(x, str))
+        found = NAMES_A_PAPER.search(said)
+        if found:
+            r.problem(where, f"the step names a paper's result ({found.group(0)!r}) but "
+                      f'its sources say only "{COMPUTED}": name the paper, year and '
+                      f"section, figure or table.")
+    return sources
 
 
 def _read_state(r: Reader, raw: Mapping, inherited: Mapping, page: str, where: str

@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from cnnviz.lessons import (
+    COMPUTED,
     PAGES,
     Answer,
     Catalog,
@@ -191,7 +192,9 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
         # Markdown and LaTeX, written by the teacher (URL values never reach them).
         st.subheader(step.title)
         st.markdown(step.text)
-        if step.question is not None:
+        if step.question is None:
+            sources_line(step.sources)
+        else:
             _question(lesson, step, step.question, present, device)
             if present:
                 rooms.teacher_panel(lesson, step, device, go=_go)
@@ -249,6 +252,15 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
                                for label, v in record.answer.values)
                     + f" ({record.answer.label})")
     st.markdown(q.explain)
+    sources_line(step.sources)
+
+
+def sources_line(sources: tuple[str, ...]) -> None:
+    """Where the step's claims come from, under what it teaches."""
+    if sources == (COMPUTED,):
+        st.caption("📖 Source: computed by cnnviz from this step's modules.")
+    elif sources:
+        st.caption("📖 Sources: " + "; ".join(sources))
 
 
 def _navigation(lesson: Lesson, number: int, present: bool) -> None:
