@@ -26,9 +26,10 @@ if report.device_note:
 cols = st.columns(3) + st.columns(3)
 cols[0].metric("Output C × H × W", plots.chw_text(p.output_shape),
                help=f"(N, C, H, W) = {plots.shape_text(p.output_shape)}")
-rf = p.receptive_field
+rf, field = p.receptive_field, report.field
 cols[1].metric("Receptive field" if rf.is_global else "Receptive field (H × W)",
-               plots.rf_text(rf), help="input pixels one output pixel can see")
+               plots.rf_text(rf) if field is None or rf.is_global else field.text(" × "),
+               help=plots.field_help(field))
 cols[2].metric("Parameters", plots.number(p.params), help=f"{p.params:,}")
 cols[3].metric("MACs", plots.number(p.macs), help=f"{p.macs:,} multiply-accumulates")
 cols[4].metric("FLOPs", plots.number(p.flops), help=f"{p.flops:,} = 2 × MACs")
@@ -79,7 +80,7 @@ if shape_tab.open:
                        f"{p.support.size[1]}",
                        help=f"output pixel {p.support.pixel} reads input rows "
                             f"{p.support.rows}, columns {p.support.cols} (borders included)")
-        st.echarts_chart(plots.rf_growth_chart(p.layers, rf), height=340,
+        st.echarts_chart(plots.rf_growth_chart(p.layers, rf, field), height=340,
                          renderer="svg")
         st.caption("Each point is one layer's output, in the order the analysis walks them; a "
                    "branch (a shortcut, an Inception path) shows its own smaller field, and the "

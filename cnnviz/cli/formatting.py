@@ -17,14 +17,17 @@ def format_report(report: Report) -> str:
         shape = dims_text(x.out_shape, "x")
         lines.append(f"{x.name[:34]:34} {x.kind[:18]:18} {shape:>16} {x.params:>10,} "
                      f"{x.macs:>14,} {x.receptive_field.text('x'):>9}")
-    rf = p.receptive_field
+    rf, field = p.receptive_field, report.field
+    shown = rf.text("x") if field is None or rf.is_global else field.text("x")
+    bound = f" (the recurrence's bound: {field.bound_text('x')})" \
+        if field is not None and field.bound_is_larger else ""
     lines += ["-" * len(head),
               f"input {p.input_shape} -> output {p.output_shape}",
               f"params {p.params:,}   MACs {p.macs:,}   FLOPs {p.flops:,} (= 2 x MACs)",
               "elementwise ops (not in FLOPs): "
               + ", ".join(f"{k} {v:,}" for k, v in p.elementwise.items()),
               f"activation memory {p.memory / 2**20:.2f} MiB (float32)",
-              f"receptive field {rf.text('x')}, jump {dims_text(rf.jump, 'x')}; centre pixel "
+              f"receptive field {shown}{bound}, jump {dims_text(rf.jump, 'x')}; centre pixel "
               f"{p.support.pixel} sees rows {p.support.rows[0]}-{p.support.rows[1]}, "
               f"cols {p.support.cols[0]}-{p.support.cols[1]}"]
     lines += report.rf_notes()

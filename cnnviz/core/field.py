@@ -38,3 +38,39 @@ class ReceptiveField:
         """{"size": [h, w] or "global", "jump": [h, w]} (jumps as numbers)."""
         return {"size": "global" if self.is_global else list(self.size),
                 "jump": [_number(j) for j in self.jump]}
+
+
+@dataclass(frozen=True, slots=True)
+class ExactField:
+    """Input pixels one output pixel reads (H, W): the largest and smallest over output
+    positions, and the recurrence's bound, which is never smaller."""
+
+    largest: tuple[int, int]
+    smallest: tuple[int, int]
+    bound: tuple[int, int]
+    is_global: bool = False
+
+    @property
+    def varies(self) -> bool:
+        """The field depends on the output pixel's position (its phase on the grid)."""
+        return self.smallest != self.largest
+
+    @property
+    def bound_is_larger(self) -> bool:
+        return not self.is_global and any(b > x for b, x in zip(self.bound, self.largest))
+
+    def text(self, sep: str = "×") -> str:
+        """'44×44', '92–100×92–100' where it varies, or 'global'."""
+        if self.is_global:
+            return "global"
+        return sep.join(f"{lo}–{hi}" if lo < hi else f"{hi}"
+                        for lo, hi in zip(self.smallest, self.largest))
+
+    def bound_text(self, sep: str = "×") -> str:
+        return dims_text(self.bound, sep)
+
+    def to_json(self) -> dict:
+        if self.is_global:
+            return {"size": "global"}
+        return {"largest": list(self.largest), "smallest": list(self.smallest),
+                "recurrence_bound": list(self.bound)}

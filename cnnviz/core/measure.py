@@ -228,6 +228,32 @@ def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dty
     return tuple(y.shape), flops.total, pixel_support(input_grad(x), pixel), shapes, memory
 
 
+def pixel_supports(model: nn.Module, input_shape: tuple[int, int, int, int],
+                   pixels: list[tuple[int, int]], device: str | torch.device = "cpu",
+                   dtype: torch.dtype = torch.float32) -> list[Support]:
+    """The input-gradient support of each output pixel in `pixels` (clipped to the output):
+    one forward with every path open, one backward per pixel. `model` comes out unchanged."""
+    device = torch.device(device)
+    tensors = {k: v.to(device) for k, v in opened_tensors(model, dtype).items()}
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(input_shape, generator=generator, dtype=dtype).add_(0.5).to(device)
+    x.requires_grad_(True)
+    hooks = path_hooks(model)
+    supports = []
+    try:
+        with _training_off(model):
+            y = functional_call(model, tensors, (x,), tie_weights=False)
+        for i, (r, c) in enumerate(pixels):
+            pixel = (min(r, y.shape[2] - 1), min(c, y.shape[3] - 1))
+            (grad,) = torch.autograd.grad(y[:, :, pixel[0], pixel[1]].sum(), x,
+                                          retain_graph=i < len(pixels) - 1)
+            supports.append(pixel_support(grad, pixel))
+    finally:
+        for h in hooks:
+            h.remove()
+    return supports
+
+
 def measure(model: nn.Module, input_shape: tuple[int, int, int, int],
             device: str | torch.device = "cpu", prediction: Prediction | None = None,
             seed: int = 0) -> Measurement:

@@ -17,7 +17,7 @@ from cnnviz.core.kinds import ACTIVATIONS, node_modules, row_name, visit
 from cnnviz.core.tape import Axis, ConfigError, Layer, Signal, Walk
 
 __all__ = ["ACTIVATIONS", "Axis", "ConfigError", "Layer", "Prediction", "Signal", "Support",
-           "centre_pixel", "node_modules", "predict", "row_name"]
+           "centre_pixel", "node_modules", "predict", "predict_supports", "row_name"]
 
 
 @dataclass
@@ -56,6 +56,20 @@ class Prediction:
 
 def predict(model: nn.Module, input_shape: tuple[int, int, int, int]) -> Prediction:
     """Predicted shapes, receptive field, params and MACs of `model` on `input_shape`."""
+    return _walk(model, input_shape)[0]
+
+
+def predict_supports(model: nn.Module, input_shape: tuple[int, int, int, int],
+                     pixels: list[tuple[int, int]]) -> tuple[Prediction, list[Support]]:
+    """The prediction and the exact input support of each output pixel in `pixels`
+    (clipped to the output), from one walk."""
+    prediction, w = _walk(model, input_shape)
+    y = prediction.output
+    return prediction, [_support(w, y, (min(r, y.height - 1), min(c, y.width - 1)))
+                        for r, c in pixels]
+
+
+def _walk(model: nn.Module, input_shape: tuple[int, int, int, int]) -> tuple[Prediction, Walk]:
     n, c, h, wd = input_shape
     w = Walk(n)
     y = visit(w, model, Signal(c, h, wd, Axis(), Axis()), "")
@@ -71,21 +85,21 @@ def predict(model: nn.Module, input_shape: tuple[int, int, int, int]) -> Predict
         input_shape=input_shape, output_shape=(n, *y.shape), layers=w.layers,
         params=sum(layer.params for layer in w.layers),
         macs=sum(layer.macs for layer in w.layers), elementwise=totals,
-        memory=sum(layer.memory for layer in w.layers), support=_support(w, y), output=y)
+        memory=sum(layer.memory for layer in w.layers),
+        support=_support(w, y, centre_pixel(y.height, y.width)), output=y), w
 
 
 def centre_pixel(height: int, width: int) -> tuple[int, int]:
     return (height // 2, width // 2)
 
 
-def _support(w: Walk, y: Signal) -> Support:
-    """Propagate the centre output pixel back along the tape to the input.
+def _support(w: Walk, y: Signal, pixel: tuple[int, int]) -> Support:
+    """Propagate one output pixel back along the tape to the input.
 
     The pixels needed at a node are a union of rectangles, kept as {column mask: row mask}:
     every map is separable (rows and columns apart), so a rectangle maps to a rectangle,
     and a PixelCNN mask (two rectangles of taps) stays exact.
     """
-    pixel = centre_pixel(y.height, y.width)
     needed: dict[int, dict[int, int]] = {y.node: {1 << pixel[1]: 1 << pixel[0]}}
     for node, inputs in reversed(w.tape):
         rects = needed.pop(node, None)

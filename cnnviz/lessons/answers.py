@@ -19,6 +19,8 @@ import torch.nn as nn
 
 from cnnviz.core import images
 from cnnviz.core.budget import check, stack_prediction, stack_work
+from cnnviz.core.exact_field import predicted_field
+from cnnviz.core.field import ExactField
 from cnnviz.core.network.presets import network_spec
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import ACTIVATIONS, Prediction, predict
@@ -37,6 +39,10 @@ class Lab:
 
     def predict(self, spec: StackSpec) -> Prediction:
         return stack_prediction(spec)[1]  # on the meta device, after the budget's check
+
+    def exact_field(self, spec: StackSpec) -> ExactField:
+        """The stack's exact receptive field, from the walk on the meta device."""
+        return predicted_field(build(spec, "meta"), self.predict(spec))[0]
 
     def gradient_probe(self, spec: StackSpec, loss: str) -> gradflow.Comparison:
         return gradflow.compare(spec, loss)
@@ -136,11 +142,11 @@ def macs(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return lab.predict(state.stack).macs
 
 
-@quantity("the receptive field's height, in input pixels (infinite when global)",
-          name="receptive_field")
+@quantity("the receptive field's height, in input pixels: the exact field, the largest over "
+          "output positions (infinite when global)", name="receptive_field")
 def receptive_field_size(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
-    rf = lab.predict(state.stack).receptive_field
-    return math.inf if rf.is_global else float(rf.size[0])
+    exact = lab.exact_field(state.stack)
+    return math.inf if exact.is_global else float(exact.largest[0])
 
 
 @quantity("the widest feature map inside the stack, in channels")

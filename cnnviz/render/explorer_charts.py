@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cnnviz.core.arithmetic import dims_text
-from cnnviz.core.field import Jump, ReceptiveField
+from cnnviz.core.field import ExactField, Jump, ReceptiveField
 from cnnviz.core.kinds import node_modules, row_name
 from cnnviz.core.report import Report
 from cnnviz.core.walk import Layer
@@ -87,9 +87,19 @@ def rf_text(rf: ReceptiveField) -> str:
     return rf.text(" × ")
 
 
-def rf_growth_chart(layers: list[Layer], final: ReceptiveField) -> dict[str, Any]:
-    """Receptive-field size (H and W) after each layer, with 'global' marked, as an ECharts
-    option; the title states the stack's final field `final` (see rf_text)."""
+def field_help(field: ExactField | None) -> str:
+    """The receptive-field metric's tooltip: what it is, and the recurrence's bound."""
+    text = "input pixels one output pixel can read (exact: from the graph, confirmed by torch)"
+    if field is not None and field.bound_is_larger:
+        text += f"; the textbook recurrence gives {field.bound_text(' × ')}, an upper bound"
+    return text
+
+
+def rf_growth_chart(layers: list[Layer], final: ReceptiveField,
+                    exact: ExactField | None = None) -> dict[str, Any]:
+    """Receptive-field size (H and W) after each layer by the recurrence, with 'global'
+    marked, as an ECharts option; the title states the stack's final field `final` (see
+    rf_text), and the exact one where the recurrence only bounds it."""
     rows = rf_rows(layers)
     # one item per layer: [layer, RF height, RF width, module, field as text]; series data,
     # not a dataset, which Streamlit would convert through pandas (half a second to import
@@ -108,7 +118,10 @@ def rf_growth_chart(layers: list[Layer], final: ReceptiveField) -> dict[str, Any
             "label": {"formatter": "global from here"},
             "lineStyle": {"type": "dashed", "color": "grey"}}
     return {
-        "title": {"text": f"Receptive field after each layer: {rf_text(final)} at the output",
+        "title": {"text": f"Receptive field after each layer: {rf_text(final)} at the output"
+                  if exact is None or not exact.bound_is_larger else
+                  f"By the recurrence (an upper bound): {rf_text(final)} at the output; "
+                  f"exactly {exact.text(' × ')}",
                   "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis",
                     "formatter": "layer {b}: {@[3]}<br/>receptive field {@[4]}"},
