@@ -151,7 +151,8 @@ def _read_sources(r: Reader, raw: Mapping, where: str) -> tuple[str, ...]:
         r.problem(where, f'"{COMPUTED}" stands alone: a step that cites a paper lists only '
                   f"papers.")
     if sources == (COMPUTED,):
-        question = raw.get("question") if isinstance(raw.get("question"), Mapping) else {}
+        given = raw.get("question")
+        question: Mapping = given if isinstance(given, Mapping) else {}
         said = " ".join(str(x) for x in (raw.get("text"), question.get("ask"),
                                          question.get("explain")) if isinstance(x, str))
         found = NAMES_A_PAPER.search(said)
