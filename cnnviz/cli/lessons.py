@@ -11,6 +11,7 @@ from typing import Any
 from cnnviz.lessons import (
     LESSON_DIR,
     QUANTITIES,
+    Answer,
     Lab,
     Lesson,
     Problem,
@@ -19,6 +20,7 @@ from cnnviz.lessons import (
     number_text,
     read_lesson,
 )
+from cnnviz.lessons.rules import question_problems
 
 
 def add_cli(subparsers) -> None:
@@ -34,7 +36,10 @@ def add_cli(subparsers) -> None:
     p = subparsers.add_parser("lesson", help="work with one lesson file")
     sub = p.add_subparsers(dest="action", required=True, parser_class=type(p))
     check = sub.add_parser("check", help="validate lesson files and compute their answers",
-                           description="Exit 0 when every file is a lesson that plays; "
+                           description="Exit 0 when every file is a lesson that plays and "
+                                       "keeps the question rules (no title, text or ask "
+                                       "gives the answer away; a tolerance grades what "
+                                       "the text lets a learner derive, not a guess); "
                                        "otherwise exit 2 with one line per problem.")
     check.add_argument("files", nargs="+", metavar="FILE", help="a lesson file (.toml)")
     check.set_defaults(run=run_check)
@@ -69,7 +74,9 @@ def run_check(args: argparse.Namespace, out=None) -> int:
     for name in args.files:
         lesson, found = read_lesson(Path(name))  # a missing or irregular file is a problem
         if lesson is not None:
-            shown, found = _with_answers(lesson)
+            answers: dict[int, Answer] = {}
+            shown, found = _with_answers(lesson, answers=answers)
+            found += question_problems(lesson, answers)  # giveaways, tolerances
             if not found:
                 questions = sum(s["question"] is not None for s in shown["steps"])
                 out.write(f"{name}: ok, {len(lesson.steps)} steps, {questions} questions "
@@ -85,16 +92,21 @@ def _report(problems: list[Problem]) -> int:
     return 2 if problems else 0
 
 
-def _with_answers(lesson: Lesson, lab: Lab | None = None) -> tuple[dict, list[Problem]]:
+def _with_answers(lesson: Lesson, lab: Lab | None = None,
+                  answers: dict[int, Answer] | None = None) -> tuple[dict, list[Problem]]:
     """The lesson's JSON with each question's computed answer, and the questions that
-    have none (a global field asked as a number, options that tie, over the budget)."""
+    have none (a global field asked as a number, options that tie, over the budget).
+    `answers`, when given, receives each answer by step number."""
     lab, problems = lab or Lab(), []
     shown = lesson.to_json()
     for step, item in zip(lesson.steps, shown["steps"]):
         if step.question is None:
             continue
         try:
-            item["question"]["answer"] = _finite(answer(step.question, step.state, lab).to_json())
+            result = answer(step.question, step.state, lab)
+            if answers is not None:
+                answers[step.number] = result
+            item["question"]["answer"] = _finite(result.to_json())
         except ValueError as e:
             problems.append(Problem(lesson.file, f"step {step.number}, question",
                                     f"cnnviz cannot answer it: {e}"))
