@@ -77,6 +77,11 @@ class PageInfo:
         prefix: every widget key of the page starts with it; a new step clears them all,
             so what a step leaves out starts from the page's default.
         figures: keys (or key prefixes) of the page's charts, for a step's `figure`.
+        question_figures: the figures (exact keys, among `figures`) that show only what a
+            question reads, never what cnnviz computes for its answer (the input's numbers
+            and the kernel, not the sums): a step that names one keeps it unveiled before
+            the reveal, and a room's students see it on their phones. The others may show
+            the answer (a size, a count, a bar), so they stay veiled.
         more_controls: controls that depend on another control's value (the cost lab's
             numbers depend on the comparison chosen).
         picker: the page reads the sidebar picker (a step's stack applies to it).
@@ -89,6 +94,7 @@ class PageInfo:
     prefix: str
     controls: tuple[Control, ...] = ()
     figures: tuple[str, ...] = ()
+    question_figures: tuple[str, ...] = ()
     more_controls: Callable[[Mapping[str, Any]], tuple[Control, ...]] | None = None
     default: bool = False  # the app's default page, served at / rather than at its name
     picker: bool = True
@@ -177,7 +183,7 @@ PAGES: dict[str, PageInfo] = {p.name: p for p in (
         Control("ws_seed", "arith_ws_seed", low=1, high=HAND_SEEDS, default=2),
         Control("ws_row", "arith_ws_row", low=1, high=HAND_OUTPUT, default=1),
         Control("ws_col", "arith_ws_col", low=1, high=HAND_OUTPUT, default=1)),
-        figures=("arith_slide", "arith_hand", "arith_cb")),
+        figures=("arith_slide", "arith_hand", "arith_cb"), question_figures=("arith_hand",)),
     PageInfo("cost_lab", "Cost & Bottlenecks", "cost_", (
         Control("topic", "cost_topic", tuple(costs.TOPICS), default=next(iter(costs.TOPICS))),),
         figures=("cost_bars",), more_controls=_cost_knobs),

@@ -205,9 +205,28 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
 
 # Every element after the lesson panel (Streamlit wraps the panel in a layout wrapper):
 # blurred, and not clickable. Blurred, not faded: its text keeps its contrast.
-_VEIL = ('<style>[data-testid="stLayoutWrapper"]:has(> .st-key-lesson_panel) ~ * '
+_BELOW = '[data-testid="stLayoutWrapper"]:has(> .st-key-lesson_panel) ~ '
+_VEIL = (f"<style>{_BELOW}* "
          "{ filter: blur(8px); pointer-events: none; user-select: none; }"
          "</style>")
+
+
+def veil(step: Step) -> str:
+    """The veil's stylesheet for `step`. A figure the question reads (its page's
+    question_figures: the input's numbers, never the answer) stays sharp, so the class
+    sees what it needs on the projector; everything else below the panel is blurred,
+    element by element around it, and nothing there is clickable."""
+    if step.figure not in PAGES[step.page].question_figures:
+        return _VEIL
+    figure = f".st-key-{step.figure}"
+    # a blur applies to an element's whole subtree, so the wrappers that hold the
+    # figure stay sharp and their other elements are blurred one by one
+    sharp = f":not({figure}):not(:has({figure}))"
+    parts = ('[data-testid="stElementContainer"]', "summary", '[role="tablist"]')
+    return (f"<style>{_BELOW}* {{ pointer-events: none; user-select: none; }}"
+            f"{_BELOW}*{sharp}, "
+            + ", ".join(f"{_BELOW}:has({figure}) {part}{sharp}" for part in parts)
+            + " { filter: blur(8px); }</style>")
 
 
 def _answers(lesson: str) -> dict[int, Record]:
@@ -239,7 +258,7 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
         # unless the learner (or the step's text) wants to explore it first.
         if not st.toggle("Show the page before the answer", key=f"{key}_peek",
                          help="the page may give the answer away: predict first"):
-            st.html(_VEIL)
+            st.html(veil(step))
         if not present:
             st.caption("Predict first, then reveal: the answer is computed by cnnviz from "
                        "this step's state.")

@@ -12,23 +12,32 @@ import html
 import io
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from typing import Any
 from urllib.parse import urlsplit
 
+import plotly.graph_objects as go
 import streamlit as st
 
+from cnnviz.core.network import PRESETS
+from cnnviz.core.spec import StackSpec
 from cnnviz.lessons import (
+    PAGES,
+    QUANTITIES,
     Lesson,
     LessonError,
     Question,
     Step,
+    StepState,
     answer,
     band,
     grade,
     load_lesson,
     number_text,
 )
+from cnnviz.lessons.pages import ERF_IMAGE_SIZE
 from cnnviz.render import room_charts as charts
+from cnnviz.render.arith_plots import fig_hand_sum
 from cnnviz.store import (
     STUDENT_ID_LENGTH,
     Room,
@@ -39,6 +48,7 @@ from cnnviz.store import (
     normal_code,
     store,
 )
+from cnnviz.topics import costs, features, gradflow, sliding
 from cnnviz.ui.lab import CachedLab
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import number_or_warn, picture, show_error
@@ -310,6 +320,7 @@ def answer_form(rooms: RoomStore, room: Room) -> None:
         _follow(rooms, room)
         return
     st.markdown(f"**{question.ask}**")
+    what_it_reads(step)
     with st.expander("The question's context (also on the projector)", expanded=True):
         st.markdown(step.text)  # from the repository's lesson file: trusted Markdown
     sent = st.session_state.get(SENT)
@@ -379,3 +390,246 @@ def _follow(rooms: RoomStore, room: Room) -> None:
 
     watch()
 
+
+
+# --- what the question reads ----------------------------------------------------------------
+# A student's phone shows what the question needs, never its answer: the step's figure when
+# its page marks it as one that shows only the question's inputs (PageInfo.question_figures),
+# else the step's settings as a short list, in words. Nothing here computes an answer.
+
+BLOCK_NAMES = {
+    "conv_bn_act": "convolution, normalization, activation",
+    "vgg": "VGG block (3×3 convolutions, then a 2×2 max-pool)",
+    "nin": "network-in-network block (a convolution, then two 1×1)",
+    "residual": "residual block",
+    "resnet_basic": "ResNet basic block (two 3×3 convolutions and a shortcut)",
+    "resnet_bottleneck": "ResNet bottleneck block (1×1, 3×3, 1×1 and a shortcut)",
+    "preact_basic": "pre-activation basic block",
+    "preact_bottleneck": "pre-activation bottleneck block",
+    "resnext": "ResNeXt block (grouped bottleneck)",
+    "regnet": "RegNet block",
+    "se": "squeeze-and-excitation block",
+    "gc": "global context block",
+    "inception": "Inception module (four branches)",
+    "inception_bn": "Inception module with batch normalization",
+    "dense": "DenseNet dense block",
+    "dense_transition": "DenseNet transition layer",
+    "dw_separable": "depthwise separable convolution",
+    "inverted_residual": "inverted residual block (MobileNetV2)",
+    "mbconv": "MBConv block (EfficientNet)",
+    "fused_mbconv": "Fused-MBConv block",
+    "shufflenet": "ShuffleNet V2 unit",
+    "convnext": "ConvNeXt block",
+    "convmixer": "ConvMixer block",
+    "transposed": "transposed convolution",
+    "upsample_conv": "upsampling, then a convolution",
+    "unet": "U-Net",
+    "masked_conv": "masked convolution (PixelCNN)",
+    "invertible_1x1": "invertible 1×1 convolution",
+}
+PARAM_LABELS = {
+    "out_channels": "Output channels", "kernel_size": "Kernel", "stride": "Stride",
+    "padding": "Padding", "dilation": "Dilation", "groups": "Groups", "bias": "Bias",
+    "norm": "Normalization", "act": "Activation", "skip": "Shortcut",
+    "shortcut": "Shortcut when the shape changes", "zero_init_last":
+    "Residual branch starts at zero", "init": "Initialization", "layers": "Layers",
+    "growth_rate": "Growth rate (channels each layer adds)", "bottleneck":
+    "1×1 bottleneck before each 3×3", "compression": "Compression (share of channels kept)",
+    "output_padding": "Output padding", "scale": "Upsampling factor", "mode": "Upsampling",
+    "levels": "Levels", "mask_type": "Mask", "b1": "1×1 branch: channels",
+    "b2_reduce": "3×3 branch: 1×1 reduction to", "b2": "3×3 branch: channels",
+    "b3_reduce": "wide branch: 1×1 reduction to", "b3": "wide branch: channels",
+    "b3_kernel": "wide branch: kernel", "b4": "pool branch: 1×1 channels",
+    "expansion": "Expansion factor", "se_ratio": "Squeeze-excitation width (share of input)",
+    "layer_scale": "Layer scale (initial value)", "reduction": "Reduction ratio r",
+    "convs": "Convolutions before the pool", "convs_per_block": "Convolutions per block",
+    "cardinality": "Cardinality (groups of the 3×3)", "width_per_group": "Width per group",
+    "group_width": "Group width", "bottleneck_ratio": "Bottleneck ratio",
+    "se": "Squeeze-excitation",
+}
+VALUE_LABELS: dict[str, dict[Any, str]] = {
+    "norm": {"batch": "batch normalization", "group": "group normalization",
+             "layer": "layer normalization", "none": "none"},
+    "act": {"relu": "ReLU", "relu6": "ReLU6", "leaky_relu": "leaky ReLU",
+            "silu": "SiLU (Swish)", "gelu": "GELU"},
+    "init": {"torch": "PyTorch's default", "kaiming_in": "Kaiming (fan-in)",
+             "kaiming_out": "Kaiming (fan-out)", "xavier": "Xavier (Glorot)",
+             "bad_small": "deliberately too small", "bad_large": "deliberately too large"},
+    "shortcut": {"conv": "strided 1×1 convolution",
+                 "avgpool": "average pool, then 1×1 convolution"},
+    "mode": {"nearest": "nearest neighbour", "bilinear": "bilinear",
+             "pixel_shuffle": "pixel shuffle (sub-pixel convolution)",
+             "conv": "convolution", "transposed": "transposed convolution"},
+    "loss": {"ce": "cross-entropy", "mse": "mean(y²)"},
+    "filter": {"random": "random (initialisation)", "sobel_x": "Sobel x", "sobel_y":
+               "Sobel y", "box_blur": "box blur", "gaussian_blur": "Gaussian blur",
+               "sharpen": "sharpen", "identity": "identity"},
+    "source": {"draw": "a digit drawn on the page", "test": "a test image"},
+    "preact": {False: "post-activation (the block's own)", True: "pre-activation"},
+    "cb_weights": {"uniform": "all ones", "random": "random"},
+}
+CONTROL_LABELS = {
+    "depth": "Depth (blocks)", "loss": "Loss", "image": "Image", "filter":
+    "First convolution's kernel", "block": "Block shown", "mask_depth": "Masked layers",
+    "mask_kernel": "Kernel of the masked layers", "dilation": "Dilation of each of three "
+    "3×3 layers", "mode": "Operation", "cb_kernel": "Transposed kernel (stride 2)",
+    "cb_weights": "Weights", "ws_row": "Output row", "ws_col": "Output column",
+    "topic": "Comparison", "pair": "Networks", "source": "Images", "channel": "Channel",
+    "net": "Network", "preact": "Order",
+}
+# controls that move the page around rather than set what a question reads
+_NOT_FACTS = {"view", "ws_seed"}
+# quantities that read the picker's stack as well as their page's controls
+_STACK_TOO = {"gradient_orders", "signal_growth_orders", "erf_share50"}
+_NO_STATE = {"shortcut_pixels"}  # a fixed 8×8 experiment: the step's text says it all
+# settings at a value that changes nothing, left out to keep the list short
+_QUIET = {"dilation": 1, "groups": 1, "output_padding": 0, "se_ratio": 0.0,
+          "zero_init_last": False}
+# what a list must leave out because it would be the answer itself
+_IS_ANSWER = {"output_channels": {"out_channels"}}
+
+
+def value_text(name: str, value: Any) -> str:
+    """A setting's value in words (plain text: the caller escapes it)."""
+    labels = VALUE_LABELS.get(name, {})
+    known = [text for key, text in labels.items() if type(key) is type(value) and key == value]
+    if known:
+        return known[0]
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if name in ("kernel_size", "mask_kernel", "cb_kernel", "b3_kernel") and \
+            isinstance(value, int):
+        return f"{value}×{value}"
+    if name == "padding" and value == "same":
+        return "same (keeps the size at stride 1)"
+    if isinstance(value, float):
+        return number_text(value)
+    return str(value)
+
+
+def stack_facts(spec: StackSpec, leave_out: Collection[str] = (), image: str = ""
+                ) -> list[tuple[str, str]]:
+    """The stack as the sidebar's picker sets it: block, depth, input and every setting
+    of the block, in words."""
+    c, h, w = spec.in_channels, spec.height, spec.width
+    out = [("Block", BLOCK_NAMES.get(spec.block, f"{spec.entry.family} block"))]
+    if spec.depth > 1:
+        out.append(("Depth", f"{spec.depth} blocks, one after another"))
+    out.append(("Input", (f"an RGB image ({image}), " if image else "")
+                + f"{c}×{h}×{w} (channels × height × width)"))
+    first_only = dict(spec.entry.first_only)
+    for name, value in spec.params:
+        if name in ("in_channels", *leave_out) or (name in _QUIET and value == _QUIET[name]
+                                                    and type(value) is type(_QUIET[name])):
+            continue
+        text = value_text(name, value)
+        if spec.depth > 1 and name in first_only and value != first_only[name]:
+            text += f" (the first block; the others {value_text(name, first_only[name])})"
+        out.append((PARAM_LABELS.get(name, name.replace("_", " ")), text))
+    return out
+
+
+def control_facts(state: StepState, names: list[str]) -> list[tuple[str, str]]:
+    """The page's controls `names` with the step's values, in words."""
+    page = PAGES[state.page]
+    given = dict(state.controls)
+    values = {**page.starting_values(state.spec, given), **given}
+    knobs = {}
+    if state.page == "cost_lab" and isinstance(values.get("topic"), str) and \
+            values["topic"] in costs.TOPICS:
+        knobs = {k.name: k.label for k in costs.TOPICS[values["topic"]][1]}
+    out = []
+    for name in names:
+        if name not in values or name in _NOT_FACTS:
+            continue
+        value = values[name]
+        if name == "net" and value in PRESETS:
+            text = f"{PRESETS[value].title} ({PRESETS[value].year}), on a 3×224×224 image"
+        elif name == "pair":
+            text = f"{value}: a plain stack and a residual one, trained on digits"
+        else:
+            text = value_text(name, value)
+        label = knobs.get(name) or CONTROL_LABELS.get(name, name.replace("_", " "))
+        out.append((label[:1].upper() + label[1:], text))
+    return out
+
+
+def question_facts(step: Step) -> list[tuple[str, str]]:
+    """What the step's question reads, as (label, value) pairs in words: the picker's stack
+    where the question reads it, and the page's controls the step sets (all the cost
+    lab's numbers, since its comparison reads them all). Never the answer: nothing is
+    computed, and a setting that is the answer itself is left out."""
+    state, question = step.state, step.question
+    name = question.compute if question is not None else ""
+    if name in _NO_STATE:
+        return []
+    quantity = QUANTITIES.get(name)
+    reads_stack = quantity is not None and (not quantity.pages or name in _STACK_TOO)
+    page = PAGES[state.page]
+    given = [n for n, _ in state.controls]
+    if state.page == "cost_lab":
+        given = list(page.all_controls(dict(state.controls)))
+    out: list[tuple[str, str]] = []
+    if reads_stack and state.spec is not None:
+        spec, image = state.spec, ""
+        # the initialization matters only to what runs the random weights
+        leave_out = set(_IS_ANSWER.get(name, ())) | (set() if name in _STACK_TOO
+                                                      else {"init"})
+        if state.page == "plain_vs_residual":  # the stack the page probes, with its toggles
+            values = {**page.starting_values(spec, dict(state.controls)),
+                      **dict(state.controls)}
+            spec = gradflow.probe_for(spec, values)
+            given = ["loss"]
+            out.append(("Compared", "the stack with its shortcuts and without (plain)"))
+        elif state.page == "receptive_field":  # the page draws the field on an RGB image
+            spec = features.image_spec(spec, ERF_IMAGE_SIZE, ERF_IMAGE_SIZE)
+            image = str(state.resolved().get("image", ""))
+            given = [n for n in given if n != "image"]
+        out = stack_facts(spec, leave_out, image) + out
+    return out + control_facts(state, given)
+
+
+# figure key -> the figure a room's students see (one per PageInfo.question_figures)
+def _hand_figure(state: StepState) -> go.Figure:
+    values = state.resolved()
+    hand = _hand_sum(values["ws_seed"])
+    figure = fig_hand_sum(hand, values["ws_row"] - 1, values["ws_col"] - 1)
+    # a phone's width: the page's long subplot titles would run into each other
+    for annotation, text in zip(figure.layout.annotations,
+                                ("input (the window outlined)", "kernel")):
+        annotation.update(text=text, font={"size": 14})
+    return figure
+
+
+@functools.lru_cache(maxsize=16)
+def _hand_sum(seed: int) -> sliding.HandSum:
+    """Twenty-five small numbers and nine weights (one 5×5 convolution: no budget needed,
+    as on its page)."""
+    return sliding.hand_sum(seed)
+
+
+QUESTION_FIGURES: dict[str, Callable[[StepState], go.Figure]] = {"arith_hand": _hand_figure}
+FIGURE_NOTES = {"arith_hand": "The input's numbers, the window the question reads outlined, "
+                              "and the kernel's weights: the same figure as on the page."}
+
+
+def what_it_reads(step: Step) -> None:
+    """Under the question on a student's phone: what it needs, never its answer."""
+    page = PAGES[step.page]
+    try:
+        if step.figure in page.question_figures and step.figure in QUESTION_FIGURES:
+            figure = QUESTION_FIGURES[step.figure](step.state)
+            figure.update_layout(height=260, margin={"t": 40, "b": 0, "l": 0, "r": 0})
+            st.plotly_chart(figure, width="stretch", key="join_figure",
+                            config={"staticPlot": True})
+            st.caption(FIGURE_NOTES.get(step.figure, ""))
+            return
+        facts = question_facts(step)
+    except ValueError as e:  # a step its page cannot draw: say so, the question stays
+        show_error(e)
+        return
+    if facts:
+        with st.container(border=True, key="join_facts"):
+            st.caption("The step's setting, as the teacher's page has it:")
+            st.markdown("\n".join(f"- {safe_text(label)}: **{safe_text(value)}**"
+                                   for label, value in facts))

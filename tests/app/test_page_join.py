@@ -1,12 +1,21 @@
 """The Join page and the teacher's room panel under AppTest: bad input stores nothing and
-reveals nothing; a missing database leaves the rest of the app working."""
+reveals nothing; a missing database leaves the rest of the app working; a student sees
+what the question reads (its figure, or the step's setting in words), never the answer."""
 from __future__ import annotations
 
+import base64
+import json
+import re
+
+import numpy as np
 import pytest
 from conftest import app_test, page_file, shown
 from streamlit.testing.v1 import AppTest
 
+from cnnviz.lessons import PAGES, load_lessons
 from cnnviz.store import RoomStore, store
+from cnnviz.topics import sliding
+from cnnviz.ui import rooms
 
 PAGE = "pages/join.py"
 
@@ -92,3 +101,82 @@ def test_presenter_mode_opens_a_room_and_only_its_session_controls_it():
     assert not at.exception
     assert not RoomStore().room(mine["code"]).open
     assert any("right" in m.value for m in at.markdown)
+
+
+# --- what the question reads (issue 28, item 5) -------------------------------------------
+
+def student_sees(lesson: str, step: int) -> AppTest:
+    """A student's page for a room on `lesson`'s `step`, opened by its link."""
+    room, _ = store().open_room(lesson, step)
+    return join(room=room.code)
+
+
+def grid(z) -> list:
+    """A heatmap's numbers (a plain list, or plotly's base64 'bdata' with dtype and shape)."""
+    if isinstance(z, dict) and "bdata" in z:
+        shape = [int(n) for n in str(z["shape"]).split(",")]
+        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(
+            shape).tolist()
+    return np.asarray(z).tolist()
+
+
+def test_a_question_on_a_figure_shows_the_figure_and_not_the_answer():
+    """Convolution by hand: the input's numbers and the kernel, the window outlined, as on
+    the page; not the output, its sum written out, nor any list of settings."""
+    at = student_sees("convolution_by_hand", 1)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    figure = json.loads(charts[0].proto.spec)
+    hand = sliding.hand_sum(2)  # the step's numbers (ws_seed = 2)
+    grids = [grid(trace["z"]) for trace in figure["data"]]
+    assert grids == [hand.image.tolist(), hand.kernel.tolist()]  # no output grid
+    outline = figure["layout"]["shapes"][0]
+    assert (outline["x0"], outline["y0"]) == (-0.5, -0.5)  # output row 1, column 1's window
+    said = " ".join(shown(m.value) for m in [*at.markdown, *at.caption])
+    assert "kernel" in said
+    assert "\\cdot" not in said and " = " not in said  # the sum is not written out
+    assert not [m for m in at.markdown if "Block:" in m.value]
+
+
+def test_a_question_without_one_lists_the_steps_setting_and_not_the_answer():
+    """The output size: the input, kernel, stride and padding in words; not the step's
+    figure (the sliding window shows the output's size), nor the output's size."""
+    at = student_sees("output_size", 1)
+    assert not at.get("plotly_chart")
+    facts = [shown(m.value) for m in at.markdown if "Block:" in m.value]
+    assert len(facts) == 1, [m.value for m in at.markdown]
+    for line in ("Input: 3×7×7", "Kernel: 3×3", "Stride: 2", "Padding: 0"):
+        assert line in facts[0].replace("*", ""), facts[0]
+    assert "output height" not in facts[0].lower() and "conv_bn_act" not in facts[0]
+    assert not any("answer is" in t for t in texts(at))
+
+
+def test_every_questions_list_is_words_and_never_its_answer():
+    """Every question of every lesson: its list names settings in words (no identifier),
+    a figure shown to a room shows only what the question reads, and a setting that is
+    the answer itself (the output channels when they are asked) is left out."""
+    lessons = load_lessons().lessons
+    assert lessons
+    for info in PAGES.values():
+        assert set(info.question_figures) <= set(info.figures)
+        assert set(info.question_figures) <= set(rooms.QUESTION_FIGURES)
+    snake = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
+    for lesson in lessons:
+        for step in lesson.steps:
+            if step.question is None:
+                continue
+            facts = rooms.question_facts(step)
+            where = f"{lesson.name} step {step.number}"
+            assert all(not snake.search(f"{a} {b}") for a, b in facts), (where, facts)
+            if step.question.compute == "output_channels":
+                assert "Output channels" not in dict(facts), where
+
+
+@pytest.mark.parametrize("lesson, lifted", [("convolution_by_hand", True),
+                                            ("output_size", False)])
+def test_the_projector_lifts_the_veil_only_on_a_figure_the_question_reads(lesson, lifted):
+    at = app_test(timeout=120, lesson=lesson, step="1", present="1").run()
+    assert not at.exception
+    veils = [h.proto.body for h in at.get("html") if "blur(8px)" in h.proto.body]
+    assert len(veils) == 1
+    assert (":not(.st-key-arith_hand)" in veils[0]) is lifted

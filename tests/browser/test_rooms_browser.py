@@ -20,12 +20,12 @@ PHONE = {"width": 390, "height": 844}
 PROJECTOR = {"width": 1280, "height": 720}
 
 
-def teacher_opens_a_room(browser, url: str):
+def teacher_opens_a_room(browser, url: str, step: str = STEP):
     context = browser.new_context(viewport=PROJECTOR)
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
-    goto_page(page, url + STEP, TIMEOUT)
+    goto_page(page, url + step, TIMEOUT)
     page.get_by_role("button", name="Ask the room").click()
     wait_rerun(page)
     code = page.locator(".room-code").inner_text().strip()
@@ -169,3 +169,37 @@ def test_a_reload_keeps_the_browsers_anonymous_id(streamlit_server, browser):
     answers = rooms.answers(room.code)
     assert [a.value for a in answers] == [3.0] and len(answers[0].student) == 32
     context.close()
+
+
+def test_a_phone_shows_the_figure_the_question_reads_and_the_projector_lifts_its_veil(
+        streamlit_server, browser):
+    """Convolution by hand in a room: the student's phone (390×844) shows the input's
+    numbers and the kernel, fits its width, and shows no answer; on the projector that
+    figure is sharp while the rest of the page stays blurred."""
+    url = streamlit_server
+    teacher_context, teacher, code = teacher_opens_a_room(
+        browser, url, "/conv_arithmetic?lesson=convolution_by_hand&step=1&present=1")
+    figure = teacher.locator(".st-key-arith_hand")
+    figure.wait_for(timeout=30_000)
+    assert figure.evaluate("e => getComputedStyle(e).filter") == "none"
+    assert teacher.locator(".st-key-arith_hand_reveal").evaluate(
+        "e => { for (; e; e = e.parentElement) if (getComputedStyle(e).filter !== 'none') "
+        "return true; return false; }")  # the page's own reveal stays under the veil
+    context = browser.new_context(viewport=PHONE)
+    phone = context.new_page()
+    phone.errors = []
+    phone.on("pageerror", lambda e: phone.errors.append(str(e)))
+    goto_page(phone, f"{url}/join?room={code}", TIMEOUT)
+    phone.get_by_text("What is the value of output row 1, column 1").wait_for()
+    phone.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+    assert phone.locator(".js-plotly-plot").count() == 1
+    widths = phone.evaluate("() => [document.documentElement.scrollWidth, "
+                            "document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths  # no horizontal scrolling on a phone
+    box = phone.locator(".js-plotly-plot").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert phone.get_by_text("the answer is").count() == 0
+    save_screenshot(phone, "room-join-phone-figure")
+    assert not phone.errors, phone.errors
+    context.close()
+    teacher_context.close()
