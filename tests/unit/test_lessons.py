@@ -95,9 +95,9 @@ def test_steps_inherit_the_stack_and_a_new_block_starts_from_its_defaults():
 
 def _stack_expected(name: str, spec: StackSpec, args: dict) -> float:
     """Stack quantities from torch's own measurement of the built stack."""
-    if name == "receptive_field":
-        field = make_report(spec, measured=False).predicted.receptive_field
-        return math.inf if field.is_global else field.size[0]
+    if name == "receptive_field":  # the exact field, as torch's input gradients measure it
+        field = make_report(spec).measured_field
+        return math.inf if field.is_global else field.largest[0]
     if name == "widest_channels":
         return max(s[0] for s in make_report(spec).measured.layer_shapes.values())
     if name == "nonlinearities":
@@ -326,6 +326,7 @@ block = "conv_bn_act"
 input = [3, 9, 9]
 params = { stride = 2 }
 text = "A strided convolution."
+sources = ["computed"]
 
 [steps.question]
 kind = "number"
@@ -506,6 +507,7 @@ page = "explorer"
 block = "conv_bn_act"
 input = [3, 16, 16]
 text = "x"
+sources = ["computed"]
 
 [steps.question]
 kind = "choice"
@@ -521,6 +523,7 @@ title = "also too small"
 input = [3, 4, 4]
 params = { kernel_size = 7, padding = 0 }
 text = "x"
+sources = ["computed"]
 """
 
 
@@ -574,3 +577,27 @@ def test_the_text_neither_gives_away_nor_contradicts_the_computed_answer(lesson,
             if 0.8 <= x / abs(value) <= 1.25:
                 assert abs(x - abs(value)) <= 0.006 * abs(value), \
                     f"the explanation says {x:g}, cnnviz computes {shown}"
+
+
+@pytest.mark.parametrize("line, problem", [
+    ("", "sources: missing"),
+    ('sources = []', "must be a list of non-empty texts"),
+    ('sources = ["computed", "He et al. 2016"]', "stands alone"),
+])
+def test_every_step_names_its_sources(tmp_path, line, problem):
+    path = tmp_path / "good.toml"
+    path.write_text(GOOD.replace('sources = ["computed"]', line))
+    lesson, problems = read_lesson(path)
+    assert lesson is None and any(problem in str(p) for p in problems), problems
+
+
+def test_a_step_that_names_a_paper_cannot_say_computed(tmp_path):
+    path = tmp_path / "good.toml"
+    path.write_text(GOOD.replace('"A strided convolution."',
+                                 '"A strided convolution halves the map (He et al. 2016)."'))
+    lesson, problems = read_lesson(path)
+    assert lesson is None and "names a paper's result ('et al')" in str(problems[0])
+    path.write_text(GOOD.replace('"A strided convolution."', '"Halved (Dumoulin 2016)."')
+                    .replace('["computed"]', '["Dumoulin & Visin 2016, §2.2"]'))
+    lesson, problems = read_lesson(path)
+    assert not problems and lesson.steps[0].sources == ("Dumoulin & Visin 2016, §2.2",)
