@@ -14,9 +14,11 @@ def gridding_section(dilation_control: Control) -> None:
     that tells a stack that fills its field from one that leaves holes."""
     st.markdown("A dilated convolution spreads its taps d pixels apart: each 3×3 layer widens "
                 "the field by 2d for the cost of a 3×3 (Yu & Koltun 2016, §2). Alone, a layer "
-                "of dilation d reads a lattice, every d-th row and column of its field. Stack layers of the same dilation and every tap stays on that "
-                "lattice: the output never reads the rest of its field, only about 1/d² of it, "
-                "*gridding* (Wang et al. 2018, §3.2). Gradient support of the centre output of three 3×3 layers:")
+                "of dilation d reads a lattice, every d-th row and column of its field. Stack "
+                "layers of the same dilation and every tap stays on that lattice: the output "
+                "never reads the rest of its field, only about 1/d² of it, *gridding* (Wang "
+                "et al. 2018, §3.2). Gradient support of the centre output of three 3×3 "
+                "layers:")
     dilation = controls.draw(dilation_control, st.slider, "Dilation of every layer (left)")
     for dilations, column in zip(((dilation,) * 3, rf.HYBRID), st.columns(2)):
         with column:
