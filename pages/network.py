@@ -97,7 +97,8 @@ if scaling_tab.open:
 if probe_tab.open:
     with probe_tab:
         plain, residual = topic.probe_specs()
-        st.markdown(f"Plain-34 (ResNet-34 without its shortcuts, the paper's control) and "
+        st.markdown(f"Plain-34 (ResNet-34 without its shortcuts, the control of He et al. 2016, "
+                    f"§4.1, Fig. 3) and "
                     f"ResNet-34, built from the same seed, one forward and backward pass on "
                     f"{plain.batch} random images of {plain.height} × {plain.width}.")
         if st.toggle("Run the gradient probe", key="net_probe",

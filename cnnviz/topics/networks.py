@@ -267,8 +267,8 @@ def probe_story(plain: StackFlow, residual: StackFlow) -> list[str]:
         far = max(q_plain, 1 / q_plain) / max(q_res, 1 / q_res)
         if far > 2:
             said.append(f"Without shortcuts the gradient's scale drifts {far:.0f}× further "
-                        f"across the depth: the identity paths carry it through every stage "
-                        f"at a similar size.")
+                        f"across the depth: the shortcuts carry it through every stage at a "
+                        f"similar size.")
     return said
 
 
