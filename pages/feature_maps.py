@@ -36,7 +36,7 @@ with ui.stop_on_error("This block cannot take a 3-channel image"):
 variants = features.plain_and_residual(base)
 
 ATTENTION_NOTES = {
-    "gate": "Squeeze-and-excitation (Hu et al. 2018): the block averages each channel over "
+    "gate": "Squeeze-and-excitation (Hu et al. 2018, §3): the block averages each channel over "
             "the whole image, passes the averages through a small bottleneck and a sigmoid, "
             "and multiplies every channel by its value: channel attention, computed from "
             "this image (random weights: the gate is not trained).",

@@ -33,8 +33,7 @@ except ValueError as e:
         nb.builder(spec)
     st.stop()
 p, stages = report.predicted, report.stages
-maps = [s for s in stages if len(s.output_shape) == 3 and not s.receptive_field.is_global]
-field = maps[-1] if maps else None
+field_label, field_value, field_help = topic.field_headline(report)
 
 cols = st.columns(4)
 cols[0].metric("Parameters", number(p.params), help=f"{p.params:,}")
@@ -42,9 +41,7 @@ cols[1].metric("MACs", number(p.macs), help=f"{p.macs:,} multiply-accumulates pe
                f"(FLOPs = 2 × MACs = {p.flops:,})")
 cols[2].metric("Output", charts.shape_text(p.output_shape[1:]),
                help=f"(N, ...) = {tuple(p.output_shape)}")
-cols[3].metric(f"Receptive field after {ui.safe_text(field.name)}" if field else "Receptive field",
-               field.receptive_field.text(" × ") if field else p.receptive_field.text(" × "),
-               help="input pixels one pixel of the last feature map can see (theoretical)")
+cols[3].metric(ui.safe_text(field_label), field_value, help=field_help)
 
 a_spec = ui.compare.pinned(nb.network_from_query)  # network A, when one is pinned (?a=...)
 ui.compare.pin_buttons(nb.url_values(spec), a_spec is not None, key="net")
@@ -100,7 +97,8 @@ if scaling_tab.open:
 if probe_tab.open:
     with probe_tab:
         plain, residual = topic.probe_specs()
-        st.markdown(f"Plain-34 (ResNet-34 without its shortcuts, the paper's control) and "
+        st.markdown(f"Plain-34 (ResNet-34 without its shortcuts, the control of He et al. 2016, "
+                    f"§4.1, Fig. 3) and "
                     f"ResNet-34, built from the same seed, one forward and backward pass on "
                     f"{plain.batch} random images of {plain.height} × {plain.width}.")
         if st.toggle("Run the gradient probe", key="net_probe",

@@ -46,12 +46,13 @@ act = controls.draw(ctl["act"], c[3].selectbox, "Activation", disabled="act" not
 c = st.columns(4)
 preact = controls.draw(ctl["preact"], c[0].toggle, "Pre-activation",
                        disabled=spec.block not in gf.PREACT_TWIN,
-                       help="The pre-activation ordering (He et al. 2016b): normalization and "
-                            "activation before each convolution instead of after.")
+                       help="The pre-activation ordering (He et al. 2016b, Fig. 4e): "
+                            "normalization and activation before each convolution instead of "
+                            "after.")
 zero = controls.draw(ctl["zero_init_last"], c[1].toggle, "Start each branch at zero",
                      disabled="zero_init_last" not in takes,
                      help="Start each residual branch at zero, so each block starts as "
-                          "identity.")
+                          "identity (Goyal et al. 2017; Fixup, Zhang et al. 2019).")
 loss = controls.draw(ctl["loss"], c[2].radio, "Loss", horizontal=True,
                      format_func={"ce": "cross-entropy", "mse": "mean(y²)"}.get)
 device = ui.current_device()
@@ -88,7 +89,7 @@ if st.toggle("Run the depth sweep", key="gf_sweep", help="Seven probes; cached a
                     width="stretch")
 
 st.header("Degradation: does the deeper plain stack train worse?")
-st.markdown("He et al. (2016, Fig. 1) found that a deeper *plain* network reached a **higher "
+st.markdown("He et al. (2016, §4.1, Fig. 1) found that a deeper *plain* network reached a **higher "
             "training error** than a shallower one — even with batch norm, so not because of "
             "vanishing gradients — while with shortcuts the deeper network trained better "
             "(Fig. 4 on ImageNet, Fig. 6 on CIFAR-10). "

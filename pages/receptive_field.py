@@ -63,7 +63,7 @@ for note in notes:
 
 # --- 2. effective ------------------------------------------------------------------------
 st.header("2 · Effective receptive field")
-st.markdown(f"Luo et al. 2016: the mean of |∂ y_centre / ∂ x| over {rf.ERF_SAMPLES} "
+st.markdown(f"Luo et al. 2016, §2: the mean of |∂ y_centre / ∂ x| over {rf.ERF_SAMPLES} "
             f"random inputs and the image, with this stack's random weights. The dotted box "
             f"is the theoretical field of the centre pixel.")
 variants = features.plain_and_residual(spec)
@@ -91,17 +91,19 @@ for (title, s), column in zip(variants, columns):
                    f"{sup.cols[0]}…{sup.cols[1]}; theory: rows {t.rows[0]}…{t.rows[1]}, "
                    f"columns {t.cols[0]}…{t.cols[1]}.")
 st.caption("The gradient mass gathers in the middle of the theoretical field, roughly like a "
-           "Gaussian: the effective field is a fraction of the theoretical one.")
+           "Gaussian: the effective field is a fraction of the theoretical one (Luo et al. "
+           "2016, §2).")
 
 # --- 3. masked -----------------------------------------------------------------------------
 st.header("3 · The blind spot of a masked (PixelCNN) stack")
-st.markdown("A masked convolution sees the rows above (to the left and to the right of "
-            "the pixel) and the pixels to its left on its own row; mask A (first layer) "
-            "hides the pixel itself, mask B (later layers) keeps it. Stacked, the field grows "
+st.markdown("A masked convolution follows raster order: inside its kernel it reads the rows "
+            "above the pixel (left of it, above it and right of it) and the pixels to its left "
+            "on its own row; mask A (first layer) also hides the pixel itself, mask B (later "
+            "layers) keeps it (van den Oord et al. 2016a, §3.4). Stacked, the field grows "
             "upwards, but a wedge above and to the right is never reached: allowed pixels "
-            "the model cannot use. Van den Oord et al. (2016, *Conditional Image Generation "
-            "with PixelCNN Decoders*, the Gated PixelCNN) point out this blind spot and remove "
-            "it with a vertical and a horizontal stack.")
+            "the model cannot use. Van den Oord et al. (2016b, *Conditional Image Generation "
+            "with PixelCNN Decoders*, §2.2, Fig. 1) point out this blind spot, and their Gated "
+            "PixelCNN removes it with a vertical and a horizontal stack.")
 c1, c2 = st.columns(2)
 ctl = controls.of("receptive_field")
 controls.start("receptive_field", spec)
@@ -124,9 +126,9 @@ gridding_section(ctl["dilation"])
 st.header("5 · The downsampling shortcut")
 st.markdown("When a residual block halves the resolution, its shortcut must too. ResNet's "
             "strided 1×1 convolution reads one pixel of every 2×2 window and drops the other "
-            "three; averaging the window first (ResNet-D, the *shortcut = avgpool* option) "
-            "lets all four through. Gradient support of output pixel (1, 1) of the shortcut "
-            "alone, on an 8×8 input:")
+            "three; averaging the window first (ResNet-D: He et al. 2019, *Bag of Tricks*, "
+            "Fig. 2c) lets all four through. Gradient support of output pixel (1, 1) of the "
+            "shortcut alone, on an 8×8 input:")
 columns = st.columns(2)
 for kind, column in zip(rf.SHORTCUTS, columns):
     with column:

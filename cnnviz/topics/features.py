@@ -22,9 +22,11 @@ SHOWN_CHANNELS = 16  # the grid shows at most this many channels
 # answers to vertical edges; the blurs average; sharpen adds the Laplacian back.
 FILTERS: dict[str, tuple[np.ndarray, str]] = {
     "sobel_x": (np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32),
-                "Sobel x: brightness change from left to right, bright on vertical edges"),
+                "Sobel x: the change in brightness from left to right: positive where the image "
+                "brightens to the right, negative where it darkens, so vertical edges stand out"),
     "sobel_y": (np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=np.float32),
-                "Sobel y: brightness change from top to bottom, bright on horizontal edges"),
+                "Sobel y: the change in brightness from top to bottom: positive where the image "
+                "brightens downwards, negative where it darkens, so horizontal edges stand out"),
     "box_blur": (np.full((3, 3), 1 / 9, dtype=np.float32),
                  "box blur: the mean of the 3x3 neighbourhood"),
     "gaussian_blur": (np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.float32) / 16,

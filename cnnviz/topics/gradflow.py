@@ -359,18 +359,35 @@ def story(result: Comparison) -> list[str]:
         lines.append(f"Forward, the residual stack's output std grows **{fmt(g)}×** from the "
                      f"first block to the last (×{per_block:.2f} per block, variance "
                      f"×{per_block ** 2:.2f}): each block adds its branch's variance to the "
-                     f"identity's. Remedies: normalization, starting each branch at zero "
-                     f"(*start each branch at zero*), or a smaller init for the branch.")
+                     f"identity's. Normalization inside the branches slows this to about "
+                     f"√depth (De & Smith 2020); starting each branch at zero (*start each "
+                     f"branch at zero*, Goyal et al. 2017) or scaling the branches' init down "
+                     f"with the depth (Fixup, Zhang et al. 2019) keeps the stream at its "
+                     f"input's scale at the start.")
     elif math.isfinite(g) and g > 1.5 and v.get("norm") not in (None, "none"):
         lines.append(f"Normalization inside each branch does not rescale the residual stream "
                      f"itself: each block still adds a branch of about unit variance to it, "
                      f"so the residual stack's output std grows **{fmt(g)}×** over the "
                      f"{len(r.activation_std)} blocks (De & Smith 2020), while the plain "
                      f"stack's stays put.")
+    if v.get("norm") not in (None, "none") and math.isfinite(p.first_over_last) \
+            and p.first_over_last > 10:
+        lines.append(f"Batch norm keeps every layer's output at unit scale on the way forward, "
+                     f"but not the gradient on the way back: at initialisation a deep plain "
+                     f"stack with batch norm passes a gradient that grows layer by layer "
+                     f"(**{fmt(p.first_over_last)}×** here; Yang et al. 2019). It fixes the "
+                     f"forward signal, not the backward one.")
+    if v.get("init") == "xavier" and v.get("norm") == "none" and math.isfinite(g) \
+            and math.isfinite(p.std_growth):
+        lines.append(f"A smaller (Xavier) init shrinks each branch, so the residual stream "
+                     f"grows more slowly (**{fmt(g)}×** here), but it still grows with the "
+                     f"depth, and the plain stack's forward signal fades "
+                     f"(**{fmt(p.std_growth)}×**). Only a scale that shrinks with the depth "
+                     f"stops the growth (Fixup, Zhang et al. 2019).")
     if (v.get("norm") == "none" and not v.get("zero_init_last")
-            and not lines[-1].startswith("Forward")):
+            and not lines[-1].startswith(("Forward", "A smaller"))):
         lines.append("Without normalization the init alone sets the scale of every signal; "
-                     "try batch norm or *start each branch at zero* to see the remedies.")
+                     "compare batch norm and *start each branch at zero*.")
     return lines
 
 

@@ -88,11 +88,48 @@ def _title(spec: NetworkSpec) -> str:
     return preset.title if preset else "This network"
 
 
+def _global_map_stage(report: NetworkReport) -> StageRow | None:
+    """The first stage that still keeps a feature map but whose every output already
+    depends on the whole input (a global pooling inside its blocks), or None."""
+    return next((s for s in report.stages if len(s.output_shape) == 3
+                 and s.receptive_field.is_global), None)
+
+
+def _global_cause(stage: StageRow) -> str:
+    """Why a map stage's field is global, in words, with its source."""
+    kinds = [x.kind for x in stage.layers]
+    pool = next((i for i, x in enumerate(stage.layers) if x.receptive_field.is_global), None)
+    if pool is not None and kinds[pool].startswith("AdaptiveAvgPool") and "mul" in kinds[pool:]:
+        return ("its blocks' squeeze-and-excitation averages the whole map to weight the "
+                "channels, and multiplies every pixel by those weights (Hu et al. 2018, §3)")
+    return "a global pooling inside its blocks reads the whole map"
+
+
+def field_headline(report: NetworkReport) -> tuple[str, str, str]:
+    """(label, value, help) of the page's receptive-field metric: the field after the last
+    stage that keeps a feature map, or, where a global pooling inside the blocks already
+    reads the whole image, the first such stage and "whole image"."""
+    whole = _global_map_stage(report)
+    if whole is not None:
+        return (f"Receptive field after {whole.name}", "whole image",
+                f"Every pixel of this feature map depends on every input pixel: "
+                f"{_global_cause(whole)}.")
+    maps = [s for s in report.stages if len(s.output_shape) == 3]
+    help_text = "input pixels one pixel of the last feature map can see (theoretical)"
+    if maps:
+        return (f"Receptive field after {maps[-1].name}",
+                maps[-1].receptive_field.text(" × "), help_text)
+    return "Receptive field", report.predicted.receptive_field.text(" × "), help_text
+
+
 def _field_fact(report: NetworkReport) -> str:
     _, _, h, w = report.predicted.input_shape
     spatial = [s for s in report.stages if len(s.output_shape) == 3
                and not s.receptive_field.is_global]
+    whole = _global_map_stage(report)
     for s in spatial:
+        if whole is not None and report.stages.index(whole) < report.stages.index(s):
+            break
         rh, rw = s.receptive_field.size
         if rh > h or rw > w:
             return (f"After {s.name} one output pixel's theoretical receptive field is "
@@ -100,6 +137,14 @@ def _field_fact(report: NetworkReport) -> str:
                     f"the central outputs can see the whole image (a corner output needs a "
                     f"field of about {2 * h - 1}×{2 * w - 1}, twice the image; and the "
                     f"effective field is smaller still).")
+    if whole is not None:
+        before = [s for s in spatial if report.stages.index(s) < report.stages.index(whole)]
+        grown = (f"; the convolutions before it reach {before[-1].receptive_field.text()} "
+                 f"after {before[-1].name}" if before else "")
+        return (f"From {whole.name} on, every output of {_title(report.spec)} depends on the "
+                f"whole {h}×{w} image, not on a window: {_global_cause(whole)}{grown}. What "
+                f"comes from the whole image is one weight per channel; the spatial detail "
+                f"still comes from the convolutions' window.")
     if spatial:
         last = spatial[-1]
         return (f"The convolutions' field stops at {last.receptive_field.text()} after "
@@ -222,8 +267,8 @@ def probe_story(plain: StackFlow, residual: StackFlow) -> list[str]:
         far = max(q_plain, 1 / q_plain) / max(q_res, 1 / q_res)
         if far > 2:
             said.append(f"Without shortcuts the gradient's scale drifts {far:.0f}× further "
-                        f"across the depth: the identity paths carry it through every stage "
-                        f"at a similar size.")
+                        f"across the depth: the shortcuts carry it through every stage at a "
+                        f"similar size.")
     return said
 
 
@@ -284,7 +329,7 @@ def scaled(spec: NetworkSpec, depth: float = 1.0, width: float = 1.0,
 
 def scaling_variants(spec: NetworkSpec, phi: int) -> list[ScaledVariant]:
     """The network as it is, scaled by φ along one dimension at a time, and along all three
-    (compound), as Tan & Le compare them (2019, §3.2, Fig. 3)."""
+    (compound), as Tan & Le compare them (2019, Fig. 8, Table 3)."""
     d, w, r = ALPHA ** phi, BETA ** phi, GAMMA ** phi
     out = []
     for name, multipliers in (("as it is", (1.0, 1.0, 1.0)), ("depth only", (d, 1.0, 1.0)),

@@ -290,7 +290,27 @@ def shortcut_support(kind: str, stride: int = 2, size: int = 8,
 
 # --- dilated convolutions and gridding (Yu & Koltun 2016; Wang et al. 2018) ---------------
 
-HYBRID = (1, 2, 3)  # Wang et al. 2018's hybrid dilated convolution: no common factor
+HYBRID = (1, 2, 3)  # Wang et al. 2018's hybrid dilated convolution: its rule holds
+# Stacks the page sets beside the chosen one: whether Wang et al.'s rule holds, and the holes.
+GRIDDING_EXAMPLES = ((1, 2, 3), (1, 2, 5), (2, 3, 4), (1, 2, 8))
+
+
+def hdc_gap(dilations: tuple[int, ...]) -> int:
+    """M2 of Wang et al. 2018's hybrid dilated convolution rule (§3.2) for 3x3 layers: the
+    largest gap between the taps layers 2..n leave, from M_n = r_n and
+    M_i = max(M_{i+1} - 2 r_i, M_{i+1} - 2 (M_{i+1} - r_i), r_i). With a first layer of
+    dilation 1, M2 <= kernel_size means the stack reads every pixel of its field."""
+    if len(dilations) < 2:
+        raise ValueError("The rule needs at least two dilations.")
+    gap = dilations[-1]
+    for r in reversed(dilations[1:-1]):
+        gap = max(gap - 2 * r, gap - 2 * (gap - r), r)
+    return gap
+
+
+def hdc_holds(dilations: tuple[int, ...], kernel_size: int = 3) -> bool:
+    """Wang et al.'s design goal: a first dilation of 1 and M2 <= the kernel size."""
+    return dilations[0] == 1 and hdc_gap(dilations) <= kernel_size
 
 
 def dilated_stack(dilations: tuple[int, ...], kernel_size: int = 3) -> nn.Sequential:

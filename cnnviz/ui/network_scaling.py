@@ -33,9 +33,11 @@ def scaling_tab(spec: NetworkSpec, device: str) -> None:
                     width="stretch", key="net_scaling")
     st.dataframe(charts.scaling_rows(variants, reports), hide_index=True, width="stretch")
     st.caption("Depth is rounded up per part and widths to a multiple of 8, as "
-               "torchvision's EfficientNet does; the released B1 to B7 pick their "
-               "multipliers and input sizes by hand near this rule. The MACs grow about "
-               "as depth × width² × resolution², the parameters as depth × width² and "
-               "not at all with the resolution. Accuracy is not computed here: the paper "
-               "found compound scaling more accurate per FLOP than any single dimension "
-               "(Fig. 3).")
+               "torchvision's EfficientNet does. The released B1 to B7 do not take φ in this "
+               "rule: their width, depth and input size come from a table in the authors' "
+               "released code (Tan & Le 2019, the EfficientNet builder in tensorflow/tpu): B1 "
+               "width × 1.0, depth × 1.1 at 240 px, B7 × 2.0, × 3.1 at 600 px. The MACs "
+               "grow about as depth × width² × resolution², the parameters as depth × width² "
+               "and not at all with the resolution. Accuracy is not computed here: the paper "
+               "found compound scaling more accurate for the FLOPs than scaling one dimension "
+               "(Tan & Le 2019, Fig. 8, Table 3).")

@@ -9,10 +9,12 @@ STORIES = {
                                                               zero_init_last=False),
     "Exploding forward signal: no norm, Kaiming init": dict(norm="none", init="kaiming_out",
                                                             zero_init_last=False),
-    "Remedy: batch normalization": dict(norm="batch", init="kaiming_out", zero_init_last=False),
-    "Remedy: zero-init the last layer of each branch": dict(norm="none", init="kaiming_out",
-                                                           zero_init_last=True),
-    "Remedy: a smaller (Xavier) init": dict(norm="none", init="xavier", zero_init_last=False),
+    "Batch normalization: the forward scale fixed, the plain gradient grows":
+        dict(norm="batch", init="kaiming_out", zero_init_last=False),
+    "Each residual branch started at zero": dict(norm="none", init="kaiming_out",
+                                                  zero_init_last=True),
+    "A smaller (Xavier) init: slower growth, not none": dict(norm="none", init="xavier",
+                                                             zero_init_last=False),
 }
 # --- Convolution Arithmetic ----------------------------------------------------------
 PAGE_DEFAULTS = {"height": 5, "width": 7, "kernel_size": 3, "stride": 2, "padding": 1,

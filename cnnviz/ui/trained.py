@@ -218,7 +218,8 @@ def train_panel(spec: StackSpec | None, device: str) -> None:
     """Train the picker's stack on the digits (plain and residual when it has a shortcut)."""
     st.markdown("The block, depth and channels chosen in the sidebar, trained here on the "
                 "digits' 1,347 training images: a stem convolution, your stack, global "
-                "average pooling and a linear layer, with AdamW and a cosine schedule.")
+                "average pooling and a linear layer, with AdamW (Loshchilov & Hutter 2019) and a "
+                "cosine schedule (Loshchilov & Hutter 2017).")
     if spec is None:
         st.info("Fix the picker in the sidebar first: its message says what to change.")
         return

@@ -102,12 +102,12 @@ def show(view: Look, left, right: list) -> None:
 # under the live part, outside it: the same on every stroke, so no stroke redraws it
 HOW_TO_READ = (
     "**Under each answer, where the evidence is** for the predicted class: **Grad-CAM** "
-    "(Selvaraju et al. 2017) weights the last block's maps by how much the class score grows "
-    "with each; **occlusion** (Zeiler & Fergus 2014) covers the image with a blank square at "
-    "every place and measures how far the class's probability falls (orange: it falls, "
-    "purple: it rises). Below them, every block's output for this input, its first "
-    f"{learned.SHOWN_CHANNELS} channels, each on its own colour scale (yellow high, purple "
-    "low).")
+    "(Selvaraju et al. 2017, §3, Eqs. 1-2) weights the last block's maps by how much the "
+    "class score grows with each; **occlusion** (Zeiler & Fergus 2014, §4.2) covers the "
+    "image with a blank square at every place and measures how far the class's probability "
+    "falls (orange: it falls, purple: it rises). Below them, every block's output for this "
+    f"input, its first {learned.SHOWN_CHANNELS} channels, each on its own colour scale "
+    "(yellow high, purple low).")
 
 
 EIGHTHS = " ▏▎▍▌▋▊▉"

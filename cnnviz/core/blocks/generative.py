@@ -22,7 +22,9 @@ from .registry import Param, register, require
                                                     "convolution arithmetic)",
           summary="A transposed convolution: conceptually inserts s-1 zeros between input "
                   "pixels (s the stride), pads by d(k-1)-p and runs a normal convolution, so "
-                  "the output grows. Overlapping kernels can leave checkerboard artifacts.",
+                  "the output grows (Dumoulin & Visin 2016, §4). When the kernel size is not a "
+                  "multiple of the stride, neighbouring outputs get different numbers of "
+                  "taps: a checkerboard pattern (Odena et al. 2016).",
           common=("in_channels", "out_channels", "kernel_size", "stride", "padding",
                   "dilation", "groups", "bias", "norm", "act"),
           own=(Param("output_padding", int, 0, "extra rows/columns added on one side to "
@@ -45,10 +47,12 @@ def transposed(c: BlockConfig) -> nn.Module:
                                                       "Checkerboard Artifacts); Shi et al. 2016 "
                                                       "(sub-pixel convolution)",
           summary="Resize first (nearest or bilinear), then a normal convolution: every output "
-                  "pixel gets the same number of kernel taps, so no checkerboard pattern. "
-                  "The pixel_shuffle mode (sub-pixel convolution) convolves at the low "
-                  "resolution to r² times the channels and rearranges each r² channels into "
-                  "an r x r block of pixels (PixelShuffle).",
+                  "pixel gets the same number of kernel taps, so the overlap leaves no "
+                  "checkerboard (Odena et al. 2016). The sub-pixel mode (Shi et al. 2016) "
+                  "convolves at the low resolution to r² times the channels and rearranges "
+                  "each r² channels into an r x r block of pixels (PixelShuffle). Its r² "
+                  "sub-kernels are separate weights, so its output is free of the pattern "
+                  "only while they are equal, as ICNR initialises them (Aitken et al. 2017).",
           common=("in_channels", "out_channels", "kernel_size", "padding", "dilation", "norm",
                   "act"),
           own=(Param("scale", int, 2, "upsampling factor", 1, 4),
@@ -101,10 +105,16 @@ def unet(c: BlockConfig) -> nn.Module:
     return level(c.in_channels, c.out_channels, c.levels)
 
 
-@register("masked_conv", family="Generative", paper="van den Oord et al. 2016 (PixelCNN)",
-          summary="A convolution whose kernel is zeroed below and right of the centre, so each "
-                  "pixel depends only on pixels above and to its left. Mask A (first layer) "
-                  "also hides the pixel itself. Stacks of them have a blind spot.",
+@register("masked_conv", family="Generative",
+          paper="van den Oord et al. 2016a (PixelCNN), 2016b (Gated PixelCNN)",
+          summary="A convolution whose kernel is zeroed on the rows below the centre and to "
+                  "the right of the centre on its row, so each pixel depends only on pixels "
+                  "before it in raster order: the rows above (left, centre and right) and "
+                  "the pixels to its left (van den Oord et al. 2016a, §3.4). Mask A (first "
+                  "layer) also hides the pixel itself; mask B keeps it. Stacks of them never "
+                  "reach a wedge above and to the right, the blind spot that the Gated "
+                  "PixelCNN's vertical and horizontal stacks remove (van den Oord et al. "
+                  "2016b, §2.2).",
           common=("in_channels", "out_channels", "kernel_size", "padding", "dilation", "bias",
                   "norm", "act"),
           own=(Param("mask_type", str, "A", "A hides the centre pixel (first layer), B keeps "

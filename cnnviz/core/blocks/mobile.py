@@ -16,7 +16,8 @@ SE_RATIO = Param("se_ratio", float, 0.0, "squeeze-excitation width as a share of
 
 @register("dw_separable", family="MobileNet", paper="Howard et al. 2017 (MobileNets)",
           summary="A k x k depthwise conv (one filter per channel) followed by a 1x1 pointwise "
-                  "conv that mixes channels. Cost relative to a full conv: 1/N + 1/k^2.",
+                  "conv that mixes channels. Cost relative to a full conv: 1/N + 1/k^2, N the "
+                  "output channels (Howard et al. 2017, §3.1).",
           common=CONV + ("norm", "act"))
 def dw_separable(c: BlockConfig) -> nn.Module:
     return nn.Sequential(
@@ -45,8 +46,9 @@ def _with_skip(c: BlockConfig, body: nn.Module) -> nn.Module:
 @register("inverted_residual", family="MobileNet",
           paper="Sandler et al. 2018 (MobileNetV2)",
           summary="Expand with a 1x1 conv (t times wider), filter with a depthwise k x k, "
-                  "project back with a linear 1x1 (no activation: a narrow ReLU would destroy "
-                  "information). The skip joins the narrow ends, only when shapes match.",
+                  "project back with a linear 1x1 (no activation: a ReLU on the narrow output "
+                  "would destroy information; Sandler et al. 2018, §3.2). The skip joins the "
+                  "narrow ends, only when shapes match (§3.3).",
           common=CONV + ("norm", "act", "skip"), own=(EXPAND, SE_RATIO),
           defaults={"act": "relu6"})
 def inverted_residual(c: BlockConfig) -> nn.Module:

@@ -24,7 +24,8 @@ def conv_bn_act(c: BlockConfig) -> nn.Module:
 @register("vgg", family="Plain", paper="Simonyan & Zisserman 2015 (VGG)",
           summary="A few 3x3 convolutions with ReLU, then a 2x2 max-pool that halves the "
                   "resolution. Two stacked 3x3 convs see as far as one 5x5 with fewer weights "
-                  "and one more nonlinearity.",
+                  "(18 against 25 per channel pair) and one more nonlinearity (Simonyan & "
+                  "Zisserman 2015, §2.3).",
           common=("in_channels", "out_channels", "kernel_size", "padding", "dilation", "bias",
                   "norm", "act"),
           own=(Param("convs", int, 2, "number of convolutions before the pool", 1, 4),),

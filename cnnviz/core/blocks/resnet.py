@@ -100,8 +100,10 @@ def resnet_bottleneck(c: BlockConfig) -> nn.Module:
 
 @register("resnext", family="ResNet", paper="Xie et al. 2017 (ResNeXt)",
           summary="A bottleneck whose 3x3 conv is split into many parallel groups "
-                  "(cardinality): more, thinner paths for the same cost. 32x4d means 32 "
-                  "groups of 4 channels.",
+                  "(cardinality) and made wider: 32x4d means 32 groups of 4 channels, 128 "
+                  "in all, where ResNet-50's first-stage bottleneck has 64. The grouping "
+                  "pays for the width, so the cost stays about the same (Xie et al. 2017, "
+                  "Table 1).",
           common=CONV + ("norm", "act") + SHORTCUT,
           own=(Param("cardinality", int, 32, "number of groups in the 3x3 conv", 1, 64),
                Param("width_per_group", int, 4, "channels per group", 1, 64)),
@@ -133,9 +135,12 @@ def _pre_act(c: BlockConfig, layers: list[nn.Module]) -> nn.Module:
 
 
 @register("preact_basic", family="ResNet", paper=PREACT,
-          summary="The basic block with BN and ReLU moved before each conv, so the shortcut "
-                  "path is a clean identity from block to block: the gradient reaches early "
-                  "layers untouched.",
+          summary="The basic block with BN and ReLU moved before each conv, so nothing "
+                  "follows the addition. Where the shortcut is the identity, the block "
+                  "passes its input on unchanged, and the gradient at its input is the "
+                  "gradient at its output plus what flows back through the branch (He et "
+                  "al. 2016b, Eqs. 4-5). A block that changes the stride or the width "
+                  "still has a projection shortcut.",
           common=CONV + ("norm", "act") + SHORTCUT)
 def preact_basic(c: BlockConfig) -> nn.Module:
     return _pre_act(c, [
@@ -146,7 +151,8 @@ def preact_basic(c: BlockConfig) -> nn.Module:
 
 @register("preact_bottleneck", family="ResNet", paper=PREACT,
           summary="The bottleneck block in full pre-activation order (BN-ReLU-conv three "
-                  "times) with an untouched identity path.",
+                  "times), nothing after the addition: an identity shortcut carries the "
+                  "input on unchanged (He et al. 2016b, Fig. 4e, Eqs. 4-5).",
           common=CONV + ("groups", "norm", "act") + SHORTCUT, own=(EXPANSION,),
           defaults={"in_channels": 64, "out_channels": 64})
 def preact_bottleneck(c: BlockConfig) -> nn.Module:

@@ -77,9 +77,14 @@ RESNET_WIDTHS = (64, 128, 256, 512)
 BOTTLENECK_WIDTHS = (256, 512, 1024, 2048)
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
-    Preset("alexnet", "AlexNet", 2012, "Krizhevsky, Sutskever & Hinton 2012",
+    Preset("alexnet", "AlexNet", 2012,
+           "Krizhevsky, Sutskever & Hinton 2012, §3.5, Fig. 2; built as torchvision's "
+           "variant, after Krizhevsky 2014 (One weird trick)",
            "Five convolutions with large early kernels and strides, then three fully "
-           "connected layers that hold almost all of the weights.",
+           "connected layers that hold almost all of the weights. This is torchvision's "
+           "variant, not the 2012 network: 64, 192, 384, 256 and 256 filters (the paper "
+           "has 96, 256, 384, 384, 256), no local response normalisation and no split into "
+           "two GPU groups.",
            "|".join([f"stem={plain_conv(64, 11, 4, padding=2)}"
                      ";maxpool",
                      f"stage1={plain_conv(192, 5)};maxpool",
@@ -88,15 +93,17 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
                      "head=adaptive_avgpool:size=6;flatten;dropout;linear:out_features=4096;act;"
                      "dropout;linear:out_features=4096;act;linear"]),
            56.522, TORCHVISION),
-    Preset("vgg11", "VGG-11", 2015, "Simonyan & Zisserman 2015",
+    Preset("vgg11", "VGG-11", 2015, "Simonyan & Zisserman 2015, Table 1 (config A)",
            "Only 3x3 convolutions, in five stages that each end in a 2x2 max-pool.",
            vgg((1, 1, 2, 2, 2)), 69.02, TORCHVISION),
-    Preset("vgg16", "VGG-16", 2015, "Simonyan & Zisserman 2015",
+    Preset("vgg16", "VGG-16", 2015, "Simonyan & Zisserman 2015, Table 1 (config D)",
            "VGG-11 made deeper: 13 convolutions of 3x3 and the same three fully connected "
            "layers.", vgg((2, 2, 3, 3, 3)), 71.592, TORCHVISION),
-    Preset("googlenet", "GoogLeNet", 2015, "Szegedy et al. 2015",
+    Preset("googlenet", "GoogLeNet", 2015, "Szegedy et al. 2015, §5, Table 1",
            "Nine Inception modules whose 1x1 reductions keep four parallel branches cheap, "
-           "and a global average pool instead of large fully connected layers.",
+           "and a global average pool instead of large fully connected layers. Built as "
+           "torchvision's version: batch normalisation after every convolution, a 3x3 where "
+           "the paper's third branch has a 5x5, and no auxiliary classifiers.",
            "|".join([f"stem={conv(64, 7, 2)};{CEIL_POOL};{conv(64, 1)};{conv(192, 3)};{CEIL_POOL}",
                      "stage1=" + ";".join([inception(64, 96, 128, 16, 32, 32),
                                            inception(128, 128, 192, 32, 96, 64), CEIL_POOL]),
@@ -110,39 +117,46 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
                                            inception(384, 192, 384, 48, 128, 128)]),
                      "head=adaptive_avgpool;flatten;dropout:p=0.2;linear"]),
            69.778, TORCHVISION),
-    Preset("resnet18", "ResNet-18", 2016, "He et al. 2016",
+    Preset("resnet18", "ResNet-18", 2016, "He et al. 2016, Table 1",
            "Basic residual blocks, two per stage, after a 7x7 stem and a max-pool.",
            "|".join([RESNET_STEM, resnet("resnet_basic", (2, 2, 2, 2), RESNET_WIDTHS), HEAD]),
            69.758, TORCHVISION),
-    Preset("resnet34", "ResNet-34", 2016, "He et al. 2016",
+    Preset("resnet34", "ResNet-34", 2016, "He et al. 2016, Table 1",
            "ResNet-18 with 3, 4, 6 and 3 basic blocks per stage.",
            "|".join([RESNET_STEM, resnet("resnet_basic", (3, 4, 6, 3), RESNET_WIDTHS), HEAD]),
            73.314, TORCHVISION),
-    Preset("plain34", "Plain-34", 2016, "He et al. 2016 (the control network)",
+    Preset("plain34", "Plain-34", 2016,
+           "He et al. 2016 (the control network), Fig. 3, Fig. 4, Table 2",
            "ResNet-34 without its shortcuts: the paper's plain network, which trains worse "
            "than the shallower plain-18 (the degradation problem).",
            "|".join([RESNET_STEM, resnet("resnet_basic", (3, 4, 6, 3), RESNET_WIDTHS,
                                          skip=False), HEAD])),
-    Preset("resnet50", "ResNet-50", 2016, "He et al. 2016",
+    Preset("resnet50", "ResNet-50", 2016, "He et al. 2016, Table 1, Fig. 5",
            "Bottleneck blocks (1x1, 3x3, 1x1) in stages of 3, 4, 6 and 3, four times wider "
            "at their ends than in their 3x3.",
            "|".join([RESNET_STEM, resnet("resnet_bottleneck", (3, 4, 6, 3), BOTTLENECK_WIDTHS),
                      HEAD]), 76.13, TORCHVISION),
     Preset("preact_resnet50", "Pre-activation ResNet-50", 2016,
-           "He et al. 2016 (Identity Mappings)",
-           "ResNet-50 with BN and ReLU before each convolution, so the shortcuts form a clean "
-           "identity path from the stem to the head.",
+           "He et al. 2016b (Identity Mappings), Fig. 4e, Eqs. 4-5",
+           "ResNet-50 with BN and ReLU before each convolution, so nothing follows the "
+           "addition. Inside a stage each block adds its input unchanged, so the gradient at "
+           "any block is the gradient at the stage's end, passed on as it is, plus what "
+           "flows back through the residual branches (He et al. 2016b, Eqs. 4-5). The "
+           "first block of each stage still has a 1x1 projection shortcut, so no path "
+           "is an identity from the stem to the head.",
            "|".join(["stem=conv:out_channels=64,kernel_size=7,stride=2,padding=3,bias=false;"
                      "maxpool:padding=1",
                      resnet("preact_bottleneck", (3, 4, 6, 3), BOTTLENECK_WIDTHS),
                      "head=norm;act;adaptive_avgpool;flatten;linear"])),
-    Preset("resnext50_32x4d", "ResNeXt-50 (32x4d)", 2017, "Xie et al. 2017",
-           "ResNet-50 with each 3x3 split into 32 groups; the groups widen with the stage.",
+    Preset("resnext50_32x4d", "ResNeXt-50 (32x4d)", 2017, "Xie et al. 2017, Table 1",
+           "ResNet-50 whose bottleneck 3x3 is both split into 32 groups and twice as wide "
+           "(128 channels in the first stage, where ResNet-50 has 64), at about the same "
+           "parameters and MACs (Xie et al. 2017, Table 1); the groups widen with the stage.",
            "|".join([RESNET_STEM, resnet("resnext", (3, 4, 6, 3), BOTTLENECK_WIDTHS,
                                          per_stage=tuple({"width_per_group": 4 * 2 ** i}
                                                          for i in range(4))),
                      HEAD]), 77.618, TORCHVISION),
-    Preset("densenet121", "DenseNet-121", 2017, "Huang et al. 2017",
+    Preset("densenet121", "DenseNet-121", 2017, "Huang et al. 2017, Table 1",
            "Four dense blocks (6, 12, 24, 16 layers, 32 new channels each) joined by "
            "transitions that halve the channels and the resolution.",
            "|".join([RESNET_STEM] + [
@@ -150,7 +164,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
                + (";dense_transition" if i < 3 else "")
                for i, n in enumerate((6, 12, 24, 16))]
                + ["head=norm;act;adaptive_avgpool;flatten;linear"]), 74.434, TORCHVISION),
-    Preset("mobilenet_v2", "MobileNetV2", 2018, "Sandler et al. 2018",
+    Preset("mobilenet_v2", "MobileNetV2", 2018, "Sandler et al. 2018, §3.3, Table 2",
            "Inverted residuals: expand 6x with a 1x1, filter depthwise, project back linearly.",
            "|".join([f"stem={conv(32, 3, 2, act='relu6')}",
                      stages(1, [part("inverted_residual", out_channels=16, expansion=1),
@@ -162,14 +176,14 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
                                 + part("inverted_residual", out_channels=320)]),
                      f"head={conv(1280, 1, act='relu6')};adaptive_avgpool;flatten;"
                      "dropout:p=0.2;linear"]), 71.878, TORCHVISION),
-    Preset("shufflenet_v2_x1_0", "ShuffleNetV2 1.0x", 2018, "Ma et al. 2018",
+    Preset("shufflenet_v2_x1_0", "ShuffleNetV2 1.0x", 2018, "Ma et al. 2018, Fig. 3, Table 5",
            "Units that split the channels, transform one half, and shuffle the halves.",
            "|".join([f"stem={conv(24, 3, 2)};maxpool:padding=1",
                      stages(1, [part("shufflenet", n, out_channels=w, stride=2)
                                 for n, w in ((4, 116), (8, 232), (4, 464))]),
                      f"head={conv(1024, 1)};adaptive_avgpool;flatten;linear"]),
            69.362, TORCHVISION),
-    Preset("efficientnet_b0", "EfficientNet-B0", 2019, "Tan & Le 2019",
+    Preset("efficientnet_b0", "EfficientNet-B0", 2019, "Tan & Le 2019, §4, Table 1",
            "MBConv blocks with squeeze-excitation and SiLU, found by architecture search.",
            "|".join([f"stem={conv(32, 3, 2, act='silu')}",
                      stages(1, [part("mbconv", out_channels=16, expansion=1),
