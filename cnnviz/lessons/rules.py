@@ -21,7 +21,10 @@ Giveaways (`giveaways`):
     channels, height or width, a block parameter, a page control) is not a giveaway: the
     learner needs it to reason, and the picker shows it anyway ("a 64×64 input" when a U-Net
     returns 64 rows is the question's premise). A one-step product of settings is still
-    flagged: the text then does the step the question asks for.
+    flagged: the text then does the step the question asks for. A product with a number
+    the ask itself gives is not: the ask states the question's data ("A 5×5 input, kernel
+    4, stride 2, padding 1: how tall?"), and whether a shortcut such as 5 × 2 happens to
+    match the formula is the lesson's point, not a giveaway.
   * For a log10 quantity, a power written in the text (10⁻⁸, 1e-8, 2⁻¹⁹) counts by its log10.
     For a percentage, 100 − p of a written "p%" counts as one step.
   * Numbers are read from Markdown and LaTeX: 16, 0.25, 1e-3, 4,718,592, 4\\,718\\,592,
@@ -257,6 +260,8 @@ def giveaways(lesson: Lesson, step: Step, result: Answer) -> list[Problem]:
                 continue
             if truth in (abs(x.value), abs(y.value)):
                 continue  # 32 − 16 = 16: the direct rule judged the 16 itself
+            if "question, ask" in (x.field, y.field):
+                continue  # the ask's own data (see the module's docstring)
             key = (*sorted((x.text, y.text)), symbol)
             if key in shown:
                 continue
@@ -348,7 +353,9 @@ def _choice_giveaways(lesson: Lesson, step: Step, q: Question, winner: str) -> l
 # --- tolerance -------------------------------------------------------------------------
 
 _FORMULA = re.compile(r"\$[^$]+\$|=|\d\s*/\s*[\w(]|[\w)]\s*/\s*\d|\^|[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]")
-_ORDERS = re.compile(r"(\d+(?:\.\d+)?)\s+orders")
+# "5.7 orders" is an estimate; "±2 orders" is a tolerance and "1.7 orders more" a gap
+_ORDERS = re.compile(r"(?<![±\d.])(\d+(?:\.\d+)?)\s+orders(?!\s+(?:of\s+magnitude\s+)?"
+                     r"(?:more|less|fewer|either))")
 
 
 def tolerance_problems(lesson: Lesson, step: Step, result: Answer) -> list[Problem]:
