@@ -383,14 +383,6 @@ def trained_mistakes(lab: Lab, state: StepState, args: Mapping[str, Any]) -> flo
     return len(lab.trained_test(_trained_name(state, args)).mistakes)
 
 
-@quantity("how far training moved the first layer's filters, in percent of their starting "
-          "size", pages=("trained",), args=TRAINED_STACKS)
-def filters_moved_percent(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
-    run, model = lab.trained(_trained_name(state, args))
-    end, start = learned.first_filters(run, model)
-    return 100 * float(np.linalg.norm(end - start) / np.linalg.norm(start))
-
-
 @quantity("the side of the last block's maps, in pixels (what Grad-CAM weighs)",
           pages=("trained",), args=TRAINED_STACKS)
 def last_map_side(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:

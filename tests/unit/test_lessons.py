@@ -188,7 +188,7 @@ def _page_expected(name: str, state: StepState, args: dict) -> float:
                 build_network(spec).eval()(torch.zeros(spec.input_shape))
             return counted.total
         return flops(variants[args["scaling"]]) / flops(variants["as it is"])
-    if name in ("trained_test_accuracy", "trained_mistakes", "filters_moved_percent",
+    if name in ("trained_test_accuracy", "trained_mistakes",
                 "last_map_side", "occlusion_copies"):
         return _trained_expected(name, c, args)
     raise AssertionError(f"the test has no expected value for {name}")

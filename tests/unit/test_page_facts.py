@@ -121,3 +121,14 @@ def test_a_smaller_init_only_slows_the_residual_growth():
     assert 1.5 < xavier.residual.std_growth < kaiming.residual.std_growth / 10  # 6.84 vs 730
     assert xavier.plain.std_growth < 1e-3  # the plain stack's signal fades
     assert any("Fixup" in line for line in gf.story(xavier))
+
+
+def test_training_moved_the_residual_filters_by_about_a_third():
+    # trained_network.toml step 3 says so in words ("about a third of their starting size")
+    import numpy as np
+
+    from cnnviz.topics import learned
+    run = learned.shipped_run("residual-4")
+    end, start = learned.first_filters(run, run.model())
+    moved = float(np.linalg.norm(end - start) / np.linalg.norm(start))
+    assert 0.27 <= moved <= 0.40, moved
