@@ -46,13 +46,13 @@ def transposed(c: BlockConfig) -> nn.Module:
                                                       "(sub-pixel convolution)",
           summary="Resize first (nearest or bilinear), then a normal convolution: every output "
                   "pixel gets the same number of kernel taps, so no checkerboard pattern. "
-                  "The pixel_shuffle mode (sub-pixel convolution) convolves at the low "
+                  "The pixel-shuffle mode (sub-pixel convolution) convolves at the low "
                   "resolution to r² times the channels and rearranges each r² channels into "
                   "an r x r block of pixels (PixelShuffle).",
           common=("in_channels", "out_channels", "kernel_size", "padding", "dilation", "norm",
                   "act"),
           own=(Param("scale", int, 2, "upsampling factor", 1, 4),
-               Param("mode", str, "nearest", "resize method, or pixel_shuffle: a conv to r²·C "
+               Param("mode", str, "nearest", "resize method, or pixel shuffle: a conv to r²·C "
                      "channels, then PixelShuffle(r)",
                      choices=("nearest", "bilinear", "pixel_shuffle"))),
           first_only={"scale": 1})
