@@ -13,7 +13,6 @@ import torch
 import torch.nn as nn
 
 from cnnviz.core.budget import check, stack_work
-from cnnviz.core.kinds import node_modules
 from cnnviz.core.layers import AttentionPool, Gate, MaskedConv2d
 from cnnviz.core.names import layer_name
 from cnnviz.core.spec import StackSpec, build
@@ -161,7 +160,8 @@ def feature_maps(spec: StackSpec, image: torch.Tensor, block: int, filter: str =
     model = build(spec)
     model = model.to(device).eval()
     path, conv = first_conv(model)
-    name = layer_name(path, [(n, type(m).__name__) for n, m in node_modules(model).items()])
+    name = layer_name(path, [(n, type(m).__name__) for n, m in model.named_modules()
+                             if isinstance(m, nn.Conv2d)])  # its block, its order there
     kernel = set_filter(conv, filter) if filter != "random" else None
     captured: dict[str, torch.Tensor] = {}
     handles = [conv.register_forward_hook(lambda m, args, out: captured.setdefault("y", out))]

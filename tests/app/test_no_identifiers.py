@@ -192,16 +192,23 @@ def test_every_cost_comparison_has_a_caption():
 
 # --- the lessons -------------------------------------------------------------------------
 
-LESSONS = load_lessons().lessons
+CATALOG = load_lessons()
+LESSONS = CATALOG.lessons
 
 
 def test_every_lesson_step_names_things_in_words():
-    """Each step of each lesson, on its page with its state, its text shown (one session a
-    lesson, stepping on with Next)."""
+    """Each step of each lesson, on its page with its state, its text shown and a question
+    revealed (its explanation and sources then shown too); one session a lesson, stepping
+    on with Next."""
+    assert LESSONS and not CATALOG.problems, (  # else this test would walk no step
+        f"{len(CATALOG.problems)} problems in the lesson files: "
+        + "; ".join(f"{p.file} {p.where}: {p.what}" for p in CATALOG.problems[:5]))
     found: list[tuple[str, str]] = []
     for lesson in LESSONS:
         at = app_test(180, lesson=lesson.name, step=1).run()
         for step in lesson.steps:
+            if step.question is not None:
+                at.button(key=f"lesson_{lesson.name}_{step.number}_reveal").click().run()
             found += offences(at, f"lesson {lesson.name}, step {step.number}")
             if step.number < len(lesson.steps):
                 at.button(key="lesson_next").click().run()
