@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterator
 
 import pytest
-import streamlit as st
 from conftest import app_test, page_file, shown
 from streamlit.testing.v1 import AppTest
 
@@ -163,17 +162,11 @@ VIEWS = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-
-
 def test_every_page_is_listed():
     assert set(VIEWS) == {path for path, _, _ in ui.PAGES}
 
 
+@pytest.mark.slow  # the pages' own caches, shared with the other app tests, make it faster
 def test_every_page_and_view_names_things_in_words():
     found: list[tuple[str, str]] = []
     for path, (key, views) in VIEWS.items():
@@ -196,6 +189,7 @@ CATALOG = load_lessons()
 LESSONS = CATALOG.lessons
 
 
+@pytest.mark.slow
 def test_every_lesson_step_names_things_in_words():
     """Each step of each lesson, on its page with its state, its text shown and a question
     revealed (its explanation and sources then shown too); one session a lesson, stepping
