@@ -115,7 +115,7 @@ def test_the_picker_is_drawn_only_in_the_view_that_trains_it():
     at.run()
     assert at.sidebar.selectbox(key="pick_block").value == "vgg"
     assert at.sidebar.number_input(key="pick_depth").value == 2
-    assert any("vgg ×2" in c.value for c in at.caption)  # what Train would train
+    assert any("VGG block ×2" in c.value for c in at.caption)  # what Train would train
 
 
 def test_training_over_the_budget_is_a_sentence_and_runs_nothing():
