@@ -30,7 +30,7 @@ if state.get("arith_seeded_from") != defaults:  # a new picker choice re-seeds t
         state[f"arith_{name}"] = value
     state["arith_seeded_from"] = defaults
 if spec is not None:
-    st.caption(f"Started from the picker's **{spec.block}** (kernel, stride, padding and "
+    st.caption(f"Started from the picker's **{spec.entry.title}** (kernel, stride, padding and "
                f"dilation where the block has them); change them here freely.")
 
 mode = controls.draw(ctl["mode"], st.radio, "Operation", horizontal=True,

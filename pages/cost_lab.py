@@ -18,7 +18,7 @@ state = st.session_state
 topic = controls.draw(controls.of("cost_lab")["topic"], st.radio, "Comparison",
                       horizontal=True)
 fn, knobs = costs.TOPICS[topic]
-st.caption(fn.__doc__.splitlines()[0])
+st.caption(costs.CAPTIONS[topic])
 values: dict[str, int] = {}
 for col, knob in zip(st.columns(len(knobs)), knobs):
     key = f"cost_{fn.__name__}_{knob.name}"

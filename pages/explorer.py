@@ -13,9 +13,9 @@ from cnnviz.ui import controls
 st.title("🔎 Block Explorer")
 spec = ui.spec_or_stop()
 entry, device = spec.entry, ui.current_device()
-st.markdown(f"### {entry.family} · `{spec.block}`")
+st.markdown(f"### {entry.family} · {entry.title}")
 st.write(entry.summary)
-st.caption(f"📄 {entry.paper} · {spec.label()}")
+st.caption(f"📄 {entry.paper} · {spec.title()}")
 
 with ui.stop_on_error():
     report = ui.cached_report(spec, device)
@@ -43,7 +43,7 @@ a_spec = ui.compare.pinned(ui.stack_from_query)  # design A, when one is pinned 
 ui.compare.pin_buttons(ui.url_values(spec), a_spec is not None, key="explorer")
 a_report = ui.cached_report(a_spec, device) if a_spec is not None else None
 if a_report is not None:
-    ui.compare.headline(a_report.predicted, p, a_report.spec.label(), spec.label())
+    ui.compare.headline(a_report.predicted, p, a_report.spec.title(), spec.title())
     ui.compare.layers(a_report.predicted, p)
 
 shape_tab, cost_tab, checks_tab, diagram_tab, summary_tab, code_tab = ui.view_tabs(
@@ -59,13 +59,13 @@ if shape_tab.open:
             st.write("No layer changes the height or width: every convolution here keeps H×W "
                      "(stride 1 with 'same' padding, or 1×1 kernels).")
         SHOWN = 6
-        for i, (formulas, names, kind) in enumerate(groups):
+        for i, (formulas, names, _kind) in enumerate(groups):
             if i == SHOWN:
                 more = st.expander(f"{len(groups) - SHOWN} more distinct formulas")
             with more if i >= SHOWN else st.container():
                 same = f" and {len(names) - 1} more layers with the same numbers" \
                     if len(names) > 1 else ""
-                st.markdown(f"{kind} `{names[0]}`{same}:")
+                st.markdown(f"**{names[0]}**{same}:")
                 st.latex(plots.formula_latex(formulas))
         st.markdown("**The whole stack:**")
         st.latex(rf"(N, C, H, W):\ {plots.shape_text(p.input_shape)} \to "
@@ -93,7 +93,7 @@ if cost_tab.open:
         st.echarts_chart(plots.layer_costs_chart(p.layers), height=460, renderer="svg")
         st.markdown(
             f"**FLOPs = 2 × MACs**: one multiply-accumulate is a multiply and an add, the "
-            f"convention of `torch.utils.flop_counter` (it measured **{m.flops:,}** FLOPs "
+            f"convention of PyTorch's FLOP counter (it measured **{m.flops:,}** FLOPs "
             f"here). MACs count the convolutions and other weighted layers only; they leave "
             f"out the elementwise work below (normalisation, activations, residual adds, "
             f"pooling, …) and the bias adds, which are cheap in arithmetic but cost memory "
@@ -125,7 +125,7 @@ if diagram_tab.open:
             st.graphviz_chart(diagram.to_dot(report.model, p))
         else:  # A and B next to each other
             for col, r, name in zip(st.columns(2), (a_report, report), "AB"):
-                col.markdown(f"**{name}**: {ui.safe_text(r.spec.label(), limit=120)}")
+                col.markdown(f"**{name}**: {ui.safe_text(r.spec.title(), limit=120)}")
                 col.graphviz_chart(diagram.to_dot(r.model, r.predicted))
 
 if summary_tab.open:

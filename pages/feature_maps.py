@@ -22,7 +22,7 @@ cols = st.columns([2, 2])
 with cols[0]:
     kernel_name = controls.draw(
         controls.of("feature_maps")["filter"], st.selectbox, "First convolution's kernel",
-        format_func=lambda n: "random (initialisation)" if n == "random" else n,
+        format_func=features.FILTER_LABELS.__getitem__,
         help="replaces the weights of the first convolution that reads the image, in a fresh "
              "copy of the stack; every output channel applies it to the grey image")
 with cols[1]:
@@ -68,7 +68,7 @@ for (title, s), col in zip(variants, columns):
         with right:
             st.plotly_chart(plots.fig_map(fm.first_map, "its map (first conv, ch 1)"),
                             width="stretch", key=f"fm_first_{title}")
-        st.caption(f"The first convolution is `{fm.first_conv}`; its channel-1 kernel is "
+        st.caption(f"The first convolution is {fm.first_conv}; its channel-1 kernel is "
                    f"shown summed over R, G and B, i.e. as it acts on the grey image.")
         n = len(fm.maps)
         st.plotly_chart(plots.fig_feature_grid(fm.maps, [f"ch {i + 1}" for i in range(n)]),

@@ -20,7 +20,8 @@ device, preset = ui.current_device(), nb.preset_of(spec)
 if preset:
     st.markdown(f"### {preset.title} · {preset.year}")
     st.write(preset.summary)
-    st.caption(f"📄 {preset.paper} · {ui.safe_text(spec.label())}")
+    st.caption(f"📄 {preset.paper} · {preset.title} on {spec.channels}×{spec.height}×"
+               f"{spec.width}, {spec.classes} classes")
 else:
     st.markdown("### Your own network")
     st.caption(ui.safe_text(spec.label(), limit=200))

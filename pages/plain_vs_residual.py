@@ -2,6 +2,8 @@
 import streamlit as st
 
 from cnnviz import ui
+from cnnviz.core.blocks import REGISTRY
+from cnnviz.core.blocks.registry import option_label
 from cnnviz.core.layers import NORMS
 from cnnviz.core.spec import StackSpec
 from cnnviz.render import gradflow_plots as plots
@@ -29,8 +31,9 @@ st.caption("The same stack twice, from the same seed: with its shortcuts (residu
            "without (plain). One forward and backward pass shows where the gradient dies.")
 spec = ui.spec_or_stop()
 if not spec.entry.has_skip:
-    st.info(f"**{spec.block}** has no shortcut to switch off, so this page uses "
-            f"**resnet_basic** with the picker's channels.", icon="ℹ️")
+    st.info(f"The **{spec.entry.title}** has no shortcut to switch off, so this page uses "
+            f"the ResNet **{REGISTRY['resnet_basic'].title}** with the picker's channels.",
+            icon="ℹ️")
     spec = StackSpec.create("resnet_basic", {"in_channels": spec.in_channels})
 ctl = controls.of("plain_vs_residual")
 controls.start("plain_vs_residual", spec)
@@ -40,9 +43,11 @@ st.selectbox("Story", list(STORIES), key="gf_story", on_change=apply_story,
 c = st.columns(4)
 depth = controls.draw(ctl["depth"], c[0].slider, "Blocks")
 takes = spec.values.keys()  # a toggle the block has no parameter for is greyed out
-norm = controls.draw(ctl["norm"], c[1].selectbox, "Normalization", disabled="norm" not in takes)
-init = controls.draw(ctl["init"], c[2].selectbox, "Init")
-act = controls.draw(ctl["act"], c[3].selectbox, "Activation", disabled="act" not in takes)
+norm = controls.draw(ctl["norm"], c[1].selectbox, "Normalization", disabled="norm" not in takes,
+                     format_func=option_label)
+init = controls.draw(ctl["init"], c[2].selectbox, "Init", format_func=option_label)
+act = controls.draw(ctl["act"], c[3].selectbox, "Activation", disabled="act" not in takes,
+                    format_func=option_label)
 c = st.columns(4)
 preact = controls.draw(ctl["preact"], c[0].toggle, "Pre-activation",
                        disabled=spec.block not in gf.PREACT_TWIN,
@@ -110,7 +115,8 @@ cfg = dg.TrainConfig(block=spec.block if spec.block in gf.PREACT_TWIN else "resn
                                              key="gf_t_steps"),
                      lr=c[4].number_input("Learning rate", 0.001, 1.0, d.lr, format="%.3f",
                                           key="gf_t_lr"),
-                     norm=c[5].selectbox("Norm", NORMS, key="gf_t_norm"))
+                     norm=c[5].selectbox("Norm", NORMS, key="gf_t_norm",
+                                         format_func=option_label))
 st.caption(f"{dg.OPTIMIZER_NAMES[cfg.optimizer]}, batch {cfg.batch}, {cfg.width} channels.")
 if st.button("Train the three stacks", key="gf_train", type="primary"):
     bar, charts = st.progress(0.0, "Training…"), st.columns(2)

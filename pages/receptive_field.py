@@ -63,9 +63,9 @@ for note in notes:
 
 # --- 2. effective ------------------------------------------------------------------------
 st.header("2 · Effective receptive field")
-st.markdown(f"Luo et al. 2016, §2: the mean of |∂ y_centre / ∂ x| over {rf.ERF_SAMPLES} "
-            f"random inputs and the image, with this stack's random weights. The dotted box "
-            f"is the theoretical field of the centre pixel.")
+st.markdown(f"Luo et al. 2016, §2: the mean of $|\\partial y_{{\\text{{centre}}}} / \\partial x|$ "
+            f"over {rf.ERF_SAMPLES} random inputs and the image, with this stack's random "
+            f"weights. The dotted box is the theoretical field of the centre pixel.")
 variants = features.plain_and_residual(spec)
 columns = st.columns(len(variants))
 for (title, s), column in zip(variants, columns):

@@ -18,6 +18,11 @@ from cnnviz.core.checks import grouped_conv
 
 NORMS = ("batch", "group", "layer", "none")
 ACTS = ("relu", "relu6", "leaky_relu", "silu", "gelu")
+# what the app shows for each (a URL and a lesson keep the value itself)
+NORM_LABELS = {"batch": "BatchNorm", "group": "GroupNorm", "layer": "LayerNorm",
+               "none": "none"}
+ACT_LABELS = {"relu": "ReLU", "relu6": "ReLU6", "leaky_relu": "Leaky ReLU (slope 0.1)",
+              "silu": "SiLU (swish)", "gelu": "GELU"}
 
 
 class LayerNorm2d(nn.LayerNorm):

@@ -106,6 +106,15 @@ class StackSpec:
         """The typed configuration each block builder reads."""
         return [BlockConfig(**c) for c in self.block_params()]
 
+    def title(self) -> str:
+        """The stack as the app shows it: "basic block ×2 on 16×32×32 (kernel size 5)",
+        names and values in words (label() is the CLI's, with the registry's names)."""
+        changed = [f"{p.label} {p.option_label(v)}" for p, v in
+                   ((self.entry.param(k), v) for k, v in self.params) if p.default != v]
+        return (f"{self.entry.title} ×{self.depth} on "
+                f"{self.in_channels}×{self.height}×{self.width}"
+                + (f" ({', '.join(changed)})" if changed else ""))
+
     def label(self) -> str:
         changed = [f"{k}={v}" for k, v in self.params if self.entry.param(k).default != v]
         return (f"{self.block} x{self.depth} on {self.in_channels}x{self.height}x{self.width}"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnnviz.core.arithmetic import dims_text
 from cnnviz.core.field import ReceptiveField
+from cnnviz.core.names import layer_names
 from cnnviz.core.walk import Layer, Prediction
 from cnnviz.render.explorer_charts import chw_text, nbytes, number
 
@@ -54,12 +55,13 @@ def headline_rows(a: Prediction, b: Prediction) -> list[dict[str, str]]:
 def layer_rows(a: Sequence[Layer], b: Sequence[Layer]) -> list[dict[str, Any]]:
     """A's and B's layers side by side, in order (a blank where one has no more)."""
     rows = []
+    names_a, names_b = (layer_names([(x.name, x.kind) for x in layers]) for layers in (a, b))
     for i, (x, y) in enumerate(zip_longest(a, b), 1):
         rows.append({"#": i,
-                     "A layer": f"{x.name} ({x.kind})" if x else "",
+                     "A layer": names_a[i - 1] if x else "",
                      "A output": dims_text(x.out_shape, "×") if x else "",
                      "A params": x.params if x else None,
-                     "B layer": f"{y.name} ({y.kind})" if y else "",
+                     "B layer": names_b[i - 1] if y else "",
                      "B output": dims_text(y.out_shape, "×") if y else "",
                      "B params": y.params if y else None})
     return rows

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from cnnviz.core.arithmetic import dims_text
 from cnnviz.core.field import ExactField, Jump, ReceptiveField
 from cnnviz.core.kinds import node_modules, row_name
+from cnnviz.core.names import layer_names
 from cnnviz.core.report import Report
 from cnnviz.core.walk import Layer
 
@@ -49,16 +50,21 @@ def chw_text(shape: tuple[int, ...]) -> str:
     return dims_text(shape[1:], " × ")
 
 
+def titles(layers: list[Layer]) -> list[str]:
+    """The layers' readable names ("block 1 · conv 2"; cnnviz.core.names)."""
+    return layer_names([(layer.name, layer.kind) for layer in layers])
+
+
 # --- shapes -----------------------------------------------------------------------
 
 def formula_groups(layers: list[Layer]) -> list[tuple[tuple[str, ...], list[str], str]]:
     """Layers whose shape changes, grouped by identical formulas, in order of first use:
-    (formulas, layer names, kind)."""
+    (formulas, layers' readable names, kind)."""
     groups: dict[tuple[str, ...], tuple[list[str], str]] = {}
-    for layer in layers:
+    for layer, title in zip(layers, titles(layers)):
         if layer.formula:
             key = tuple(layer.formula)
-            groups.setdefault(key, ([], layer.kind))[0].append(layer.name)
+            groups.setdefault(key, ([], layer.kind))[0].append(title)
     return [(key, names, kind) for key, (names, kind) in groups.items()]
 
 
@@ -72,9 +78,9 @@ def formula_latex(formulas: tuple[str, ...]) -> str:
 def rf_rows(layers: list[Layer]) -> list[dict[str, Any]]:
     """Receptive field after each layer (size None where it is global)."""
     rows = []
-    for i, layer in enumerate(layers):
+    for i, (layer, title) in enumerate(zip(layers, titles(layers))):
         rf = layer.receptive_field
-        rows.append({"index": i + 1, "layer": layer.name, "kind": layer.kind,
+        rows.append({"index": i + 1, "layer": title, "kind": layer.kind,
                      "rf_h": None if rf.is_global else rf.size[0],
                      "rf_w": None if rf.is_global else rf.size[1],
                      "jump_h": None if rf.is_global else jump_text(rf.jump[0]),
@@ -104,8 +110,7 @@ def rf_growth_chart(layers: list[Layer], final: ReceptiveField,
     # one item per layer: [layer, RF height, RF width, module, field as text]; series data,
     # not a dataset, which Streamlit would convert through pandas (half a second to import
     # on a cold start)
-    points = [[str(r["index"]), r["rf_h"], r["rf_w"], f"{r['layer']} ({r['kind']})", r["text"]]
-              for r in rows]
+    points = [[str(r["index"]), r["rf_h"], r["rf_w"], r["layer"], r["text"]] for r in rows]
     series = [{"type": "line", "name": "RF height", "color": BLUE, "data": points,
                "encode": {"x": 0, "y": 1}}]
     if any(r["rf_h"] != r["rf_w"] for r in rows):
@@ -140,8 +145,10 @@ def rf_growth_chart(layers: list[Layer], final: ReceptiveField,
 def layer_costs_chart(layers: list[Layer]) -> dict[str, Any]:
     """Parameters (top) and MACs (bottom) per layer, as an ECharts option; layers with
     neither are left out."""
-    rows = [layer for layer in layers if layer.params or layer.macs]
-    names = [f"{i + 1}. {layer.name}" for i, layer in enumerate(rows)]
+    named = [(layer, title) for layer, title in zip(layers, titles(layers))
+             if layer.params or layer.macs]
+    rows = [layer for layer, _ in named]
+    names = [title for _, title in named]
     panels = (("Parameters", "params", BLUE), ("MACs (multiply-accumulates)", "macs", ORANGE))
     return {
         "title": [{"text": title, "left": "center", "top": top,
@@ -196,10 +203,12 @@ def _fmt(name: str, value: Any) -> str:
 
 def check_rows(report: Report | NetworkReport) -> list[dict[str, str]]:
     """One row per number torch can confirm: predicted, measured, ✅ or ❌."""
-    rows = []
+    rows, layers = [], report.predicted.layers
+    readable = dict(zip([layer.name for layer in layers], titles(layers)))
     for name, (predicted, measured, ok) in report.checks().items():
         if isinstance(predicted, dict) and isinstance(measured, dict) and not ok:
-            wrong = [k for k in predicted if predicted.get(k) != measured.get(k)]
+            wrong = [readable.get(str(k), str(k)) for k in predicted
+                     if predicted.get(k) != measured.get(k)]
             measured_text = f"{len(wrong)} differ: " + ", ".join(wrong[:5])
         else:
             measured_text = _fmt(name, measured)

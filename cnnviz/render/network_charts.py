@@ -12,6 +12,7 @@ from typing import Any, cast
 import plotly.graph_objects as go
 
 from cnnviz.core.arithmetic import dims_text
+from cnnviz.core.names import part_words
 from cnnviz.core.network.report import NetworkReport, StageRow
 from cnnviz.core.network.spec import MAX_BLOCKS
 from cnnviz.render.diagram import dot_text, to_dot
@@ -25,6 +26,16 @@ def shape_text(shape: Sequence[int]) -> str:
     return dims_text(tuple(shape), " × ")
 
 
+def parts_words(parts: str) -> list[str]:
+    """A stage's parts ("resnet_basic×2, maxpool", as StageRow writes them) in words:
+    ["basic block × 2", "max pool"]."""
+    words = []
+    for part in parts.split(", "):
+        kind, _, depth = part.partition("×")
+        words.append(part_words(kind, int(depth) if depth.isdigit() else 1))
+    return words
+
+
 def stage_rows(stages: Sequence[StageRow]) -> list[dict[str, Any]]:
     """One row per stage: what it is, what it makes of the map, and its share of the cost."""
     params, macs = sum(s.params for s in stages), sum(s.macs for s in stages)
@@ -32,7 +43,8 @@ def stage_rows(stages: Sequence[StageRow]) -> list[dict[str, Any]]:
     for s in stages:
         rf = s.receptive_field
         rows.append({
-            "stage": s.name, "parts": s.parts, "output (C × H × W)": shape_text(s.output_shape),
+            "stage": s.name, "parts": ", ".join(parts_words(s.parts)),
+            "output (C × H × W)": shape_text(s.output_shape),
             "receptive field": rf.text(" × "),
             "jump": " × ".join(dict.fromkeys(jump_text(j) for j in rf.jump)),  # 16, or 16 × 8
             "params": number(s.params), "% params": round(share(s.params, params), 1),
@@ -147,7 +159,7 @@ def stage_chain_dot(stages: Sequence[StageRow], input_shape: Sequence[int]) -> s
     lines = ['  input [label="input", shape=oval, style=filled, fillcolor="#e8eef7"];']
     edges, previous, shape = [], "input", tuple(input_shape)
     for i, s in enumerate(stages):
-        label = dot_text("\n".join([s.name, *s.parts.split(", ")]))
+        label = dot_text("\n".join([s.name, *parts_words(s.parts)]))
         lines.append(f'  s{i} [label="{label}", shape=box, style="rounded,filled", '
                      f'fillcolor="#fdf0d5", tooltip="{dot_text(s.name)}"];')
         edges.append(f'  {previous} -> s{i} [label="{dims_text(shape)}"];')

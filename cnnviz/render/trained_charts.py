@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from cnnviz.core.names import layer_names
 from cnnviz.topics.training import TrainRun
 
 TRAIN, TEST = "#0072B2", "#D55E00"  # Okabe & Ito's blue and vermilion
@@ -47,6 +48,21 @@ def fig_curves(run: TrainRun) -> go.Figure:
     return _layout(fig, "Accuracy per epoch", "epoch", "accuracy")
 
 
+def weighted_layer_names(paths: list[str]) -> list[str]:
+    """A classifier's weighted layers (a run's module paths: the stem's conv, the stack's
+    convs, the linear head) in words: "stem conv", "block 2 · conv 1", "head (linear)"."""
+    inner = layer_names([(p.removeprefix("stack."), "Conv2d") for p in paths
+                         if p.startswith("stack.")])
+    names = []
+    for path in paths:
+        if path.startswith("stack."):
+            names.append(inner.pop(0))
+        else:
+            names.append({"stem": "stem conv", "head": "head (linear)"}.get(
+                path.split(".")[0], path.replace("_", " ").replace(".", " ")))
+    return names
+
+
 def fig_grad_norms(run: TrainRun) -> go.Figure:
     """Mean ‖∂L/∂W‖ of every weighted layer, input to output, in the first and last epoch."""
     layers = list(range(1, len(run.layers) + 1))
@@ -54,7 +70,7 @@ def fig_grad_norms(run: TrainRun) -> go.Figure:
     for e, color, dash in ((run.epochs[0], TRAIN, "solid"), (run.epochs[-1], TEST, "dash")):
         fig.add_trace(go.Scatter(x=layers, y=e.grad_norms, name=f"epoch {e.epoch}",
                                  mode="lines+markers", line=dict(color=color, dash=dash),
-                                 customdata=run.layers,
+                                 customdata=weighted_layer_names(run.layers),
                                  hovertemplate="%{customdata}: %{y:.3g}<extra></extra>"))
     fig.update_yaxes(type="log")
     return _layout(fig, "Gradient norm per layer during training", "layer (input → output)",

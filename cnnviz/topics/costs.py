@@ -202,9 +202,9 @@ def resnext_vs_resnet(channels: int = 256, cardinality: int = 32, width_per_grou
     """ResNet bottleneck (width C/4) vs ResNeXt (cardinality x width) at equal in/out width."""
     return registry_pair(
         "ResNet bottleneck vs ResNeXt", size,
-        ("resnet_bottleneck", "resnet_bottleneck",
+        ("ResNet bottleneck", "resnet_bottleneck",
          dict(in_channels=channels, out_channels=channels)),
-        (f"resnext {cardinality}x{width_per_group}d", "resnext",
+        (f"ResNeXt {cardinality}×{width_per_group}d", "resnext",
          dict(in_channels=channels, out_channels=channels, cardinality=cardinality,
               width_per_group=width_per_group)))
 
@@ -213,8 +213,8 @@ def basic_vs_bottleneck(channels: int = 256, size: int = 14) -> Comparison:
     """resnet_basic vs resnet_bottleneck with the same output width."""
     return registry_pair(
         "basic vs bottleneck residual block", size,
-        ("resnet_basic", "resnet_basic", dict(in_channels=channels, out_channels=channels)),
-        ("resnet_bottleneck", "resnet_bottleneck",
+        ("ResNet basic", "resnet_basic", dict(in_channels=channels, out_channels=channels)),
+        ("ResNet bottleneck", "resnet_bottleneck",
          dict(in_channels=channels, out_channels=channels)))
 
 
@@ -223,8 +223,8 @@ def mbconv_se(channels: int = 32, expansion: int = 6, size: int = 28) -> Compari
     common = dict(in_channels=channels, out_channels=channels, expansion=expansion)
     return registry_pair(
         f"MBConv (t = {expansion}) without and with SE", size,
-        ("mbconv, no SE", "mbconv", dict(common, se_ratio=0.0)),
-        ("mbconv, SE 0.25", "mbconv", dict(common, se_ratio=0.25)))
+        ("MBConv, no SE", "mbconv", dict(common, se_ratio=0.0)),
+        ("MBConv, SE 0.25", "mbconv", dict(common, se_ratio=0.25)))
 
 
 def _convnext_step(c: int, *, inverted: bool, dw_first: bool, kernel: int, depthwise: bool,
@@ -333,6 +333,30 @@ TOPICS: dict[str, tuple] = {
     "MBConv and SE": (mbconv_se, (
         Knob("channels", "channels", 32, 1, 512), Knob("expansion", "expansion t", 6, 1, 8,
                                                        "slider"), SIZE)),
+}
+
+
+# What the page says above each comparison (its functions' docstrings are for developers).
+CAPTIONS: dict[str, str] = {
+    "k×k vs 1×1 bottleneck": "A k×k convolution applied to all the input channels, against a "
+    "1×1 convolution that first reduces them and the same k×k convolution after it; by "
+    "default 256 → 32 → 128 channels at 28×28, in the style of GoogLeNet's 5×5 branches.",
+    "one 5×5 vs two 3×3": "One 5×5 convolution against two stacked 3×3 convolutions: both see "
+    "a 5×5 patch; with C channels in and out, the 5×5 holds 25·C² weights and the pair 18·C².",
+    "depthwise separable": "A standard k×k convolution against a depthwise k×k convolution "
+    "(one filter per channel) followed by a pointwise 1×1 convolution that mixes the "
+    "channels, as in MobileNet.",
+    "grouped conv": "A dense convolution against the same convolution split into g groups "
+    "whose channels do not mix: its parameters and MACs divide by g.",
+    "ResNet vs ResNeXt": "ResNet's bottleneck block (inner width a quarter of the block's) "
+    "against a ResNeXt block of the same input and output width, whose 3×3 convolution is "
+    "split into cardinality × width-per-group channels in groups.",
+    "basic vs bottleneck block": "ResNet's basic block (two 3×3 convolutions) against its "
+    "bottleneck block (1×1, 3×3, 1×1), both with the same input and output width.",
+    "ResNet to ConvNeXt": "ResNet's bottleneck block becomes ConvNeXt's block, one design "
+    "move at a time (Liu et al. 2022, §2.3–2.6).",
+    "MBConv and SE": "An MBConv block without squeeze-excitation and with it (the SE's hidden "
+    "width a quarter of the block's input channels).",
 }
 
 

@@ -14,6 +14,7 @@ import torch.nn as nn
 
 from cnnviz.core.budget import check, stack_work
 from cnnviz.core.layers import AttentionPool, Gate, MaskedConv2d
+from cnnviz.core.names import layer_name
 from cnnviz.core.spec import StackSpec, build
 
 SHOWN_CHANNELS = 16  # the grid shows at most this many channels
@@ -36,6 +37,10 @@ FILTERS: dict[str, tuple[np.ndarray, str]] = {
     "identity": (np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float32),
                  "identity: the grey image itself"),
 }
+# what the app shows for each (a URL and a lesson keep the key itself)
+FILTER_LABELS = {"random": "random (initialisation)", "sobel_x": "Sobel x",
+                 "sobel_y": "Sobel y", "box_blur": "box blur", "gaussian_blur": "Gaussian blur",
+                 "sharpen": "sharpen", "identity": "identity"}
 
 
 # --- feature maps ---------------------------------------------------------------------
@@ -70,7 +75,7 @@ class FeatureMaps:
     shapes: list[tuple[int, int, int]]  # (C, H, W) after each block
     maps: np.ndarray  # (n, h, w): the first n channels of the chosen block's output
     stats: list[ChannelStats]
-    first_conv: str  # name of the first convolution in the module
+    first_conv: str  # the first convolution's readable name ("block 1 · conv 1")
     kernel: np.ndarray  # (k, k) its channel-0 kernel, summed over R, G, B (mask applied)
     first_map: np.ndarray  # (h, w) channel 0 of the first convolution's output
     filter: str  # "random" or a FILTERS key
@@ -156,7 +161,9 @@ def feature_maps(spec: StackSpec, image: torch.Tensor, block: int, filter: str =
     check(stack_work(spec, "the feature maps of this stack"))
     model = build(spec)
     model = model.to(device).eval()
-    name, conv = first_conv(model)
+    path, conv = first_conv(model)
+    name = layer_name(path, [(n, type(m).__name__) for n, m in model.named_modules()
+                             if isinstance(m, nn.Conv2d)])  # its block, its order there
     kernel = set_filter(conv, filter) if filter != "random" else None
     captured: dict[str, torch.Tensor] = {}
     handles = [conv.register_forward_hook(lambda m, args, out: captured.setdefault("y", out))]

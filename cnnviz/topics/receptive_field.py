@@ -26,6 +26,7 @@ from cnnviz.core.budget import FORWARD_BACKWARD, check, stack_work
 from cnnviz.core.kinds import node_modules
 from cnnviz.core.layers import MaskedConv2d
 from cnnviz.core.measure import input_grad, opened_copy
+from cnnviz.core.names import layer_names
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import Axis, Prediction, Support, centre_pixel, predict
 
@@ -36,7 +37,8 @@ ERF_SAMPLES = 8  # random inputs averaged for the effective receptive field (plu
 
 @dataclass
 class RFStep:
-    """One spatial layer of the recurrence, along the height axis."""
+    """One spatial layer of the recurrence, along the height axis; `name` is the layer's
+    readable name ("block 1 · conv 2")."""
 
     name: str
     kind: str
@@ -49,7 +51,8 @@ class RFStep:
     j_out: int
 
     def latex(self) -> str:
-        return (rf"\texttt{{{self.name}}}:\; r = {self.r_in} + ({self.k}-1)\cdot{self.d}\cdot"
+        name = self.name.replace(" · ", ", ")  # in LaTeX's text mode
+        return (rf"\text{{{name}}}:\; r = {self.r_in} + ({self.k}-1)\cdot{self.d}\cdot"
                 rf"{self.j_in} = {self.r_out},\quad j = {self.j_in}\cdot{self.s} = {self.j_out}")
 
 
@@ -109,6 +112,8 @@ def rf_steps(model: nn.Module, prediction: Prediction) -> tuple[list[RFStep], li
     with the user's numbers; plus notes on the layers the formula does not cover."""
     modules = node_modules(model)
     steps, notes = [], set()
+    readable = dict(zip([layer.name for layer in prediction.layers],
+                        layer_names([(layer.name, layer.kind) for layer in prediction.layers])))
     for layer in prediction.layers:
         m = modules.get(layer.name)
         rf = layer.receptive_field
@@ -135,8 +140,8 @@ def rf_steps(model: nn.Module, prediction: Prediction) -> tuple[list[RFStep], li
         if j_in.denominator != 1:
             continue
         r_in = r_out - (k - 1) * d * int(j_in)
-        steps.append(RFStep(layer.name, layer.kind, k, s, d, int(r_in), int(j_in), int(r_out),
-                            int(j_out)))
+        steps.append(RFStep(readable[layer.name], layer.kind, k, s, d, int(r_in), int(j_in),
+                            int(r_out), int(j_out)))
     if any(layer.kind in ("add", "concat", "mul") for layer in prediction.layers):
         notes.add("Where branches merge (add, concat), the field is the widest of the branches.")
     return steps, sorted(notes)

@@ -25,6 +25,7 @@ import streamlit as st
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.blocks.registry import value_text
 from cnnviz.core.checks import FieldError
+from cnnviz.core.names import part_words
 from cnnviz.core.network import PRESETS, NetworkSpec, Preset, parse_input
 from cnnviz.core.network.layers import LAYERS
 from cnnviz.core.network.spec import (
@@ -293,11 +294,12 @@ def _part_row(key: str, part: Part | None, labels: bool) -> None:
     cols = st.columns([3, 1, 1.3, 1, 4])
     cols[0].selectbox("kind", KINDS, index=KINDS.index(part.kind) if part else 0,
                       key=f"{key}_kind", label_visibility=shown,
+                      format_func=lambda k: k if k == NONE else part_words(k),
                       help=f"a block of the registry or a layer; {NONE} leaves the row out")
     cols[1].number_input("depth", 1, 200, part.depth if part else 1, key=f"{key}_depth",
                          label_visibility=shown, help="copies of a block (a layer is one)")
     cols[2].number_input("width", 1, 4096, width, key=f"{key}_width", label_visibility=shown,
-                         help="out_channels; empty: the kind's default")
+                         help="output channels; empty: the kind's default")
     cols[3].number_input("stride", 1, 8, stride, key=f"{key}_stride", label_visibility=shown,
                          help="the first block's stride; empty: the kind's default")
     other = ",".join(f"{k}={value_text(v)}" for k, v in values.items())

@@ -72,7 +72,8 @@ def _pkey(param: str) -> str:
 
 
 def block_label(name: str) -> str:
-    return f"{REGISTRY[name].family} · {name}"
+    """A block as the picker shows it: its family and its title ("ResNet · basic block")."""
+    return f"{REGISTRY[name].family} · {REGISTRY[name].title}"
 
 
 # families in teaching order; one missing here goes last
@@ -108,7 +109,7 @@ def _read_url(state) -> list[str]:
     block = q.get("block", DEFAULT_BLOCK)
     if block not in REGISTRY:
         warnings.append(f"Unknown block {safe_text(block, quoted=True)} in the URL; showing "
-                        f"{DEFAULT_BLOCK} instead.")
+                        f"{block_label(DEFAULT_BLOCK)} instead.")
         block = DEFAULT_BLOCK
     state[_key("block")] = block
     for name, _, default, *_ in FIELDS:
@@ -128,7 +129,8 @@ def _read_url(state) -> list[str]:
             param = entry.param(name)
         except KeyError:
             warnings.append(f"URL parameter {safe_text(qname)}={safe_text(q[qname], quoted=True)} "
-                            f"ignored: {block} has no parameter {safe_text(name, quoted=True)}.")
+                            f"ignored: the {block_label(block)} has no parameter "
+                            f"{safe_text(name, quoted=True)}.")
             continue
         try:
             values[name] = param.parse(q[qname])
@@ -219,13 +221,14 @@ def _reset_params() -> None:
 
 
 def _param_widget(param: Param, label: str | None = None) -> None:
-    key, label = _pkey(param.name), label or param.name.replace("_", " ")
+    key, label = _pkey(param.name), label or param.label
     if param.name == "padding":
         options: list[str | int] = ["same", *range(int(param.low or 0), int(param.high or 0) + 1)]
         st.selectbox(label, options, key=key, help=param.help + ' ("same" keeps H×W at '
                      'stride 1; it needs an odd kernel)')
     elif param.choices:
-        st.selectbox(label, list(param.choices), key=key, help=param.help)
+        st.selectbox(label, list(param.choices), key=key, help=param.help,
+                     format_func=param.option_label)
     elif param.type is bool:
         st.toggle(label, key=key, help=param.help)
     elif param.type is int:

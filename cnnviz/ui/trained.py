@@ -237,7 +237,7 @@ def train_panel(spec: StackSpec | None, device: str) -> None:
     except ValueError as e:
         show_error(e)
         return
-    names = " and ".join(f"{t} {s.block} ×{s.depth}" for t, s in twins)
+    names = " and ".join(f"{t} {s.entry.title} ×{s.depth}" for t, s in twins)
     c[2].caption(f"{names}, {spec.in_channels} channels; {configs[0][1].describe()}.")
     stopped = st.session_state.pop(_STOPPED, None)
     if stopped:
@@ -299,7 +299,7 @@ def _train(configs: list[tuple[str, TrainConfig]], device: str) -> None:
                 note.caption(f"{title}: epoch {e.epoch} of {config.epochs}, test accuracy "
                              f"{e.test_accuracy:.1%}")
                 chart.plotly_chart(charts.fig_curves(run), width="stretch")
-            name = f"yours: {title} {config.spec.block} ×{config.spec.depth}"
+            name = f"yours: {title} {config.spec.entry.title} ×{config.spec.depth}"
             nets.append(Net(name, f"{run_id}/{title}", run, run.model(device)))
     del state[_STOPPED]
     state[_OWN] = {"id": run_id, "nets": nets}

@@ -98,14 +98,14 @@ def test_train_your_own_then_look_inside():
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="tr_pair").value == "yours"
     titles = [shown(m.value) for m in at.markdown if shown(m.value).startswith("**yours: ")]
-    assert titles[:2] == ["**yours: plain resnet_basic ×1**",
-                          "**yours: residual resnet_basic ×1**"]
+    assert titles[:2] == ["**yours: plain basic block ×1**",
+                          "**yours: residual basic block ×1**"]
     assert len(predictions(at)) == 2  # the page went on to look inside them
     at.segmented_control(key="view").set_value("Train your own")
     at.run()
     assert [m.label for m in at.metric if "test accuracy" in m.label] == [
-        "yours: plain resnet_basic ×1: test accuracy",
-        "yours: residual resnet_basic ×1: test accuracy"]
+        "yours: plain basic block ×1: test accuracy",
+        "yours: residual basic block ×1: test accuracy"]
 
 
 def test_the_picker_is_drawn_only_in_the_view_that_trains_it():
@@ -115,7 +115,7 @@ def test_the_picker_is_drawn_only_in_the_view_that_trains_it():
     at.run()
     assert at.sidebar.selectbox(key="pick_block").value == "vgg"
     assert at.sidebar.number_input(key="pick_depth").value == 2
-    assert any("vgg ×2" in c.value for c in at.caption)  # what Train would train
+    assert any("VGG block ×2" in c.value for c in at.caption)  # what Train would train
 
 
 def test_training_over_the_budget_is_a_sentence_and_runs_nothing():

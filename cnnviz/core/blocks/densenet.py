@@ -16,7 +16,7 @@ def dense_channels(c: BlockConfig) -> int:
 
 
 @register("dense", family="DenseNet", paper=PAPER,
-          summary="L layers; each adds growth_rate new channels and passes everything it "
+          summary="L layers; each adds k new channels (the growth rate) and passes everything it "
                   "received along by concatenation, so features are reused and every layer "
                   "has a short path to the loss. With skip off the layers form a plain chain.",
           common=("in_channels", "kernel_size", "padding", "dilation", "norm", "act", "skip"),

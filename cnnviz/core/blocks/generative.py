@@ -50,13 +50,13 @@ def transposed(c: BlockConfig) -> nn.Module:
                   "pixel gets the same number of kernel taps, so the overlap leaves no "
                   "checkerboard (Odena et al. 2016). The sub-pixel mode (Shi et al. 2016) "
                   "convolves at the low resolution to r² times the channels and rearranges "
-                  "each r² channels into an r x r block of pixels (PixelShuffle). Its r² "
+                  "each r² channels into an r x r block of pixels (pixel shuffle). Its r² "
                   "sub-kernels are separate weights, so its output is free of the pattern "
                   "only while they are equal, as ICNR initialises them (Aitken et al. 2017).",
           common=("in_channels", "out_channels", "kernel_size", "padding", "dilation", "norm",
                   "act"),
           own=(Param("scale", int, 2, "upsampling factor", 1, 4),
-               Param("mode", str, "nearest", "resize method, or pixel_shuffle: a conv to r²·C "
+               Param("mode", str, "nearest", "resize method, or pixel shuffle: a conv to r²·C "
                      "channels, then PixelShuffle(r)",
                      choices=("nearest", "bilinear", "pixel_shuffle"))),
           first_only={"scale": 1})

@@ -13,7 +13,7 @@ from typing import Any
 import torch.nn as nn
 
 from ..checks import divides, echo, require  # noqa: F401  (re-exported for the blocks)
-from ..layers import ACTS, NORMS
+from ..layers import ACT_LABELS, ACTS, NORM_LABELS, NORMS
 from .config import FIELD_TYPES, BlockConfig
 
 
@@ -75,6 +75,16 @@ class Param:
                              f"{self.describe()}.")
         return value
 
+    @property
+    def label(self) -> str:
+        """The parameter's name as the app shows it (PARAM_LABELS)."""
+        return PARAM_LABELS.get(self.name, self.name.replace("_", " "))
+
+    def option_label(self, value: Any) -> str:
+        """A value of the parameter as the app shows it (OPTION_LABELS for a choice); the URL,
+        the CLI and a lesson keep the value itself."""
+        return option_label(value)
+
     def describe(self) -> str:
         if self.choices:
             return "one of " + ", ".join(map(str, self.choices))
@@ -115,9 +125,67 @@ COMMON = {p.name: p for p in [
 ]}
 
 INITS = ("torch", "kaiming_in", "kaiming_out", "xavier", "bad_small", "bad_large")
+INIT_LABELS = {"torch": "PyTorch default", "kaiming_in": "Kaiming (fan-in)",
+               "kaiming_out": "Kaiming (fan-out)", "xavier": "Xavier (Glorot)",
+               "bad_small": "too small (std 0.01)", "bad_large": "too large (std 1)"}
 INIT_PARAM = Param("init", str, "kaiming_out", "weight initialization: torch's default, "
                    "Kaiming (fan-in or fan-out), Xavier, or a deliberately bad scale",
                    choices=INITS)
+
+
+# What the app shows for a parameter and for a value of one (the URL, the CLI and lesson
+# files keep the names and values themselves). A parameter missing here shows its name
+# with spaces; a value missing here shows itself.
+PARAM_LABELS = {
+    "in_channels": "input channels", "out_channels": "output channels",
+    "kernel_size": "kernel size", "norm": "normalization", "act": "activation",
+    "skip": "shortcut connection", "shortcut": "projection shortcut",
+    "zero_init_last": "start each residual branch at zero", "init": "initialization",
+    "layers": "layers L", "growth_rate": "growth rate k", "bottleneck": "1×1 bottleneck",
+    "compression": "compression θ", "output_padding": "output padding",
+    "scale": "scale factor", "mode": "resize", "levels": "levels", "mask_type": "mask type",
+    "b1": "1×1 branch: width", "b2_reduce": "3×3 branch: 1×1 reduction",
+    "b2": "3×3 branch: width", "b3_reduce": "5×5 branch: 1×1 reduction",
+    "b3": "5×5 branch: width", "b4": "pool branch: 1×1 width",
+    "b3_kernel": "wide branch's kernel", "expansion": "expansion t", "se_ratio": "SE ratio",
+    "layer_scale": "layer scale (start value)", "reduction": "reduction r",
+    "convs": "convolutions", "convs_per_block": "convolutions in the branch",
+    "cardinality": "cardinality (groups)", "width_per_group": "width per group",
+    "group_width": "group width", "bottleneck_ratio": "bottleneck ratio",
+    "se": "squeeze-excitation (SE)",
+}
+OPTION_LABELS: dict[Any, str] = {
+    **INIT_LABELS, **NORM_LABELS, **ACT_LABELS,
+    "conv": "1×1 conv", "avgpool": "avg-pool, then 1×1 conv",
+    "nearest": "nearest", "bilinear": "bilinear", "pixel_shuffle": "pixel shuffle",
+    "A": "A (centre hidden)", "B": "B (centre kept)", "same": "same",
+}
+
+
+def option_label(value: Any) -> str:
+    """A parameter's value as the app shows it: its label, or itself (a number)."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return OPTION_LABELS.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
+# Each block's name as the app shows it, after its family ("ResNet · basic block").
+BLOCK_TITLES = {
+    "conv_bn_act": "conv, norm, activation", "nin": "NiN block (mlpconv)",
+    "vgg": "VGG block", "residual": "residual block (1 to 3 convs)",
+    "resnet_basic": "basic block", "resnet_bottleneck": "bottleneck block",
+    "preact_basic": "pre-activation basic block",
+    "preact_bottleneck": "pre-activation bottleneck", "resnext": "ResNeXt block",
+    "regnet": "RegNet block", "inception": "Inception module (GoogLeNet)",
+    "inception_bn": "Inception module with BN", "dense": "dense block",
+    "dense_transition": "transition layer", "dw_separable": "depthwise separable conv",
+    "inverted_residual": "inverted residual (MobileNetV2)", "mbconv": "MBConv",
+    "fused_mbconv": "Fused-MBConv", "shufflenet": "ShuffleNet V2 unit",
+    "convnext": "ConvNeXt block", "convmixer": "ConvMixer layer",
+    "gc": "global context block", "se": "SE basic block", "transposed": "transposed conv",
+    "upsample_conv": "upsample, then conv", "unet": "U-Net",
+    "invertible_1x1": "invertible 1×1 conv (Glow)", "masked_conv": "masked conv (PixelCNN)",
+}
 
 
 @dataclass(frozen=True)
@@ -133,6 +201,11 @@ class BlockEntry:
     # parameters only the first block of a stack takes, with the value the others get
     first_only: tuple[tuple[str, Any], ...] = (("stride", 1),)
     out_channels_of: Callable[[BlockConfig], int] | None = None  # when not out_channels
+
+    @property
+    def title(self) -> str:
+        """The block's name as the app shows it (BLOCK_TITLES), e.g. "basic block"."""
+        return BLOCK_TITLES.get(self.name, self.name.replace("_", " "))
 
     @property
     def has_skip(self) -> bool:

@@ -85,7 +85,7 @@ def _bottleneck_width(c: BlockConfig) -> int:
     return width
 
 
-EXPANSION = Param("expansion", int, 4, "out_channels / bottleneck width (4 in ResNet)", 1, 16)
+EXPANSION = Param("expansion", int, 4, "output channels / bottleneck width (4 in ResNet)", 1, 16)
 
 
 @register("resnet_bottleneck", family="ResNet", paper=RESNET,
@@ -118,7 +118,7 @@ def resnext(c: BlockConfig) -> nn.Module:
                   "and bottleneck ratio 1. The Y variant adds squeeze-excitation.",
           common=CONV + ("norm", "act") + SHORTCUT,
           own=(Param("group_width", int, 8, "channels per group of the 3x3 conv", 1, 256),
-               Param("bottleneck_ratio", int, 1, "out_channels / inner width", 1, 4),
+               Param("bottleneck_ratio", int, 1, "output channels / inner width", 1, 4),
                Param("se", bool, False, "add squeeze-excitation (RegNetY)")),
           defaults={"out_channels": 32, "in_channels": 32})
 def regnet(c: BlockConfig) -> nn.Module:
