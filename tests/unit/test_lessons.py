@@ -553,8 +553,12 @@ _NUMBER = re.compile(r"(?<![\w.^_{])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w^_}]
 _MATH = re.compile(r"\$[^$]*\$")  # derivations in LaTeX show intermediate numbers
 
 
+_REFERENCE = re.compile(r"(§|Fig\.|Figs\.|Table|Eqs?\.|Section)\s*\d+(\.\d+)*")  # citations
+
+
 def _prose_numbers(text: str) -> list[float]:
-    return [float(m.group(1).replace(",", "")) for m in _NUMBER.finditer(_MATH.sub(" ", text))]
+    prose = _REFERENCE.sub(" ", _MATH.sub(" ", text))
+    return [float(m.group(1).replace(",", "")) for m in _NUMBER.finditer(prose)]
 
 
 @pytest.mark.parametrize("lesson, step", QUESTIONS, ids=[f"{lesson.name}-{step.number}"
