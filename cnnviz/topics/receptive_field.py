@@ -23,6 +23,7 @@ from cnnviz.core import arithmetic as ar
 from cnnviz.core.blocks.config import BlockConfig
 from cnnviz.core.blocks.parts import projection
 from cnnviz.core.budget import FORWARD_BACKWARD, check, stack_work
+from cnnviz.core.exact_field import predicted_field
 from cnnviz.core.kinds import node_modules
 from cnnviz.core.layers import MaskedConv2d
 from cnnviz.core.measure import input_grad, opened_copy
@@ -104,6 +105,13 @@ def rf_theory(spec: StackSpec) -> tuple[RFGeometry, list[RFStep], list[str]]:
     model = build(spec)
     prediction = predict(model, spec.input_shape)
     steps, notes = rf_steps(model, prediction)
+    exact = predicted_field(model, prediction)[0]
+    if exact.bound_is_larger:
+        notes.append(f"This box is the recurrence's bound, {exact.bound_text(' × ')}: no output "
+                     f"pixel reaches it. The exact field is {exact.text(' × ')}: a downsampling "
+                     f"layer and the upsampling layer that undoes it work on aligned grids, so "
+                     f"the pixels the recurrence adds for each partly coincide (the Block "
+                     f"Explorer confirms it with torch).")
     return rf_geometry(prediction), steps, notes
 
 

@@ -65,3 +65,13 @@ def test_a_border_cut_is_said_as_such():
     report = make_report(StackSpec.create("conv_bn_act", {}, 9, 11, 11))
     assert report.field.largest == (19, 19) and report.agrees
     assert any("larger than the 11x11 input" in n for n in report.rf_notes())
+
+
+def test_the_receptive_field_page_calls_its_box_the_recurrences_bound():
+    from cnnviz.topics.features import image_spec
+    from cnnviz.topics.receptive_field import rf_theory
+    notes = rf_theory(image_spec(StackSpec.create("unet", {}, 1), 64, 64))[2]
+    assert any("recurrence's bound, 47 × 47" in n and "exact field is 44 × 44" in n
+               for n in notes)
+    plain = rf_theory(image_spec(StackSpec.create("resnet_basic", {}, 2), 64, 64))[2]
+    assert not any("bound" in n for n in plain)
