@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import plotly.graph_objects as go
 import streamlit as st
 
+from cnnviz.core.blocks.registry import option_label
 from cnnviz.core.network import PRESETS
 from cnnviz.core.spec import StackSpec
 from cnnviz.lessons import (
@@ -49,6 +50,7 @@ from cnnviz.store import (
     store,
 )
 from cnnviz.topics import costs, features, gradflow, sliding
+from cnnviz.topics.features import FILTER_LABELS
 from cnnviz.ui.lab import CachedLab
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import number_or_warn, picture, show_error
@@ -397,73 +399,12 @@ def _follow(rooms: RoomStore, room: Room) -> None:
 # its page marks it as one that shows only the question's inputs (PageInfo.question_figures),
 # else the step's settings as a short list, in words. Nothing here computes an answer.
 
-BLOCK_NAMES = {
-    "conv_bn_act": "convolution, normalization, activation",
-    "vgg": "VGG block (3×3 convolutions, then a 2×2 max-pool)",
-    "nin": "network-in-network block (a convolution, then two 1×1)",
-    "residual": "residual block",
-    "resnet_basic": "ResNet basic block (two 3×3 convolutions and a shortcut)",
-    "resnet_bottleneck": "ResNet bottleneck block (1×1, 3×3, 1×1 and a shortcut)",
-    "preact_basic": "pre-activation basic block",
-    "preact_bottleneck": "pre-activation bottleneck block",
-    "resnext": "ResNeXt block (grouped bottleneck)",
-    "regnet": "RegNet block",
-    "se": "squeeze-and-excitation block",
-    "gc": "global context block",
-    "inception": "Inception module (four branches)",
-    "inception_bn": "Inception module with batch normalization",
-    "dense": "DenseNet dense block",
-    "dense_transition": "DenseNet transition layer",
-    "dw_separable": "depthwise separable convolution",
-    "inverted_residual": "inverted residual block (MobileNetV2)",
-    "mbconv": "MBConv block (EfficientNet)",
-    "fused_mbconv": "Fused-MBConv block",
-    "shufflenet": "ShuffleNet V2 unit",
-    "convnext": "ConvNeXt block",
-    "convmixer": "ConvMixer block",
-    "transposed": "transposed convolution",
-    "upsample_conv": "upsampling, then a convolution",
-    "unet": "U-Net",
-    "masked_conv": "masked convolution (PixelCNN)",
-    "invertible_1x1": "invertible 1×1 convolution",
-}
-PARAM_LABELS = {
-    "out_channels": "Output channels", "kernel_size": "Kernel", "stride": "Stride",
-    "padding": "Padding", "dilation": "Dilation", "groups": "Groups", "bias": "Bias",
-    "norm": "Normalization", "act": "Activation", "skip": "Shortcut",
-    "shortcut": "Shortcut when the shape changes", "zero_init_last":
-    "Residual branch starts at zero", "init": "Initialization", "layers": "Layers",
-    "growth_rate": "Growth rate (channels each layer adds)", "bottleneck":
-    "1×1 bottleneck before each 3×3", "compression": "Compression (share of channels kept)",
-    "output_padding": "Output padding", "scale": "Upsampling factor", "mode": "Upsampling",
-    "levels": "Levels", "mask_type": "Mask", "b1": "1×1 branch: channels",
-    "b2_reduce": "3×3 branch: 1×1 reduction to", "b2": "3×3 branch: channels",
-    "b3_reduce": "wide branch: 1×1 reduction to", "b3": "wide branch: channels",
-    "b3_kernel": "wide branch: kernel", "b4": "pool branch: 1×1 channels",
-    "expansion": "Expansion factor", "se_ratio": "Squeeze-excitation width (share of input)",
-    "layer_scale": "Layer scale (initial value)", "reduction": "Reduction ratio r",
-    "convs": "Convolutions before the pool", "convs_per_block": "Convolutions per block",
-    "cardinality": "Cardinality (groups of the 3×3)", "width_per_group": "Width per group",
-    "group_width": "Group width", "bottleneck_ratio": "Bottleneck ratio",
-    "se": "Squeeze-excitation",
-}
-VALUE_LABELS: dict[str, dict[Any, str]] = {
-    "norm": {"batch": "batch normalization", "group": "group normalization",
-             "layer": "layer normalization", "none": "none"},
-    "act": {"relu": "ReLU", "relu6": "ReLU6", "leaky_relu": "leaky ReLU",
-            "silu": "SiLU (Swish)", "gelu": "GELU"},
-    "init": {"torch": "PyTorch's default", "kaiming_in": "Kaiming (fan-in)",
-             "kaiming_out": "Kaiming (fan-out)", "xavier": "Xavier (Glorot)",
-             "bad_small": "deliberately too small", "bad_large": "deliberately too large"},
-    "shortcut": {"conv": "strided 1×1 convolution",
-                 "avgpool": "average pool, then 1×1 convolution"},
-    "mode": {"nearest": "nearest neighbour", "bilinear": "bilinear",
-             "pixel_shuffle": "pixel shuffle (sub-pixel convolution)",
-             "conv": "convolution", "transposed": "transposed convolution"},
-    "loss": {"ce": "cross-entropy", "mse": "mean(y²)"},
-    "filter": {"random": "random (initialisation)", "sobel_x": "Sobel x", "sobel_y":
-               "Sobel y", "box_blur": "box blur", "gaussian_blur": "Gaussian blur",
-               "sharpen": "sharpen", "identity": "identity"},
+# The labels of the page controls a list may name; a block's own parameters and values use
+# the registry's labels (Param.label, option_label), as the picker does.
+CONTROL_VALUES: dict[str, dict[Any, str]] = {
+    "mode": {"conv": "convolution", "transposed": "transposed convolution"},
+    "loss": {"ce": "cross-entropy", "mse": "the mean square of the output"},
+    "filter": FILTER_LABELS,
     "source": {"draw": "a digit drawn on the page", "test": "a test image"},
     "preact": {False: "post-activation (the block's own)", True: "pre-activation"},
     "cb_weights": {"uniform": "all ones", "random": "random"},
@@ -489,14 +430,15 @@ _QUIET = {"dilation": 1, "groups": 1, "output_padding": 0, "se_ratio": 0.0,
 _IS_ANSWER = {"output_channels": {"out_channels"}}
 
 
-def value_text(name: str, value: Any) -> str:
-    """A setting's value in words (plain text: the caller escapes it)."""
-    labels = VALUE_LABELS.get(name, {})
+def value_text(name: str, value: Any, control: bool = False) -> str:
+    """A setting's value in words (plain text: the caller escapes it): a page control's
+    from CONTROL_VALUES, a block parameter's from the registry's option labels."""
+    labels = CONTROL_VALUES.get(name, {}) if control else {}
     known = [text for key, text in labels.items() if type(key) is type(value) and key == value]
     if known:
         return known[0]
-    if isinstance(value, bool):
-        return "on" if value else "off"
+    if isinstance(value, (bool, str)) and not (name == "padding" and value == "same"):
+        return option_label(value)
     if name in ("kernel_size", "mask_kernel", "cb_kernel", "b3_kernel") and \
             isinstance(value, int):
         return f"{value}×{value}"
@@ -512,7 +454,7 @@ def stack_facts(spec: StackSpec, leave_out: Collection[str] = (), image: str = "
     """The stack as the sidebar's picker sets it: block, depth, input and every setting
     of the block, in words."""
     c, h, w = spec.in_channels, spec.height, spec.width
-    out = [("Block", BLOCK_NAMES.get(spec.block, f"{spec.entry.family} block"))]
+    out = [("Block", f"{spec.entry.family} · {spec.entry.title}")]
     if spec.depth > 1:
         out.append(("Depth", f"{spec.depth} blocks, one after another"))
     out.append(("Input", (f"an RGB image ({image}), " if image else "")
@@ -525,7 +467,8 @@ def stack_facts(spec: StackSpec, leave_out: Collection[str] = (), image: str = "
         text = value_text(name, value)
         if spec.depth > 1 and name in first_only and value != first_only[name]:
             text += f" (the first block; the others {value_text(name, first_only[name])})"
-        out.append((PARAM_LABELS.get(name, name.replace("_", " ")), text))
+        label = spec.entry.param(name).label
+        out.append((label[:1].upper() + label[1:], text))
     return out
 
 
@@ -548,7 +491,7 @@ def control_facts(state: StepState, names: list[str]) -> list[tuple[str, str]]:
         elif name == "pair":
             text = f"{value}: a plain stack and a residual one, trained on digits"
         else:
-            text = value_text(name, value)
+            text = value_text(name, value, control=True)
         label = knobs.get(name) or CONTROL_LABELS.get(name, name.replace("_", " "))
         out.append((label[:1].upper() + label[1:], text))
     return out

@@ -134,7 +134,9 @@ def test_a_question_on_a_figure_shows_the_figure_and_not_the_answer():
     assert (outline["x0"], outline["y0"]) == (-0.5, -0.5)  # output row 1, column 1's window
     said = " ".join(shown(m.value) for m in [*at.markdown, *at.caption])
     assert "kernel" in said
-    assert "\\cdot" not in said and " = " not in said  # the sum is not written out
+    value = hand.by_hand(0, 0)  # the sum is not written out, nor its value given
+    first = r"{} \cdot {}".format(*hand.products(0, 0)[0])
+    assert first not in said and f"= {value}" not in said and f"= {value:+d}" not in said
     assert not [m for m in at.markdown if "Block:" in m.value]
 
 
@@ -145,7 +147,7 @@ def test_a_question_without_one_lists_the_steps_setting_and_not_the_answer():
     assert not at.get("plotly_chart")
     facts = [shown(m.value) for m in at.markdown if "Block:" in m.value]
     assert len(facts) == 1, [m.value for m in at.markdown]
-    for line in ("Input: 3×7×7", "Kernel: 3×3", "Stride: 2", "Padding: 0"):
+    for line in ("Input: 3×7×7", "Kernel size: 3×3", "Stride: 2", "Padding: 0"):
         assert line in facts[0].replace("*", ""), facts[0]
     assert "output height" not in facts[0].lower() and "conv_bn_act" not in facts[0]
     assert not any("answer is" in t for t in texts(at))
