@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from cnnviz.cli.formatting import csv_row
 from cnnviz.store import RoomStore, UnknownRoom, normal_code
 
 
@@ -80,7 +81,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=fields)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(csv_row(r) for r in rows)  # every text column neutralised
         return 0
     print(f"room {room.code}: {room.lesson}, {len(rows)} answers")
     print(f"{'step':>4} {'round':>5}  {'student':32}  {'answer':>12}  {'computed':>10}  time")

@@ -15,6 +15,8 @@ picture of one digit:
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from PIL import Image
 
@@ -80,6 +82,39 @@ def counts_from_file(data: bytes, limits: images.Limits = images.LIMITS) -> np.n
     """An image file's digit as 8×8 counts. The file is checked before it is decoded
     (size, format, pixel count), as every upload is."""
     return digit_counts(np.asarray(images.decode_image(data, limits)))
+
+
+# What a drawing canvas may send: the upload's byte and pixel limits, as a PNG (what a
+# browser's canvas encodes). A larger picture than READ_SIDE is shrunk before it becomes an
+# array: the digit ends as 32×32 anyway, and a canvas is a few hundred pixels wide.
+CANVAS_LIMITS = images.Limits(formats=("PNG",))
+READ_SIDE = 1024
+
+
+def canvas_pixels(state: object, limits: images.Limits = CANVAS_LIMITS
+                  ) -> np.ndarray | None:
+    """The picture a drawing canvas component sent, as an (H, W, 3) uint8 array, or None
+    when nothing was drawn. `state` is the component's value as the browser sent it
+    (`{"drawing": {"data": "data:image/png;base64,...", ...}, ...}`), user input of any
+    shape: it is checked before anything is decoded (types, the data URL's length against
+    the byte limit, the PNG header's size against the pixel limit), and anything else is a
+    ValueError with a sentence."""
+    if state is None:
+        return None
+    if not isinstance(state, Mapping):
+        raise ValueError("The drawing arrived in a form this page does not read.")
+    drawing = state.get("drawing")
+    if drawing is None:
+        return None
+    if not isinstance(drawing, Mapping):
+        raise ValueError("The drawing arrived in a form this page does not read.")
+    url = drawing.get("data")
+    if url is None:
+        return None
+    im = images.decode_image(images.data_url_bytes(url, limits), limits)
+    if max(im.size) > READ_SIDE:
+        im.thumbnail((READ_SIDE, READ_SIDE), Image.Resampling.BOX)
+    return np.asarray(im)
 
 
 def is_blank(pixels: np.ndarray | None) -> bool:

@@ -8,6 +8,8 @@ ToTensor, Normalize) written with Pillow and torch.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import warnings
 from dataclasses import dataclass
@@ -120,7 +122,9 @@ def decode_image(data: bytes, limits: Limits = LIMITS) -> Image.Image:
                              f"{limits.max_pixels / 1e6:.1f} megapixels. Use a smaller "
                              f"image.") from None
         except UnidentifiedImageError:
-            raise ValueError("This file is not a PNG, JPEG or WebP image (or it is damaged "
+            kinds = "PNG, JPEG or WebP" if limits.formats == FORMATS else \
+                " or ".join(limits.formats)
+            raise ValueError(f"This file is not a {kinds} image (or it is damaged "
                              "beyond reading).") from None
         except (OSError, SyntaxError, EOFError, IndexError, TypeError,
                 MemoryError) as e:
@@ -129,6 +133,27 @@ def decode_image(data: bytes, limits: Limits = LIMITS) -> Image.Image:
                 reason = "the file is truncated"
             raise ValueError(f"The image could not be decoded ({reason}). Is the file "
                              f"complete?") from None
+
+
+def data_url_bytes(url: object, limits: Limits = LIMITS) -> bytes:
+    """The bytes of an image's base64 data URL (what a browser component sends), checked
+    before anything is decoded: a string, an image media type, and a length whose decoded
+    size is within the byte limit (refused on the text's length, so a huge message costs
+    no copy). ValueError with a sentence otherwise."""
+    if not isinstance(url, str):
+        raise ValueError(f"The drawing arrived as {type(url).__name__}, not as an image.")
+    head, sep, _ = url[:200].partition(",")
+    if not sep or not head.lower().startswith("data:image/") or not head.endswith(";base64"):
+        raise ValueError("The drawing did not arrive as an image (a base64 data URL of "
+                         "an image was expected).")
+    encoded = len(url) - len(head) - 1
+    if encoded * 3 // 4 > limits.max_bytes:
+        raise ValueError(f"The drawing is about {encoded * 3 // 4:,} bytes; the limit is "
+                         f"{limits.max_bytes / 1e6:g} MB ({limits.max_bytes:,} bytes).")
+    try:
+        return base64.b64decode(url[len(head) + 1:], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("The drawing's image data is not valid base64.") from None
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:

@@ -116,6 +116,15 @@ def check_hosts(hosts: Sequence[str]) -> list[str]:
     return [h.lower() for h in hosts]
 
 
+def security_headers() -> list[str]:
+    """The headers every response of the hall carries, nginx's own error pages included
+    (`always`: on every status, not only 2xx and 3xx)."""
+    return [f'add_header Content-Security-Policy "{content_security_policy()}" always;',
+            "add_header X-Frame-Options SAMEORIGIN always;",
+            "add_header X-Content-Type-Options nosniff always;",
+            "add_header Referrer-Policy same-origin always;"]
+
+
 def render_nginx_conf(listen: str, port: int, backends: list[int], run_dir: Path,
                       upload_mb: int = 5, hosts: Sequence[str] = ()) -> str:
     """A complete nginx.conf: listen on `listen`:`port`, proxy to 127.0.0.1:`backends`.
@@ -167,7 +176,7 @@ def render_nginx_conf(listen: str, port: int, backends: list[int], run_dir: Path
         upstreams="\n".join(upstreams),
         upload_mb=upload_mb,
         body_mb=upload_mb + UPLOAD_SLACK_MB,
-        csp=content_security_policy(),
+        security_headers=lines(security_headers()),
         server_names=" ".join([*ALWAYS_SERVED, *check_hosts(hosts)]),
     )
 

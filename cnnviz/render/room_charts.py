@@ -5,10 +5,10 @@ answer is marked by a line and a label as well as by colour (Okabe-Ito colours).
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import plotly.graph_objects as go
+
+from cnnviz.core.numbers import is_accepted
 
 GUESS, RIGHT, WRONG = "#0072B2", "#009E73", "#999999"
 
@@ -25,10 +25,10 @@ def fig_numbers(guesses: list[float], truth: float, low: float, high: float, tit
                 height: int = 360) -> go.Figure:
     """A histogram of numeric guesses, the answer as a line and the band graded right
     shaded around it."""
-    values = np.asarray([g for g in guesses if math.isfinite(g)], dtype=float)
+    values = np.asarray([g for g in guesses if is_accepted(g)], dtype=float)  # the rule
     edges = _edges(values, truth)
     counts, _ = np.histogram(values, bins=edges)
-    centres, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges) * 0.9  # a gap between
+    centres, widths = edges[:-1] / 2 + edges[1:] / 2, np.diff(edges) * 0.9  # a gap between
     fig = go.Figure(go.Bar(x=centres, y=counts, width=widths, marker_color=GUESS,
                            hovertemplate="%{y} students guessed about %{x:.4g}<extra></extra>"))
     if high - low > 1e-6 * max(1.0, abs(truth)):  # a tolerance: the band graded right
@@ -50,7 +50,8 @@ def _edges(values: np.ndarray, truth: float, bins: int = 15) -> np.ndarray:
         return np.arange(lo - 0.5, hi + 1.5)
     if hi - lo < 1e-9:
         lo, hi = lo - 0.5, hi + 0.5
-    return np.linspace(lo, hi, bins + 1)
+    t = np.linspace(0.0, 1.0, bins + 1)
+    return lo * (1 - t) + hi * t  # never hi - lo: it overflows for an answer beyond the rule
 
 
 def fig_choices(guesses: list[str], options: list[str], right: str, title: str,

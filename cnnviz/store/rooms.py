@@ -15,13 +15,12 @@ is kept in the database and brought up to date at start.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +43,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from cnnviz.core.numbers import checked_number
 
 SCHEMA_VERSION = 1
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: nothing to mistake
@@ -290,17 +291,26 @@ class RoomStore:
         return _room(row)
 
     def submit(self, code: str, student: str, number: float | None = None,
-               choice: str | None = None, now: float | None = None) -> Room:
+               choice: str | None = None, now: float | None = None,
+               options: Sequence[str] | None = None) -> Room:
         """Store a student's answer to the room's open round (replacing their earlier one);
-        committed when this returns."""
+        committed when this returns. `options` are the question's choices (None for a
+        number question): a choice is stored only when it is one of them, a number only
+        under the answer rule (cnnviz.core.numbers)."""
         if not STUDENT_ID.fullmatch(str(student)):
             raise RoomError("This browser's anonymous id is malformed; reload the page.")
         if (number is None) == (choice is None):
             raise RoomError("An answer is a number or one of the choices.")
-        if number is not None and not (isinstance(number, (int, float))
-                                       and math.isfinite(number)):
-            raise RoomError("The answer must be a finite number.")
-        if choice is not None and not 0 < len(choice) <= MAX_CHOICE:
+        if number is not None:
+            if options is not None:
+                raise RoomError("This question asks for one of the choices, not a number.")
+            try:
+                number = checked_number(number)
+            except ValueError as e:
+                raise RoomError(str(e)) from None
+        if choice is not None and not (isinstance(choice, str) and options is not None
+                                       and 0 < len(choice) <= MAX_CHOICE
+                                       and choice in options):
             raise RoomError("That is not one of the choices.")
         now = time.time() if now is None else now
         code = normal_code(code)

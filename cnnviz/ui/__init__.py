@@ -4,7 +4,7 @@ Pages import what they need from here (`from cnnviz import ui`); nothing below `
 knows about streamlit.
 """
 from cnnviz.deploy.heavy import release_memory
-from cnnviz.ui import cache, compare, lesson_player
+from cnnviz.ui import cache, compare, lesson_player, messages
 from cnnviz.ui.cache import cached_report, cached_summary
 from cnnviz.ui.image_input import check_upload, image_input
 from cnnviz.ui.picker import stack_from_query, url_values
@@ -35,3 +35,5 @@ __all__ = ["PAGES", "cache", "cached_report", "cached_summary", "check_upload", 
            "require_shell", "safe_text", "show_error", "show_grade", "sidebar_picker",
            "spec_or_stop", "stop_on_error", "stack_from_query", "url_values",
            "view_choice", "view_tabs"]
+
+messages.install()  # before any run reads what a browser sent

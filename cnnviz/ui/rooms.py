@@ -21,6 +21,7 @@ import streamlit as st
 
 from cnnviz.core.blocks.registry import option_label
 from cnnviz.core.network import PRESETS
+from cnnviz.core.numbers import is_accepted
 from cnnviz.core.spec import StackSpec
 from cnnviz.lessons import (
     PAGES,
@@ -211,7 +212,8 @@ def _reveal(rooms: RoomStore, room: Room, question: Question, step: Step, device
         return
     columns = st.columns(room.round) if room.round > 1 else [st.container()]
     for round_, col in zip(range(1, room.round + 1), columns):
-        guesses = [a.value for a in rooms.answers(room.code, room.step, round_)]
+        guesses = [a.value for a in rooms.answers(room.code, room.step, round_)
+                   if question.kind == "choice" or is_accepted(a.value)]  # the answer rule
         right = sum(grade(question, truth, g).right for g in guesses)
         title = f"Round {round_}: {answers_text(len(guesses))}"
         with col:
@@ -366,13 +368,13 @@ def _send(rooms: RoomStore, room: Room, question: Question, raw: str | None,
         if raw not in [o.label for o in question.options]:
             st.warning("Choose one of the answers first.", icon="⚠️")
             return
-        fields = {"choice": raw}
+        fields = {"choice": raw, "options": [o.label for o in question.options]}
     try:
         rooms.submit(room.code, student, **fields)
     except RoomError as e:
         st.error(safe_text(e, limit=300), icon="🚫")
         return
-    value = fields.popitem()[1]
+    value = fields["number"] if "number" in fields else fields["choice"]
     shown = number_text(value) if isinstance(value, float) else value
     st.session_state[SENT] = (room.code, room.step, room.round, shown)
 

@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.core.datasets import DataSet
-from cnnviz.core.handwriting import digit_counts, is_blank
+from cnnviz.core.handwriting import canvas_pixels, digit_counts, is_blank
 from cnnviz.core.spec import StackSpec
 from cnnviz.deploy.heavy import TRAINING_SLOTS, hold_slot
 from cnnviz.render import digit_images as img
@@ -115,21 +115,31 @@ def read_input(test: DataSet, source: str, number: int) -> tuple[np.ndarray, str
                 f"{int(test.y_test[index])} written by hand")
     if source != "draw":
         return fallback
-    from streamlit_drawable_canvas import st_canvas  # registers its component on first use
-
-    drawn = st_canvas(stroke_width=STROKE, stroke_color="#000000", background_color="#ffffff",
-                      height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw",
-                      key=PREFIX + "canvas", return_image_data=True)
-    pixels = drawn.image_data
-    if is_blank(pixels):
-        st.caption(f"Nothing drawn yet: the networks look at {fallback[1]}.")
-        return fallback
     try:
+        pixels = drawn_pixels()
+        if pixels is None or is_blank(pixels):
+            st.caption(f"Nothing drawn yet: the networks look at {fallback[1]}.")
+            return fallback
         return digit_counts(pixels), "your drawing"
     except ValueError as e:
         show_error(e)
         st.caption(f"Meanwhile the networks look at {fallback[1]}.")
         return fallback
+
+
+def drawn_pixels() -> np.ndarray | None:
+    """The canvas, and what its browser side sent, checked before it is decoded
+    (handwriting.canvas_pixels); ValueError with a sentence when it is not a picture."""
+    from streamlit_drawable_canvas import st_canvas  # registers its component on first use
+
+    key = PREFIX + "canvas"
+    try:
+        st_canvas(stroke_width=STROKE, stroke_color="#000000", background_color="#ffffff",
+                  height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", key=key,
+                  return_image_data=True)
+    except (AttributeError, KeyError, TypeError):
+        pass  # the library's own reading of a message of the wrong shape: checked below
+    return canvas_pixels(st.session_state.get(key))
 
 
 def counts_key(counts: np.ndarray) -> bytes:

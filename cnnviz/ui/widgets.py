@@ -13,6 +13,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz.core.arithmetic import relative_error
+from cnnviz.core.numbers import TooLarge, parse_number
 from cnnviz.ui import startup
 from cnnviz.ui.text import safe_text
 
@@ -80,19 +81,18 @@ def show_error(exc: BaseException) -> None:
 
 def number_or_warn(text: str) -> float | None:
     """A typed guess as a number (commas, spaces and underscores allowed), or None; a
-    warning when it is not one."""
-    cleaned = text.replace(",", "").replace("_", "").replace(" ", "")
-    if not cleaned:
+    warning when it is not one the answer rule accepts (cnnviz.core.numbers)."""
+    if not text.replace(",", "").replace("_", "").replace(" ", ""):
         return None
     try:
-        value = float(cleaned)
-        if not math.isfinite(value):  # nan and inf parse, but no answer is either
-            raise ValueError
-        return value
+        return parse_number(text)
+    except TooLarge:
+        st.warning(f"{safe_text(text, quoted=True)} is too large: an answer is at most 1e15 "
+                   f"(a million billion) either side of zero.", icon="⚠️")
     except ValueError:
         st.warning(f"{safe_text(text, quoted=True)} is not a number; type digits, e.g. 12 or "
                    f"0.25 or 6.4e8.", icon="⚠️")
-        return None
+    return None
 
 
 def picture(where: Any, pixels: np.ndarray | bytes | str, *, caption: str,

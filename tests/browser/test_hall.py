@@ -131,6 +131,65 @@ def test_rendered_config_is_valid_nginx(tmp_path):
         assert path.startswith(str(tmp_path.resolve())), path
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _raw_answer(port: int, request: bytes) -> tuple[int, dict[str, str]]:
+    """nginx's status and headers for a request sent byte for byte (http.client would
+    refuse to send a malformed one)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer and (chunk := s.recv(65536)):
+            answer += chunk
+    status, *lines = answer.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return int(status.split()[1]), {k.lower(): v for k, v in headers.items()}
+
+
+def test_nginx_own_error_answers_carry_the_security_headers(tmp_path):
+    """What nginx refuses itself, before or without an app process (a path that climbs
+    above the root, a malformed request, a URI too long, an unknown host, no app
+    listening), carries the same security headers as the app's pages (issue 29 §1)."""
+    _need_nginx()
+    port = _free_port()
+    (tmp_path / "nginx.conf").write_text(
+        render_nginx_conf("127.0.0.1", port, [_free_port()], tmp_path))  # no app behind it
+    nginx = subprocess.Popen([find_nginx(), "-p", f"{tmp_path}/", "-c",
+                              str(tmp_path / "nginx.conf")], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        host = f"Host: 127.0.0.1:{port}\r\nConnection: close\r\n"
+        requests = {
+            400: [f"GET /../etc/passwd HTTP/1.1\r\n{host}\r\n",
+                  f"GET /a/../../b HTTP/1.1\r\n{host}\r\n", "NONSENSE\r\n\r\n",
+                  f"GET / HTTP/1.1\r\n{host}X-Big: {'a' * 20_000}\r\n\r\n"],
+            414: [f"GET /{'a' * 10_000} HTTP/1.1\r\n{host}\r\n"],
+            421: ["GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"],
+            502: [f"GET /_stcore/health HTTP/1.1\r\n{host}\r\n"],
+        }
+        for expected, sent in requests.items():
+            for request in sent:
+                status, headers = _raw_answer(port, request.encode())
+                assert status == expected, (request[:40], status)
+                for name, value in SECURITY_HEADERS.items():
+                    assert headers.get(name) == value, (request[:40], name, headers)
+                assert "default-src 'self'" in headers.get("content-security-policy", ""), \
+                    (request[:40], headers)
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+
+
 @pytest.mark.parametrize("kwargs, words", [
     ({"processes": 0}, "number of app processes"),
     ({"processes": 2, "port": 70000}, "port must be"),

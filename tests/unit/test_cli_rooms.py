@@ -59,3 +59,47 @@ def test_an_unusable_database_is_one_line(tmp_path):
                      ("sqlite:////proc/no/dir/rooms.db", "unavailable")):
         result = cli("list", db=db)
         assert result.returncode == 2 and says in result.stderr, result.stderr
+
+
+FORMULAS = ["=1+1", "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd",
+            "\t=1+1", "\r=1+1", "-", "=HYPERLINK(\"http://e.vil\",\"x\")"]
+
+
+@pytest.mark.parametrize("cell", FORMULAS)
+def test_a_cell_a_spreadsheet_would_run_is_text(cell):
+    from cnnviz.cli.formatting import csv_cell
+    assert csv_cell(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["-3", "-1,234", "-1.5e+08", "+2", "3", "two 3×3", "",
+                                  "a=b", 7, None, 2.5])
+def test_numbers_and_plain_text_are_kept(cell):
+    from cnnviz.cli.formatting import csv_cell
+    assert csv_cell(cell) == cell
+
+
+def test_the_csv_export_neutralises_every_text_cell(db):
+    """Choices stored before the store checked them against the options, written straight
+    into the database: no exported cell begins with what a spreadsheet runs."""
+    from sqlalchemy import insert
+
+    from cnnviz.store.rooms import ANSWERS
+
+    rooms = RoomStore(db)
+    room, _ = rooms.open_room("output_size", 1)
+    with rooms.engine.begin() as c:
+        for i, cell in enumerate(FORMULAS):
+            c.execute(insert(ANSWERS).values(code=room.code, step=1, round=1,
+                                             student=f"{i:032x}", number=None, choice=cell,
+                                             at=time.time()))
+    rooms.submit(room.code, "f" * 32, number=-3)
+    rooms.engine.dispose()
+    out = cli("export", room.code, "--csv", db=db)
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    # (text mode reads the quoted CR inside a cell as a newline)
+    assert sorted(r["answer"] for r in rows) == sorted(
+        ["'" + f.replace("\r", "\n") for f in FORMULAS] + ["-3"])
+    for row in rows:
+        for value in row.values():
+            assert value == "-3" or not value.startswith(("=", "+", "-", "@", "\t", "\r"))

@@ -26,6 +26,7 @@ from cnnviz.store import (
 from cnnviz.store.rooms import SCHEMA_VERSION
 
 ALICE, BOB = "a" * 32, "b" * 32
+CHOICES = ("one 5×5", "two 3×3")
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +79,11 @@ def test_one_answer_per_student_per_round_the_last_one_kept(rooms):
 
 def test_peer_instruction_rounds_and_the_next_question(rooms):
     room, secret = rooms.open_room("bottleneck", 2)
-    rooms.submit(room.code, ALICE, choice="two 3×3")
+    rooms.submit(room.code, ALICE, choice="two 3×3", options=CHOICES)
     rooms.close(room.code, secret)
     again = rooms.new_round(room.code, secret)
     assert (again.round, again.open) == (2, True)
-    rooms.submit(room.code, ALICE, choice="one 5×5")
+    rooms.submit(room.code, ALICE, choice="one 5×5", options=CHOICES)
     assert [(a.round, a.value) for a in rooms.answers(room.code)] == [
         (1, "two 3×3"), (2, "one 5×5")]
     moved = rooms.move(room.code, secret, 4)
@@ -104,7 +105,15 @@ def test_only_the_teachers_secret_changes_a_room(rooms):
 
 @pytest.mark.parametrize("fields, says", [
     ({"number": float("nan")}, "finite"), ({"number": float("inf")}, "finite"),
-    ({"choice": "x" * 10_000_000}, "not one of the choices"), ({}, "a number or one"),
+    ({"choice": "x" * 10_000_000, "options": ["a"]}, "not one of the choices"),
+    ({"choice": "a"}, "not one of the choices"),  # a number question has no choices
+    ({"choice": "c", "options": ["a", "b"]}, "not one of the choices"),
+    ({"choice": 3, "options": [3]}, "not one of the choices"),
+    ({"number": 2, "options": ["a", "b"]}, "one of the choices, not a number"),
+    ({"number": 1e308}, "too large"), ({"number": -1e308}, "too large"),
+    ({"number": 1e16}, "too large"), ({"number": 10**400}, "finite"),
+    ({"number": "3"}, "must be a number"), ({"number": True}, "must be a number"),
+    ({}, "a number or one"),
     ({"number": 1, "choice": "a"}, "a number or one")])
 def test_bad_answers_store_nothing(rooms, fields, says):
     room, _ = rooms.open_room("output_size", 1)
