@@ -75,7 +75,7 @@ class Report:
             return ("a downsampling layer and the upsampling layer that undoes it work on "
                     "aligned grids, so the pixels the recurrence adds for each partly "
                     "coincide")
-        return "the taps some layers leave out (a mask, a dilation) shrink what is read"
+        return "some layers' windows overlap less than the recurrence assumes"
 
     def to_json(self) -> dict:
         p, m = self.predicted, self.measured

@@ -95,7 +95,9 @@ def rf_text(rf: ReceptiveField) -> str:
 
 def field_help(field: ExactField | None) -> str:
     """The receptive-field metric's tooltip: what it is, and the recurrence's bound."""
-    text = "input pixels one output pixel can read (exact: from the graph, confirmed by torch)"
+    text = ("height × width of the region of input pixels one output pixel reads (exact: "
+            "from the graph, confirmed by torch); with dilations or a mask, some pixels "
+            "inside it are never read")
     if field is not None and field.bound_is_larger:
         text += f"; the textbook recurrence gives {field.bound_text(' × ')}, an upper bound"
     return text

@@ -341,7 +341,8 @@ def story(result: Comparison) -> list[str]:
             vanished = next(i for i, g in enumerate(flow.grad_norms) if g != 0)
             lines.append(f"The **{name}** stack's first-layer gradient **underflowed to 0**: "
                          f"the first {vanished} layers' gradients are below float32's smallest "
-                         f"number (~1e-38), while the last layer's is {fmt(flow.grad_norms[-1])}"
+                         f"normal number (~1.2e-38; smaller ones are flushed to zero here), "
+                         f"while the last layer's is {fmt(flow.grad_norms[-1])}"
                          f" — the early layers cannot learn at all (vanishing gradient).")
         elif q < 1e-3:
             lines.append(f"The **{name}** stack's first-layer gradient is **{fmt(q)}×** its last "

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.budget import FORWARD_BACKWARD, check
 from cnnviz.core.kinds import node_modules
 from cnnviz.core.network import PRESETS, NetworkSpec, build_network
@@ -307,19 +308,30 @@ def divisible(channels: float, divisor: int = 8) -> int:
     return rounded + divisor if rounded < 0.9 * channels else rounded
 
 
+FIXED_STAGES = ("stem", "head")  # depth scaling repeats the stages' blocks, not these
+
+
 def scaled(spec: NetworkSpec, depth: float = 1.0, width: float = 1.0,
            resolution: float = 1.0) -> NetworkSpec:
-    """`spec` with every block part repeated ceil(depth × n) times, every out_channels
-    (blocks and convolution layers) times `width`, rounded by `divisible`, and the input
-    side times `resolution` (rounded); ValueError if the result cannot be built."""
+    """`spec` with every block part of a stage repeated ceil(depth × n) times (a VGG block,
+    whose pool would repeat too, gets ceil(depth × convs) convolutions instead; the stem and
+    the head are never repeated, as in Tan & Le 2019, Table 1), every out_channels (blocks
+    and convolution layers) times `width`, rounded by `divisible`, and the input side times
+    `resolution` (rounded); ValueError if the result cannot be built."""
     stages = []
     for stage in spec.stages:
         parts = []
+        deepens = stage.name not in FIXED_STAGES
         for part in stage.parts:
             args = dict(part.args)
             if "out_channels" in args and width != 1:
                 args["out_channels"] = divisible(args["out_channels"] * width)
-            n = math.ceil(part.depth * depth - 1e-9) if part.is_block else part.depth
+            n = part.depth
+            if part.is_block and deepens and any(p.name == "convs" for p in part.schema()):
+                convs = args.get("convs", REGISTRY[part.kind].param("convs").default)
+                args["convs"] = math.ceil(convs * depth - 1e-9)
+            elif part.is_block and deepens:
+                n = math.ceil(part.depth * depth - 1e-9)
             parts.append(make_part(part.kind, n, **args))
         stages.append(make_stage(stage.name, parts))
     return spec.replace(stages=tuple(stages), name=spec.name if (depth, width) == (1, 1)

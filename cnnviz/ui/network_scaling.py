@@ -32,12 +32,15 @@ def scaling_tab(spec: NetworkSpec, device: str) -> None:
     st.plotly_chart(charts.fig_scaling(variants, reports, topic.compound_rule(phi)),
                     width="stretch", key="net_scaling")
     st.dataframe(charts.scaling_rows(variants, reports), hide_index=True, width="stretch")
-    st.caption("Depth is rounded up per part and widths to a multiple of 8, as "
+    st.caption("Depth repeats each stage's blocks, rounded up per stage (2 blocks become 3 "
+               "at ×1.2, so a shallow network grows by more than the factor; a VGG block "
+               "gets more convolutions instead, since its pool must not repeat); the stem "
+               "and the head are never repeated. Widths round to a multiple of 8, as "
                "torchvision's EfficientNet does. The released B1 to B7 do not take φ in this "
                "rule: their width, depth and input size come from a table in the authors' "
                "released code (Tan & Le 2019, the EfficientNet builder in tensorflow/tpu): B1 "
                "width × 1.0, depth × 1.1 at 240 px, B7 × 2.0, × 3.1 at 600 px. The MACs "
-               "grow about as depth × width² × resolution², the parameters as depth × width² "
-               "and not at all with the resolution. Accuracy is not computed here: the paper "
-               "found compound scaling more accurate for the FLOPs than scaling one dimension "
-               "(Tan & Le 2019, Fig. 8, Table 3).")
+               "grow about as depth × width² × resolution² (the depth as rounded), the "
+               "parameters as depth × width² and not at all with the resolution. Accuracy "
+               "is not computed here: the paper found compound scaling more accurate for "
+               "the FLOPs than scaling one dimension (Tan & Le 2019, Fig. 8, Table 3).")

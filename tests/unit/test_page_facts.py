@@ -132,3 +132,17 @@ def test_training_moved_the_residual_filters_by_about_a_third():
     end, start = learned.first_filters(run, run.model())
     moved = float(np.linalg.norm(end - start) / np.linalg.norm(start))
     assert 0.27 <= moved <= 0.40, moved
+
+
+def test_depth_scaling_repeats_the_stages_blocks_not_the_stem_or_head():
+    # ResNet-18 at φ = 1: 2 blocks per stage become 3; the 7×7 stem stays one convolution
+    from cnnviz.core.network import PRESETS, NetworkSpec
+    from cnnviz.core.network.report import make_network_report
+    from cnnviz.topics.networks import scaling_variants
+    variants = {v.name: v for v in scaling_variants(NetworkSpec.create(PRESETS["resnet18"].text),
+                                                    1)}
+    deeper = variants["depth only"].spec
+    assert [p.depth for p in deeper.stages[0].parts] == [1, 1]  # stem: conv, max-pool
+    assert all(p.depth == 3 for s in deeper.stages[1:-1] for p in s.parts)
+    predicted = make_network_report(deeper, measured=False).predicted
+    assert (predicted.params, predicted.macs) == (17_960_232, 2_738_917_376)

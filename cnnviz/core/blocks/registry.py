@@ -114,7 +114,7 @@ COMMON = {p.name: p for p in [
     Param("dilation", int, 1, "spacing between kernel taps (atrous convolution)", 1, 6),
     Param("groups", int, 1, "split channels into groups that do not mix (1 = dense, C = depthwise)",
           1, 1024),
-    Param("bias", bool, False, "add a learned bias (pointless right before a norm)"),
+    Param("bias", bool, False, "add a learned bias (pointless right before a BatchNorm)"),
     Param("norm", str, "batch", "normalization after each conv", choices=NORMS),
     Param("act", str, "relu", "activation function", choices=ACTS),
     Param("skip", bool, True, "the shortcut connection; off gives the plain block"),
