@@ -207,7 +207,7 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
 # blurred, and not clickable. Blurred, not faded: its text keeps its contrast.
 _BELOW = '[data-testid="stLayoutWrapper"]:has(> .st-key-lesson_panel) ~ '
 _VEIL = (f"<style>{_BELOW}* "
-         "{ filter: blur(8px); pointer-events: none; user-select: none; }"
+         "{ filter: blur(16px); pointer-events: none; user-select: none; }"
          "</style>")
 
 
@@ -226,7 +226,7 @@ def veil(step: Step) -> str:
     return (f"<style>{_BELOW}* {{ pointer-events: none; user-select: none; }}"
             f"{_BELOW}*{sharp}, "
             + ", ".join(f"{_BELOW}:has({figure}) {part}{sharp}" for part in parts)
-            + " { filter: blur(8px); }</style>")
+            + " { filter: blur(16px); }</style>")
 
 
 def _answers(lesson: str) -> dict[int, Record]:

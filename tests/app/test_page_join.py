@@ -179,6 +179,6 @@ def test_every_questions_list_is_words_and_never_its_answer():
 def test_the_projector_lifts_the_veil_only_on_a_figure_the_question_reads(lesson, lifted):
     at = app_test(timeout=120, lesson=lesson, step="1", present="1").run()
     assert not at.exception
-    veils = [h.proto.body for h in at.get("html") if "blur(8px)" in h.proto.body]
+    veils = [h.proto.body for h in at.get("html") if "blur(16px)" in h.proto.body]
     assert len(veils) == 1
     assert (":not(.st-key-arith_hand)" in veils[0]) is lifted
