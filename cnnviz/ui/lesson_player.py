@@ -204,7 +204,8 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
 
 
 # Every element after the lesson panel (Streamlit wraps the panel in a layout wrapper):
-# blurred, and not clickable. Blurred, not faded: its text keeps its contrast.
+# blurred, and not clickable. Blurred, not faded: its text keeps its contrast. 16 px: at
+# 8 px a metric's large digits (a receptive field, a count) could be read through it.
 _BELOW = '[data-testid="stLayoutWrapper"]:has(> .st-key-lesson_panel) ~ '
 _VEIL = (f"<style>{_BELOW}* "
          "{ filter: blur(16px); pointer-events: none; user-select: none; }"
