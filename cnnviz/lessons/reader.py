@@ -7,6 +7,7 @@ is opened: a link to a device, a pipe or a folder named *.toml is refused as it 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -23,6 +24,10 @@ _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a pipe"), (stat.S_ISCHR, 
 
 class Unreadable(ValueError):
     """A file that is not a lesson's text; the message says why, as a sentence."""
+
+
+# \t, \b, \f: what \times, \beta and \frac become in a TOML basic string
+CONTROL = re.compile(r"[\t\b\f\v]")
 
 
 class Reader:
@@ -50,6 +55,11 @@ class Reader:
             return ""
         if not isinstance(value, str) or not value.strip():
             self.problem(join(where, name), f"must be non-empty text, not {value!r}.")
+            return ""
+        if CONTROL.search(value):
+            self.problem(join(where, name), "holds a tab or a control character: in a TOML "
+                         "\"...\" string a backslash starts an escape (\\t is a tab), so "
+                         "LaTeX's backslash is written twice (\\\\times, \\\\to).")
             return ""
         return value.strip()
 

@@ -340,9 +340,10 @@ def story(result: Comparison) -> list[str]:
         elif q == 0:
             vanished = next(i for i, g in enumerate(flow.grad_norms) if g != 0)
             lines.append(f"The **{name}** stack's first-layer gradient **underflowed to 0**: "
-                         f"the first {vanished} layers' gradients are below float32's smallest "
-                         f"normal number (~1.2e-38; smaller ones are flushed to zero here), "
-                         f"while the last layer's is {fmt(flow.grad_norms[-1])}"
+                         f"the first {vanished} layers' gradient norms are 0 in float32 (their "
+                         f"entries are so small that their squares fall below float32's "
+                         f"smallest number, about 1e-45), while the last layer's is "
+                         f"{fmt(flow.grad_norms[-1])}"
                          f" — the early layers cannot learn at all (vanishing gradient).")
         elif q < 1e-3:
             lines.append(f"The **{name}** stack's first-layer gradient is **{fmt(q)}×** its last "

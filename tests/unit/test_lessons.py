@@ -605,3 +605,13 @@ def test_a_step_that_names_a_paper_cannot_say_computed(tmp_path):
                     .replace('["computed"]', '["Dumoulin & Visin 2016, §2.2"]'))
     lesson, problems = read_lesson(path)
     assert not problems and lesson.steps[0].sources == ("Dumoulin & Visin 2016, §2.2",)
+
+
+def test_latex_with_one_backslash_in_a_toml_string_is_a_problem(tmp_path):
+    # "$3\times3$" in a TOML basic string holds a tab: the page would show "3imes3"
+    path = tmp_path / "good.toml"
+    path.write_text(GOOD.replace('"A strided convolution."', '"A strided $3\\times3$ kernel."'))
+    lesson, problems = read_lesson(path)
+    assert lesson is None and "written twice" in str(problems[0])
+    path.write_text(GOOD.replace('"A strided convolution."', '"A strided $3\\\\times3$ kernel."'))
+    assert read_lesson(path)[0] is not None
