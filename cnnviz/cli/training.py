@@ -145,7 +145,9 @@ def _is_param(key: str) -> bool:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from cnnviz.core.files import FileRefused, read_bounded
     from cnnviz.core.handwriting import counts_from_file
+    from cnnviz.core.images import MAX_UPLOAD_BYTES
     from cnnviz.topics.learned import classify, find_run, run_data
     run = find_run(args.stack)
     if run.config.data != "digits":
@@ -154,9 +156,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     counts = []
     for name in args.images:
         try:
-            data = Path(name).read_bytes()
-        except OSError as e:
-            raise UsageError(f"Cannot read {name}: {e.strerror or e}.") from None
+            data = read_bounded(Path(name), MAX_UPLOAD_BYTES, "an image is a PNG or JPEG file")
+        except FileRefused as e:
+            raise UsageError(f"Cannot read {name}: {e}") from None
         try:
             counts.append(counts_from_file(data))
         except ValueError as e:

@@ -6,20 +6,17 @@ is opened: a link to a device, a pipe or a folder named *.toml is refused as it 
 """
 from __future__ import annotations
 
-import os
 import re
-import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from cnnviz.core.files import FileRefused, read_bounded
 from cnnviz.lessons.model import Problem
 
 MAX_BYTES = 256 * 1024  # the bundled lessons are a few KB
 BOM = "\ufeff"  # some editors start a UTF-8 file with it; TOML does not allow it
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a pipe"), (stat.S_ISCHR, "a device"),
-          (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
 
 
 class Unreadable(ValueError):
@@ -116,31 +113,9 @@ def read_text(path: Path) -> str:
     """The text of the lesson file `path` (a leading BOM dropped); Unreadable if it is no
     regular file, is larger than MAX_BYTES or is not UTF-8."""
     try:
-        _check(path.stat())  # before opening: a pipe would wait for a writer forever
-        with open(path, "rb", opener=_without_waiting) as f:
-            _check(os.fstat(f.fileno()))  # the file opened is still the one checked
-            data = f.read(MAX_BYTES + 1)
-        _check_size(len(data))  # it grew after the check: at least this size, refused too
+        data = read_bounded(path, MAX_BYTES, "a lesson is a .toml text file")
         return data.decode("utf-8").removeprefix(BOM)
-    except FileNotFoundError:
-        raise Unreadable("no such file.") from None
-    except (OSError, UnicodeDecodeError) as e:
+    except FileRefused as e:
+        raise Unreadable(str(e)) from None
+    except UnicodeDecodeError as e:
         raise Unreadable(f"cannot be read ({e}).") from None
-
-
-def _without_waiting(path: str, flags: int) -> int:
-    """Open without blocking: a pipe put in the file's place after the check cannot hang."""
-    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
-
-
-def _check(info: os.stat_result) -> None:
-    if not stat.S_ISREG(info.st_mode):
-        kind = next((name for test, name in _KINDS if test(info.st_mode)), "something else")
-        raise Unreadable(f"not a regular file ({kind}); a lesson is a .toml text file.")
-    _check_size(info.st_size)
-
-
-def _check_size(size: int) -> None:
-    if size > MAX_BYTES:
-        raise Unreadable(f"is {size:,} bytes, over the {MAX_BYTES // 1024} KB a lesson file "
-                         f"may be.")

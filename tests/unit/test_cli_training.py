@@ -103,3 +103,16 @@ def test_predict_refuses_files_that_are_not_digits(tmp_path):
     for name, says in (("notes.png", "notes.png:"), ("blank.png", "blank")):
         result = cli("predict", "plain-4", str(tmp_path / name))
         assert result.returncode == 2 and says in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p: p.symlink_to("/dev/zero"), "not a regular file (a device)"),  # endless
+    (lambda p: __import__("os").mkfifo(p), "not a regular file (a pipe)"),  # would wait
+    (lambda p: p.write_bytes(b"\x89PNG" + bytes(6 * 10**6)), "over the 5 MB"),
+])
+def test_predict_reads_no_more_than_an_upload(tmp_path, make, words):
+    path = tmp_path / "digit.png"
+    make(path)
+    result = cli("predict", "residual-4", str(path))
+    assert result.returncode == 2 and words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
