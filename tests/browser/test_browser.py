@@ -21,6 +21,7 @@ from conftest import (
 )
 
 from cnnviz import ui
+from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.report import make_report
 from cnnviz.core.spec import StackSpec
 from cnnviz.render import explorer_charts as plots
@@ -58,9 +59,12 @@ def _set_number(page, label: str, value: int) -> None:
 
 
 def _choose_block(page, name: str) -> None:
+    """Pick a block by the label the picker shows for it ("ResNet · bottleneck block")."""
+    entry = REGISTRY[name]
+    label = f"{entry.family} · {entry.title}"
     page.get_by_label("Block", exact=True).click()
-    page.keyboard.type(name)
-    page.get_by_role("option", name=re.compile(rf"(^|\W){re.escape(name)}$")).click()
+    page.keyboard.type(entry.title)
+    page.get_by_role("option", name=label, exact=True).click()
     wait_rerun(page, PAGE_TIMEOUT)
 
 

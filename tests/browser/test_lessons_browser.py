@@ -11,7 +11,7 @@ from conftest import APP_IDLE, assert_clean, goto_page, save_screenshot, watched
 from support_server import SKELETON
 
 from cnnviz.lessons import PAGES, Lesson, Step, load_lessons
-from cnnviz.ui.picker import url_values
+from cnnviz.ui.picker import block_label, url_values
 from cnnviz.ui.presenter import BODY_PX
 
 pytestmark = pytest.mark.browser
@@ -41,8 +41,8 @@ def assert_state_shown(page, step: Step) -> None:
     elif info.picker:
         spec = step.state.stack
         sidebar = page.locator('[data-testid="stSidebar"]')
-        block = sidebar.get_by_label("Block", exact=True).input_value()  # "Family · name"
-        assert block.endswith(f" · {spec.block}"), (block, spec.block)
+        block = sidebar.get_by_label("Block", exact=True).input_value()  # "Family · title"
+        assert block == block_label(spec.block), (block, spec.block)
         depth = sidebar.get_by_label("Depth (blocks)", exact=True).input_value()
         assert depth == str(spec.depth)
     for name, value in step.state.resolved().items():
