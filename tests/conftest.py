@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -168,3 +170,14 @@ __all__ = ["APP_IDLE", "APP_RUNNING", "CHROMIUM", "CHROMIUM_ARGS", "ROOT", "SCRE
 def shown(markdown: str) -> str:
     """What a reader sees of escaped Markdown (cnnviz.ui.safe_text): the backslashes dropped."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+
+
+def png_header_only(width: int, height: int, colour_type: int = 6) -> bytes:
+    """A PNG whose header claims width × height but carries almost no data (a bomb):
+    colour type 6 is RGBA, 2 is RGB."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))

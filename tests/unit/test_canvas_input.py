@@ -6,12 +6,11 @@ from __future__ import annotations
 import base64
 import io
 import json
-import struct
 import tracemalloc
-import zlib
 
 import numpy as np
 import pytest
+from conftest import png_header_only
 from PIL import Image
 
 from cnnviz.core import handwriting, images
@@ -29,14 +28,6 @@ def png(side: int = 224, mode: str = "RGBA") -> bytes:
     return buf.getvalue()
 
 
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims width × height and carries almost no data (a bomb)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
 
 
 def drawing(url: object) -> dict:

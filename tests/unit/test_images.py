@@ -1,9 +1,8 @@
 """Upload decoding (every bad input ends as a ValueError) and the ImageNet transform."""
 import io
-import struct
 import time
-import zlib
 
+import conftest
 import numpy as np
 import pytest
 import torch
@@ -19,13 +18,7 @@ def encode(im: Image.Image, fmt: str) -> bytes:
 
 
 def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims width x height but carries almost no data (a bomb)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    return conftest.png_header_only(width, height, colour_type=2)  # RGB
 
 
 PHOTO = Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), np.uint8))
