@@ -60,121 +60,17 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
 from cnnviz.lessons.answers import QUANTITIES
 from cnnviz.lessons.grading import Answer, band, number_text
 from cnnviz.lessons.model import Lesson, Problem, Question, Step
+from cnnviz.lessons.written import SMALL, Written, numbers, plain_text
 
-SMALL = 10  # whole answers below this are written everywhere for other reasons
 NEAR = 0.01  # a one-step result this close to the answer states it (not a neighbour)
 GUESS_BAND = 0.25  # a band wider than this share of the answer, either way, grades a guess
 LOG_SCALE = 1.0  # an absolute log10 tolerance from which the text must give the scale
-
-
-# --- numbers in Markdown and LaTeX ------------------------------------------------------
-
-@dataclass(frozen=True)
-class Written:
-    """A number as a step writes it."""
-
-    value: float
-    text: str
-    field: str  # title, text, ask, option, explain
-    power: bool = False  # 10⁻⁸, 1e-8, 2^{-19}
-    percent: bool = False
-    decimal: bool = False  # written with a point or an exponent: never a count
-    word: bool = False  # "four": counts things, never an operand
-
-    @property
-    def distinct(self) -> bool:
-        """Worth a flag on its own: not a small whole number."""
-        return abs(self.value) >= SMALL or self.decimal or self.power
-
-
-_SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
-_REFERENCE = re.compile(
-    r"(§|\b(?:Figs?|Figures?|Tables?|Tabs?|Eqs?|Equations?|Sections?|Secs?|Appendix|"
-    r"Algorithm)\b\.?)\s*[A-Z]?\d+(?:\.\d+)*[a-z]?(?:\s*(?:[-–,]|and)\s*\d+(?:\.\d+)*[a-z]?)*")
-_NUMBER = re.compile(
-    r"(?P<sign>-)?(?P<digits>\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?|\.\d+)"
-    r"(?:[eE](?P<exp>[-+]?\d+))?"
-    r"(?:\s*\^\s*\{?\s*(?P<pow>[-+]?\d+(?:\.\d+)?)\s*\}?)?"
-    r"(?P<pct>\s*%)?"
-    r"(?:\s*(?P<mult>thousand|million|billion|[kKMGB])(?![\w]))?")
-_MULTIPLIERS = {"thousand": 1e3, "k": 1e3, "K": 1e3, "million": 1e6, "M": 1e6,
-                "billion": 1e9, "G": 1e9, "B": 1e9}
-_WORDS = {w: float(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
-_WORDS |= {w: 10.0 * i for i, w in enumerate(
-    "twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
-_WORD = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
-
-
-def _plain(text: str) -> str:
-    """The text with LaTeX and Unicode spellings of numbers made plain."""
-    text = text.replace("\u2212", "-").replace("\u00a0", " ").replace("\u202f", " ")
-    text = re.sub(r"([⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+)", lambda m: "^{" + m.group(1).translate(_SUPER) + "}",
-                  text)
-    text = re.sub(r"(\d)\\,(?=\d{3})", r"\1", text)  # 4\,718\,592
-    text = re.sub(r"(\d)\{,\}(\d)", r"\1.\2", text)  # 0{,}25
-    text = re.sub(r"\\(?:times|cdot)\b", "×", text)
-    text = re.sub(r"\\[A-Za-z]+", " ", text)  # other commands: \frac, \mathrm, \text
-    text = re.sub(r"(\d)\s*[xX]\s*(?=\d)", r"\1×", text)  # 3x3
-    text = _REFERENCE.sub(" ", text)
-    return text
-
-
-def _is_year(digits: str) -> bool:
-    return digits.isdigit() and len(digits) == 4 and 1950 <= int(digits) <= 2035
-
-
-def numbers(text: str, field: str = "text") -> list[Written]:
-    """Every number `text` writes (see the module's docstring for what counts)."""
-    text = _plain(text)
-    found: list[Written] = []
-    for m in _NUMBER.finditer(text):
-        start = m.start("digits")
-        before = text[max(0, start - 2):start]
-        if m.group("sign") is None and before[-1:] and (before[-1].isalnum() or
-                                                        before[-1] in "._"):
-            continue  # log10, conv2d, B0, 1.5 read from its middle
-        if m.group("sign") is None and before[-1:] == "-" and before[:1].isalnum():
-            continue  # ResNet-50, fan-2
-        sign_start = m.start()
-        if m.group("sign") is not None:
-            prev = text[sign_start - 1:sign_start]
-            if prev and (prev.isalnum() or prev in "._"):
-                continue  # ResNet-50 read from its hyphen
-        digits = m.group("digits")
-        if _is_year(digits) and not (m.group("exp") or m.group("pow") or m.group("pct")):
-            continue
-        value = float(digits.replace(",", ""))
-        power = False
-        if m.group("exp"):
-            value *= 10.0 ** int(m.group("exp"))
-            power = True
-        if m.group("pow"):
-            exponent = float(m.group("pow"))
-            try:
-                value = value ** exponent
-            except OverflowError:
-                continue
-            power = True
-        mult = m.group("mult")
-        if mult:
-            value *= _MULTIPLIERS[mult]
-        if m.group("sign"):
-            value = -value
-        if not math.isfinite(value):
-            continue
-        found.append(Written(value, m.group(0).strip(), field, power, bool(m.group("pct")),
-                             "." in digits or bool(m.group("exp"))))
-    for m in _WORD.finditer(text):
-        found.append(Written(_WORDS[m.group(1).lower()], m.group(1), field, word=True))
-    return found
 
 
 # --- what the learner sees before the reveal -------------------------------------------
@@ -272,7 +168,7 @@ def giveaways(lesson: Lesson, step: Step, result: Answer) -> list[Problem]:
                 f"and {number_text(x.value)} {symbol} {number_text(y.value)} = "
                 f"{number_text(value)}; {said}."))
     for field, text in _seen(step):
-        for m in _SUM.finditer(_plain(text)):
+        for m in _SUM.finditer(plain_text(text)):
             u, v = float(m.group(1).replace(",", "")), float(m.group(3).replace(",", ""))
             value = u + v if m.group(2) == "+" else u - v
             if right(value) and abs(abs(value) - abs(truth)) <= near:
@@ -407,7 +303,7 @@ def _estimates(step: Step) -> list[tuple[float, str]]:
         for w in numbers(text):
             if w.power and w.value > 0 and abs(math.log10(w.value)) >= 1:
                 out.append((math.log10(w.value), w.text))
-        for m in _ORDERS.finditer(_plain(text)):
+        for m in _ORDERS.finditer(plain_text(text)):
             out.append((float(m.group(1)), m.group(0)))
     return out
 

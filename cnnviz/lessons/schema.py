@@ -21,7 +21,6 @@ from cnnviz.core.budget import check, stack_work
 from cnnviz.core.spec import StackSpec
 from cnnviz.lessons.answers import QUANTITIES, Quantity
 from cnnviz.lessons.model import (
-    COMPUTED,
     LAST,
     Lesson,
     Option,
@@ -32,6 +31,7 @@ from cnnviz.lessons.model import (
 )
 from cnnviz.lessons.pages import PAGES, check_divisors, one_of
 from cnnviz.lessons.reader import Reader, join, not_one_of
+from cnnviz.lessons.sources import read_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON_DIR = ROOT / "assets" / "lessons"
@@ -119,7 +119,7 @@ def _read_step(r: Reader, raw: Any, number: int, previous: tuple[dict, str] | No
     if figure and figure not in PAGES[page].figures:
         r.problem(join(where, "figure"), f"{figure!r} is not a figure of the {page} page; "
                   f"use {', '.join(PAGES[page].figures) or 'none (it has no keyed figure)'}.")
-    sources = _read_sources(r, raw, join(where, "sources"))
+    sources = read_sources(r, raw, join(where, "sources"))
     question = None
     if "question" in raw:
         question = _read_question(r, raw["question"], fields, page,
@@ -127,40 +127,6 @@ def _read_step(r: Reader, raw: Any, number: int, previous: tuple[dict, str] | No
     if state is None or len(r.problems) > before:
         return None, (fields, page)
     return Step(number, title, text, state, question, figure, sources), (fields, page)
-
-
-# A paper's result named in a step: an author list, or a year in brackets or after a name.
-NAMES_A_PAPER = re.compile(r"\bet al\b|\(\s*(19|20)\d\d\s*[a-z]?\s*\)|[A-Z][a-z]+ (19|20)\d\d\b")
-
-
-def _read_sources(r: Reader, raw: Mapping, where: str) -> tuple[str, ...]:
-    """A step's sources: a list of texts (paper, year, section/figure/table), or
-    [\"computed\"] when the step states only what cnnviz computes."""
-    value = raw.get("sources")
-    if value is None:
-        r.problem(where, "missing; list where the step's claims come from, e.g. "
-                  'sources = ["He et al. 2016, §4.1, Fig. 5"], or sources = '
-                  f'["{COMPUTED}"] when it states only what cnnviz computes.')
-        return ()
-    if not (isinstance(value, list) and value
-            and all(isinstance(x, str) and x.strip() for x in value)):
-        r.problem(where, f"must be a list of non-empty texts, not {value!r}.")
-        return ()
-    sources = tuple(" ".join(x.split()) for x in value)
-    if COMPUTED in sources and len(sources) > 1:
-        r.problem(where, f'"{COMPUTED}" stands alone: a step that cites a paper lists only '
-                  f"papers.")
-    if sources == (COMPUTED,):
-        found_question = raw.get("question")
-        question: Mapping = found_question if isinstance(found_question, Mapping) else {}
-        said = " ".join(str(x) for x in (raw.get("text"), question.get("ask"),
-                                         question.get("explain")) if isinstance(x, str))
-        found = NAMES_A_PAPER.search(said)
-        if found:
-            r.problem(where, f"the step names a paper's result ({found.group(0)!r}) but "
-                      f'its sources say only "{COMPUTED}": name the paper, year and '
-                      f"section, figure or table.")
-    return sources
 
 
 def _read_state(r: Reader, raw: Mapping, inherited: Mapping, page: str, where: str

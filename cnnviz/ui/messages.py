@@ -36,7 +36,7 @@ def read_widget_value(widget_state: Any) -> Any:
         return None
     try:
         return json.loads(text)
-    except (ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError
+    except (json.JSONDecodeError, RecursionError) as e:
         _LOG.warning("Refused a widget value that is not JSON (%s).", type(e).__name__)
         return None
 

@@ -13,9 +13,10 @@ from conftest import app_test, page_file, shown
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.lessons import PAGES, load_lessons
+from cnnviz.lessons.facts import question_facts
 from cnnviz.store import RoomStore, store
 from cnnviz.topics import sliding
-from cnnviz.ui import rooms
+from cnnviz.ui import room_question
 
 PAGE = "pages/join.py"
 
@@ -161,13 +162,13 @@ def test_every_questions_list_is_words_and_never_its_answer():
     assert lessons
     for info in PAGES.values():
         assert set(info.question_figures) <= set(info.figures)
-        assert set(info.question_figures) <= set(rooms.QUESTION_FIGURES)
+        assert set(info.question_figures) <= set(room_question.QUESTION_FIGURES)
     snake = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
     for lesson in lessons:
         for step in lesson.steps:
             if step.question is None:
                 continue
-            facts = rooms.question_facts(step)
+            facts = question_facts(step)
             where = f"{lesson.name} step {step.number}"
             assert all(not snake.search(f"{a} {b}") for a, b in facts), (where, facts)
             if step.question.compute == "output_channels":

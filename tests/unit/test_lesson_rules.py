@@ -9,7 +9,8 @@ import pytest
 
 from cnnviz.cli import main
 from cnnviz.lessons import answer, load_lessons, read_lesson
-from cnnviz.lessons.rules import numbers, question_problems
+from cnnviz.lessons.rules import question_problems
+from cnnviz.lessons.written import numbers
 
 HEAD = """
 title = "Rules"

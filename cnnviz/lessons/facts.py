@@ -1,0 +1,156 @@
+"""What a room question reads, in words: a student's phone shows it under the question.
+
+The step's settings as a short list of (label, value) pairs: the picker's stack where the
+question reads it, and the page's controls the step sets. Nothing here computes an
+answer, and a setting that is the answer itself is left out. Plain text: the page
+escapes it.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from cnnviz.core.blocks.registry import option_label
+from cnnviz.core.network import PRESETS
+from cnnviz.core.spec import StackSpec
+from cnnviz.lessons.answers import QUANTITIES
+from cnnviz.lessons.grading import number_text
+from cnnviz.lessons.model import Step, StepState
+from cnnviz.lessons.pages import ERF_IMAGE_SIZE, PAGES
+from cnnviz.topics import costs, features, gradflow
+from cnnviz.topics.features import FILTER_LABELS
+
+# The labels of the page controls a list may name; a block's own parameters and values use
+# the registry's labels (Param.label, option_label), as the picker does.
+CONTROL_VALUES: dict[str, dict[Any, str]] = {
+    "mode": {"conv": "convolution", "transposed": "transposed convolution"},
+    "loss": {"ce": "cross-entropy", "mse": "the mean square of the output"},
+    "filter": FILTER_LABELS,
+    "source": {"draw": "a digit drawn on the page", "test": "a test image"},
+    "preact": {False: "post-activation (the block's own)", True: "pre-activation"},
+    "cb_weights": {"uniform": "all ones", "random": "random"},
+}
+CONTROL_LABELS = {
+    "depth": "Depth (blocks)", "loss": "Loss", "image": "Image", "filter":
+    "First convolution's kernel", "block": "Block shown", "mask_depth": "Masked layers",
+    "mask_kernel": "Kernel of the masked layers", "dilation": "Dilation of each of three "
+    "3×3 layers", "mode": "Operation", "cb_kernel": "Transposed kernel (stride 2)",
+    "cb_weights": "Weights", "ws_row": "Output row", "ws_col": "Output column",
+    "topic": "Comparison", "pair": "Networks", "source": "Images", "channel": "Channel",
+    "net": "Network", "preact": "Order",
+}
+# controls that move the page around rather than set what a question reads
+_NOT_FACTS = {"view", "ws_seed"}
+# quantities that read the picker's stack as well as their page's controls
+_STACK_TOO = {"gradient_orders", "signal_growth_orders", "erf_share50"}
+_NO_STATE = {"shortcut_pixels"}  # a fixed 8×8 experiment: the step's text says it all
+# settings at a value that changes nothing, left out to keep the list short
+_QUIET = {"dilation": 1, "groups": 1, "output_padding": 0, "se_ratio": 0.0,
+          "zero_init_last": False}
+# what a list must leave out because it would be the answer itself
+_IS_ANSWER = {"output_channels": {"out_channels"}}
+
+
+def value_text(name: str, value: Any, control: bool = False) -> str:
+    """A setting's value in words (plain text: the caller escapes it): a page control's
+    from CONTROL_VALUES, a block parameter's from the registry's option labels."""
+    labels = CONTROL_VALUES.get(name, {}) if control else {}
+    known = [text for key, text in labels.items() if type(key) is type(value) and key == value]
+    if known:
+        return known[0]
+    if isinstance(value, (bool, str)) and not (name == "padding" and value == "same"):
+        return option_label(value)
+    if name in ("kernel_size", "mask_kernel", "cb_kernel", "b3_kernel") and \
+            isinstance(value, int):
+        return f"{value}×{value}"
+    if name == "padding" and value == "same":
+        return "same (keeps the size at stride 1)"
+    if isinstance(value, float):
+        return number_text(value)
+    return str(value)
+
+
+def stack_facts(spec: StackSpec, leave_out: Collection[str] = (), image: str = ""
+                ) -> list[tuple[str, str]]:
+    """The stack as the sidebar's picker sets it: block, depth, input and every setting
+    of the block, in words."""
+    c, h, w = spec.in_channels, spec.height, spec.width
+    out = [("Block", f"{spec.entry.family} · {spec.entry.title}")]
+    if spec.depth > 1:
+        out.append(("Depth", f"{spec.depth} blocks, one after another"))
+    out.append(("Input", (f"an RGB image ({image}), " if image else "")
+                + f"{c}×{h}×{w} (channels × height × width)"))
+    first_only = dict(spec.entry.first_only)
+    for name, value in spec.params:
+        if name in ("in_channels", *leave_out) or (name in _QUIET and value == _QUIET[name]
+                                                    and type(value) is type(_QUIET[name])):
+            continue
+        text = value_text(name, value)
+        if spec.depth > 1 and name in first_only and value != first_only[name]:
+            text += f" (the first block; the others {value_text(name, first_only[name])})"
+        label = spec.entry.param(name).label
+        out.append((label[:1].upper() + label[1:], text))
+    return out
+
+
+def control_facts(state: StepState, names: list[str]) -> list[tuple[str, str]]:
+    """The page's controls `names` with the step's values, in words."""
+    page = PAGES[state.page]
+    given = dict(state.controls)
+    values = {**page.starting_values(state.spec, given), **given}
+    knobs = {}
+    if state.page == "cost_lab" and isinstance(values.get("topic"), str) and \
+            values["topic"] in costs.TOPICS:
+        knobs = {k.name: k.label for k in costs.TOPICS[values["topic"]][1]}
+    out = []
+    for name in names:
+        if name not in values or name in _NOT_FACTS:
+            continue
+        value = values[name]
+        if name == "net" and value in PRESETS:
+            text = f"{PRESETS[value].title} ({PRESETS[value].year}), on a 3×224×224 image"
+        elif name == "pair":
+            text = f"{value}: a plain stack and a residual one, trained on digits"
+        else:
+            text = value_text(name, value, control=True)
+        label = knobs.get(name) or CONTROL_LABELS.get(name, name.replace("_", " "))
+        out.append((label[:1].upper() + label[1:], text))
+    return out
+
+
+def question_facts(step: Step) -> list[tuple[str, str]]:
+    """What the step's question reads, as (label, value) pairs in words: the picker's stack
+    where the question reads it, and the page's controls the step sets (all the cost
+    lab's numbers, since its comparison reads them all). Never the answer: nothing is
+    computed, and a setting that is the answer itself is left out."""
+    state, question = step.state, step.question
+    name = question.compute if question is not None else ""
+    if name in _NO_STATE:
+        return []
+    quantity = QUANTITIES.get(name)
+    reads_stack = quantity is not None and (not quantity.pages or name in _STACK_TOO)
+    page = PAGES[state.page]
+    given = [n for n, _ in state.controls]
+    if state.page == "cost_lab":
+        given = list(page.all_controls(dict(state.controls)))
+    out: list[tuple[str, str]] = []
+    if reads_stack and state.spec is not None:
+        spec, image = state.spec, ""
+        # the initialization matters only to what runs the random weights
+        leave_out = set(_IS_ANSWER.get(name, ())) | (set() if name in _STACK_TOO
+                                                      else {"init"})
+        if state.page == "plain_vs_residual":  # the stack the page probes, with its toggles
+            values = {**page.starting_values(spec, dict(state.controls)),
+                      **dict(state.controls)}
+            spec = gradflow.probe_for(spec, values)
+            given = ["loss"]
+            out.append(("Compared", "the stack with its shortcuts and without (plain)"))
+        elif state.page == "receptive_field":  # the page draws the field on an RGB image
+            spec = features.image_spec(spec, ERF_IMAGE_SIZE, ERF_IMAGE_SIZE)
+            image = str(state.resolved().get("image", ""))
+            given = [n for n in given if n != "image"]
+        out = stack_facts(spec, leave_out, image) + out
+    return out + control_facts(state, given)
+
+
+# figure key -> the figure a room's students see (one per PageInfo.question_figures)
