@@ -6,7 +6,13 @@ from typing import Any
 
 import torch.nn as nn
 
-from cnnviz.core.budget import FORWARD, FORWARD_BACKWARD, check, stack_prediction
+from cnnviz.core.budget import (
+    FORWARD,
+    FORWARD_BACKWARD,
+    BudgetError,
+    check,
+    stack_prediction,
+)
 from cnnviz.core.exact_field import FieldProbe, measured_field, predicted_field
 from cnnviz.core.field import ExactField, ReceptiveField
 from cnnviz.core.measure import Measurement, measure
@@ -46,6 +52,11 @@ class Report:
             return notes
         if field is None:
             return notes
+        if self.measured is not None and self.measured_field is None:
+            notes.append("torch's check of the exact field needs an input grown to hold the "
+                         "whole field, which is over the live budget: the field shown is the "
+                         "predicted one (torch still confirms the centre pixel's support on "
+                         "this input).")
         if field.bound_is_larger:
             notes.append(f"The textbook recurrence r += (k−1)·j gives {field.bound_text('x')}, "
                          f"an upper bound that no output pixel reaches here: it adds each "
@@ -161,6 +172,9 @@ def _measured_field(spec: StackSpec, model: nn.Module, prediction: Prediction,
         (h, w) = result.support.size
         return ExactField((h, w), (h, w), field.bound)
     grown = replace(spec, height=probe.input_shape[2], width=probe.input_shape[3], batch=1)
-    check(stack_prediction(grown, "the exact receptive field's probe", FORWARD_BACKWARD,
-                           repeats=len(probe.pixels))[0])
+    try:
+        check(stack_prediction(grown, "the exact receptive field's probe", FORWARD_BACKWARD,
+                               repeats=len(probe.pixels))[0])
+    except BudgetError:  # the rest of the report stands; the field stays predicted only
+        return None
     return measured_field(model, probe, field, device)

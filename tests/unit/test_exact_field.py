@@ -75,3 +75,12 @@ def test_the_receptive_field_page_calls_its_box_the_recurrences_bound():
                for n in notes)
     plain = rf_theory(image_spec(StackSpec.create("resnet_basic", {}, 2), 64, 64))[2]
     assert not any("bound" in n for n in plain)
+
+
+def test_a_probe_over_the_budget_leaves_the_report_standing():
+    # a deep U-Net's field needs a grown input over the live limit: the report is still made,
+    # the field is the predicted one and the note says why
+    report = make_report(StackSpec.create("unet", {"levels": 3, "out_channels": 64}, 4, 64, 64))
+    assert report.field is not None and report.measured_field is None
+    assert "exact receptive field" not in report.checks() and report.agrees
+    assert any("over the live budget" in n for n in report.rf_notes())
