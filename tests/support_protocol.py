@@ -209,7 +209,10 @@ class Tab:
             self.query = ""  # the frontend clears the query string on a page change
         msg = BackMsg()
         cs: ClientState = msg.rerun_script
-        cs.query_string, cs.page_script_hash, cs.page_name = self.query, page_hash, page_name
+        # the frontend names the page it shows in every rerun: an empty hash would run
+        # the default page (the Explorer), not the one on screen
+        cs.query_string, cs.page_script_hash, cs.page_name = (
+            self.query, page_hash or self.page_hash, page_name)
         cs.widget_states.widgets.extend(s for w in self.widgets.values() if (s := w.state()))
         cs.cached_message_hashes.extend(self.cache)
         info = cs.context_info

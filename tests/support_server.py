@@ -45,8 +45,8 @@ def healthy(url: str, timeout: float = 2) -> bool:
 
 def start_server(port: int | None = None, timeout: float = START_TIMEOUT_S,
                  extra_args: tuple[str, ...] = (), address: str = "127.0.0.1",
-                 env: dict[str, str] | None = None, script: str = "app.py"
-                 ) -> tuple[subprocess.Popen, str, str]:
+                 env: dict[str, str] | None = None, script: str = "app.py",
+                 poll_s: float = 0.2) -> tuple[subprocess.Popen, str, str]:
     """Start `streamlit run app.py` (or another `script` of the repository) on a loopback
     `address`; return (process, url, log path). `env` adds to (or replaces) this process's
     environment variables.
@@ -68,7 +68,7 @@ def start_server(port: int | None = None, timeout: float = START_TIMEOUT_S,
             stop_server(proc)
             raise RuntimeError(f"streamlit did not start (exit code {proc.returncode}):\n"
                                + Path(log.name).read_text(errors="replace"))
-        time.sleep(0.2)
+        time.sleep(poll_s)
     return proc, url, log.name
 
 

@@ -228,10 +228,15 @@ class InvertibleConv1x1(nn.Module):
 
     def __init__(self, channels: int, generator: torch.Generator | None = None):
         super().__init__()
-        self.register_buffer("perm", torch.eye(channels))
         self.register_buffer("sign_s", torch.ones(channels))
-        self.register_buffer("lower_mask", torch.tril(torch.ones(channels, channels), -1))
-        self.register_buffer("eye", torch.eye(channels))
+        if self.sign_s.is_meta:  # a structure alone (the budget's count): shapes suffice,
+            # and eye or tril on the meta device import torch's compiler (about 2 s, once)
+            eye, lower = torch.empty(channels, channels), torch.empty(channels, channels)
+        else:
+            eye, lower = torch.eye(channels), torch.tril(torch.ones(channels, channels), -1)
+        self.register_buffer("perm", eye.clone())
+        self.register_buffer("lower_mask", lower)
+        self.register_buffer("eye", eye)
         self.lower = nn.Parameter(torch.zeros(channels, channels))
         self.upper = nn.Parameter(torch.zeros(channels, channels))
         self.log_s = nn.Parameter(torch.zeros(channels))

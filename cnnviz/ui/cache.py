@@ -5,6 +5,7 @@ classroom's misses do not all run torch at once (see cnnviz.deploy.heavy).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,16 +27,25 @@ if TYPE_CHECKING:  # imported when first used: the Explorer's cold start does no
     from cnnviz.topics.networks import PresetPoint
 
 
-@st.cache_resource(max_entries=16, show_spinner="Building the stack and measuring it with "
-                                                "torch…")
-@heavy
 def cached_report(spec: StackSpec, device: str = "cpu") -> Report:
     """make_report, shared by every session: treat the Report as read-only.
 
-    Once measured, the model keeps only its structure (moved to the meta device): the
-    diagram and the charts need no weights, and sixteen cached 50 M-parameter stacks
-    would otherwise hold 3 GB.
+    The seed only draws the weights, and nothing a report shows reads a weight: the shapes,
+    counts and fields come from the structure, and torch measures with every path opened
+    (positive constants for every weight, see core.measure.opened_tensors). So every seed
+    of one architecture shares one entry, and a student's new seed costs no rebuild.
     """
+    report = _architecture_report(replace(spec, seed=0), device)
+    return report if spec.seed == 0 else replace(report, spec=spec)
+
+
+@st.cache_resource(max_entries=64, show_spinner="Building the stack and measuring it with "
+                                                "torch…")
+@heavy
+def _architecture_report(spec: StackSpec, device: str) -> Report:
+    """Once measured, the model keeps only its structure (moved to the meta device): the
+    diagram and the charts need no weights, and 64 cached 50 M-parameter stacks would
+    otherwise hold 13 GB (a report without weights is well under a megabyte)."""
     report = make_report(spec, device)
     report.model = report.model.to("meta")
     return report
