@@ -81,17 +81,22 @@ def make_engine(url: str) -> Engine:
 
 
 class FileIdentity:
-    """A SQLite file's identity (device, inode) as the store opened it.
+    """A SQLite file's identity (device, inode) as the store opened it, and one connection
+    held on that file.
 
     `rm rooms.db` or `mv other.db rooms.db` while the server runs leaves the store's open
     connections on the old, unlinked file: a write there would be acknowledged and then
     found by no reader. So every transaction compares the path's identity now with the one
     the store opened (`now()` against `opened`), before it starts and after it commits.
+    The old file's write-ahead log stays at the path (rooms.db-wal) and SQLite would read
+    its pages into whatever file comes there next; so `release` first moves the log into
+    the old file and empties it, through the connection held on that file.
     """
 
     def __init__(self, path: Path):
         self.path = path
         self.opened: tuple[int, int] | None = None  # None: (re)open before the next call
+        self.held: sqlite3.Connection | None = None
 
     def now(self) -> tuple[int, int] | None:
         """The identity of the file at the path now; None when there is none."""
@@ -101,9 +106,28 @@ class FileIdentity:
             return None
         return found.st_dev, found.st_ino
 
-    def prepare(self) -> None:
-        """The folder for the file, made if it went away with it."""
+    def hold(self) -> None:
+        """Note the identity of the file at the path (its folder made if it went away)
+        and hold a connection on it; call once the schema is there."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        before = self.now()
+        held = sqlite3.connect(self.path, timeout=5, check_same_thread=False)
+        held.execute("SELECT count(*) FROM sqlite_master").fetchone()  # its log opened
+        if self.now() != before or before is None:
+            held.close()
+            raise sqlite3.OperationalError("the file changed while it was being opened")
+        self.held, self.opened = held, before
+
+    def release(self) -> None:
+        """Let the file go: its log moved into it and emptied, the connection closed."""
+        held, self.held, self.opened = self.held, None, None
+        if held is not None:
+            try:
+                held.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            except sqlite3.Error:
+                pass  # the log stays as it was: nothing better can be done here
+            finally:
+                held.close()
 
 
 GONE = ("The room database file was removed or replaced while cnnviz was running, so this "

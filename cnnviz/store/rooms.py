@@ -153,20 +153,27 @@ class RoomStore:
         """The schema made or brought up to date; the SQLite file's identity noted."""
         with self._lock:
             if self.file is not None:
-                self.file.prepare()
+                self.file.path.parent.mkdir(parents=True, exist_ok=True)
             with self.engine.begin() as c:
                 schema.migrate(c)
             if self.file is not None:
-                self.file.opened = self.file.now()
+                self.file.hold()
 
     def _lost(self, seen: tuple[int, int] | None) -> None:
         """Refuse this call; unless another call already did, forget the file `seen` and
         close the pool's connections to it, so that the next call opens the path anew."""
         with self._lock:
             if self.file is not None and self.file.opened == seen:
-                self.file.opened = None
                 self.engine.dispose()
+                self.file.release()
         raise StoreUnavailable(GONE)
+
+    def dispose(self) -> None:
+        """Close every connection of this store (the next call opens the database again)."""
+        with self._lock:
+            self.engine.dispose()
+            if self.file is not None:
+                self.file.release()
 
     def migrate(self) -> int:
         """Create the tables, or bring an older schema up to date; the version now."""
