@@ -170,6 +170,20 @@ def test_a_database_removed_under_an_open_room_ends_it_with_a_sentence(own_datab
     assert at.button(key="room_close") and not at.exception
 
 
+def test_an_answer_to_a_removed_database_is_not_acknowledged(own_database):
+    code = store().open_room("output_size", 1)[0].code
+    at = join(room=code)
+    own_database.unlink()
+    key = f"join_{code}_1_1"
+    at.text_input(key=f"{key}_number").input("3")
+    at.button(key=f"FormSubmitter:{key}-Send my answer").click().run()
+    assert not at.exception
+    said = texts(at)
+    assert any("removed or replaced" in t for t in said), said
+    assert not any("is in" in t for t in said)
+    assert RoomStore().answers(code) == []
+
+
 # --- what the question reads (issue 28, item 5) -------------------------------------------
 
 def student_sees(lesson: str, step: int) -> AppTest:
