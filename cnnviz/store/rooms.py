@@ -8,14 +8,16 @@ question (peer instruction: vote, discuss, vote again) or move the room to the n
 question. Rooms expire (24 h by default) and `purge` deletes them with their answers.
 
 One schema on SQLite (the default: a file in the data directory, WAL mode) or PostgreSQL
-(CNNVIZ_DATABASE_URL=postgresql://...), through SQLAlchemy Core. Every write commits before
-it returns, so an acknowledged answer survives the server being killed. A schema version
-is kept in the database and brought up to date at start.
+(CNNVIZ_DATABASE_URL=postgresql://...), through SQLAlchemy Core (cnnviz.store.engine,
+cnnviz.store.schema). Every write commits before it returns, so an acknowledged answer
+survives the server being killed; and it returns only when the committed file is still the
+one at the database's path, where the next reader looks (RoomStore._same_file). A schema
+version is kept in the database and brought up to date at start. Every failure of the
+database is a StoreUnavailable with a sentence; PostgreSQL's waits are all bounded.
 """
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 import threading
@@ -23,57 +25,37 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    create_engine,
-    delete,
-    event,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from cnnviz.core.numbers import checked_number
+from cnnviz.store import schema
+from cnnviz.store.engine import (
+    DATABASE_ERRORS,
+    GONE,
+    FileIdentity,
+    database_url,
+    make_engine,
+    sqlite_file,
+)
+from cnnviz.store.errors import (
+    NotTeacher,
+    RoomClosed,
+    RoomError,
+    StoreUnavailable,
+    UnknownRoom,
+    unavailable,
+)
+from cnnviz.store.schema import ANSWERS, CODE_LENGTH, MAX_CHOICE, ROOMS, SCHEMA_VERSION, VERSION
 
-SCHEMA_VERSION = 1
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: nothing to mistake
-CODE_LENGTH = 6                                 # 31^6 ≈ 887 million codes
 ROOM_TTL_S = 24 * 3600
-MAX_CHOICE = 200
 STUDENT_ID_LENGTH = 32                          # hex digits of a random 128-bit id
 STUDENT_ID = re.compile(rf"[0-9a-f]{{{STUDENT_ID_LENGTH}}}")
-ENV_URL, ENV_DIR = "CNNVIZ_DATABASE_URL", "CNNVIZ_DATA_DIR"
-
-
-class RoomError(ValueError):
-    """Something a person did that the rooms refuse; the message says what, in a sentence."""
-
-
-class UnknownRoom(RoomError):
-    """No open room has this code (never opened, expired or mistyped)."""
-
-
-class RoomClosed(RoomError):
-    """The round is closed: answers are no longer taken."""
-
-
-class NotTeacher(RoomError):
-    """A teacher's action without the teacher's secret."""
-
-
-class StoreUnavailable(RoomError):
-    """The database cannot be reached, written or created."""
+__all__ = ["ANSWERS", "CODE_LENGTH", "MAX_CHOICE", "ROOMS", "SCHEMA_VERSION", "NotTeacher",
+           "RoomClosed", "RoomError", "StoreUnavailable", "UnknownRoom", "database_url"]
 
 
 @dataclass(frozen=True)
@@ -101,28 +83,6 @@ class Answer:
         return self.number if self.number is not None else self.choice
 
 
-# --- where the database is --------------------------------------------------------------
-
-def data_dir() -> Path:
-    """CNNVIZ_DATA_DIR, else $XDG_DATA_HOME/cnnviz, else ~/.local/share/cnnviz."""
-    if os.environ.get(ENV_DIR):
-        return Path(os.environ[ENV_DIR])
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "cnnviz"
-
-
-def database_url(url: str | None = None) -> str:
-    """The database to use: `url`, else CNNVIZ_DATABASE_URL, else SQLite in data_dir()."""
-    url = url or os.environ.get(ENV_URL) or f"sqlite:///{data_dir() / 'cnnviz.sqlite3'}"
-    scheme = url.split(":", 1)[0].lower()
-    if scheme in ("postgres", "postgresql"):
-        return "postgresql+psycopg:" + url.split(":", 1)[1]
-    if scheme in ("postgresql+psycopg", "sqlite"):
-        return url
-    raise StoreUnavailable(f"The database URL must start with sqlite:/// or postgresql://, "
-                           f"not {url[:40]!r}.")
-
-
 def normal_code(text: str) -> str:
     """A typed room code in its stored form (upper case, spaces and dashes dropped);
     RoomError when it cannot be a code."""
@@ -137,92 +97,88 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-# --- the schema --------------------------------------------------------------------------
-
-META = MetaData()
-VERSION = Table("schema_version", META, Column("version", Integer, nullable=False))
-ROOMS = Table(
-    "rooms", META,
-    Column("code", String(CODE_LENGTH), primary_key=True),
-    Column("teacher", String(64), nullable=False),   # sha256 of the teacher's secret
-    Column("lesson", String(80), nullable=False),
-    Column("step", Integer, nullable=False),
-    Column("round", Integer, nullable=False),
-    Column("is_open", Boolean, nullable=False),
-    Column("created", Float, nullable=False),
-    Column("expires", Float, nullable=False))
-ANSWERS = Table(
-    "answers", META,
-    Column("code", String(CODE_LENGTH), primary_key=True),
-    Column("step", Integer, primary_key=True),
-    Column("round", Integer, primary_key=True),
-    Column("student", String(32), primary_key=True),
-    Column("number", Float),
-    Column("choice", String(MAX_CHOICE)),
-    Column("at", Float, nullable=False))
-# version -> what brings a database of the version before it up to that one
-MIGRATIONS: dict[int, list[str]] = {}
-
-
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 5, "check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(connection, _record) -> None:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
-            cursor.execute("PRAGMA synchronous=FULL")  # committed means on disk
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.close()
-        return engine
-    return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True,
-                         connect_args={"connect_timeout": 5})
-
-
 class RoomStore:
     """The rooms of one database. Thread-safe: every call takes a connection from a pool."""
 
     def __init__(self, url: str | None = None, ttl: float = ROOM_TTL_S):
         self.url = database_url(url)
         self.ttl = ttl
+        path = sqlite_file(self.url)
+        self.file = FileIdentity(path) if path is not None else None
+        self._lock = threading.RLock()
+        with self._errors():
+            self.engine = make_engine(self.url)
+            self._open()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """The database's errors, wherever raised, become StoreUnavailable (a sentence)."""
         try:
-            self.engine = _engine(self.url)
-        except (SQLAlchemyError, OSError) as e:
-            raise StoreUnavailable(_unavailable(e)) from None
-        self.migrate()
+            yield
+        except (RoomError, IntegrityError):
+            raise
+        except DATABASE_ERRORS as e:
+            raise StoreUnavailable(unavailable(e)) from None
 
     @contextmanager
     def _tx(self) -> Iterator:
-        """A transaction that commits when the block ends; the database's errors become
-        StoreUnavailable (a sentence)."""
-        try:
+        """A transaction that commits when the block ends, on the file the store opened:
+        when that file is gone or replaced, before or after the commit, StoreUnavailable
+        and nothing is acknowledged (see _same_file)."""
+        with self._errors():
+            before = self._same_file()
             with self.engine.begin() as connection:
                 yield connection
-        except (RoomError, IntegrityError):
-            raise
-        except (SQLAlchemyError, OSError) as e:
-            raise StoreUnavailable(_unavailable(e)) from None
+            if self.file is not None and self.file.now() != before:
+                self._lost(before)  # committed to a file no reader opens: not acknowledged
+
+    def _same_file(self) -> tuple[int, int] | None:
+        """The identity of the SQLite file this store uses (None on PostgreSQL).
+
+        When the file was deleted or replaced since the store opened it, this call is
+        refused (StoreUnavailable): what it would write goes to the unlinked file, where
+        no reader finds it. The pool is emptied and the next call opens whatever file is
+        at the path then (a new empty one when it was deleted), with its identity; so a
+        server recovers without a restart, and a room of the old file is unknown."""
+        if self.file is None:
+            return None
+        with self._lock:
+            if self.file.opened is None:
+                self._open()
+            elif self.file.now() != self.file.opened:
+                self._lost(self.file.opened)
+            return self.file.opened
+
+    def _open(self) -> None:
+        """The schema made or brought up to date; the SQLite file's identity noted."""
+        with self._lock:
+            if self.file is not None:
+                self.file.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.engine.begin() as c:
+                schema.migrate(c)
+            if self.file is not None:
+                self.file.hold()
+
+    def _lost(self, seen: tuple[int, int] | None) -> None:
+        """Refuse this call; unless another call already did, forget the file `seen` and
+        close the pool's connections to it, so that the next call opens the path anew."""
+        with self._lock:
+            if self.file is not None and self.file.opened == seen:
+                self.engine.dispose()
+                self.file.release()
+        raise StoreUnavailable(GONE)
+
+    def dispose(self) -> None:
+        """Close every connection of this store (the next call opens the database again)."""
+        with self._lock:
+            self.engine.dispose()
+            if self.file is not None:
+                self.file.release()
 
     def migrate(self) -> int:
         """Create the tables, or bring an older schema up to date; the version now."""
         with self._tx() as c:
-            META.create_all(c, checkfirst=True)
-            found = c.execute(select(VERSION.c.version)).scalar()
-            if found is None:
-                c.execute(VERSION.insert().values(version=SCHEMA_VERSION))
-                return SCHEMA_VERSION
-            if found > SCHEMA_VERSION:
-                raise StoreUnavailable(f"The room database has schema version {found}, newer "
-                                       f"than this cnnviz ({SCHEMA_VERSION}): update cnnviz.")
-            for version in range(found + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS.get(version, []):
-                    c.exec_driver_sql(statement)
-            c.execute(update(VERSION).values(version=SCHEMA_VERSION))
-        return SCHEMA_VERSION
+            return schema.migrate(c)
 
     def schema_version(self) -> int:
         with self._tx() as c:
@@ -379,11 +335,6 @@ def _room(row) -> Room:
 
 def _no_room(code: str) -> str:
     return f"No open room has the code {code}: check it with your teacher."
-
-
-def _unavailable(e: BaseException) -> str:
-    detail = " ".join(str(getattr(e, "orig", None) or e).split())[:160]
-    return f"The room database is unavailable ({detail}); the rest of cnnviz still works."
 
 
 _stores: dict[str, RoomStore] = {}

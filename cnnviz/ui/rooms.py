@@ -38,10 +38,10 @@ from cnnviz.store import (
     StoreUnavailable,
     UnknownRoom,
     normal_code,
-    store,
 )
 from cnnviz.ui.lab import CachedLab
 from cnnviz.ui.room_question import what_it_reads
+from cnnviz.ui.room_store import open_store, room_errors
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import number_or_warn, picture, show_error
 
@@ -56,19 +56,23 @@ TEACHER_POLL_S, STUDENT_POLL_S = 1.5, 2.0
 JOIN_PATH = "join"
 
 
-def open_store() -> RoomStore | None:
-    """The room database, or None after saying (one sentence) why it is unavailable."""
-    try:
-        return store()
-    except StoreUnavailable as e:
-        st.error(safe_text(e, limit=300), icon="🚫")
-        return None
+__all__ = ["answer_form", "find_room", "open_store", "teacher_panel"]
 
 
 # --- the teacher ------------------------------------------------------------------------
 
 def teacher_panel(lesson: Lesson, step: Step, device: str, go: Callable[[int], None]) -> None:
-    """Under a question in presenter mode: *Ask the room*, or the room this session runs."""
+    """Under a question in presenter mode: *Ask the room*, or the room this session runs.
+    A store that fails on the way is a sentence here; the lesson around runs on."""
+    refusal = st.session_state.pop("room__refusal", None)  # of a button (_act)
+    if refusal:
+        st.error(safe_text(refusal, limit=300), icon="🚫")
+    with room_errors():
+        _teacher_panel(lesson, step, device, go)
+
+
+def _teacher_panel(lesson: Lesson, step: Step, device: str, go: Callable[[int], None]
+                   ) -> None:
     mine = st.session_state.get(TEACHER)
     if mine is None or mine["lesson"] != lesson.name:
         if st.button("🙋 Ask the room", key="room_open",
@@ -137,10 +141,10 @@ def _projector(code: str) -> None:
 def _live_count(rooms: RoomStore, room: Room) -> None:
     @st.fragment(run_every=TEACHER_POLL_S)
     def count() -> None:
-        try:
+        n = None
+        with room_errors():
             n = rooms.count(room.code, room.step, room.round)
-        except RoomError as e:
-            show_error(e)
+        if n is None:
             return
         st.markdown(f"### {answers_text(n)}")
         st.caption(f"Round {room.round}, open: students may change their answer until you "
@@ -154,18 +158,23 @@ def answers_text(n: int) -> str:
 
 
 def _act(action: Callable[..., Room], code: str, secret: str, *args) -> None:
-    """A teacher's button: the store checks the secret; a refusal is shown, not raised."""
+    """A teacher's button: the store checks the secret; a refusal (or a store that
+    fails) is shown on the next run, not raised."""
+    _done(action, code, secret, *args)
+
+
+def _done(action: Callable[..., Room], code: str, secret: str, *args) -> bool:
+    """_act, and whether the action was done."""
     try:
         action(code, secret, *args)
     except RoomError as e:
         st.session_state["room__refusal"] = str(e)
+        return False
+    return True
 
 
 def _controls(rooms: RoomStore, room: Room, secret: str, lesson: Lesson, step: Step,
               go: Callable[[int], None]) -> None:
-    refusal = st.session_state.pop("room__refusal", None)
-    if refusal:
-        st.error(safe_text(refusal, limit=300), icon="🚫")
     later = [s.number for s in lesson.steps[step.number:] if s.question is not None]
     with st.container(horizontal=True):
         if room.open:
@@ -183,13 +192,13 @@ def _controls(rooms: RoomStore, room: Room, secret: str, lesson: Lesson, step: S
 
 def _next(rooms: RoomStore, code: str, secret: str, number: int,
           go: Callable[[int], None]) -> None:
-    _act(rooms.move, code, secret, number)
-    go(number)
+    if _done(rooms.move, code, secret, number):
+        go(number)
 
 
 def _end(rooms: RoomStore, code: str, secret: str) -> None:
-    _act(rooms.end, code, secret)
-    st.session_state.pop(TEACHER, None)
+    if _done(rooms.end, code, secret):
+        st.session_state.pop(TEACHER, None)
 
 
 def _reveal(rooms: RoomStore, room: Room, question: Question, step: Step, device: str

@@ -104,6 +104,86 @@ def test_presenter_mode_opens_a_room_and_only_its_session_controls_it():
     assert any("right" in m.value for m in at.markdown)
 
 
+# --- the teacher's panel when the store fails (issue 29) ----------------------------------
+
+def _break(path) -> None:
+    """The database file removed and a folder put at its path: every call fails now."""
+    path.unlink()
+    path.mkdir()
+
+
+def _lesson_still_works(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.subheader  # the step's title
+    assert at.button(key="lesson_next") and at.button(key="lesson_present")
+
+
+@pytest.fixture
+def own_database(tmp_path, monkeypatch):
+    path = tmp_path / "rooms.db"
+    monkeypatch.setenv("CNNVIZ_DATABASE_URL", f"sqlite:///{path}")
+    store()  # opened while the file is fine, as on a server that has been running
+    return path
+
+
+def test_opening_a_room_on_a_failing_store_is_a_sentence(own_database):
+    at = app_test(timeout=120, lesson="output_size", step="1", present="1").run()
+    _break(own_database)
+    at.button(key="room_open").click().run()
+    _lesson_still_works(at)
+    assert any("removed or replaced" in shown(e.value) for e in at.error)
+    at.button(key="room_open").click().run()  # the path is no database now
+    _lesson_still_works(at)
+    assert any("room database is unavailable" in shown(e.value) for e in at.error)
+    assert "room__teacher" not in at.session_state
+
+
+def test_a_store_failing_under_an_open_room_is_a_sentence(own_database):
+    at = app_test(timeout=120, lesson="output_size", step="1", present="1").run()
+    at.button(key="room_open").click().run()
+    assert at.button(key="room_close")
+    _break(own_database)
+    at.button(key="room_close").click().run()  # the button, the panel, the live count
+    _lesson_still_works(at)
+    said = [shown(e.value) for e in at.error]
+    assert any("removed or replaced" in t for t in said), said
+    for _ in range(2):  # and on every later run, the presenter's view stays up
+        at.run()
+        _lesson_still_works(at)
+        assert any("room database is unavailable" in shown(e.value) for e in at.error)
+    assert "room__teacher" in at.session_state  # the room is not forgotten: it may return
+    at.button(key="lesson_next").click().run()
+    _lesson_still_works(at)
+
+
+def test_a_database_removed_under_an_open_room_ends_it_with_a_sentence(own_database):
+    at = app_test(timeout=120, lesson="output_size", step="1", present="1").run()
+    at.button(key="room_open").click().run()
+    own_database.unlink()  # `rm rooms.db`: the next call uses a new, empty file
+    at.run()
+    _lesson_still_works(at)
+    assert any("removed or replaced" in shown(e.value) for e in at.error)
+    at.run()
+    _lesson_still_works(at)
+    assert any("The room has ended" in i.value for i in at.info)
+    at.run().button(key="room_open").click().run()  # a new room opens on the new file
+    assert at.button(key="room_close") and not at.exception
+
+
+def test_an_answer_to_a_removed_database_is_not_acknowledged(own_database):
+    code = store().open_room("output_size", 1)[0].code
+    at = join(room=code)
+    own_database.unlink()
+    key = f"join_{code}_1_1"
+    at.text_input(key=f"{key}_number").input("3")
+    at.button(key=f"FormSubmitter:{key}-Send my answer").click().run()
+    assert not at.exception
+    said = texts(at)
+    assert any("removed or replaced" in t for t in said), said
+    assert not any("is in" in t for t in said)
+    assert RoomStore().answers(code) == []
+
+
 # --- what the question reads (issue 28, item 5) -------------------------------------------
 
 def student_sees(lesson: str, step: int) -> AppTest:
