@@ -33,7 +33,7 @@ from cnnviz.lessons import (
     load_lessons,
     number_text,
 )
-from cnnviz.ui import picker, presenter, rooms
+from cnnviz.ui import picker, presenter
 from cnnviz.ui.lab import CachedLab
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import number_or_warn, show_error
@@ -196,7 +196,8 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
             sources_line(step.sources)
         else:
             _question(lesson, step, step.question, present, device)
-            if present:
+            if present:  # the room and its database: imported when a teacher presents
+                from cnnviz.ui import rooms
                 rooms.teacher_panel(lesson, step, device, go=_go)
         _navigation(lesson, number, present)
         if number == count and lesson.name in st.session_state.get(_FINISHED, set()):

@@ -199,3 +199,17 @@ def test_modules_meet_at_public_names():
                 private += [f"{module} imports {node.module}.{a.name}" for a in node.names
                             if a.name.startswith("_") and not a.name.startswith("__")]
     assert private == []
+
+
+def test_the_shell_imports_no_database():
+    """The app's frame (every page's first import) leaves the room database and SQLAlchemy
+    to the pages that use them: a first Explorer does not wait for them."""
+    import subprocess
+    import sys
+
+    code = ("import sys, cnnviz.ui; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy' "
+            "or m.startswith('cnnviz.store')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=PACKAGE.parent, check=True).stdout
+    assert out.strip() == "[]"
