@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from typing import Any, NoReturn
 
 from cnnviz.core.checks import whole_number
@@ -10,6 +11,15 @@ from cnnviz.core.spec import StackSpec
 
 class UsageError(ValueError):
     pass
+
+
+class Note(UserWarning):
+    """A remark for the user (a device fallen back to the CPU): main() shows it after the
+    output, and not at all when the command fails (its error is then the one line)."""
+
+
+def note(text: str) -> None:
+    warnings.warn(text, Note, stacklevel=2)
 
 
 class Parser(argparse.ArgumentParser):

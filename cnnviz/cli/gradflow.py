@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from cnnviz.cli.args import add_stack_args, spec_from_args
+from cnnviz.cli.args import add_stack_args, note, spec_from_args
 from cnnviz.core.spec import resolve_device
 from cnnviz.topics.gradflow import LOSSES, Comparison, compare, fmt, story
 
@@ -25,9 +25,9 @@ def run_cli(args: argparse.Namespace, out=None) -> int:
     """Print the comparison; ValueError for bad input (the caller turns it into exit 2)."""
     out = out or sys.stdout
     spec = spec_from_args(args)
-    device, note = resolve_device(args.device)
-    if note:
-        sys.stderr.write(note + "\n")
+    device, remark = resolve_device(args.device)
+    if remark:
+        note(remark)
     result = compare(spec, args.loss, device)
     if args.json:
         out.write(json.dumps(result.to_json(), indent=2) + "\n")

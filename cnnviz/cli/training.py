@@ -7,17 +7,18 @@ import shlex
 import sys
 from pathlib import Path
 
-from cnnviz.cli.args import UsageError, parse_assignments, parse_whole
+from cnnviz.cli.args import UsageError, note, parse_assignments, parse_whole
 from cnnviz.core.blocks import get_block
 from cnnviz.core.datasets import DATASETS, SIZES, class_names
 from cnnviz.core.spec import StackSpec, resolve_device
-from cnnviz.topics.runs import save_run
+from cnnviz.topics.runs import prepare_folder, save_run
 from cnnviz.topics.training import (
     MAX_EPOCHS,
     OPTIMIZERS,
     SCHEDULES,
     TrainConfig,
     TrainRun,
+    check_training,
     train_epochs,
 )
 
@@ -112,9 +113,12 @@ def _number(flag: str, text: str) -> float:
 
 def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    device, note = resolve_device(args.device)
-    if note:
-        sys.stderr.write(note + "\n")
+    check_training(config)  # refused in a blink, before anything is made
+    if args.save:  # a place that cannot hold the run is said now, not after the training
+        prepare_folder(args.save)
+    device, remark = resolve_device(args.device)
+    if remark:
+        note(remark)
     if not args.json:
         print(f"{config.stack.label()}, {config.data} at {config.size}x{config.size}: "
               f"{config.describe()} [{device}]")

@@ -171,6 +171,15 @@ class TrainConfig:
         return cls.create(spec, **fields)
 
 
+def meta_classifier(config: TrainConfig) -> Classifier:
+    """The configuration's network on the meta device: its structure, parameter count and
+    tensor sizes, with no memory and no initialization."""
+    with torch.device("meta"):
+        return Classifier(build(config.stack, "meta"), config.spec.in_channels,
+                          config.spec.entry.output_channels(config.stack.block_configs()[-1]),
+                          stem_norm(config.spec))
+
+
 def steps_per_epoch(n: int, batch: int) -> int:
     return max(1, n // batch)  # the last, smaller batch is dropped (BatchNorm needs >1)
 
@@ -178,11 +187,7 @@ def steps_per_epoch(n: int, batch: int) -> int:
 def training_work(config: TrainConfig, n_train: int, n_test: int) -> tuple[Work, Work]:
     """The work of the training steps and of the evaluations after each epoch, counted
     on the meta device."""
-    with torch.device("meta"):
-        model = Classifier(build(config.stack, "meta"), config.spec.in_channels,
-                           config.spec.entry.output_channels(config.stack.block_configs()[-1]),
-                           stem_norm(config.spec))
-    p = predict(model, (config.batch, 1, config.size, config.size))
+    p = predict(meta_classifier(config), (config.batch, 1, config.size, config.size))
     steps = steps_per_epoch(n_train, config.batch) * config.epochs
     reduce = "the epochs, the image size, the channels or the depth"
     units = tuple(work_units(p).items())
