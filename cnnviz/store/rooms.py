@@ -13,7 +13,8 @@ cnnviz.store.schema). Every write commits before it returns, so an acknowledged 
 survives the server being killed; and it returns only when the committed file is still the
 one at the database's path, where the next reader looks (RoomStore._same_file). A schema
 version is kept in the database and brought up to date at start. Every failure of the
-database is a StoreUnavailable with a sentence; PostgreSQL's waits are all bounded.
+database is a StoreUnavailable with a sentence; PostgreSQL's waits are all bounded, and
+each call has a deadline of its own on the client.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
@@ -35,6 +36,7 @@ from cnnviz.store import schema
 from cnnviz.store.engine import (
     DATABASE_ERRORS,
     GONE,
+    CallDeadline,
     FileIdentity,
     database_url,
     make_engine,
@@ -124,10 +126,11 @@ class RoomStore:
     def _tx(self) -> Iterator:
         """A transaction that commits when the block ends, on the file the store opened:
         when that file is gone or replaced, before or after the commit, StoreUnavailable
-        and nothing is acknowledged (see _same_file)."""
+        and nothing is acknowledged (see _same_file). On PostgreSQL the whole call, from
+        taking a connection to the commit, has a deadline (see _deadline)."""
         with self._errors():
             before = self._same_file()
-            with self.engine.begin() as connection:
+            with self._deadline(), self.engine.begin() as connection:
                 yield connection
             if self.file is not None and self.file.now() != before:
                 self._lost(before)  # committed to a file no reader opens: not acknowledged
@@ -149,12 +152,18 @@ class RoomStore:
                 self._lost(self.file.opened)
             return self.file.opened
 
+    def _deadline(self) -> AbstractContextManager:
+        """On PostgreSQL, a deadline for one call (engine.CallDeadline): a server that stops
+        answering is a sentence after CALL_DEADLINE_S, its connection discarded. SQLite's
+        waits are bounded by its busy timeout."""
+        return CallDeadline.of() if self.engine.dialect.name == "postgresql" else nullcontext()
+
     def _open(self) -> None:
         """The schema made or brought up to date; the SQLite file's identity noted."""
         with self._lock:
             if self.file is not None:
                 self.file.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.engine.begin() as c:
+            with self._deadline(), self.engine.begin() as c:
                 schema.migrate(c)
             if self.file is not None:
                 self.file.hold()

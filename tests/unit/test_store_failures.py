@@ -1,26 +1,31 @@
 """The room store when its database fails under it (issue 29): a SQLite file deleted or
 replaced while serving, a PostgreSQL that holds a lock, sleeps or runs out of connections,
-a file that is no database. Each is a StoreUnavailable sentence, within seconds, and an
-answer is acknowledged only when the next reader finds it."""
+a server that stops answering (its processes frozen), a file that is no database. Each is
+a StoreUnavailable sentence, within seconds, and an answer is acknowledged only when the
+next reader finds it."""
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, text
-from support_pg import postgres_server, require
+from support_pg import frozen, postgres_server, require
 
 from cnnviz.store import RoomStore, StoreUnavailable, UnknownRoom
 from cnnviz.store.engine import (
+    CALL_DEADLINE_S,
     CONNECT_TIMEOUT_S,
+    LATE,
     LOCK_TIMEOUT_MS,
     POOL_TIMEOUT_S,
     STATEMENT_TIMEOUT_MS,
+    CallDeadline,
 )
 
 ALICE, BOB = "a" * 32, "b" * 32
@@ -173,3 +178,116 @@ def test_a_server_that_never_answers_is_a_sentence_within_seconds():
         port = silent.getsockname()[1]
         _refused_within(CONNECT_TIMEOUT_S + 3, "unavailable",
                         lambda: RoomStore(f"postgresql://u@127.0.0.1:{port}/db"))
+
+
+# --- a server that stops answering: the client's own deadline ----------------------------
+
+def _in_thread(call, limit: float) -> tuple[BaseException | None, float]:
+    """Run `call` in a thread; its error (None if it returned) and how long it took. A call
+    still running after `limit` seconds fails the test (and is left to the frozen server's
+    SIGCONT, which the caller's `frozen` block always sends)."""
+    result: list = []
+
+    def run() -> None:
+        start = time.monotonic()
+        try:
+            call()
+            result.append(None)
+        except BaseException as e:  # noqa: BLE001 - handed to the test
+            result.append(e)
+        result.append(time.monotonic() - start)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(limit)
+    assert not thread.is_alive(), f"the call still waits after {limit} s"
+    return result[0], result[1]
+
+
+class _Socketed:
+    """What a deadline needs of a connection: its socket's descriptor."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+
+def test_a_deadline_cuts_a_read_that_waits_for_ever_and_nothing_after_it_ends():
+    mine, silent = socket.socketpair()
+    with mine, silent:
+        def wait_for_an_answer() -> None:
+            with CallDeadline.of(0.5) as deadline:
+                deadline.watch(_Socketed(mine))
+                assert mine.recv(1) == b""  # the shut socket ends the read
+                assert deadline.expired
+
+        error, took = _in_thread(wait_for_an_answer, 5)
+        assert error is None and 0.4 < took < 2
+    other, peer = socket.socketpair()
+    with other, peer:
+        with CallDeadline.of(0.2) as deadline:
+            deadline.watch(_Socketed(other))
+        time.sleep(0.4)  # past the deadline of a call that has ended: nothing is cut
+        peer.sendall(b"x")
+        assert other.recv(1) == b"x" and not deadline.expired
+
+
+def test_a_frozen_server_is_a_sentence_within_the_deadline_and_then_works_again(
+        pg, postgres_url):
+    room, _ = pg.open_room("output_size", 1)
+    with frozen(postgres_url):  # stopped: connections open, nothing answers, ever
+        error, took = _in_thread(lambda: pg.submit(room.code, ALICE, number=3),
+                                 CALL_DEADLINE_S + 4)
+        assert isinstance(error, StoreUnavailable) and str(error) == LATE
+        assert took < CALL_DEADLINE_S + 2
+        error, took = _in_thread(lambda: pg.room(room.code), CALL_DEADLINE_S + 4)
+        assert isinstance(error, StoreUnavailable) and took < CALL_DEADLINE_S + 2
+    pg.submit(room.code, BOB, number=4)  # a fresh connection, once the server is back
+    assert [a.student for a in pg.answers(room.code)] == [BOB]
+
+
+def test_a_server_frozen_in_the_middle_of_a_call_loses_that_connection(pg, postgres_url):
+    """The call starts on a running server; the server stops between two statements."""
+    used, ready, go_on, outcome = [], threading.Event(), threading.Event(), []
+
+    def call() -> None:
+        with pg._tx() as c:
+            used.append(c.connection.dbapi_connection)
+            c.execute(text("SELECT 1"))
+            ready.set()
+            go_on.wait(10)
+            c.execute(text("SELECT 2"))  # sent to a server that has stopped
+
+    runner = threading.Thread(target=lambda: outcome.append(_in_thread(call, 15)),
+                              daemon=True)
+    runner.start()
+    assert ready.wait(10)
+    with frozen(postgres_url):
+        go_on.set()
+        runner.join(CALL_DEADLINE_S + 4)
+    assert outcome, "the call still waits"
+    error, took = outcome[0]
+    assert isinstance(error, StoreUnavailable) and str(error) == LATE
+    assert took < CALL_DEADLINE_S + 2
+    assert used[0].closed  # discarded, never back in the pool
+    assert pg.engine.pool.checkedout() == 0
+    assert pg.count("K7QX2M", 1, 1) == 0  # and the next call works
+
+
+def test_a_new_connection_to_a_frozen_server_gives_up_within_the_connect_timeout(
+        postgres_url):
+    with frozen(postgres_url):
+        error, took = _in_thread(lambda: RoomStore(postgres_url), CONNECT_TIMEOUT_S + 4)
+    assert isinstance(error, StoreUnavailable) and "unavailable" in str(error)
+    assert took < CONNECT_TIMEOUT_S + 2
+
+
+def test_a_connection_the_server_ended_is_replaced_before_it_is_used(pg):
+    room, _ = pg.open_room("output_size", 1)  # its connection now waits in the pool
+    with pg.engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = 'cnnviz' AND pid <> pg_backend_pid()"))
+    pg.submit(room.code, ALICE, number=3)  # the ping found it dead: a new one, no error
+    assert pg.count(room.code, 1, 1) == 1
