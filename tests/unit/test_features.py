@@ -247,3 +247,29 @@ def test_gridding_refuses_what_the_page_does_not_offer():
     for bad in ((), (0, 1), (9,), (1,) * 7):
         with pytest.raises(ValueError):
             receptive_field.gridding(bad)
+
+
+@pytest.mark.parametrize("n", [1, 5, 16])
+def test_the_feature_grid_is_the_grid_make_subplots_draws(n):
+    """fig_feature_grid writes its layout out by hand (for speed): the same axes, domains
+    and titles as plotly's make_subplots would give."""
+    import numpy as np
+    from plotly.subplots import make_subplots
+
+    from cnnviz.render.image_plots import fig_feature_grid
+
+    titles = [f"ch {i + 1}" for i in range(n)]
+    rows = -(-n // 4)
+    ref = make_subplots(rows=rows, cols=4, subplot_titles=titles, horizontal_spacing=0.02,
+                        vertical_spacing=0.12 / rows).layout
+    fig = fig_feature_grid(np.zeros((n, 3, 3)), titles)
+    got = fig.layout
+    for i in range(n):
+        axis = "" if i == 0 else str(i + 1)
+        for name in (f"xaxis{axis}", f"yaxis{axis}"):
+            assert got[name].anchor == ref[name].anchor
+            assert got[name].domain == pytest.approx(ref[name].domain, abs=1e-9)
+        assert got[f"yaxis{axis}"].scaleanchor == f"x{axis}"
+    assert [(a.text, round(a.x, 9), round(a.y, 9)) for a in got.annotations] == \
+        [(a.text, round(a.x, 9), round(a.y, 9)) for a in ref.annotations]
+    assert len(fig.data) == n and fig.data[-1].xaxis == f"x{'' if n == 1 else n}"
