@@ -62,7 +62,7 @@ class Widget:
         if self.value is None:
             return None
         s = WidgetState(id=self.id)
-        if self.kind in ("selectbox", "radio", "text_input", "tabs"):
+        if self.kind in STRING_KINDS:
             s.string_value = self.value
         elif self.kind == "number_input":
             if self.element.data_type == 0:  # INT
@@ -75,12 +75,27 @@ class Widget:
             s.string_array_value.data.extend(self.value)
         elif self.kind == "slider":
             s.double_array_value.data.extend(self.value)
+        elif self.kind in STRING_ARRAY_KINDS:
+            s.string_array_value.data.extend(self.value)
         else:
             return None
         return s
 
 
-WIDGET_KINDS = ("selectbox", "radio", "text_input", "number_input", "checkbox", "slider")
+# the kinds whose value the frontend keeps and sends on every rerun, by wire type
+STRING_KINDS = ("selectbox", "radio", "text_input", "text_area", "color_picker",
+                "time_input", "tabs")
+STRING_ARRAY_KINDS = ("multiselect", "button_group", "date_input", "date_time_input")
+WIDGET_KINDS = ("selectbox", "radio", "text_input", "number_input", "checkbox", "slider",
+                "text_area", "color_picker", "time_input", "multiselect", "button_group",
+                "date_input", "date_time_input")
+# Elements with an id whose value the frontend sends only on an event (a press, an upload, a
+# selection, a component's message): kept in Tab.widgets with no value, so a test can send
+# them one (Tab.rerun's `raw`). Charts and tables have an id even when nothing is selectable.
+EVENT_KINDS = ("button", "download_button", "file_uploader", "camera_input", "audio_input",
+               "chat_input", "feedback", "pagination", "menu_button", "bidi_component",
+               "component_instance", "dataframe", "plotly_chart", "vega_lite_chart",
+               "echarts_chart", "deck_gl_json_chart")
 
 
 def _server_value(kind: str, e: Any) -> Any:
@@ -89,7 +104,7 @@ def _server_value(kind: str, e: Any) -> Any:
         if e.set_value and e.HasField("raw_value"):
             return e.raw_value
         return e.options[e.default] if e.HasField("default") and e.options else None
-    if kind in ("number_input", "text_input"):
+    if kind in ("number_input", "text_input", "text_area", "color_picker", "time_input"):
         if e.set_value and e.HasField("value"):
             return e.value
         return e.default if e.HasField("default") else None
@@ -98,7 +113,18 @@ def _server_value(kind: str, e: Any) -> Any:
     if kind == "slider":
         picked = list(e.value) if e.set_value else list(e.default)
         return [e.options[int(i)] for i in picked] if e.options else picked
+    if kind in ("multiselect", "button_group"):
+        if e.set_value:
+            return list(e.raw_values)
+        return [_option_text(e.options[int(i)]) for i in e.default if int(i) < len(e.options)]
+    if kind in ("date_input", "date_time_input"):
+        return list(e.value) if e.set_value else list(e.default)
     return None
+
+
+def _option_text(option: Any) -> str:
+    """An option as the wire names it: a string, or a button group's option's content."""
+    return option if isinstance(option, str) else option.content
 
 
 @dataclass
@@ -198,9 +224,11 @@ class Tab:
     # -- a run ----------------------------------------------------------------------------
 
     async def rerun(self, changes: dict[str, Any] | None = None, page_hash: str = "",
-                    page_name: str = "") -> RunResult:
+                    page_name: str = "", raw: list[WidgetState] | None = None) -> RunResult:
         """Send a rerun with every widget state (after `changes`, widget id -> value) and
-        wait for the run to finish."""
+        wait for the run to finish. `raw` states are sent as they are, in place of the
+        tab's own state for the same id, for this one rerun (the tab keeps its values):
+        what a client that is not Streamlit's frontend may send."""
         if self.ws is None:
             raise ActionError("no open tab")
         for wid, value in (changes or {}).items():
@@ -209,11 +237,14 @@ class Tab:
             self.query = ""  # the frontend clears the query string on a page change
         msg = BackMsg()
         cs: ClientState = msg.rerun_script
-        # the frontend names the page it shows in every rerun: an empty hash would run
-        # the default page (the Explorer), not the one on screen
-        cs.query_string, cs.page_script_hash, cs.page_name = (
-            self.query, page_hash or self.page_hash, page_name)
-        cs.widget_states.widgets.extend(s for w in self.widgets.values() if (s := w.state()))
+        # the frontend names the page it shows on every rerun; without a hash (and no
+        # page_name) the server runs the main page
+        cs.query_string, cs.page_name = self.query, page_name
+        cs.page_script_hash = page_hash or ("" if page_name else self.page_hash)
+        injected = {s.id for s in raw or ()}
+        cs.widget_states.widgets.extend(s for w in self.widgets.values()
+                                        if w.id not in injected and (s := w.state()))
+        cs.widget_states.widgets.extend(raw or ())
         cs.cached_message_hashes.extend(self.cache)
         info = cs.context_info
         info.timezone, info.timezone_offset, info.locale = "UTC", 0, "en-US"
@@ -296,6 +327,8 @@ class Tab:
         if kind in WIDGET_KINDS and e.id:
             seen[e.id] = Widget(e.id, kind, e, _server_value(kind, e),
                                 set_value=bool(e.set_value))
+        elif kind in EVENT_KINDS and e.id:
+            seen[e.id] = Widget(e.id, kind, e)
         elif kind == "metric":
             result.metrics[e.label] = e.body
         elif kind == "exception":

@@ -95,18 +95,23 @@ def read_network(q: Mapping[str, str]) -> tuple[NetworkSpec, list[str]]:
                                                                              DEFAULT_INPUT))))
     except ValueError as e:
         warnings.append(url.ignored("input", q["input"], e, DEFAULT_INPUT))
-    for attempt in range(3):  # the values as given; without classes; the default
+    # the values as given; then the default classes, the default stages, or both, each
+    # replaced once, whichever the error names first (a URL may have both wrong)
+    replaced: set[str] = set()
+    for _ in range(3):
         try:
             return _named(NetworkSpec.create(stages, **values)), warnings
         except ValueError as e:
-            if attempt == 0 and isinstance(e, FieldError) and e.field == "classes":
+            if isinstance(e, FieldError) and e.field == "classes" and "classes" not in replaced:
                 warnings.append(url.ignored("classes", values["classes"], e,
                                             DEFAULT_CLASSES))
                 values["classes"] = DEFAULT_CLASSES
-            elif attempt < 2:
+                replaced.add("classes")
+            elif "stages" not in replaced:
                 warnings.append(f"The network in the URL cannot be built ({clause(e)}); "
                                 f"showing ResNet-18.")
                 stages = PRESETS[DEFAULT].text
+                replaced.add("stages")
     raise AssertionError("the default network does not validate")  # pragma: no cover
 
 
