@@ -26,6 +26,7 @@ before setting that block's parameters: choosing a block resets them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import streamlit as st
 
@@ -252,10 +253,16 @@ def _field_widget(name: str) -> None:
     st.number_input(label, min_value=low, max_value=high, step=1, key=_key(name), help=help_)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
 def problem(spec: StackSpec) -> str | None:
     """Why this combination cannot run (the predicted walk on the meta device and the
-    budget of a measured report), or None."""
+    budget of a measured report), or None. The seed draws only weights, which neither
+    counts: every seed of a stack shares one answer."""
+    return _problem(replace(spec, seed=0))
+
+
+# The spinner only on a miss: st.spinner around the call would start a thread every run.
+@st.cache_data(max_entries=512, show_spinner="Checking the configuration…")
+def _problem(spec: StackSpec) -> str | None:
     try:
         check(stack_work(spec, passes=FORWARD_BACKWARD))
     except ValueError as e:
@@ -316,8 +323,7 @@ def picker() -> StackSpec | None:
             error = str(e)
         if spec is not None:
             _write_url(url_values(spec, state[_key("device")]))
-            with st.spinner("Checking the configuration…"):
-                error = problem(spec)
+            error = problem(spec)
         if error:
             st.error(f"{safe_text(error, limit=600)}\n\n{FIX_HINT}", icon="🚫")
             spec = None
