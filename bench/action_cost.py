@@ -126,6 +126,18 @@ async def measure(url: str, pid: int, passes: int, floor_actions: int | None) ->
         await tab.close()
 
 
+def settle(pid: int, quiet_ms: float = 20, timeout_s: float = 90) -> None:
+    """Wait until the server spends under `quiet_ms` of CPU in a second."""
+    deadline = time.monotonic() + timeout_s
+    before = _cpu_ms(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = _cpu_ms(pid)
+        if now - before < quiet_ms:
+            return
+        before = now
+
+
 async def _first_page(url: str, metric: str) -> float:
     tab = Tab(url)
     try:
@@ -166,7 +178,7 @@ def run(passes: int = 3) -> dict:
     figures: dict = {"passes": passes}
     app, url, _ = start_server()
     try:
-        time.sleep(3)  # the background warm-up (cnnviz/ui/startup.py) ends before we count
+        settle(app.pid)  # the start-up's warm-up (cnnviz/ui/prewarm.py) is not an action
         meter = asyncio.run(measure(url, app.pid, passes, None))
     finally:
         stop_server(app)
