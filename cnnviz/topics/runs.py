@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from cnnviz.core.datasets import load_dataset
+from cnnviz.core.errors import InputError
 from cnnviz.topics.training import Epoch, TrainConfig, TrainRun
 
 WEIGHTS, RECORD = "weights.pt", "record.json"
@@ -35,15 +36,15 @@ def save_run(run: TrainRun, folder: str | Path, **about: Any) -> Path:
 
 
 def read_record(folder: str | Path) -> dict[str, Any]:
-    """A saved run's record; ValueError with a sentence when the folder holds none."""
+    """A saved run's record; InputError with a sentence when the folder holds none."""
     path = Path(folder) / RECORD
     try:
         record = json.loads(path.read_text())
         TrainConfig.from_json(record["config"])
     except FileNotFoundError:
-        raise ValueError(f"{folder} holds no trained stack (no {RECORD}).") from None
+        raise InputError(f"{folder} holds no trained stack (no {RECORD}).") from None
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"{path} is not a record cnnviz can read ({e}).") from None
+        raise InputError(f"{path} is not a record cnnviz can read ({e}).") from None
     return record
 
 
@@ -58,7 +59,7 @@ def load_run(folder: str | Path) -> TrainRun:
         run.model()  # the weights must fit the network the record describes
     except (OSError, RuntimeError, ValueError, KeyError, TypeError,
             pickle.UnpicklingError) as e:
-        raise ValueError(f"The weights in {folder} do not load into the stack its record "
+        raise InputError(f"The weights in {folder} do not load into the stack its record "
                          f"describes ({' '.join(str(e).split())[:200]}).") from None
     return run
 
