@@ -3,6 +3,7 @@ import streamlit as st
 
 from cnnviz import ui
 from cnnviz.core import arithmetic as ar
+from cnnviz.core.errors import InputError
 from cnnviz.render.arith_plots import (
     fig_checkerboard,
     fig_hand_sum,
@@ -49,7 +50,7 @@ for col, name in zip(cols, names):
 
 try:
     anim = sliding.animation(mode, **values)
-except ValueError as e:
+except InputError as e:
     ui.show_error(e)
     anim = None
 

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from cnnviz import ui
+from cnnviz.core.errors import InputError
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import features
 from cnnviz.ui import controls
@@ -52,7 +53,7 @@ for (title, s), col in zip(variants, columns):
             st.subheader(title)
         try:
             fm = ui.cache.feature_maps(s, data, block, kernel_name, ui.current_device())
-        except ValueError as e:
+        except InputError as e:
             ui.show_error(e)
             continue
         c, h, w = fm.shapes[-1]

@@ -6,6 +6,7 @@ and the stage table are always shown, the rest sits in tabs of which only the op
 import streamlit as st
 
 from cnnviz import ui
+from cnnviz.core.errors import InputError
 from cnnviz.render import codegen
 from cnnviz.render import network_charts as charts
 from cnnviz.render.explorer_charts import check_rows, number
@@ -28,7 +29,7 @@ else:
 
 try:
     report = ui.cache.network_predicted(spec, device)
-except ValueError as e:
+except InputError as e:
     ui.show_error(e)
     with st.expander("🛠️ Build your own: change the stages", expanded=True):
         nb.builder(spec)

@@ -4,6 +4,7 @@ import streamlit as st
 from cnnviz import ui
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.blocks.registry import option_label
+from cnnviz.core.errors import InputError
 from cnnviz.core.layers import NORMS
 from cnnviz.core.spec import StackSpec
 from cnnviz.render import gradflow_plots as plots
@@ -64,7 +65,7 @@ device = ui.current_device()
 probe = gf.probe_for(spec, {})  # the batch and size the page probes at
 c[3].caption(f"{spec.in_channels}×{probe.height}×{probe.width}, batch {probe.batch}, "
              f"on {device}")
-with ui.stop_on_error(errors=(ValueError, RuntimeError)):
+with ui.stop_on_error():
     spec = gf.probe_for(spec, dict(depth=depth, norm=norm, init=init, act=act, preact=preact,
                                    zero_init_last=zero))
     result = ui.cache.gradient_probe(spec, loss, device)
@@ -129,7 +130,7 @@ if st.button("Train the three stacks", key="gf_train", type="primary"):
             slots[1].plotly_chart(plots.fig_training(run.steps, run.accuracy, "accuracy"),
                                   width="stretch")
         st.session_state.gf_trained = run
-    except ValueError as e:  # the budget: too many steps or too deep
+    except InputError as e:  # the budget: too many steps or too deep
         bar.empty()
         ui.show_error(e)
     finally:

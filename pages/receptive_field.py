@@ -4,6 +4,7 @@ import streamlit as st
 
 from cnnviz import ui
 from cnnviz.core import images
+from cnnviz.core.errors import InputError
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import features
 from cnnviz.topics import receptive_field as rf
@@ -72,7 +73,7 @@ for (title, s), column in zip(variants, columns):
     with column:
         try:
             erf = ui.cache.effective_rf(s, data, ui.current_device())
-        except ValueError as e:
+        except InputError as e:
             ui.show_error(e)
             continue
         t = erf.theory

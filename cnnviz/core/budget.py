@@ -6,8 +6,8 @@ CLI) describes its work as a `Work` and calls `check` before anything large is
 allocated. The work is counted by formula from the modules' structure on the meta
 device (no weights, no activations), so a refusal costs milliseconds.
 
-A refusal is a `BudgetError` (a ValueError) in one sentence style: what is too big, the
-numbers, and what to reduce.
+A refusal is a `BudgetError` (cnnviz.core.errors, an InputError) in one sentence style:
+what is too big, the numbers, and what to reduce.
 """
 from __future__ import annotations
 
@@ -17,12 +17,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from cnnviz.core.errors import BudgetError
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import Prediction, predict
-
-
-class BudgetError(ValueError):
-    """A request the live server will not run; the message says what to reduce."""
 
 
 @dataclass(frozen=True)

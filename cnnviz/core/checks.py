@@ -1,8 +1,10 @@
-"""Validation of user input: a ValueError with a sentence a student understands."""
+"""Validation of user input: an InputError with a sentence a student understands."""
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from cnnviz.core.errors import InputError, SpecError
 
 ECHO = 40  # a refused value is shown cut to this many characters: it must not fill the line
 _WHOLE = re.compile(r"[+-]?[0-9]+")  # ASCII digits only, everywhere (not '٣', not '３')
@@ -14,7 +16,7 @@ def echo(raw: Any) -> str:
     return text if len(text) <= ECHO else text[: ECHO - 1] + "…"
 
 
-class FieldError(ValueError):
+class FieldError(InputError):
     """A value refused for one named field (`field`), so a caller can fall back for it."""
 
     def __init__(self, field: str, message: str):
@@ -23,7 +25,7 @@ class FieldError(ValueError):
 
 
 def whole_number(name: str, raw: Any, low: int, high: int) -> int:
-    """`raw` (an int, or text of ASCII digits) as an int from `low` to `high`; ValueError
+    """`raw` (an int, or text of ASCII digits) as an int from `low` to `high`; FieldError
     with a sentence otherwise."""
     if isinstance(raw, bool):
         raise FieldError(name, f"{name} must be a whole number from {low} to {high}, not "
@@ -44,10 +46,10 @@ def whole_number(name: str, raw: Any, low: int, high: int) -> int:
     return value
 
 
-def require(ok: bool, message: str) -> None:
-    """Raise ValueError(message) unless ok; for user input, never assert."""
+def require(ok: bool, message: str, error: type[InputError] = SpecError) -> None:
+    """Raise `error`(message) unless ok; for user input, never assert."""
     if not ok:
-        raise ValueError(message)
+        raise error(message)
 
 
 def divides(channels: int, groups: int, what: str) -> None:

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnnviz.core.errors import InputError
+
 CLASSES = 10
 DATASETS = ("digits", "patterns")
 SIZES = (8, 16, 32)            # the side the network reads; digits are 8×8 at source
@@ -89,9 +91,9 @@ def _scaled(name: str, raw: np.ndarray, size: int) -> torch.Tensor:
 
 def check_dataset(name: str, size: int) -> None:
     if name not in DATASETS:
-        raise ValueError(f"Unknown data set {name!r}; use one of {', '.join(DATASETS)}.")
+        raise InputError(f"Unknown data set {name!r}; use one of {', '.join(DATASETS)}.")
     if size not in SIZES:
-        raise ValueError(f"The image size must be one of {', '.join(map(str, SIZES))} "
+        raise InputError(f"The image size must be one of {', '.join(map(str, SIZES))} "
                          f"pixels, not {size!r}.")
 
 

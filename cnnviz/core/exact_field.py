@@ -19,6 +19,7 @@ from fractions import Fraction
 import torch
 import torch.nn as nn
 
+from cnnviz.core.errors import InputError
 from cnnviz.core.field import ExactField
 from cnnviz.core.measure import pixel_supports
 from cnnviz.core.walk import Prediction, Support, centre_pixel, predict_supports
@@ -60,7 +61,7 @@ def predicted_field(model: nn.Module, prediction: Prediction) -> tuple[ExactFiel
         shape = (1, c, size_h, size_w)
         try:
             walked, supports = predict_supports(model, shape, [])
-        except ValueError:  # too small for the stack: the next size is larger
+        except InputError:  # too small for the stack: the next size is larger
             continue
         y = walked.output
         centre = centre_pixel(y.height, y.width)

@@ -11,11 +11,13 @@ import os
 import stat
 from pathlib import Path
 
+from cnnviz.core.errors import InputError
+
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a pipe"), (stat.S_ISCHR, "a device"),
           (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
 
 
-class FileRefused(ValueError):
+class FileRefused(InputError):
     """A file that cannot be read as asked; the message says why, as a sentence."""
 
 

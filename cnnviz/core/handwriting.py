@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from cnnviz.core import images
+from cnnviz.core.errors import ImageError
 
 BOX = 32        # the bitmap side the data set's digits were cut to
 BLOCK = 4       # each 4×4 block of it became one pixel: 8×8 counts of 0-16
@@ -35,7 +36,7 @@ def grey_of(pixels: np.ndarray) -> np.ndarray:
     if a.ndim == 2:
         return a / 255
     if a.ndim != 3 or a.shape[2] not in (3, 4):
-        raise ValueError(f"Expected a grey, RGB or RGBA image, got an array of shape "
+        raise ImageError(f"Expected a grey, RGB or RGBA image, got an array of shape "
                          f"{a.shape}.")
     grey = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32) / 255
     if a.shape[2] == 4:  # composite over white: an unpainted canvas pixel is paper
@@ -51,18 +52,18 @@ def ink_of(grey: np.ndarray) -> np.ndarray:
     contrast = np.abs(grey - background)
     strongest = float(contrast.max()) if contrast.size else 0.0
     if strongest < MIN_CONTRAST:
-        raise ValueError("No digit found: the picture is blank (no ink differs from the "
+        raise ImageError("No digit found: the picture is blank (no ink differs from the "
                          "background by more than 15% of the grey range).")
     return contrast / strongest
 
 
 def digit_counts(pixels: np.ndarray) -> np.ndarray:
-    """The 8×8 counts (0-16, float32) of the one digit in `pixels`; ValueError when the
+    """The 8×8 counts (0-16, float32) of the one digit in `pixels`; ImageError when the
     picture holds no digit."""
     ink = ink_of(grey_of(pixels)) > 0.5
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if ink.sum() < MIN_INK:
-        raise ValueError("No digit found: only a few specks of ink. Write a digit large "
+        raise ImageError("No digit found: only a few specks of ink. Write a digit large "
                          "enough to fill most of the box.")
     crop = ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
     h, w = crop.shape
@@ -98,16 +99,16 @@ def canvas_pixels(state: object, limits: images.Limits = CANVAS_LIMITS
     (`{"drawing": {"data": "data:image/png;base64,...", ...}, ...}`), user input of any
     shape: it is checked before anything is decoded (types, the data URL's length against
     the byte limit, the PNG header's size against the pixel limit), and anything else is a
-    ValueError with a sentence."""
+    ImageError with a sentence."""
     if state is None:
         return None
     if not isinstance(state, Mapping):
-        raise ValueError("The drawing arrived in a form this page does not read.")
+        raise ImageError("The drawing arrived in a form this page does not read.")
     drawing = state.get("drawing")
     if drawing is None:
         return None
     if not isinstance(drawing, Mapping):
-        raise ValueError("The drawing arrived in a form this page does not read.")
+        raise ImageError("The drawing arrived in a form this page does not read.")
     url = drawing.get("data")
     if url is None:
         return None

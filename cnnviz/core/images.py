@@ -1,7 +1,7 @@
 """Images for the feature-map and receptive-field pages: samples, uploads, transforms.
 
 An upload is checked before it is decoded (size in bytes, format, pixel count
-read from the header), so a bad file ends as a ValueError with a sentence a
+read from the header), so a bad file ends as an ImageError with a sentence a
 person understands, never a crash or a hang. The tensor transform is
 torchvision's classic ImageNet evaluation pipeline (Resize, CenterCrop,
 ToTensor, Normalize) written with Pillow and torch.
@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from cnnviz.core.errors import ImageError
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
@@ -63,7 +65,7 @@ LIMITS = Limits()
 
 def sample_path(name: str) -> Path:
     if name not in SAMPLES:
-        raise ValueError(f"Unknown sample image {name!r}; choose one of "
+        raise ImageError(f"Unknown sample image {name!r}; choose one of "
                          f"{', '.join(SAMPLES)}.")
     return ASSETS / SAMPLES[name][0]
 
@@ -74,19 +76,19 @@ def load_sample(name: str) -> Image.Image:
 
 
 def decode_image(data: bytes, limits: Limits = LIMITS) -> Image.Image:
-    """Decode uploaded bytes to an RGB image; ValueError with the reason if that is unsafe.
+    """Decode uploaded bytes to an RGB image; ImageError with the reason if that is unsafe.
 
     Checks, in order: the byte count, the format (from the file's header, not its
     name), the pixel count from the header (before any pixel is decoded), then a full
     decode that fails on truncated data.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ValueError("No image data was given.")
+        raise ImageError("No image data was given.")
     data = bytes(data)
     if not data:
-        raise ValueError("The file is empty.")
+        raise ImageError("The file is empty.")
     if len(data) > limits.max_bytes:
-        raise ValueError(f"The file is {len(data):,} bytes; the limit is "
+        raise ImageError(f"The file is {len(data):,} bytes; the limit is "
                          f"{limits.max_bytes / 1e6:g} MB ({limits.max_bytes:,} bytes). Use a "
                          f"smaller image.")
     with warnings.catch_warnings():
@@ -97,15 +99,15 @@ def decode_image(data: bytes, limits: Limits = LIMITS) -> Image.Image:
             with Image.open(io.BytesIO(data), formats=list(limits.formats)) as im:
                 width, height = im.size  # from the header; nothing decoded yet
                 if width < 1 or height < 1:
-                    raise ValueError(f"The image claims a size of {width}x{height} pixels.")
+                    raise ImageError(f"The image claims a size of {width}x{height} pixels.")
                 if width * height > limits.max_pixels:
-                    raise ValueError(
+                    raise ImageError(
                         f"The image is {width}x{height} = {width * height / 1e6:.1f} "
                         f"megapixels; the limit is {limits.max_pixels / 1e6:.1f}. Decoding "
                         f"it could exhaust memory (a 'decompression bomb'); use a smaller "
                         f"image.")
                 if max(width, height) > limits.max_aspect * min(width, height):
-                    raise ValueError(
+                    raise ImageError(
                         f"The image is {width}x{height} pixels, an aspect ratio of "
                         f"{max(width, height) / min(width, height):,.0f}:1; the limit is "
                         f"{limits.max_aspect}:1, since only a square from its centre is "
@@ -114,46 +116,61 @@ def decode_image(data: bytes, limits: Limits = LIMITS) -> Image.Image:
                 im.load()
                 # phone photos: honour the rotation tag
                 return _to_rgb(ImageOps.exif_transpose(im))
-        except ValueError:
+        except ImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ValueError(f"The image has more pixels than is safe to decode (a "
+            raise ImageError(f"The image has more pixels than is safe to decode (a "
                              f"'decompression bomb'); the limit is "
                              f"{limits.max_pixels / 1e6:.1f} megapixels. Use a smaller "
                              f"image.") from None
         except UnidentifiedImageError:
             kinds = "PNG, JPEG or WebP" if limits.formats == FORMATS else \
                 " or ".join(limits.formats)
-            raise ValueError(f"This file is not a {kinds} image (or it is damaged "
+            raise ImageError(f"This file is not a {kinds} image (or it is damaged "
                              "beyond reading).") from None
-        except (OSError, SyntaxError, EOFError, IndexError, TypeError,
-                MemoryError) as e:
-            reason = str(e) or type(e).__name__
-            if "truncated" in reason.lower():
-                reason = "the file is truncated"
-            raise ValueError(f"The image could not be decoded ({reason}). Is the file "
+        except _DECODE_FAILURES as e:
+            raise ImageError(f"The image could not be decoded ({_failure(e)}). Is the file "
                              f"complete?") from None
+
+
+# What Pillow raises on data it cannot decode, by type (never by its message's wording):
+# OSError for a file that ends early ("image file is truncated") or a stream its decoder
+# refuses, EOFError for data that stops inside a structure, SyntaxError for a malformed
+# header or chunk; IndexError, TypeError and ValueError from a plugin reading nonsense.
+_DECODE_FAILURES = (OSError, EOFError, SyntaxError, IndexError, TypeError, ValueError,
+                    MemoryError)
+
+
+def _failure(e: BaseException) -> str:
+    """What went wrong while decoding, from the type of Pillow's error."""
+    if isinstance(e, MemoryError):
+        return "it needs more memory than is safe"
+    if isinstance(e, (OSError, EOFError)):
+        return "the file is truncated or its data is damaged"
+    if isinstance(e, SyntaxError):
+        return "its structure is not valid for its format"
+    return "the decoder could not read its contents"
 
 
 def data_url_bytes(url: object, limits: Limits = LIMITS) -> bytes:
     """The bytes of an image's base64 data URL (what a browser component sends), checked
     before anything is decoded: a string, an image media type, and a length whose decoded
     size is within the byte limit (refused on the text's length, so a huge message costs
-    no copy). ValueError with a sentence otherwise."""
+    no copy). ImageError with a sentence otherwise."""
     if not isinstance(url, str):
-        raise ValueError(f"The drawing arrived as {type(url).__name__}, not as an image.")
+        raise ImageError(f"The drawing arrived as {type(url).__name__}, not as an image.")
     head, sep, _ = url[:200].partition(",")
     if not sep or not head.lower().startswith("data:image/") or not head.endswith(";base64"):
-        raise ValueError("The drawing did not arrive as an image (a base64 data URL of "
+        raise ImageError("The drawing did not arrive as an image (a base64 data URL of "
                          "an image was expected).")
     encoded = len(url) - len(head) - 1
     if encoded * 3 // 4 > limits.max_bytes:
-        raise ValueError(f"The drawing is about {encoded * 3 // 4:,} bytes; the limit is "
+        raise ImageError(f"The drawing is about {encoded * 3 // 4:,} bytes; the limit is "
                          f"{limits.max_bytes / 1e6:g} MB ({limits.max_bytes:,} bytes).")
     try:
         return base64.b64decode(url[len(head) + 1:], validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError("The drawing's image data is not valid base64.") from None
+        raise ImageError("The drawing's image data is not valid base64.") from None
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
@@ -175,7 +192,7 @@ def resize_crop(im: Image.Image, height: int, width: int) -> Image.Image:
     """Scale so the image covers height x width (the shorter side matches for a square),
     then cut the centre, as Resize(size) followed by CenterCrop((height, width))."""
     if height < 1 or width < 1:
-        raise ValueError(f"The target size must be positive, not {height}x{width}.")
+        raise ImageError(f"The target size must be positive, not {height}x{width}.")
     w, h = im.size
     scale = max(height / h, width / w)
     new_w, new_h = max(width, int(w * scale)), max(height, int(h * scale))

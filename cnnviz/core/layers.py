@@ -15,6 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cnnviz.core.checks import grouped_conv
+from cnnviz.core.errors import SpecError
 
 NORMS = ("batch", "group", "layer", "none")
 ACTS = ("relu", "relu6", "leaky_relu", "silu", "gelu")
@@ -63,8 +64,8 @@ def make_act(kind: str | None) -> nn.Module:
 
 def _made(what: str, factories: dict, kind: str | None) -> nn.Module:
     if kind not in factories:
-        raise ValueError(f"Unknown {what} {kind!r}; use one of "
-                         f"{', '.join(str(k) for k in factories if k is not None)}.")
+        raise SpecError(f"Unknown {what} {kind!r}; use one of "
+                        f"{', '.join(str(k) for k in factories if k is not None)}.")
     return factories[kind]()
 
 

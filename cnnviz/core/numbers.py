@@ -12,23 +12,25 @@ from __future__ import annotations
 
 import math
 
+from cnnviz.core.errors import AnswerError
+
 MAX_ANSWER = 1e15
 
 
-class TooLarge(ValueError):
+class TooLarge(AnswerError):
     """A finite number beyond the rule's bound."""
 
 
 def checked_number(value: object) -> float:
-    """`value` as a float when the rule accepts it; ValueError with a sentence otherwise."""
+    """`value` as a float when the rule accepts it; AnswerError with a sentence otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError("The answer must be a number.")
+        raise AnswerError("The answer must be a number.")
     try:
         number = float(value)
     except OverflowError:  # an int too large for a float
         number = math.inf
     if not math.isfinite(number):
-        raise ValueError("The answer must be a finite number.")
+        raise AnswerError("The answer must be a finite number.")
     if abs(number) > MAX_ANSWER:
         raise TooLarge("The answer is too large: an answer is at most 1e15 (a million "
                        "billion) either side of zero.")
@@ -39,17 +41,17 @@ def is_accepted(value: object) -> bool:
     """Whether the rule accepts `value` (for filtering what is drawn)."""
     try:
         checked_number(value)
-    except ValueError:
+    except AnswerError:
         return False
     return True
 
 
 def parse_number(text: str) -> float:
-    """A typed number (commas, spaces and underscores allowed) under the rule; ValueError
+    """A typed number (commas, spaces and underscores allowed) under the rule; AnswerError
     with a sentence (that does not repeat the text) otherwise."""
     cleaned = text.replace(",", "").replace("_", "").replace(" ", "")
     try:
         number = float(cleaned)
     except ValueError:
-        raise ValueError("That is not a number.") from None
+        raise AnswerError("That is not a number.") from None
     return checked_number(number)

@@ -14,6 +14,7 @@ from cnnviz.core.blocks import REGISTRY, get_block
 from cnnviz.core.blocks.config import BlockConfig
 from cnnviz.core.blocks.registry import BlockEntry, require
 from cnnviz.core.checks import whole_number
+from cnnviz.core.errors import SpecError
 from cnnviz.core.layers import InvertibleConv1x1, Residual
 
 MAX_DEPTH = 200
@@ -36,15 +37,15 @@ class StackSpec:
     @classmethod
     def create(cls, block: str, params: Mapping[str, Any] | None = None, depth: Any = 1,
                height: Any = 32, width: Any = 32, batch: Any = 1, seed: Any = 0) -> StackSpec:
-        """Validate user input (strings allowed, as from a CLI or URL); ValueError if bad."""
+        """Validate user input (strings allowed, as from a CLI or URL); SpecError if bad."""
         entry = get_block(block)
         values = entry.defaults()
         for name, raw in (params or {}).items():
             try:
                 param = entry.param(name)
             except KeyError:
-                raise ValueError(f"{block} has no parameter {name!r}; it takes "
-                                 f"{', '.join(p.name for p in entry.params)}.") from None
+                raise SpecError(f"{block} has no parameter {name!r}; it takes "
+                                f"{', '.join(p.name for p in entry.params)}.") from None
             values[name] = param.parse(raw)
         if values.get("padding") == "same":
             span = (values.get("kernel_size", 1) - 1) * values.get("dilation", 1)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from cnnviz.core import arithmetic as ar
+from cnnviz.core.errors import SpecError
 from cnnviz.core.field import ReceptiveField
 
 BYTES_PER_ELEMENT = 4  # float32
@@ -23,7 +24,7 @@ BYTES_PER_ELEMENT = 4  # float32
 Map = Callable[[int], int]  # needed output positions (a bitmask) -> needed input positions
 
 
-class ConfigError(ValueError):
+class ConfigError(SpecError):
     """A configuration that cannot run, explained in a sentence."""
 
 

@@ -19,6 +19,7 @@ import torch.nn as nn
 
 from cnnviz.core import images
 from cnnviz.core.budget import check, stack_prediction, stack_work
+from cnnviz.core.errors import InputError
 from cnnviz.core.exact_field import predicted_field
 from cnnviz.core.field import ExactField
 from cnnviz.core.network.presets import network_spec
@@ -191,7 +192,7 @@ def map_shift(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     right by `shift` pixels; the output displacement that best explains the new maps."""
     spec, shift = state.stack, args["shift"]
     if spec.width < 4 * shift:
-        raise ValueError(f"The input is {spec.width} pixels wide: moving a pattern by {shift} "
+        raise InputError(f"The input is {spec.width} pixels wide: moving a pattern by {shift} "
                          f"needs at least {4 * shift}.")
     check(stack_work(spec.replace(batch=2), "the shift experiment"))
     n, c, h, w = spec.input_shape
@@ -272,7 +273,7 @@ def design_macs(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
 def _design(lab: Lab, state: StepState, number: int) -> costs.Design:
     designs = _comparison(lab, state).designs
     if not 1 <= number <= len(designs):
-        raise ValueError(f"design = {number}: this comparison has {len(designs)} designs.")
+        raise InputError(f"design = {number}: this comparison has {len(designs)} designs.")
     return designs[number - 1]
 
 
@@ -358,7 +359,7 @@ def scaled_macs_ratio(lab: Lab, state: StepState, args: Mapping[str, Any]) -> fl
         network_spec(state.resolved()["net"]), args["phi"])}
     chosen = variants[args["scaling"]]
     if chosen.spec is None:
-        raise ValueError(f"{args['scaling']} cannot be built: {chosen.error}")
+        raise InputError(f"{args['scaling']} cannot be built: {chosen.error}")
     return lab.network(chosen.spec).macs / lab.network(variants["as it is"].spec).macs
 
 

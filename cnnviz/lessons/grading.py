@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnnviz.core.arithmetic import relative_error
+from cnnviz.core.errors import InputError
 from cnnviz.lessons.answers import QUANTITIES, Lab, Quantity
 from cnnviz.lessons.model import Question, StepState
 
@@ -29,7 +30,7 @@ class Answer:
 
 
 def answer(question: Question, state: StepState, lab: Lab | None = None) -> Answer:
-    """Compute the answer of `question` from the step's state; ValueError if it has none
+    """Compute the answer of `question` from the step's state; InputError if it has none
     (a global field asked as a number, exploded gradients, options that tie)."""
     lab = lab or Lab()
     q = QUANTITIES[question.compute]
@@ -42,19 +43,19 @@ def answer(question: Question, state: StepState, lab: Lab | None = None) -> Answ
     for option in question.options:
         value = q.compute(lab, option.state, {**args, **dict(option.args)})
         if math.isnan(value):
-            raise ValueError(f"Option {option.label!r} has no number for {q.label}.")
+            raise InputError(f"Option {option.label!r} has no number for {q.label}.")
         values.append((option.label, value))
     best = (max if question.pick == "largest" else min)(v for _, v in values)
     winners = [label for label, v in values if v == best]
     if len(winners) > 1:
-        raise ValueError(f"The options {', '.join(map(repr, winners))} tie on {q.label} "
+        raise InputError(f"The options {', '.join(map(repr, winners))} tie on {q.label} "
                          f"({number_text(best)}): a choice needs one right answer.")
     return Answer(winners[0], q.label, tuple(values))
 
 
 def _finite(value: float, q: Quantity) -> None:
     if not math.isfinite(value):
-        raise ValueError(f"{q.label[:1].upper()}{q.label[1:]} is "
+        raise InputError(f"{q.label[:1].upper()}{q.label[1:]} is "
                          f"{'infinite (global)' if value > 0 else 'not a number'} here, so it "
                          f"cannot be a number question; ask it as a choice.")
 

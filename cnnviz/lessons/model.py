@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from cnnviz.core.errors import InputError
 from cnnviz.core.spec import StackSpec
 from cnnviz.lessons.pages import PAGES
 
@@ -28,7 +29,7 @@ class Problem:
         return f"{self.file}: {self.where}: {self.what}"
 
 
-class LessonError(ValueError):
+class LessonError(InputError):
     """A lesson that cannot be played; `problems` says everything wrong with it."""
 
     def __init__(self, problems: list[Problem]):
@@ -48,9 +49,9 @@ class StepState:
 
     @property
     def stack(self) -> StackSpec:
-        """The picker's stack; ValueError on a step that sets none."""
+        """The picker's stack; InputError on a step that sets none."""
         if self.spec is None:
-            raise ValueError(f"This step sets no block: the {self.page} page does not use "
+            raise InputError(f"This step sets no block: the {self.page} page does not use "
                              f"the picker.")
         return self.spec
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from cnnviz.core.arithmetic import divisors
 from cnnviz.core.blocks.registry import INITS
+from cnnviz.core.errors import InputError
 from cnnviz.core.images import SAMPLES
 from cnnviz.core.layers import ACTS, NORMS
 from cnnviz.core.network import PRESETS
@@ -56,16 +57,16 @@ class Control:
     derive: Callable[[StackSpec], Any] | None = None
 
     def parse(self, value: Any) -> Any:
-        """The value, checked; ValueError with a sentence saying what is allowed."""
+        """The value, checked; InputError with a sentence saying what is allowed."""
         if self.choices:
             if not one_of(value, self.choices):
-                raise ValueError(f"{value!r} is not one of "
+                raise InputError(f"{value!r} is not one of "
                                  f"{', '.join(repr(c) for c in self.choices)}.")
             return value
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{value!r} is not a whole number from {self.low} to {self.high}.")
+            raise InputError(f"{value!r} is not a whole number from {self.low} to {self.high}.")
         if not self.low <= value <= self.high:
-            raise ValueError(f"{value} is out of range: use {self.low} to {self.high}.")
+            raise InputError(f"{value} is out of range: use {self.low} to {self.high}.")
         return value
 
 

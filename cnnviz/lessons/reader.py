@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from cnnviz.core.errors import InputError
 from cnnviz.core.files import FileRefused, read_bounded
 from cnnviz.lessons.model import Problem
 
@@ -19,7 +20,7 @@ MAX_BYTES = 256 * 1024  # the bundled lessons are a few KB
 BOM = "\ufeff"  # some editors start a UTF-8 file with it; TOML does not allow it
 
 
-class Unreadable(ValueError):
+class Unreadable(InputError):
     """A file that is not a lesson's text; the message says why, as a sentence."""
 
 

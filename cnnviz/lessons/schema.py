@@ -18,6 +18,7 @@ from typing import Any
 
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.budget import check, stack_work
+from cnnviz.core.errors import InputError
 from cnnviz.core.spec import StackSpec
 from cnnviz.lessons.answers import QUANTITIES, Quantity
 from cnnviz.lessons.model import (
@@ -76,7 +77,7 @@ def read_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
         for number, raw in enumerate(raw_steps, 1):
             try:
                 step, previous = _read_step(r, raw, number, previous)
-            except ValueError as e:  # anything the core refuses: a problem of this step
+            except InputError as e:  # anything the core refuses: a problem of this step
                 r.problem(f"step {number}", " ".join(str(e).split()))
                 continue
             if step is not None:
@@ -180,7 +181,7 @@ def _read_spec(r: Reader, fields: Mapping, where: str) -> StackSpec | None:
             r.problem(join(where, f"params.{name}"), f"{block} has no parameter {name!r}; "
                       f"it takes {', '.join(p.name for p in entry.params)}.")
             ok = False
-        except ValueError as e:
+        except InputError as e:
             r.problem(join(where, f"params.{name}"), _as_written(str(e), value))
             ok = False
     sizes: dict[str, Any] = {}
@@ -204,14 +205,14 @@ def _read_spec(r: Reader, fields: Mapping, where: str) -> StackSpec | None:
             continue
         try:
             StackSpec.create(block, None, **{name: value})
-        except ValueError as e:
+        except InputError as e:
             r.problem(join(where, "input" if name in ("height", "width") else name), str(e))
             ok = False
     if not ok:
         return None
     try:
         spec = StackSpec.create(block, params, **sizes)
-    except ValueError as e:
+    except InputError as e:
         r.problem(join(where, "params"), str(e))
         return None
     refusal = _refusal(spec)
@@ -228,7 +229,7 @@ def _refusal(spec: StackSpec) -> str | None:
     None."""
     try:
         check(stack_work(spec, "this step's stack"))
-    except ValueError as e:  # BudgetError, or the walk's ConfigError
+    except InputError as e:  # BudgetError, or the walk's ConfigError (a SpecError)
         return str(e)
     return None
 
@@ -253,7 +254,7 @@ def _read_controls(r: Reader, given: Mapping, page: str, where: str) -> dict | N
             continue
         try:
             out[name] = known[name].parse(value)
-        except ValueError as e:
+        except InputError as e:
             r.problem(join(where, f"controls.{name}"), str(e))
             ok = False
     for name, what in check_divisors(known, {**{n: c.default for n, c in known.items()},

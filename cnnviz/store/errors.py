@@ -1,8 +1,10 @@
 """What the rooms refuse, each a sentence: RoomError and its kinds."""
 from __future__ import annotations
 
+from cnnviz.core.errors import InputError
 
-class RoomError(ValueError):
+
+class RoomError(InputError):
     """Something a person did that the rooms refuse; the message says what, in a sentence."""
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from cnnviz.core.errors import AnswerError
 from cnnviz.core.numbers import checked_number
 from cnnviz.store import schema
 from cnnviz.store.engine import (
@@ -271,7 +272,7 @@ class RoomStore:
                 raise RoomError("This question asks for one of the choices, not a number.")
             try:
                 number = checked_number(number)
-            except ValueError as e:
+            except AnswerError as e:
                 raise RoomError(str(e)) from None
         if choice is not None and not (isinstance(choice, str) and options is not None
                                        and 0 < len(choice) <= MAX_CHOICE

@@ -17,6 +17,7 @@ import torch.nn as nn
 from cnnviz.core import arithmetic as ar
 from cnnviz.core.budget import check, module_work
 from cnnviz.core.checks import require
+from cnnviz.core.errors import InputError
 from cnnviz.core.field import ReceptiveField
 from cnnviz.core.layers import LayerNorm2d, Residual
 from cnnviz.core.measure import FlopCount, count_params
@@ -363,7 +364,7 @@ CAPTIONS: dict[str, str] = {
 def compare(topic: str, **values: int) -> Comparison:
     """Run the comparison `topic` of TOPICS with the page's numbers."""
     if topic not in TOPICS:
-        raise ValueError(f"Unknown comparison {topic!r}; pick one of {', '.join(TOPICS)}.")
+        raise InputError(f"Unknown comparison {topic!r}; pick one of {', '.join(TOPICS)}.")
     run = TOPICS[topic][0]
     with torch.device("meta"):  # a dry run first: the budget sees every design, unbuilt
         run(**values)

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from cnnviz.core.budget import FORWARD_BACKWARD, check, stack_work
 from cnnviz.core.datasets import DATASETS, load_dataset, make_patterns
+from cnnviz.core.errors import InputError
 from cnnviz.core.spec import StackSpec
 from cnnviz.topics.training import TRAINING_BUDGET, make_classifier
 
@@ -153,7 +154,7 @@ def train_degradation(config: TrainConfig = TrainConfig(), device: str | torch.d
 def training_images(config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """The images the three stacks learn from: (N, 1, 16, 16) and their labels."""
     if config.data not in DATASETS:
-        raise ValueError(f"Unknown data set {config.data!r}; use one of {', '.join(DATASETS)}.")
+        raise InputError(f"Unknown data set {config.data!r}; use one of {', '.join(DATASETS)}.")
     if config.data == "digits":
         digits = load_dataset("digits", SIZE)
         return digits.x_train, digits.y_train

@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 
 from cnnviz.core.budget import check, stack_work
+from cnnviz.core.errors import SpecError
 from cnnviz.core.layers import AttentionPool, Gate, MaskedConv2d
 from cnnviz.core.names import layer_name
 from cnnviz.core.spec import StackSpec, build
@@ -114,9 +115,9 @@ def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
     for name, m in model.named_modules():
         if isinstance(m, nn.Conv2d) and m.in_channels == 3:
             return name, m
-    raise ValueError("This block has no ordinary convolution reading the image (e.g. it "
-                     "starts with a transposed or invertible 1x1 convolution), so there is "
-                     "no kernel to show or replace. Pick another block.")
+    raise SpecError("This block has no ordinary convolution reading the image (e.g. it "
+                    "starts with a transposed or invertible 1x1 convolution), so there is "
+                    "no kernel to show or replace. Pick another block.")
 
 
 @torch.no_grad()
@@ -124,8 +125,8 @@ def set_filter(conv: nn.Conv2d, name: str) -> np.ndarray:
     """Put a fixed kernel in every output channel of `conv`, applied to the grey image
     (the mean over the input channels of its group); returns the kernel used."""
     if name not in FILTERS:
-        raise ValueError(f"Unknown filter {name!r}; choose random or one of "
-                         f"{', '.join(FILTERS)}.")
+        raise SpecError(f"Unknown filter {name!r}; choose random or one of "
+                        f"{', '.join(FILTERS)}.")
     k = conv.kernel_size[0]
     kernel = torch.from_numpy(fit_kernel(FILTERS[name][0], k))
     per_group = conv.weight.shape[1]
@@ -156,7 +157,7 @@ def feature_maps(spec: StackSpec, image: torch.Tensor, block: int, filter: str =
     if spec.in_channels != 3 or (spec.height, spec.width) != tuple(image.shape[1:]):
         raise ValueError("The spec must take the image: use image_spec(spec, H, W).")
     if not 1 <= block <= spec.depth:
-        raise ValueError(f"Block {block} does not exist: the stack has {spec.depth}.")
+        raise SpecError(f"Block {block} does not exist: the stack has {spec.depth}.")
     spec = spec.replace(depth=block)  # nothing after the chosen block is needed
     check(stack_work(spec, "the feature maps of this stack"))
     model = build(spec)

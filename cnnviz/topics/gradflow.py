@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from cnnviz.core.blocks import get_block
 from cnnviz.core.budget import FORWARD_BACKWARD, Work, check, stack_work
+from cnnviz.core.errors import SpecError
 from cnnviz.core.spec import CONVS, StackSpec, build
 
 EXPLODED = "exploded"
@@ -122,8 +123,8 @@ def _marked(values: Sequence[float]) -> list:
 
 def check_spec(spec: StackSpec) -> None:
     if not spec.entry.has_skip:
-        raise ValueError(f"{spec.block} has no shortcut to switch off; pick a residual block "
-                         f"(e.g. resnet_basic or preact_basic) to compare plain and residual.")
+        raise SpecError(f"{spec.block} has no shortcut to switch off; pick a residual block "
+                        f"(e.g. resnet_basic or preact_basic) to compare plain and residual.")
 
 
 def weighted_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -164,7 +165,7 @@ def probe_blocks(model: nn.Module, blocks: list[nn.Module], x: torch.Tensor, los
     top-level steps, input -> output): the gradient at each one's input and its output's
     statistics, and every weighted layer's gradient norm."""
     if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}.")
+        raise SpecError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}.")
     device = x.device
     # channels_last: ~15% faster convolutions (oneDNN/cuDNN) for the same numbers' meaning
     model = model.train().to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # stubs lack it

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from cnnviz.core.datasets import CLASSES, TEST_SIZE, DataSet, load_dataset
+from cnnviz.core.errors import InputError
 from cnnviz.core.layers import ConvNormAct
 from cnnviz.topics.evidence import grad_cam, occlusion
 from cnnviz.topics.runs import load_run, read_record
@@ -53,12 +54,12 @@ def shipped() -> dict[str, dict]:
 
 def check_name(name: str) -> None:
     if name not in shipped():
-        raise ValueError(f"There is no trained stack {name!r}; the shipped ones are "
+        raise InputError(f"There is no trained stack {name!r}; the shipped ones are "
                          f"{', '.join(shipped())}.")
 
 
 def shipped_run(name: str) -> TrainRun:
-    """A shipped stack's run (weights and history); ValueError for an unknown name."""
+    """A shipped stack's run (weights and history); InputError for an unknown name."""
     check_name(name)
     return load_run(TRAINED / name)
 
@@ -69,7 +70,7 @@ def find_run(name_or_folder: str) -> TrainRun:
         return shipped_run(name_or_folder)
     folder = Path(name_or_folder)
     if not folder.is_dir():
-        raise ValueError(f"{name_or_folder!r} is neither a shipped stack ("
+        raise InputError(f"{name_or_folder!r} is neither a shipped stack ("
                          f"{', '.join(shipped())}) nor a folder of a saved one.")
     return load_run(folder)
 
@@ -177,7 +178,7 @@ def channel_means(model: Classifier, data: DataSet, batch: int = 450) -> list[np
 def top_images(means: np.ndarray, channel: int, k: int = TOP) -> np.ndarray:
     """Indices of the k test images whose mean activation of `channel` is largest."""
     if not 0 <= channel < means.shape[1]:
-        raise ValueError(f"Channel {channel + 1} does not exist: this block has "
+        raise InputError(f"Channel {channel + 1} does not exist: this block has "
                          f"{means.shape[1]}.")
     return np.argsort(-means[:, channel], kind="stable")[:k]
 

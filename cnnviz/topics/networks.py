@@ -16,6 +16,7 @@ import torch.nn as nn
 
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.budget import FORWARD_BACKWARD, check
+from cnnviz.core.errors import InputError
 from cnnviz.core.kinds import node_modules
 from cnnviz.core.network import PRESETS, NetworkSpec, build_network
 from cnnviz.core.network.report import NetworkReport, StageRow, network_prediction
@@ -317,7 +318,7 @@ def scaled(spec: NetworkSpec, depth: float = 1.0, width: float = 1.0,
     whose pool would repeat too, gets ceil(depth × convs) convolutions instead; the stem and
     the head are never repeated, as in Tan & Le 2019, Table 1), every out_channels (blocks
     and convolution layers) times `width`, rounded by `divisible`, and the input side times
-    `resolution` (rounded); ValueError if the result cannot be built."""
+    `resolution` (rounded); InputError if the result cannot be built."""
     stages = []
     for stage in spec.stages:
         parts = []
@@ -349,6 +350,6 @@ def scaling_variants(spec: NetworkSpec, phi: int) -> list[ScaledVariant]:
                               ("resolution only", (1.0, 1.0, r)), ("compound", (d, w, r))):
         try:
             out.append(ScaledVariant(name, *multipliers, scaled(spec, *multipliers)))
-        except ValueError as e:
+        except InputError as e:
             out.append(ScaledVariant(name, *multipliers, None, str(e)))
     return out

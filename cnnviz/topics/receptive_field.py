@@ -23,6 +23,7 @@ from cnnviz.core import arithmetic as ar
 from cnnviz.core.blocks.config import BlockConfig
 from cnnviz.core.blocks.parts import projection
 from cnnviz.core.budget import FORWARD_BACKWARD, check, stack_work
+from cnnviz.core.errors import SpecError
 from cnnviz.core.exact_field import predicted_field
 from cnnviz.core.kinds import node_modules
 from cnnviz.core.layers import MaskedConv2d
@@ -217,7 +218,7 @@ def effective_rf(spec: StackSpec, image: torch.Tensor | None = None,
     """Mean |d y_centre / d x| of a fresh stack (its real, random weights; eval mode so
     batch entries stay independent) over `samples` Gaussian inputs and the image."""
     if samples < 1 and image is None:
-        raise ValueError("The effective receptive field needs at least one input.")
+        raise SpecError("The effective receptive field needs at least one input.")
     one = (1, *spec.input_shape[1:])
     batch = samples + (image is not None)
     check(stack_work(spec.replace(batch=batch), "the effective receptive field",
@@ -228,7 +229,7 @@ def effective_rf(spec: StackSpec, image: torch.Tensor | None = None,
     x = torch.randn((samples, *one[1:]), generator=generator)
     if image is not None:
         if tuple(image.shape) != one[1:]:
-            raise ValueError(f"The image is {tuple(image.shape)} but the stack takes {one[1:]}.")
+            raise SpecError(f"The image is {tuple(image.shape)} but the stack takes {one[1:]}.")
         x = torch.cat([x, image.unsqueeze(0).float()])
     model = model.to(device).eval()
     x = x.to(device).requires_grad_(True)
@@ -295,7 +296,7 @@ def shortcut_support(kind: str, stride: int = 2, size: int = 8,
                      pixel: tuple[int, int] = (1, 1)) -> np.ndarray:
     """(size, size) bool: the input pixels one output pixel of the shortcut alone reads."""
     if kind not in SHORTCUTS:
-        raise ValueError(f"shortcut must be one of {', '.join(SHORTCUTS)}, not {kind!r}.")
+        raise SpecError(f"shortcut must be one of {', '.join(SHORTCUTS)}, not {kind!r}.")
     module = projection(BlockConfig(shortcut=kind, norm="none"), 1, 1, stride, "none") \
         or nn.Identity()  # stride 1: the identity shortcut
     return open_gradient(module, (1, 1, size, size), pixel) > 0
@@ -314,7 +315,7 @@ def hdc_gap(dilations: tuple[int, ...]) -> int:
     M_i = max(M_{i+1} - 2 r_i, M_{i+1} - 2 (M_{i+1} - r_i), r_i). With a first layer of
     dilation 1, M2 <= kernel_size means the stack reads every pixel of its field."""
     if len(dilations) < 2:
-        raise ValueError("The rule needs at least two dilations.")
+        raise SpecError("The rule needs at least two dilations.")
     gap = dilations[-1]
     for r in reversed(dilations[1:-1]):
         gap = max(gap - 2 * r, gap - 2 * (gap - r), r)
@@ -356,7 +357,7 @@ def gridding(dilations: tuple[int, ...]) -> Gridding:
     """Gradient support of the centre output of `dilated_stack(dilations)`, against the
     box the receptive-field formula gives (predicted by the walk, read by torch)."""
     if not 1 <= len(dilations) <= 6 or not all(1 <= d <= 8 for d in dilations):
-        raise ValueError("Give 1 to 6 dilations, each from 1 to 8.")
+        raise SpecError("Give 1 to 6 dilations, each from 1 to 8.")
     model = dilated_stack(dilations)
     size = 2 * sum(dilations) + 5  # the field (1 + 2 * the dilations) and a margin
     pixel = centre_pixel(size, size)

@@ -26,6 +26,7 @@ from typing import IO, Any
 import torch
 
 from cnnviz.core.datasets import load_dataset
+from cnnviz.core.errors import InputError
 from cnnviz.core.files import FileRefused, read_bounded
 from cnnviz.topics.training import (
     MAX_TRAINED_PARAMS,
@@ -45,7 +46,7 @@ MAX_RECORD_BYTES = 8 * 10**6
 TENSOR_OVERHEAD, FILE_OVERHEAD = 1024, 64 * 1024
 
 
-class SaveFailed(ValueError):
+class SaveFailed(InputError):
     """The folder cannot hold a run; the message names it and says why."""
 
 
@@ -126,28 +127,28 @@ def read_record(folder: str | Path) -> dict[str, Any]:
     folder holds none or one cnnviz cannot read."""
     path = Path(folder) / RECORD
     if not os.path.lexists(path):
-        raise ValueError(f"{folder} holds no trained stack (no {RECORD}).")
+        raise InputError(f"{folder} holds no trained stack (no {RECORD}).")
     try:
         data = read_bounded(path, MAX_RECORD_BYTES, "a record is the JSON file that "
                                                     "`cnnviz train --save` writes")
     except FileRefused as e:
-        raise ValueError(f"Cannot read {path}: {e}") from None
+        raise InputError(f"Cannot read {path}: {e}") from None
     try:
         record = json.loads(data.decode("utf-8"), parse_int=_whole)
         _check_record(record)
         TrainConfig.from_json(record["config"])
     except RecursionError:
-        raise ValueError(f"{path} is not a record cnnviz can read (nested too deeply)."
+        raise InputError(f"{path} is not a record cnnviz can read (nested too deeply)."
                          ) from None
     except (ValueError, KeyError, TypeError) as e:
         reason = " ".join(str(e).split())[:200].rstrip(".")
-        raise ValueError(f"{path} is not a record cnnviz can read ({reason}).") from None
+        raise InputError(f"{path} is not a record cnnviz can read ({reason}).") from None
     return record
 
 
 def _whole(text: str) -> int:
     if len(text) > 20:  # out of every range here; int() of a long one is slow
-        raise ValueError(f"a whole number of {len(text):,} digits")
+        raise InputError(f"a whole number of {len(text):,} digits")
     return int(text)
 
 
@@ -158,24 +159,24 @@ def _check_record(record: object) -> None:
         raise TypeError("it holds no JSON object")
     missing = [key for key in _REQUIRED if key not in record]
     if missing:
-        raise ValueError(f"it has no {missing[0]!r} field")
+        raise InputError(f"it has no {missing[0]!r} field")
     _check_fields(record, _REQUIRED | _OPTIONAL, "")
     config = record["config"]
     _check_fields(config, _CONFIG, "config.")
     unknown = set(config) - set(_CONFIG)
     if unknown:
-        raise ValueError(f"config has fields cnnviz does not know: {sorted(unknown)[:3]}")
+        raise InputError(f"config has fields cnnviz does not know: {sorted(unknown)[:3]}")
     if not all(isinstance(k, str) and isinstance(v, _SCALARS)
                for k, v in config.get("params", {}).items()):
         raise TypeError("config.params must map names to plain values")
     for key in ("train_accuracy", "test_accuracy"):
         if key in record and not 0 <= record[key] <= 1:
-            raise ValueError(f"{key} = {record[key]!r} is not between 0 and 1")
+            raise InputError(f"{key} = {record[key]!r} is not between 0 and 1")
     layers, history = record["layers"], record["history"]
     if not all(isinstance(name, str) and len(name) <= 200 for name in layers):
         raise TypeError("layers must be names")
     if len(history) != config.get("epochs", len(history)):
-        raise ValueError(f"the history holds {len(history)} epochs, the config "
+        raise InputError(f"the history holds {len(history)} epochs, the config "
                          f"{config.get('epochs')}")
     for i, epoch in enumerate(history, 1):
         where = f"history[{i - 1}]."
@@ -186,7 +187,7 @@ def _check_record(record: object) -> None:
         if len(norms) != len(layers) or not all(_is(v, float) for v in norms):
             raise TypeError(f"{where}grad_norms must be a number for each of the layers")
         if epoch["epoch"] != i:
-            raise ValueError(f"{where}epoch is {epoch['epoch']!r}, not {i}")
+            raise InputError(f"{where}epoch is {epoch['epoch']!r}, not {i}")
 
 
 def _check_fields(data: dict, kinds: dict[str, Any], where: str) -> None:
@@ -217,19 +218,19 @@ def load_run(folder: str | Path) -> TrainRun:
     try:
         model = meta_classifier(config)
     except (ValueError, RuntimeError, TypeError) as e:
-        raise ValueError(f"The stack {folder / RECORD} describes cannot be built "
+        raise InputError(f"The stack {folder / RECORD} describes cannot be built "
                          f"({' '.join(str(e).split())[:200]}).") from None
     params = sum(p.numel() for p in model.parameters())
     stated = record.get("params", params)
     if max(params, stated) > MAX_TRAINED_PARAMS:
-        raise ValueError(f"The stack in {folder} has {max(params, stated):,} parameters; a "
+        raise InputError(f"The stack in {folder} has {max(params, stated):,} parameters; a "
                          f"saved stack may have {MAX_TRAINED_PARAMS:,} at most.")
     if stated != params:
-        raise ValueError(f"{folder / RECORD} says {stated:,} parameters, but the stack it "
+        raise InputError(f"{folder / RECORD} says {stated:,} parameters, but the stack it "
                          f"describes has {params:,}.")
     layers = [name for name, _ in weighted_layers(model)]
     if record["layers"] != layers:
-        raise ValueError(f"The layers {folder / RECORD} names are not those of the stack it "
+        raise InputError(f"The layers {folder / RECORD} names are not those of the stack it "
                          f"describes.")
     shapes = {k: (tuple(t.shape), t.dtype) for k, t in model.state_dict().items()}
     state = _read_weights(folder / WEIGHTS, shapes)
@@ -246,31 +247,31 @@ def _read_weights(path: Path, shapes: dict[str, tuple[tuple[int, ...], torch.dty
     try:
         data = read_bounded(path, limit, what)
     except FileRefused as e:
-        raise ValueError(f"Cannot read {path}: {e}") from None
+        raise InputError(f"Cannot read {path}: {e}") from None
     refused = f"The weights in {path.parent} do not load into the stack its record describes"
     if len(data) < need:
-        raise ValueError(f"{refused}: {path.name} holds {len(data):,} bytes, the stack's "
+        raise InputError(f"{refused}: {path.name} holds {len(data):,} bytes, the stack's "
                          f"tensors take {need:,} (it is cut short).")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise ValueError(f"{refused}: {path.name} is not in torch's format.") from None
+        raise InputError(f"{refused}: {path.name} is not in torch's format.") from None
     if (len(entries) > len(shapes) + 16 or sum(e.file_size for e in entries) > limit
             or any(e.compress_type != zipfile.ZIP_STORED for e in entries)):
-        raise ValueError(f"{refused}: {path.name} holds parts torch.save does not write.")
+        raise InputError(f"{refused}: {path.name} holds parts torch.save does not write.")
     try:
         state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except (OSError, RuntimeError, ValueError, KeyError, TypeError, EOFError, IndexError,
             AttributeError, zipfile.BadZipFile, pickle.UnpicklingError) as e:
-        raise ValueError(f"{refused} ({' '.join(str(e).split())[:200]}).") from None
+        raise InputError(f"{refused} ({' '.join(str(e).split())[:200]}).") from None
     if not isinstance(state, dict) or set(state) != set(shapes):
-        raise ValueError(f"{refused}: the names of the tensors differ.")
+        raise InputError(f"{refused}: the names of the tensors differ.")
     for name, (shape, dtype) in shapes.items():
         tensor = state[name]
         if (not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != shape
                 or tensor.dtype != dtype):
-            raise ValueError(f"{refused}: {name} differs.")
+            raise InputError(f"{refused}: {name} differs.")
     return state
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cnnviz.core import arithmetic as ar
+from cnnviz.core.errors import SpecError
 
 if TYPE_CHECKING:  # torch is imported where a checkerboard is run: the frames need numpy only
     import torch
@@ -130,11 +131,11 @@ class Animation:
 def _conv_axis(n: int, k: int, s: int, p: int, d: int, axis: str, what: str) -> AxisLayout:
     span = d * (k - 1) + 1
     if n + 2 * p < span:
-        raise ValueError(f"The {k}x{k} {what}" + (f" with dilation {d}" if d > 1 else "")
-                         + f" spans {span} cells but the padded input is only "
-                         f"{n} + 2*{p} = {n + 2 * p} cells "
-                         f"along {axis}: the window does not fit. Use a larger input, more "
-                         f"padding or a smaller kernel.")
+        raise SpecError(f"The {k}x{k} {what}" + (f" with dilation {d}" if d > 1 else "")
+                        + f" spans {span} cells but the padded input is only "
+                        f"{n} + 2*{p} = {n + 2 * p} cells "
+                        f"along {axis}: the window does not fit. Use a larger input, more "
+                        f"padding or a smaller kernel.")
     out = ar.conv_out(n, k, s, p, d)
     kinds = (PAD,) * p + (INPUT,) * n + (PAD,) * p
     source = (None,) * p + tuple(range(n)) + (None,) * p
@@ -144,9 +145,9 @@ def _conv_axis(n: int, k: int, s: int, p: int, d: int, axis: str, what: str) -> 
 def _check_positive(**values: int) -> None:
     for name, v in values.items():
         if v < (0 if name.startswith("padding") or name.startswith("output") else 1):
-            raise ValueError(f"{name} = {v} is not allowed: "
-                             + ("it cannot be negative." if name.startswith(("padding", "output"))
-                                else "it must be at least 1."))
+            raise SpecError(f"{name} = {v} is not allowed: "
+                            + ("it cannot be negative." if name.startswith(("padding", "output"))
+                               else "it must be at least 1."))
 
 
 def conv_animation(height: int, width: int, kernel_size: int | Sequence[int],
@@ -168,7 +169,7 @@ def pool_animation(height: int, width: int, kernel_size: int | Sequence[int],
                    kind: str = "max") -> Animation:
     """Frames of nn.MaxPool2d / nn.AvgPool2d windows (ceil_mode=False)."""
     if kind not in ("max", "avg"):
-        raise ValueError(f"Pooling is 'max' or 'avg', not {kind!r}.")
+        raise SpecError(f"Pooling is 'max' or 'avg', not {kind!r}.")
     k = ar.pair(kernel_size)
     s = k if stride is None else ar.pair(stride)
     p = ar.pair(padding)
@@ -176,9 +177,9 @@ def pool_animation(height: int, width: int, kernel_size: int | Sequence[int],
                     padding=min(p))
     for kk, pp in zip(k, p):
         if pp > kk // 2:
-            raise ValueError(f"Pooling padding {pp} is more than half the {kk}-wide window: "
-                             f"torch refuses it (a window could lie entirely in the padding). "
-                             f"Use padding 0 to {kk // 2}.")
+            raise SpecError(f"Pooling padding {pp} is more than half the {kk}-wide window: "
+                            f"torch refuses it (a window could lie entirely in the padding). "
+                            f"Use padding 0 to {kk // 2}.")
     rows = _conv_axis(height, k[0], s[0], p[0], 1, "H", "pooling window")
     cols = _conv_axis(width, k[1], s[1], p[1], 1, "W", "pooling window")
     formulas = (ar.conv_out_latex(height, k[0], s[0], p[0], 1, "H"),
@@ -190,12 +191,12 @@ def pool_animation(height: int, width: int, kernel_size: int | Sequence[int],
 
 def _transposed_axis(n: int, k: int, s: int, p: int, d: int, op: int, axis: str) -> AxisLayout:
     if op >= max(s, d):
-        raise ValueError(f"output_padding = {op} must be smaller than the stride ({s}) or the "
-                         f"dilation ({d}), as torch requires.")
+        raise SpecError(f"output_padding = {op} must be smaller than the stride ({s}) or the "
+                        f"dilation ({d}), as torch requires.")
     out = ar.conv_transpose_out(n, k, s, p, d, op)
     if out < 1:
-        raise ValueError(f"The output {axis} would be {out}: ({n}-1)*{s} - 2*{p} + {d}*({k}-1) "
-                         f"+ {op} + 1. Use less padding or a larger input.")
+        raise SpecError(f"The output {axis} would be {out}: ({n}-1)*{s} - 2*{p} + {d}*({k}-1) "
+                        f"+ {op} + 1. Use less padding or a larger input.")
     q = ar.transposed_edge_padding(k, p, d)  # zeros on each side; negative crops
     inserted = (n - 1) * s + 1               # input with s-1 zeros between cells
     length = inserted + 2 * q + op
@@ -237,7 +238,7 @@ def animation(mode: str, height: int, width: int, kernel_size: int, stride: int 
                                     output_padding)
     if mode in ("max pool", "avg pool"):
         return pool_animation(height, width, kernel_size, stride, padding, mode.split()[0])
-    raise ValueError(f"Unknown mode {mode!r}: use conv, transposed, max pool or avg pool.")
+    raise SpecError(f"Unknown mode {mode!r}: use conv, transposed, max pool or avg pool.")
 
 
 # --- checkerboard artifacts ----------------------------------------------------------------
@@ -287,10 +288,10 @@ def checkerboard(size: int = 12, kernel_size: int = 3, stride: int = 2,
     from cnnviz.core.budget import check, module_work
 
     if weights not in ("uniform", "random"):
-        raise ValueError(f"weights must be 'uniform' or 'random', not {weights!r}.")
+        raise SpecError(f"weights must be 'uniform' or 'random', not {weights!r}.")
     if size < 2 * kernel_size + 1:
-        raise ValueError(f"Use an input of at least {2 * kernel_size + 1} pixels so an "
-                         f"interior away from the borders remains.")
+        raise SpecError(f"Use an input of at least {2 * kernel_size + 1} pixels so an "
+                        f"interior away from the borders remains.")
     up_t = nn.ConvTranspose2d(1, 1, kernel_size, stride, bias=False)
     resize_conv = nn.Conv2d(1, 1, 3, padding=1, bias=False)
     up_c = nn.Sequential(nn.Upsample(scale_factor=stride, mode="nearest"), resize_conv)
@@ -370,7 +371,7 @@ def hand_sum(seed: int) -> HandSum:
 
     _check_positive(seed=seed)
     if seed > HAND_SEEDS:
-        raise ValueError(f"The numbers go from 1 to {HAND_SEEDS}; {seed} is too large.")
+        raise SpecError(f"The numbers go from 1 to {HAND_SEEDS}; {seed} is too large.")
     g = torch.Generator().manual_seed(seed)
     image = torch.randint(0, 4, (HAND_INPUT, HAND_INPUT), generator=g)
     kernel = torch.randint(-1, 2, (HAND_KERNEL, HAND_KERNEL), generator=g)

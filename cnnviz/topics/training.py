@@ -31,6 +31,7 @@ from cnnviz.core.budget import (
     work_units,
 )
 from cnnviz.core.datasets import CLASSES, DATASETS, SIZES, DataSet, load_dataset
+from cnnviz.core.errors import InputError
 from cnnviz.core.layers import NORMS, ConvNormAct
 from cnnviz.core.spec import CONVS, StackSpec, build, init_weights
 from cnnviz.core.walk import predict
@@ -119,24 +120,24 @@ class TrainConfig:
 
     @classmethod
     def create(cls, spec: StackSpec, **fields: Any) -> TrainConfig:
-        """Validated: ValueError with a sentence for a bad value."""
+        """Validated: InputError with a sentence for a bad value."""
         config = cls(spec, **fields)
         if config.data not in DATASETS:
-            raise ValueError(f"Unknown data set {config.data!r}; use one of "
+            raise InputError(f"Unknown data set {config.data!r}; use one of "
                              f"{', '.join(DATASETS)}.")
         if config.size not in SIZES:
-            raise ValueError(f"The image size must be one of {', '.join(map(str, SIZES))}, "
+            raise InputError(f"The image size must be one of {', '.join(map(str, SIZES))}, "
                              f"not {config.size!r}.")
         if not 1 <= config.epochs <= MAX_EPOCHS:
-            raise ValueError(f"epochs = {config.epochs} is out of range: use 1 to "
+            raise InputError(f"epochs = {config.epochs} is out of range: use 1 to "
                              f"{MAX_EPOCHS}.")
         if not 1 <= config.batch <= 256:
-            raise ValueError(f"batch = {config.batch} is out of range: use 1 to 256.")
+            raise InputError(f"batch = {config.batch} is out of range: use 1 to 256.")
         if config.optimizer not in OPTIMIZERS or config.schedule not in SCHEDULES:
-            raise ValueError(f"Use an optimizer of {', '.join(OPTIMIZERS)} and a schedule of "
+            raise InputError(f"Use an optimizer of {', '.join(OPTIMIZERS)} and a schedule of "
                              f"{', '.join(SCHEDULES)}.")
         if not (0 < config.lr <= 1 and 0 <= config.weight_decay <= 0.1):
-            raise ValueError("The learning rate must be in (0, 1] and the weight decay in "
+            raise InputError("The learning rate must be in (0, 1] and the weight decay in "
                              "[0, 0.1].")
         return config
 
@@ -205,7 +206,7 @@ def check_training(config: TrainConfig, data: DataSet | None = None,
     data = data or load_dataset(config.data, config.size)
     train, test = training_work(config, len(data.y_train), len(data.y_test))
     if train.params > MAX_TRAINED_PARAMS:
-        raise ValueError(f"This stack has {train.params:,} parameters; a stack trained here "
+        raise InputError(f"This stack has {train.params:,} parameters; a stack trained here "
                          f"may have {MAX_TRAINED_PARAMS:,} at most. Reduce the channels or "
                          f"the depth.")
     check(train, test, what=f"training this stack for {config.epochs} epochs", budget=budget)

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import streamlit as st
 
+from cnnviz.core.errors import InputError
 from cnnviz.core.network.report import StageRow
 from cnnviz.core.walk import Prediction
 from cnnviz.render import compare_rows
@@ -20,15 +21,23 @@ PIN = "a"
 T = TypeVar("T")
 
 
+def query_fields(raw: str) -> dict[str, str]:
+    """The name=value fields of a query text; InputError when a field has no '=' (what
+    parse_qsl's strict parsing refuses, checked here so no ValueError of the library's is
+    taken for a refusal)."""
+    if raw and not all("=" in field for field in raw.split("&")):
+        raise InputError("every part of it must be name=value, joined by &")
+    return dict(parse_qsl(raw, keep_blank_values=True))
+
+
 def pinned(read: Callable[[Mapping[str, str]], T]) -> T | None:
     """The design pinned as A (`read` makes it from its query), or None."""
     raw = st.query_params.get(PIN)
     if raw is None:
         return None
     try:
-        query = dict(parse_qsl(raw, keep_blank_values=True, strict_parsing=True))
-        return read(query)
-    except ValueError as e:
+        return read(query_fields(raw))
+    except InputError as e:
         st.warning(f"URL value {PIN}={safe_text(raw, quoted=True)} names no design to compare "
                    f"({safe_text(str(e).rstrip('.'), limit=200)}); showing no comparison.",
                    icon="⚠️")

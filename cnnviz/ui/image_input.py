@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.core import images
+from cnnviz.core.errors import ImageError
 from cnnviz.ui.widgets import show_error
 
 UPLOAD = "upload"
@@ -15,8 +16,8 @@ def check_upload(data: bytes, name: str = "the file") -> bool:
     """Decode `data`; on a bad file show why (st.error) and return False."""
     try:
         images.decode_image(data)
-    except ValueError as e:
-        show_error(ValueError(f"Cannot use {name}: {e}"))
+    except ImageError as e:
+        show_error(e, f"Cannot use {name}")
         return False
     return True
 

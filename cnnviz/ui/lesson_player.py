@@ -16,6 +16,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from cnnviz.core.errors import InputError
 from cnnviz.lessons import (
     COMPUTED,
     PAGES,
@@ -250,7 +251,7 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
         try:
             with st.spinner("Computing the answer with cnnviz…"):
                 result = answer(q, step.state, CachedLab(device))
-        except ValueError as e:
+        except InputError as e:
             show_error(e)
             return
         _answers(lesson.name)[step.number] = Record(guess, result, grade(q, result, guess))

@@ -25,6 +25,7 @@ import streamlit as st
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.blocks.registry import value_text
 from cnnviz.core.checks import FieldError
+from cnnviz.core.errors import InputError, NetworkTextError
 from cnnviz.core.names import part_words
 from cnnviz.core.network import PRESETS, NetworkSpec, Preset, parse_input
 from cnnviz.core.network.layers import LAYERS
@@ -81,7 +82,7 @@ def read_network(q: Mapping[str, str]) -> tuple[NetworkSpec, list[str]]:
     if "arch" in q:
         try:
             stages = parse_stages(q["arch"])
-        except ValueError as e:
+        except InputError as e:
             warnings.append(f"URL value arch={safe_text(q['arch'], quoted=True)} is not a network "
                             f"({clause(e)}); showing ResNet-18.")
     elif "net" in q and q["net"] in PRESETS:
@@ -93,7 +94,7 @@ def read_network(q: Mapping[str, str]) -> tuple[NetworkSpec, list[str]]:
     try:
         values.update(zip(("channels", "height", "width"), parse_input(q.get("input",
                                                                              DEFAULT_INPUT))))
-    except ValueError as e:
+    except InputError as e:
         warnings.append(url.ignored("input", q["input"], e, DEFAULT_INPUT))
     # the values as given; then the default classes, the default stages, or both, each
     # replaced once, whichever the error names first (a URL may have both wrong)
@@ -101,7 +102,7 @@ def read_network(q: Mapping[str, str]) -> tuple[NetworkSpec, list[str]]:
     for _ in range(3):
         try:
             return _named(NetworkSpec.create(stages, **values)), warnings
-        except ValueError as e:
+        except InputError as e:
             if isinstance(e, FieldError) and e.field == "classes" and "classes" not in replaced:
                 warnings.append(url.ignored("classes", values["classes"], e,
                                             DEFAULT_CLASSES))
@@ -116,11 +117,11 @@ def read_network(q: Mapping[str, str]) -> tuple[NetworkSpec, list[str]]:
 
 
 def network_from_query(q: Mapping[str, str]) -> NetworkSpec:
-    """The network a link's query names, exactly: ValueError (its first warning) for any
+    """The network a link's query names, exactly: NetworkTextError (its first warning) for any
     value that read_network would have to replace."""
     spec, warnings = read_network(q)
     if warnings:
-        raise ValueError(warnings[0])
+        raise NetworkTextError(warnings[0])
     return spec
 
 
@@ -162,7 +163,7 @@ def _change(spec: NetworkSpec, **changes: Any) -> bool:
     try:
         new = _named(spec.replace(**changes))
         cache.network_predicted(new, current_device())
-    except ValueError as e:
+    except InputError as e:
         st.session_state[_MESSAGE] = str(e)
         return False
     st.session_state[_SPEC] = new
@@ -262,12 +263,12 @@ def _edit(spec: NetworkSpec, i: int, key: str) -> None:
                           s[f"{key}_{j}_stride"], s[f"{key}_{j}_other"])
         try:
             parts.append(parse_part(text))
-        except ValueError as e:
+        except InputError as e:
             s[_MESSAGE] = f"Part {j + 1} of the stage: {e}"
             return
     try:
         stage = make_stage(s[f"{key}_name"], parts)
-    except ValueError as e:
+    except InputError as e:
         s[_MESSAGE] = str(e)
         return
     if _change(spec, stages=_stages_with(spec, i, [stage])):
@@ -277,7 +278,7 @@ def _edit(spec: NetworkSpec, i: int, key: str) -> None:
 def _apply_text(spec: NetworkSpec, key: str) -> None:
     try:
         stages = parse_stages(st.session_state[key])
-    except ValueError as e:
+    except InputError as e:
         st.session_state[_MESSAGE] = str(e)
         return
     _change(spec, stages=stages)

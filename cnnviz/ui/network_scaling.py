@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnnviz.core.errors import InputError
 from cnnviz.core.network import NetworkSpec
 from cnnviz.render import network_charts as charts
 from cnnviz.topics import networks as topic
@@ -24,7 +25,7 @@ def scaling_tab(spec: NetworkSpec, device: str) -> None:
         if v.spec is not None:
             try:
                 report = cache.network_predicted(v.spec, device)
-            except ValueError as e:
+            except InputError as e:
                 error = str(e)
         reports.append(report)
         if error:

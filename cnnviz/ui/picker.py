@@ -33,6 +33,7 @@ import streamlit as st
 from cnnviz.core.blocks import REGISTRY, Param, get_block
 from cnnviz.core.blocks.registry import value_text
 from cnnviz.core.budget import FORWARD_BACKWARD, check, stack_work
+from cnnviz.core.errors import InputError, SpecError
 from cnnviz.core.spec import (
     MAX_BATCH,
     MAX_DEPTH,
@@ -94,11 +95,11 @@ def _block_names() -> list[str]:
 # --- the URL --------------------------------------------------------------------
 
 def stack_from_query(q: Mapping[str, str]) -> StackSpec:
-    """The stack a link's query parameters name (url_values' inverse); ValueError with a
+    """The stack a link's query parameters name (url_values' inverse); SpecError with a
     sentence for anything that is not one."""
     unknown = [k for k in q if k not in ("block", *STACK_DEFAULTS) and not k.startswith("p_")]
     if unknown:
-        raise ValueError(f"{safe_text(unknown[0], quoted=True)} is not a setting of a stack")
+        raise SpecError(f"{safe_text(unknown[0], quoted=True)} is not a setting of a stack")
     return StackSpec.create(q.get("block", DEFAULT_BLOCK),
                             {k[2:]: v for k, v in q.items() if k.startswith("p_")},
                             **{name: q[name] for name in STACK_DEFAULTS if name in q})
@@ -118,7 +119,7 @@ def _read_url(state) -> list[str]:
         if name in q:
             try:
                 state[_key(name)] = getattr(StackSpec.create(block, None, **{name: q[name]}), name)
-            except ValueError as e:
+            except InputError as e:
                 warnings.append(url.ignored(name, q[name], e, default))
     entry = get_block(block)
     values = entry.defaults()
@@ -135,7 +136,7 @@ def _read_url(state) -> list[str]:
             continue
         try:
             values[name] = param.parse(q[qname])
-        except ValueError as e:
+        except InputError as e:
             warnings.append(url.ignored(qname, q[qname], e, param.default))
     for name, value in values.items():
         state[_pkey(name)] = value
@@ -265,7 +266,7 @@ def problem(spec: StackSpec) -> str | None:
 def _problem(spec: StackSpec) -> str | None:
     try:
         check(stack_work(spec, passes=FORWARD_BACKWARD))
-    except ValueError as e:
+    except InputError as e:
         return str(e)
     return None
 
@@ -319,7 +320,7 @@ def picker() -> StackSpec | None:
             spec = StackSpec.create(
                 state[_key("block")], {p.name: state[_pkey(p.name)] for p in entry.params},
                 **{name: state[_key(name)] for name in STACK_DEFAULTS})
-        except ValueError as e:
+        except InputError as e:
             error = str(e)
         if spec is not None:
             _write_url(url_values(spec, state[_key("device")]))

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
+from cnnviz.core.errors import InputError
 from cnnviz.core.numbers import is_accepted
 from cnnviz.lessons import (
     Lesson,
@@ -205,7 +206,7 @@ def _reveal(rooms: RoomStore, room: Room, question: Question, step: Step, device
             ) -> None:
     try:
         truth = answer(question, step.state, CachedLab(device))
-    except ValueError as e:
+    except InputError as e:
         show_error(e)
         return
     columns = st.columns(room.round) if room.round > 1 else [st.container()]

@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.core.datasets import DataSet
+from cnnviz.core.errors import InputError
 from cnnviz.core.handwriting import canvas_pixels, digit_counts, is_blank
 from cnnviz.core.spec import StackSpec
 from cnnviz.deploy.heavy import TRAINING_SLOTS, hold_slot
@@ -121,7 +122,7 @@ def read_input(test: DataSet, source: str, number: int) -> tuple[np.ndarray, str
             st.caption(f"Nothing drawn yet: the networks look at {fallback[1]}.")
             return fallback
         return digit_counts(pixels), "your drawing"
-    except ValueError as e:
+    except InputError as e:
         show_error(e)
         st.caption(f"Meanwhile the networks look at {fallback[1]}.")
         return fallback
@@ -129,7 +130,7 @@ def read_input(test: DataSet, source: str, number: int) -> tuple[np.ndarray, str
 
 def drawn_pixels() -> np.ndarray | None:
     """The canvas, and what its browser side sent, checked before it is decoded
-    (handwriting.canvas_pixels); ValueError with a sentence when it is not a picture."""
+    (handwriting.canvas_pixels); ImageError with a sentence when it is not a picture."""
     from streamlit_drawable_canvas import st_canvas  # registers its component on first use
 
     key = PREFIX + "canvas"
@@ -181,7 +182,7 @@ def show_channels(nets: list[Net]) -> None:
             st.markdown(f"**{safe_text(net.title)}**")
             try:
                 top = learned.top_images(means, channel - 1)
-            except ValueError as e:
+            except InputError as e:
                 show_error(e)
                 continue
             raw, labels = net.data.raw_test, net.data.y_test.numpy()
@@ -244,7 +245,7 @@ def train_panel(spec: StackSpec | None, device: str) -> None:
                    for title, s in twins]
         for _, config in configs:
             check_training(config)
-    except ValueError as e:
+    except InputError as e:
         show_error(e)
         return
     names = " and ".join(f"{t} {s.entry.title} ×{s.depth}" for t, s in twins)

@@ -13,6 +13,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz.core.arithmetic import relative_error
+from cnnviz.core.errors import AnswerError, InputError
 from cnnviz.core.numbers import TooLarge, parse_number
 from cnnviz.ui import startup
 from cnnviz.ui.text import safe_text
@@ -58,25 +59,27 @@ def show_grade(what: str, guess: int, truth: int) -> None:
         st.warning(f"❌ {what} = {truth:,}; you said {guess:,}{how_far}.")
 
 
+# The one boundary between cnnviz's refusals and the page: an InputError (cnnviz.core.errors,
+# each carrying its sentence) is shown as that sentence; nothing else is caught here, so a
+# ValueError from torch or a bug is Streamlit's own error (its details as
+# .streamlit/config.toml's client.showErrorDetails allows, the trace in the server's log).
 @contextmanager
-def stop_on_error(context: str = "", errors: tuple[type[Exception], ...] = (ValueError,)):
-    """Run the block; if it raises one of `errors`, show its message (after `context`, the
-    sentence that says what could not be done) and stop the page's run there."""
+def stop_on_error(context: str = "", errors: tuple[type[InputError], ...] = (InputError,)):
+    """Run the block; if it raises one of `errors` (InputError or its kinds), show its
+    sentence (after `context`, the sentence that says what could not be done) and stop the
+    page's run there."""
     try:
         yield
     except errors as e:
-        show_error(ValueError(f"{context}: {e}") if context else e)
+        show_error(e, context)
         st.stop()
 
 
-def show_error(exc: BaseException) -> None:
-    """The message of an error, never a traceback."""
-    if isinstance(exc, ValueError):
-        st.error(safe_text(exc, limit=600), icon="🚫")
-    else:
-        st.error(safe_text(f"Something went wrong ({type(exc).__name__}): {exc}", limit=600),
-                 icon="🚫")
-
+def show_error(exc: InputError, context: str = "") -> None:
+    """The sentence of a refusal (after `context`, what could not be done), never a
+    traceback."""
+    sentence = f"{context}: {exc}" if context else str(exc)
+    st.error(safe_text(sentence, limit=600), icon="🚫")
 
 
 def number_or_warn(text: str) -> float | None:
@@ -89,7 +92,7 @@ def number_or_warn(text: str) -> float | None:
     except TooLarge:
         st.warning(f"{safe_text(text, quoted=True)} is too large: an answer is at most 1e15 "
                    f"(a million billion) either side of zero.", icon="⚠️")
-    except ValueError:
+    except AnswerError:
         st.warning(f"{safe_text(text, quoted=True)} is not a number; type digits, e.g. 12 or "
                    f"0.25 or 6.4e8.", icon="⚠️")
     return None

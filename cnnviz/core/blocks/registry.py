@@ -12,6 +12,8 @@ from typing import Any
 
 import torch.nn as nn
 
+from cnnviz.core.errors import SpecError
+
 from ..checks import divides, echo, require  # noqa: F401  (re-exported for the blocks)
 from ..layers import ACT_LABELS, ACTS, NORM_LABELS, NORMS
 from .config import FIELD_TYPES, BlockConfig
@@ -40,7 +42,7 @@ class Param:
         return self.name == "padding" and self.same
 
     def parse(self, raw: Any) -> Any:
-        """Convert a value from the CLI, a URL or a widget; ValueError if it is not allowed."""
+        """Convert a value from the CLI, a URL or a widget; SpecError if it is not allowed."""
         value = raw
         if isinstance(raw, str) and self.type is not str:
             text = raw.strip().lower()
@@ -56,23 +58,23 @@ class Param:
                 else:
                     value = self.type(text)
             except ValueError:
-                raise ValueError(f"{self.name} must be {self.describe()}, not "
-                                 f"{echo(raw)}.") from None
+                raise SpecError(f"{self.name} must be {self.describe()}, not "
+                                f"{echo(raw)}.") from None
         if self.type is int and isinstance(value, float) and value.is_integer():
             value = int(value)
         if self.choices and value not in self.choices:
-            raise ValueError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, "
-                             f"not {echo(value)}.")
+            raise SpecError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, "
+                            f"not {echo(value)}.")
         if value == "same" and self.takes_same:
             return value
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if self.type in (int, float) and not (number and math.isfinite(value)):
-            raise ValueError(f"{self.name} must be {self.describe()}, not {echo(raw)}.")
+            raise SpecError(f"{self.name} must be {self.describe()}, not {echo(raw)}.")
         if self.type is bool and not isinstance(value, bool):
-            raise ValueError(f"{self.name} must be true or false, not {echo(raw)}.")
+            raise SpecError(f"{self.name} must be true or false, not {echo(raw)}.")
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            raise ValueError(f"{self.name} = {value} is out of range: it must be "
-                             f"{self.describe()}.")
+            raise SpecError(f"{self.name} = {value} is out of range: it must be "
+                            f"{self.describe()}.")
         return value
 
     @property
@@ -265,5 +267,5 @@ def register(name: str, *, family: str, paper: str, summary: str,
 
 def get_block(name: str) -> BlockEntry:
     if name not in REGISTRY:
-        raise ValueError(f"Unknown block {name!r}. Known blocks: {', '.join(sorted(REGISTRY))}.")
+        raise SpecError(f"Unknown block {name!r}. Known blocks: {', '.join(sorted(REGISTRY))}.")
     return REGISTRY[name]

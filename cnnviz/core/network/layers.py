@@ -33,7 +33,7 @@ class NetLayer:
     build: Callable[[dict[str, Any], int, int], nn.Module]
     # how the channel count changes; None keeps it
     channels_out: Callable[[dict[str, Any], int, int], int] | None = None
-    # what torch refuses among values each in range (ValueError with a sentence)
+    # what torch refuses among values each in range (SpecError with a sentence)
     check: Callable[[dict[str, Any]], None] | None = None
 
     def param(self, name: str) -> Param:

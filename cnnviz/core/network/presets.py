@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnnviz.core.blocks.registry import value_text
+from cnnviz.core.errors import NetworkTextError
 from cnnviz.core.network.spec import NetworkSpec
 
 TORCHVISION = "torchvision's model documentation (IMAGENET1K_V1 weights)"
@@ -223,6 +224,6 @@ def network_spec(name_or_text: str, **fields: object) -> NetworkSpec:
     if "=" in key:
         return NetworkSpec.create(key, "custom", **fields)  # type: ignore[arg-type]
     if key not in PRESETS:
-        raise ValueError(f"Unknown network {key[:40]!r}; the presets are "
-                         f"{', '.join(PRESETS)} (or write one as stage=part;part|...).")
+        raise NetworkTextError(f"Unknown network {key[:40]!r}; the presets are "
+                               f"{', '.join(PRESETS)} (or write one as stage=part;part|...).")
     return NetworkSpec.create(PRESETS[key].text, key, **fields)  # type: ignore[arg-type]

@@ -20,8 +20,10 @@ import torch
 import torch.nn as nn
 
 from cnnviz.core.blocks import REGISTRY, Param
-from cnnviz.core.blocks.registry import INITS, require, value_text
+from cnnviz.core.blocks.registry import INITS, value_text
+from cnnviz.core.checks import require as _require
 from cnnviz.core.checks import whole_number
+from cnnviz.core.errors import InputError, NetworkTextError
 from cnnviz.core.network.layers import LAYERS
 from cnnviz.core.spec import (
     MAX_BATCH,
@@ -31,6 +33,12 @@ from cnnviz.core.spec import (
     init_weights,
     zero_init_residual_branches,
 )
+
+
+def require(ok: bool, message: str) -> None:
+    """NetworkTextError(message) unless ok: what the network's text asks is refused."""
+    _require(ok, message, NetworkTextError)
+
 
 MAX_STAGES = 24
 MAX_PARTS = 16  # per stage
@@ -84,20 +92,21 @@ class Stage:
 
 
 def make_part(kind: str, depth: Any = 1, **args: Any) -> Part:
-    """A validated part; ValueError with a sentence if the kind or an argument is wrong."""
+    """A validated part; NetworkTextError with a sentence if the kind or an argument is wrong."""
     kind = str(kind).strip().lower()
     if kind not in REGISTRY and kind not in LAYERS:
-        raise ValueError(f"Unknown part {kind!r}: use a block ({', '.join(sorted(REGISTRY))}) "
-                         f"or a layer ({', '.join(LAYERS)}).")
+        raise NetworkTextError(f"Unknown part {kind!r}: use a block "
+                               f"({', '.join(sorted(REGISTRY))}) or a layer "
+                               f"({', '.join(LAYERS)}).")
     part = Part(kind)
     schema = {p.name: p for p in part.schema()}
     typed = []
     for name, raw in args.items():
         if name in NOT_IN_PARTS:
-            raise ValueError(f"{kind}: {name} {NOT_IN_PARTS[name]}; leave it out.")
+            raise NetworkTextError(f"{kind}: {name} {NOT_IN_PARTS[name]}; leave it out.")
         if name not in schema:
-            raise ValueError(f"{kind} has no parameter {name!r}; it takes "
-                             f"{', '.join(n for n in schema if n not in NOT_IN_PARTS)}.")
+            raise NetworkTextError(f"{kind} has no parameter {name!r}; it takes "
+                                   f"{', '.join(n for n in schema if n not in NOT_IN_PARTS)}.")
         typed.append((name, schema[name].parse(raw)))
     steps = whole_number("depth", depth, 1, MAX_DEPTH)
     require(steps == 1 or part.is_block, f"{kind} is a layer: repeat it as separate parts, "
@@ -123,7 +132,7 @@ def parse_part(text: str) -> Part:
 
 
 def parse_stages(text: str) -> tuple[Stage, ...]:
-    """Stages from their text; ValueError naming the stage and part that is wrong."""
+    """Stages from their text; NetworkTextError naming the stage and part that is wrong."""
     require(len(text) <= MAX_TEXT, f"The network's text is {len(text):,} characters; the "
                                    f"limit is {MAX_TEXT:,}.")
     stages = []
@@ -135,8 +144,8 @@ def parse_stages(text: str) -> tuple[Stage, ...]:
                                       1):
             try:
                 parts.append(parse_part(part_text))
-            except ValueError as e:
-                raise ValueError(f"Stage {name.strip()!r}, part {j}: {e}") from None
+            except InputError as e:
+                raise NetworkTextError(f"Stage {name.strip()!r}, part {j}: {e}") from None
         stages.append(make_stage(name, parts))
     return tuple(stages)
 
@@ -172,7 +181,7 @@ class NetworkSpec:
     def create(cls, stages: str | Iterable[Stage], name: str = "custom", channels: Any = 3,
                height: Any = 224, width: Any = 224, batch: Any = 1, classes: Any = 1000,
                seed: Any = 0, init: str = "kaiming_out") -> NetworkSpec:
-        """Validate user input (strings allowed, as from a CLI or URL); ValueError if bad."""
+        """Validate user input (strings allowed, as from a CLI or URL); InputError if bad."""
         stages = parse_stages(stages) if isinstance(stages, str) else tuple(stages)
         require(0 < len(stages) <= MAX_STAGES, f"A network has 1 to {MAX_STAGES} stages, not "
                                                f"{len(stages)}.")
@@ -245,8 +254,9 @@ def _structure(spec: NetworkSpec) -> nn.Sequential:
                     channels *= h * w
                     flat = True
                 built, channels = _part_modules(part, channels, spec.classes)
-            except ValueError as e:
-                raise ValueError(f"Stage {stage.name!r}, part {j} ({part.kind}): {e}") from None
+            except InputError as e:
+                raise NetworkTextError(f"Stage {stage.name!r}, part {j} ({part.kind}): "
+                                       f"{e}") from None
             modules += built
             if part.kind == "adaptive_avgpool":
                 grid = (part.values.get("size", 1),) * 2
