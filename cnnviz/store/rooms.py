@@ -7,14 +7,11 @@ until the teacher closes the round. The teacher may open a second round of the s
 question (peer instruction: vote, discuss, vote again) or move the room to the next
 question. Rooms expire (24 h by default) and `purge` deletes them with their answers.
 
-One schema on SQLite (the default: a file in the data directory, WAL mode) or PostgreSQL
-(CNNVIZ_DATABASE_URL=postgresql://...), through SQLAlchemy Core (cnnviz.store.engine,
-cnnviz.store.schema). Every write commits before it returns, so an acknowledged answer
-survives the server being killed; and it returns only when the committed file is still the
-one at the database's path, where the next reader looks (RoomStore._same_file). A schema
-version is kept in the database and brought up to date at start. Every failure of the
-database is a StoreUnavailable with a sentence; PostgreSQL's waits are all bounded, and
-each call has a deadline of its own on the client.
+The room's two tables live here, on the database's metadata; the database itself (SQLite
+by default, a file in the data directory in WAL mode, or PostgreSQL with
+CNNVIZ_DATABASE_URL=postgresql://...) is cnnviz.store.database's: every write commits
+before it returns, so an acknowledged answer survives the server being killed, and only
+on the file the next reader opens; every failure is a StoreUnavailable with a sentence.
 """
 from __future__ import annotations
 
@@ -23,36 +20,46 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Boolean, Column, Float, Integer, String, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from cnnviz.core.errors import AnswerError
 from cnnviz.core.numbers import checked_number
-from cnnviz.store import schema
-from cnnviz.store.engine import (
-    DATABASE_ERRORS,
-    GONE,
-    CallDeadline,
-    FileIdentity,
-    database_url,
-    make_engine,
-    sqlite_file,
-)
+from cnnviz.store.database import META, SCHEMA_VERSION, Database
+from cnnviz.store.engine import database_url
 from cnnviz.store.errors import (
     NotTeacher,
     RoomClosed,
     RoomError,
     StoreUnavailable,
     UnknownRoom,
-    unavailable,
 )
-from cnnviz.store.schema import ANSWERS, CODE_LENGTH, MAX_CHOICE, ROOMS, SCHEMA_VERSION, VERSION
 
+CODE_LENGTH = 6                                 # 31^6 ≈ 887 million codes
+MAX_CHOICE = 200
+ROOMS = Table(
+    "rooms", META,
+    Column("code", String(CODE_LENGTH), primary_key=True),
+    Column("teacher", String(64), nullable=False),   # sha256 of the teacher's secret
+    Column("lesson", String(80), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("is_open", Boolean, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("expires", Float, nullable=False))
+ANSWERS = Table(
+    "answers", META,
+    Column("code", String(CODE_LENGTH), primary_key=True),
+    Column("step", Integer, primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("student", String(32), primary_key=True),
+    Column("number", Float),
+    Column("choice", String(MAX_CHOICE)),
+    Column("at", Float, nullable=False))
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: nothing to mistake
 ROOM_TTL_S = 24 * 3600
 STUDENT_ID_LENGTH = 32                          # hex digits of a random 128-bit id
@@ -100,99 +107,12 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class RoomStore:
+class RoomStore(Database):
     """The rooms of one database. Thread-safe: every call takes a connection from a pool."""
 
     def __init__(self, url: str | None = None, ttl: float = ROOM_TTL_S):
-        self.url = database_url(url)
         self.ttl = ttl
-        path = sqlite_file(self.url)
-        self.file = FileIdentity(path) if path is not None else None
-        self._lock = threading.RLock()
-        with self._errors():
-            self.engine = make_engine(self.url)
-            self._open()
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        """The database's errors, wherever raised, become StoreUnavailable (a sentence)."""
-        try:
-            yield
-        except (RoomError, IntegrityError):
-            raise
-        except DATABASE_ERRORS as e:
-            raise StoreUnavailable(unavailable(e)) from None
-
-    @contextmanager
-    def _tx(self) -> Iterator:
-        """A transaction that commits when the block ends, on the file the store opened:
-        when that file is gone or replaced, before or after the commit, StoreUnavailable
-        and nothing is acknowledged (see _same_file). On PostgreSQL the whole call, from
-        taking a connection to the commit, has a deadline (see _deadline)."""
-        with self._errors():
-            before = self._same_file()
-            with self._deadline(), self.engine.begin() as connection:
-                yield connection
-            if self.file is not None and self.file.now() != before:
-                self._lost(before)  # committed to a file no reader opens: not acknowledged
-
-    def _same_file(self) -> tuple[int, int] | None:
-        """The identity of the SQLite file this store uses (None on PostgreSQL).
-
-        When the file was deleted or replaced since the store opened it, this call is
-        refused (StoreUnavailable): what it would write goes to the unlinked file, where
-        no reader finds it. The pool is emptied and the next call opens whatever file is
-        at the path then (a new empty one when it was deleted), with its identity; so a
-        server recovers without a restart, and a room of the old file is unknown."""
-        if self.file is None:
-            return None
-        with self._lock:
-            if self.file.opened is None:
-                self._open()
-            elif self.file.now() != self.file.opened:
-                self._lost(self.file.opened)
-            return self.file.opened
-
-    def _deadline(self) -> AbstractContextManager:
-        """On PostgreSQL, a deadline for one call (engine.CallDeadline): a server that stops
-        answering is a sentence after CALL_DEADLINE_S, its connection discarded. SQLite's
-        waits are bounded by its busy timeout."""
-        return CallDeadline.of() if self.engine.dialect.name == "postgresql" else nullcontext()
-
-    def _open(self) -> None:
-        """The schema made or brought up to date; the SQLite file's identity noted."""
-        with self._lock:
-            if self.file is not None:
-                self.file.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._deadline(), self.engine.begin() as c:
-                schema.migrate(c)
-            if self.file is not None:
-                self.file.hold()
-
-    def _lost(self, seen: tuple[int, int] | None) -> None:
-        """Refuse this call; unless another call already did, forget the file `seen` and
-        close the pool's connections to it, so that the next call opens the path anew."""
-        with self._lock:
-            if self.file is not None and self.file.opened == seen:
-                self.engine.dispose()
-                self.file.release()
-        raise StoreUnavailable(GONE)
-
-    def dispose(self) -> None:
-        """Close every connection of this store (the next call opens the database again)."""
-        with self._lock:
-            self.engine.dispose()
-            if self.file is not None:
-                self.file.release()
-
-    def migrate(self) -> int:
-        """Create the tables, or bring an older schema up to date; the version now."""
-        with self._tx() as c:
-            return schema.migrate(c)
-
-    def schema_version(self) -> int:
-        with self._tx() as c:
-            return int(c.execute(select(VERSION.c.version)).scalar_one())
+        super().__init__(url)
 
     # --- the teacher ------------------------------------------------------------------
 

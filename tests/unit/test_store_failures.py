@@ -291,3 +291,24 @@ def test_a_connection_the_server_ended_is_replaced_before_it_is_used(pg):
                            "WHERE datname = 'cnnviz' AND pid <> pg_backend_pid()"))
     pg.submit(room.code, ALICE, number=3)  # the ping found it dead: a new one, no error
     assert pg.count(room.code, 1, 1) == 1
+
+
+def test_a_new_table_is_one_declaration_on_the_databases_metadata(tmp_path):
+    """The store's seam (cnnviz.store.database): a table declared on META by a module of
+    its own appears in a new database and in one made before the table existed."""
+    from sqlalchemy import Column, Integer, Table, inspect
+
+    from cnnviz.store.database import META, Database
+
+    url = f"sqlite:///{tmp_path / 'class.db'}"
+    Database(url).dispose()  # a database from before the table
+    notes = Table("notes_of_a_test", META, Column("id", Integer, primary_key=True))
+    try:
+        for where in (url, f"sqlite:///{tmp_path / 'new.db'}"):
+            db = Database(where)
+            with db._tx() as c:
+                assert inspect(c).has_table("notes_of_a_test")
+                c.execute(notes.insert().values(id=1))
+            db.dispose()
+    finally:
+        META.remove(notes)

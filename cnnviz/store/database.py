@@ -1,0 +1,151 @@
+"""The database under every store: its engine, its tables' metadata, its schema version
+and the migrations that bring an older database up to date.
+
+A store is a `Database` with the methods of its own tables (cnnviz.store.rooms.RoomStore).
+Its tables are declared in its own module on `META`, which this module knows nothing about:
+a new table is one module that declares it (imported by cnnviz.store) and one step here,
+SCHEMA_VERSION raised with what brings the previous version up to date (`create_all` makes
+a table that does not exist yet, so a step that only adds tables has nothing to say).
+
+`Database` keeps the promises every store makes: each call is a transaction that commits
+before it returns, on the SQLite file the store opened (a file removed or replaced while
+serving refuses the call: see _same_file); on PostgreSQL each call has a deadline of its
+own; every failure of the database is a StoreUnavailable with a sentence.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cnnviz.store.engine import (
+    DATABASE_ERRORS,
+    GONE,
+    CallDeadline,
+    FileIdentity,
+    database_url,
+    make_engine,
+    sqlite_file,
+)
+from cnnviz.store.errors import RoomError, StoreUnavailable, unavailable
+
+SCHEMA_VERSION = 1
+META = MetaData()
+VERSION = Table("schema_version", META, Column("version", Integer, nullable=False))
+# version -> the statements that bring a database of the version before it up to that one
+MIGRATIONS: dict[int, list[str]] = {}
+
+
+def migrate(c: Connection) -> int:
+    """Create the tables, or bring an older schema up to date, in the transaction `c`;
+    the version now. A database newer than this cnnviz is refused (StoreUnavailable)."""
+    META.create_all(c, checkfirst=True)
+    found = c.execute(select(VERSION.c.version)).scalar()
+    if found is None:
+        c.execute(VERSION.insert().values(version=SCHEMA_VERSION))
+        return SCHEMA_VERSION
+    if found > SCHEMA_VERSION:
+        raise StoreUnavailable(f"The room database has schema version {found}, newer "
+                               f"than this cnnviz ({SCHEMA_VERSION}): update cnnviz.")
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        for statement in MIGRATIONS.get(version, []):
+            c.exec_driver_sql(statement)
+    c.execute(update(VERSION).values(version=SCHEMA_VERSION))
+    return SCHEMA_VERSION
+
+
+class Database:
+    """One database, thread-safe: every call takes a connection from a pool."""
+
+    def __init__(self, url: str | None = None):
+        self.url = database_url(url)
+        path = sqlite_file(self.url)
+        self.file = FileIdentity(path) if path is not None else None
+        self._lock = threading.RLock()
+        with self._errors():
+            self.engine = make_engine(self.url)
+            self._open()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """The database's errors, wherever raised, become StoreUnavailable (a sentence)."""
+        try:
+            yield
+        except (RoomError, IntegrityError):
+            raise
+        except DATABASE_ERRORS as e:
+            raise StoreUnavailable(unavailable(e)) from None
+
+    @contextmanager
+    def _tx(self) -> Iterator:
+        """A transaction that commits when the block ends, on the file the store opened:
+        when that file is gone or replaced, before or after the commit, StoreUnavailable
+        and nothing is acknowledged (see _same_file). On PostgreSQL the whole call, from
+        taking a connection to the commit, has a deadline (see _deadline)."""
+        with self._errors():
+            before = self._same_file()
+            with self._deadline(), self.engine.begin() as connection:
+                yield connection
+            if self.file is not None and self.file.now() != before:
+                self._lost(before)  # committed to a file no reader opens: not acknowledged
+
+    def _same_file(self) -> tuple[int, int] | None:
+        """The identity of the SQLite file this store uses (None on PostgreSQL).
+
+        When the file was deleted or replaced since the store opened it, this call is
+        refused (StoreUnavailable): what it would write goes to the unlinked file, where
+        no reader finds it. The pool is emptied and the next call opens whatever file is
+        at the path then (a new empty one when it was deleted), with its identity; so a
+        server recovers without a restart, and a room of the old file is unknown."""
+        if self.file is None:
+            return None
+        with self._lock:
+            if self.file.opened is None:
+                self._open()
+            elif self.file.now() != self.file.opened:
+                self._lost(self.file.opened)
+            return self.file.opened
+
+    def _deadline(self) -> AbstractContextManager:
+        """On PostgreSQL, a deadline for one call (engine.CallDeadline): a server that stops
+        answering is a sentence after CALL_DEADLINE_S, its connection discarded. SQLite's
+        waits are bounded by its busy timeout."""
+        return CallDeadline.of() if self.engine.dialect.name == "postgresql" else nullcontext()
+
+    def _open(self) -> None:
+        """The schema made or brought up to date; the SQLite file's identity noted."""
+        with self._lock:
+            if self.file is not None:
+                self.file.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._deadline(), self.engine.begin() as c:
+                migrate(c)
+            if self.file is not None:
+                self.file.hold()
+
+    def _lost(self, seen: tuple[int, int] | None) -> None:
+        """Refuse this call; unless another call already did, forget the file `seen` and
+        close the pool's connections to it, so that the next call opens the path anew."""
+        with self._lock:
+            if self.file is not None and self.file.opened == seen:
+                self.engine.dispose()
+                self.file.release()
+        raise StoreUnavailable(GONE)
+
+    def dispose(self) -> None:
+        """Close every connection of this store (the next call opens the database again)."""
+        with self._lock:
+            self.engine.dispose()
+            if self.file is not None:
+                self.file.release()
+
+    def migrate(self) -> int:
+        """Create the tables, or bring an older schema up to date; the version now."""
+        with self._tx() as c:
+            return migrate(c)
+
+    def schema_version(self) -> int:
+        with self._tx() as c:
+            return int(c.execute(select(VERSION.c.version)).scalar_one())
