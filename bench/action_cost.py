@@ -38,13 +38,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # the protocol-level tab and the app server
-from support_protocol import Tab  # noqa: E402
-from support_server import start_server, stop_server  # noqa: E402
+import _harness  # noqa: F401  (the repository root on the import path)
 
-from cnnviz.lessons.pages import PAGES  # noqa: E402
+from cnnviz.lessons.pages import PAGES
+from tests.support_protocol import Tab
+from tests.support_server import start_server, stop_server
 
 GRADFLOW_PAGE = "plain_vs_residual"
 BLOCKS = PAGES[GRADFLOW_PAGE].all_controls({})["depth"].key  # its Blocks slider

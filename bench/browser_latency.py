@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # support_server: the app server and Chromium
+import _harness  # noqa: F401  (the repository root on the import path)
 
-from support_server import (  # noqa: E402
+from cnnviz.core.report import make_report
+from cnnviz.core.spec import StackSpec
+from cnnviz.render import explorer_charts as plots
+from tests.support_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
     VIEWPORT,
@@ -36,10 +35,6 @@ from support_server import (  # noqa: E402
     start_server,
     stop_server,
 )
-
-from cnnviz.core.report import make_report  # noqa: E402
-from cnnviz.core.spec import StackSpec  # noqa: E402
-from cnnviz.render import explorer_charts as plots  # noqa: E402
 
 BLOCK = "resnet_basic"
 TIMEOUT_MS = 120_000

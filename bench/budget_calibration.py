@@ -14,16 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
+import _harness  # noqa: F401  (the repository root on the import path)
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cnnviz.core.budget import FORWARD, FORWARD_BACKWARD, module_work  # noqa: E402
-from cnnviz.core.layers import LayerNorm2d  # noqa: E402
+from cnnviz.core.budget import FORWARD, FORWARD_BACKWARD, module_work
+from cnnviz.core.layers import LayerNorm2d
 
 N = 8  # the batch of every case
 

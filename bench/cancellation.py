@@ -14,14 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # support_server: the app server and Chromium
-from support_server import (  # noqa: E402
+import _harness  # noqa: F401  (the repository root on the import path)
+
+from tests.support_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
     VIEWPORT,

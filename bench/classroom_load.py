@@ -75,20 +75,18 @@ try:
 except ImportError:  # RSS and CPU then come from /proc
     psutil = None
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a script from anywhere
-sys.path.insert(0, str(ROOT / "tests"))  # support_server: the app server and Chromium
-from support_protocol import (  # noqa: E402
+import _harness  # noqa: F401  (the repository root on the import path)
+
+from cnnviz.deploy.hall import start_hall
+from cnnviz.lessons.pages import PAGES
+from tests.support_protocol import (
     NETWORK_ERRORS,
     TIMEOUT_S,
     ActionError,
     RunResult,
     Tab,
 )
-from support_server import start_server, stop_server  # noqa: E402
-
-from cnnviz.deploy.hall import start_hall  # noqa: E402
-from cnnviz.lessons.pages import PAGES  # noqa: E402
+from tests.support_server import start_server, stop_server
 
 # the Plain vs Residual Blocks slider, as the page draws it (its contract)
 DEPTH = PAGES["plain_vs_residual"].all_controls({})["depth"]

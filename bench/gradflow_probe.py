@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
+import _harness  # noqa: F401  (the repository root on the import path)
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cnnviz.cli.args import parse_assignments  # noqa: E402
-from cnnviz.core.spec import StackSpec  # noqa: E402
-from cnnviz.topics import gradflow  # noqa: E402
+from cnnviz.cli.args import parse_assignments
+from cnnviz.core.spec import StackSpec
+from cnnviz.topics import gradflow
 
 
 def _sync(device: torch.device) -> None:

@@ -13,15 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # support_server: the app server and Chromium
+import _harness  # noqa: F401  (the repository root on the import path)
 
-from support_server import (  # noqa: E402
+from cnnviz.core.network import PRESETS, network_spec
+from cnnviz.core.network.report import network_prediction
+from cnnviz.render.explorer_charts import number
+from tests.support_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
     VIEWPORT,
@@ -29,10 +28,6 @@ from support_server import (  # noqa: E402
     start_server,
     stop_server,
 )
-
-from cnnviz.core.network import PRESETS, network_spec  # noqa: E402
-from cnnviz.core.network.report import network_prediction  # noqa: E402
-from cnnviz.render.explorer_charts import number  # noqa: E402
 
 TIMEOUT_MS = 60_000
 WAIT = """(wanted) => {

@@ -22,20 +22,16 @@ import json
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT / "tests"))
-from classroom_load import ActionError, Tab  # noqa: E402
-from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
-from support_server import CHROMIUM, CHROMIUM_ARGS, goto_page, start_server, stop_server  # noqa: E402,I001
+import _harness  # noqa: F401  (the repository root on the import path)
+from classroom_load import ActionError, Tab
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from tests.support_server import CHROMIUM, CHROMIUM_ARGS, goto_page, start_server, stop_server
 
 STEP = "/conv_arithmetic?lesson=output_size&step=1&present=1"
 

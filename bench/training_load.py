@@ -20,22 +20,17 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
-from streamlit.proto.WidgetStates_pb2 import WidgetState
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-from classroom_load import (  # noqa: E402
+import _harness  # noqa: F401  (the repository root on the import path)
+from classroom_load import (
     ActionError,
     Monitor,
     Tab,
     find_pids,
     served,
 )
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 QUEUE = "in the queue"
 

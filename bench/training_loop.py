@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
+import _harness  # noqa: F401  (the repository root on the import path)
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cnnviz.core.datasets import load_dataset  # noqa: E402
-from cnnviz.core.spec import StackSpec  # noqa: E402
-from cnnviz.topics.training import (  # noqa: E402
+from cnnviz.core.datasets import load_dataset
+from cnnviz.core.spec import StackSpec
+from cnnviz.topics.training import (
     TrainConfig,
     make_classifier,
     steps_per_epoch,

@@ -11,7 +11,7 @@ from cnnviz.render.arith_plots import (
     hand_sum_latex,
 )
 from cnnviz.topics import sliding
-from cnnviz.ui import controls, presets
+from cnnviz.ui import controls, predict, presets
 
 st.title("🧮 Convolution arithmetic")
 st.caption("Which input cells does each output cell read? Set the geometry, predict the output "
@@ -60,13 +60,9 @@ if anim is not None:
     g1, g2, g3 = st.columns([1, 1, 1])
     guess = (g1.number_input("output H", 0, 200, 0, key="arith_guess_h"),
              g2.number_input("output W", 0, 200, 0, key="arith_guess_w"))
-    asked = (mode, tuple(values.items()))
-    if g3.button("Reveal", key="arith_reveal", type="primary"):
-        state["arith_revealed"] = asked
-    revealed = state.get("arith_revealed") == asked
-    if revealed:
-        for axis, g, truth in zip("HW", guess, anim.out_shape):
-            ui.show_grade(f"{axis}_out", g, truth)
+
+    def explain_size() -> None:
+        """The output size's formulas (and a transposed convolution's equivalent steps)."""
         for formula in anim.formulas:
             st.latex(formula)
         if mode == "transposed":
@@ -78,8 +74,13 @@ if anim is not None:
                 st.latex(step)
             st.caption("The padding that makes the sizes match torch is d(k-1)-p on each "
                        "side, k-p-1 for d = 1 (Dumoulin & Visin 2016, §4).")
-    else:
-        st.info("Type your prediction and press **Reveal** to see the answer and the formula.")
+
+    revealed = predict.predict_then_reveal(
+        "arith_reveal", (mode, tuple(values.items())),
+        [predict.Guess(f"{axis}_out", g, truth)
+         for axis, g, truth in zip("HW", guess, anim.out_shape)],
+        explain_size, where=g3,
+        hint="Type your prediction and press **Reveal** to see the answer and the formula.")
 
     with st.expander("Watch the kernel slide (▶ play, or drag the slider)", expanded=revealed):
         st.plotly_chart(fig_slide(anim), key="arith_slide", width="stretch")
@@ -105,19 +106,23 @@ hand = sliding.hand_sum(seed)
 st.plotly_chart(fig_hand_sum(hand, row - 1, col - 1), key="arith_hand", width="stretch")
 g1, g2 = st.columns([1, 2])
 hand_guess = g1.number_input("Your value", -99, 99, 0, key="arith_hand_guess")
-if g2.button("Reveal the sum", key="arith_hand_reveal"):
-    state["arith_hand_revealed"] = (seed, row, col)
-if state.get("arith_hand_revealed") == (seed, row, col):
-    by_hand = hand.by_hand(row - 1, col - 1)
-    value = int(hand.output[row - 1, col - 1])
-    ui.show_grade(f"output ({row}, {col})", hand_guess, value)
+value = int(hand.output[row - 1, col - 1])
+
+
+def explain_sum() -> None:
+    """The window's sum written out, and what torch and a flipped kernel give."""
     st.latex(hand_sum_latex(hand, row - 1, col - 1))
-    st.caption(f"The sum written out gives {by_hand}; torch's conv2d on the same "
-               f"numbers gives {value}. With the kernel turned by 180° (the convolution of "
-               f"signal processing) this window would give "
+    st.caption(f"The sum written out gives {hand.by_hand(row - 1, col - 1)}; torch's conv2d "
+               f"on the same numbers gives {value}. With the kernel turned by 180° (the "
+               f"convolution of signal processing) this window would give "
                f"{int(hand.flipped[row - 1, col - 1])}.")
-else:
-    st.info("Work out the value under the outlined window, type it, and press **Reveal the sum**.")
+
+
+predict.predict_then_reveal(
+    "arith_hand_reveal", (seed, row, col),
+    [predict.Guess(f"output ({row}, {col})", hand_guess, value)], explain_sum,
+    label="Reveal the sum", where=g2, primary=False,
+    hint="Work out the value under the outlined window, type it, and press **Reveal the sum**.")
 
 # --- checkerboard artifacts ---
 st.subheader("Checkerboard artifacts")

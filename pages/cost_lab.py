@@ -5,7 +5,7 @@ from cnnviz import ui
 from cnnviz.core import arithmetic as ar
 from cnnviz.render.arith_plots import fig_cost_bars
 from cnnviz.topics import costs
-from cnnviz.ui import controls
+from cnnviz.ui import controls, predict
 
 st.title("⚖️ Cost & bottlenecks")
 st.caption("Each design is a real PyTorch module. Its parameters and MACs are predicted "
@@ -43,21 +43,23 @@ names = [d.name for d in c.designs]
 which = p1.selectbox("design", names, index=len(names) - 1, key="cost_design")
 guess_params = p2.number_input("parameters", 0, 10**12, 0, step=1, key="cost_guess_params")
 guess_macs = p3.number_input("MACs", 0, 10**15, 0, step=1, key="cost_guess_macs")
-asked = (topic, tuple(values.items()), which)
-if p4.button("Reveal", key="cost_reveal", type="primary"):
-    state["cost_revealed"] = asked
-revealed = state.get("cost_revealed") == asked
 design = c.designs[names.index(which)]
-if revealed:
-    for what, g, truth in (("parameters", guess_params, design.params),
-                           ("MACs", guess_macs, design.macs)):
-        ui.show_grade(what, g, truth)
+
+
+def explain_costs() -> None:
+    """The formulas of the comparison, and the share of MACs the cheaper design saves."""
     for formula in c.formulas:
         st.latex(formula)
     if len(c.designs) == 2:
         st.metric(f"MACs saved by {c.designs[1].name}", f"{100 * costs.savings(c):.1f}%")
-else:
-    st.info("Type your prediction for the chosen design and press **Reveal**.")
+
+
+revealed = predict.predict_then_reveal(
+    "cost_reveal", (topic, tuple(values.items()), which),
+    [predict.Guess("parameters", guess_params, design.params),
+     predict.Guess("MACs", guess_macs, design.macs)],
+    explain_costs, where=p4,
+    hint="Type your prediction for the chosen design and press **Reveal**.")
 
 with st.expander("Counts of every design, predicted and confirmed", expanded=revealed):
     st.plotly_chart(fig_cost_bars(c), key="cost_bars", width="stretch")

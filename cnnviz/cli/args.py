@@ -5,7 +5,7 @@ import argparse
 import warnings
 from typing import Any, NoReturn
 
-from cnnviz.core.checks import whole_number
+from cnnviz.core.fields import BATCH, CHANNELS, DEPTH, HEIGHT, SEED, WIDTH, Field, parse_input
 from cnnviz.core.spec import StackSpec
 
 
@@ -38,35 +38,21 @@ def parse_assignments(pairs: list[str] | None) -> dict[str, str]:
     return out
 
 
-def parse_input(text: str | None) -> dict[str, Any]:
-    """'C,H,W' -> the in_channels, height and width fields of a spec."""
-    if text is None:
-        return {}
-    parts = text.replace("x", ",").split(",")
+def parse_whole(flag: str, text: object, field: Field) -> int:
+    """A whole number written in the digits 0-9, within the limits of `field`; UsageError
+    otherwise (the value echoed cut short)."""
     try:
-        if len(parts) != 3:
-            raise ValueError
-        c, h, w = (int(p.strip()) if p.strip().isascii() else int("?") for p in parts)
-    except ValueError:
-        raise UsageError(f"--input takes C,H,W as three whole numbers (e.g. 16,32,32), "
-                         f"got {text!r}.") from None
-    return {"in_channels": c, "height": h, "width": w}
-
-
-def parse_whole(flag: str, text: object, low: int, high: int) -> int:
-    """A whole number written in the digits 0-9, from `low` to `high`; UsageError otherwise
-    (the value echoed cut short)."""
-    try:
-        return whole_number(flag, text, low, high)
+        return field.parse(text, flag)
     except ValueError as e:
         raise UsageError(str(e)) from None
 
 
 def spec_from_args(args: argparse.Namespace) -> StackSpec:
     params: dict[str, Any] = parse_assignments(args.set)
-    shape = parse_input(args.input)
-    if "in_channels" in shape:
-        params["in_channels"] = shape.pop("in_channels")
+    shape: dict[str, int] = {}
+    if args.input is not None:
+        c, shape[HEIGHT.name], shape[WIDTH.name] = parse_input(args.input, what="--input")
+        params[CHANNELS.name] = c
     return StackSpec.create(args.block, params, depth=args.depth, batch=args.batch,
                             seed=args.seed, **shape)
 
@@ -74,10 +60,13 @@ def spec_from_args(args: argparse.Namespace) -> StackSpec:
 def add_stack_args(p: argparse.ArgumentParser, depth: int = 1, batch: int = 1) -> None:
     """The arguments every command on one stack takes."""
     p.add_argument("block", help="registry name, see `blocks`")
-    p.add_argument("--depth", default=depth, help=f"blocks in the stack (1-200, default {depth})")
-    p.add_argument("--input", help="input C,H,W (default: the block's channels, 32x32)")
-    p.add_argument("--batch", default=batch, help=f"batch size (default {batch})")
-    p.add_argument("--seed", default=0, help="weight seed")
+    p.add_argument("--depth", default=depth,
+                   help=f"blocks in the stack ({DEPTH.span}, default {depth})")
+    p.add_argument("--input", help=f"input C,H,W (C {CHANNELS.span}, H and W {HEIGHT.span}; "
+                                   f"default: the block's channels, "
+                                   f"{HEIGHT.default}x{WIDTH.default})")
+    p.add_argument("--batch", default=batch, help=f"batch size ({BATCH.span}, default {batch})")
+    p.add_argument("--seed", default=SEED.default, help=f"weight seed ({SEED.span})")
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="a block parameter, repeatable")
     p.add_argument("--device", default="cpu", help="cpu, cuda or mps (falls back to cpu)")

@@ -10,10 +10,12 @@ from pathlib import Path
 from cnnviz.cli.args import UsageError, note, parse_assignments, parse_whole
 from cnnviz.core.blocks import get_block
 from cnnviz.core.datasets import DATASETS, SIZES, class_names
+from cnnviz.core.fields import CHANNELS, DEPTH, SEED, TRAIN_BATCH
 from cnnviz.core.spec import StackSpec, resolve_device
 from cnnviz.topics.runs import prepare_folder, save_run
 from cnnviz.topics.training import (
-    MAX_EPOCHS,
+    EPOCHS,
+    IMAGE_SIDE,
     OPTIMIZERS,
     SCHEDULES,
     TrainConfig,
@@ -33,17 +35,22 @@ def add_cli(subparsers) -> None:
         description="Train stem conv -> BLOCK x depth -> global average pool -> linear, "
                     "deterministically on the CPU for a seed; prints every epoch.")
     p.add_argument("block", help="registry name, see `blocks`")
-    p.add_argument("--depth", default="4", help="blocks in the stack (default 4)")
-    p.add_argument("--width", default="16", help="channels of the stack (default 16)")
+    p.add_argument("--depth", default="4", help=f"blocks in the stack ({DEPTH.span}, default 4)")
+    p.add_argument("--width", default=str(CHANNELS.default),
+                   help=f"channels of the stack ({CHANNELS.span}, default {CHANNELS.default})")
     p.add_argument("--no-skip", action="store_true", help="the plain stack (skip=false)")
     p.add_argument("--data", default="digits", choices=DATASETS)
-    p.add_argument("--size", default="16", help=f"image side: {', '.join(map(str, SIZES))}")
-    p.add_argument("--epochs", default="12", help=f"1 to {MAX_EPOCHS} (default 12)")
-    p.add_argument("--batch", default="64", help="1 to 256 (default 64)")
+    p.add_argument("--size", default=str(IMAGE_SIDE.default),
+                   help=f"image side: {', '.join(map(str, SIZES))}")
+    p.add_argument("--epochs", default=str(EPOCHS.default),
+                   help=f"{EPOCHS.span} (default {EPOCHS.default})")
+    p.add_argument("--batch", default=str(TRAIN_BATCH.default),
+                   help=f"{TRAIN_BATCH.help} ({TRAIN_BATCH.span}, default {TRAIN_BATCH.default})")
     p.add_argument("--optimizer", default="adamw", choices=OPTIMIZERS)
     p.add_argument("--lr", default="0.005", help="learning rate (default 0.005)")
     p.add_argument("--schedule", default="cosine", choices=SCHEDULES)
-    p.add_argument("--seed", default="0", help="seed of the weights and the batch order")
+    p.add_argument("--seed", default=str(SEED.default),
+                   help=f"seed of the weights and the batch order ({SEED.span})")
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="another block parameter, repeatable")
     p.add_argument("--device", default="cpu", help="cpu, cuda or mps (falls back to cpu)")
@@ -84,21 +91,21 @@ def cmd_trained(args: argparse.Namespace) -> int:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     params: dict[str, object] = dict(parse_assignments(args.set))
-    width = parse_whole("--width", args.width, 1, 512)
+    width = parse_whole("--width", args.width, CHANNELS)
     params["in_channels"] = width
     if args.no_skip:
         if not get_block(args.block).has_skip:
             raise UsageError(f"{args.block} has no shortcut to switch off; leave out "
                              f"--no-skip.")
         params["skip"] = "false"
-    spec = StackSpec.create(args.block, params, depth=parse_whole("--depth", args.depth, 1, 200),
-                            seed=parse_whole("--seed", args.seed, 0, 2**31 - 1))
+    spec = StackSpec.create(args.block, params, depth=parse_whole("--depth", args.depth, DEPTH),
+                            seed=parse_whole("--seed", args.seed, SEED))
     if "out_channels" in spec.values and "out_channels" not in params:
         spec = spec.replace(out_channels=width)
     return TrainConfig.create(spec, data=args.data,
-                              size=parse_whole("--size", args.size, 1, 64),
-                              epochs=parse_whole("--epochs", args.epochs, 1, MAX_EPOCHS),
-                              batch=parse_whole("--batch", args.batch, 1, 256),
+                              size=parse_whole("--size", args.size, IMAGE_SIDE),
+                              epochs=parse_whole("--epochs", args.epochs, EPOCHS),
+                              batch=parse_whole("--batch", args.batch, TRAIN_BATCH),
                               optimizer=args.optimizer, schedule=args.schedule,
                               lr=_number("--lr", args.lr))
 

@@ -13,13 +13,9 @@ from cnnviz.core.arithmetic import same_padding
 from cnnviz.core.blocks import REGISTRY, get_block
 from cnnviz.core.blocks.config import BlockConfig
 from cnnviz.core.blocks.registry import BlockEntry, require
-from cnnviz.core.checks import whole_number
 from cnnviz.core.errors import SpecError
+from cnnviz.core.fields import BATCH, DEPTH, HEIGHT, SEED, WIDTH
 from cnnviz.core.layers import InvertibleConv1x1, Residual
-
-MAX_DEPTH = 200
-MAX_SIZE = 1024
-MAX_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -28,16 +24,19 @@ class StackSpec:
 
     block: str
     params: tuple[tuple[str, Any], ...]  # every parameter of the block, validated
-    depth: int = 1
-    height: int = 32
-    width: int = 32
-    batch: int = 1
-    seed: int = 0
+    depth: int = DEPTH.default
+    height: int = HEIGHT.default
+    width: int = WIDTH.default
+    batch: int = BATCH.default
+    seed: int = SEED.default
 
     @classmethod
-    def create(cls, block: str, params: Mapping[str, Any] | None = None, depth: Any = 1,
-               height: Any = 32, width: Any = 32, batch: Any = 1, seed: Any = 0) -> StackSpec:
-        """Validate user input (strings allowed, as from a CLI or URL); SpecError if bad."""
+    def create(cls, block: str, params: Mapping[str, Any] | None = None,
+               depth: Any = DEPTH.default, height: Any = HEIGHT.default,
+               width: Any = WIDTH.default, batch: Any = BATCH.default,
+               seed: Any = SEED.default) -> StackSpec:
+        """Validate user input (strings allowed, as from a CLI or URL); SpecError if bad
+        (a FieldError naming the field for depth, height, width, batch and seed)."""
         entry = get_block(block)
         values = entry.defaults()
         for name, raw in (params or {}).items():
@@ -52,12 +51,8 @@ class StackSpec:
             require(span % 2 == 0, f"'same' padding keeps H×W only when it can be split equally "
                                    f"on both sides: the kernel's span (k-1)·d = {span} is odd. "
                                    f"Use an odd kernel_size, or a number for the padding.")
-        return cls(block, tuple(values.items()),
-                   whole_number("depth", depth, 1, MAX_DEPTH),
-                   whole_number("height", height, 1, MAX_SIZE),
-                   whole_number("width", width, 1, MAX_SIZE),
-                   whole_number("batch", batch, 1, MAX_BATCH),
-                   whole_number("seed", seed, 0, 2**31 - 1))
+        return cls(block, tuple(values.items()), DEPTH.parse(depth), HEIGHT.parse(height),
+                   WIDTH.parse(width), BATCH.parse(batch), SEED.parse(seed))
 
     @property
     def entry(self) -> BlockEntry:

@@ -32,13 +32,17 @@ from cnnviz.core.budget import (
 )
 from cnnviz.core.datasets import CLASSES, DATASETS, SIZES, DataSet, load_dataset
 from cnnviz.core.errors import InputError
+from cnnviz.core.fields import TRAIN_BATCH, Field
 from cnnviz.core.layers import NORMS, ConvNormAct
 from cnnviz.core.spec import CONVS, StackSpec, build, init_weights
 from cnnviz.core.walk import predict
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("cosine", "constant")
-MAX_EPOCHS = 100
+# the numbers only a training takes (the stack's own are cnnviz.core.fields')
+EPOCHS = Field("epochs", "Epochs", 1, 100, 12, "passes over the training images")
+IMAGE_SIDE = Field("size", "Image size", min(SIZES), max(SIZES), 16,
+                   "side of the images the network reads")
 # Training is the one request that is expected to take a while: it shows its progress and
 # can be stopped, so it may use more of the server than a page view (BUDGET.seconds).
 TRAINING_BUDGET = replace(BUDGET, seconds=60.0)
@@ -110,9 +114,9 @@ class TrainConfig:
 
     spec: StackSpec             # the stack; its height/width/batch are set from the fields below
     data: str = "digits"
-    size: int = 16              # the side of the images the network reads (8, 16 or 32)
-    epochs: int = 12
-    batch: int = 64
+    size: int = IMAGE_SIDE.default  # the side of the images the network reads (SIZES)
+    epochs: int = EPOCHS.default
+    batch: int = TRAIN_BATCH.default
     optimizer: str = "adamw"    # AdamW (Loshchilov & Hutter 2019); sgd is momentum 0.9
     lr: float = 0.005
     weight_decay: float = 5e-4
@@ -128,11 +132,8 @@ class TrainConfig:
         if config.size not in SIZES:
             raise InputError(f"The image size must be one of {', '.join(map(str, SIZES))}, "
                              f"not {config.size!r}.")
-        if not 1 <= config.epochs <= MAX_EPOCHS:
-            raise InputError(f"epochs = {config.epochs} is out of range: use 1 to "
-                             f"{MAX_EPOCHS}.")
-        if not 1 <= config.batch <= 256:
-            raise InputError(f"batch = {config.batch} is out of range: use 1 to 256.")
+        config = replace(config, epochs=EPOCHS.parse(config.epochs),
+                         batch=TRAIN_BATCH.parse(config.batch))
         if config.optimizer not in OPTIMIZERS or config.schedule not in SCHEDULES:
             raise InputError(f"Use an optimizer of {', '.join(OPTIMIZERS)} and a schedule of "
                              f"{', '.join(SCHEDULES)}.")

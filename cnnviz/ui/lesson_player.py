@@ -34,7 +34,7 @@ from cnnviz.lessons import (
     load_lessons,
     number_text,
 )
-from cnnviz.ui import picker, presenter
+from cnnviz.ui import picker, predict, presenter
 from cnnviz.ui.lab import CachedLab
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import number_or_warn, show_error
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LESSONS_PAGE = "pages/lessons.py"
 LESSON, STEP, PRESENT = "lesson", "step", "present"  # the URL's query parameters
 _APPLIED = "lesson__applied"  # (lesson, step) whose state this visit has applied
-_ANSWERS = "lesson__answers"  # {lesson: {step: Record}}: the learner's answers
+_ANSWERS = "lesson__answers"  # {lesson: {step: Revealed(question, Record)}}: the answers
 _FINISHED = "lesson__finished"  # lessons whose summary the learner asked for
 _NOTICE = "lesson__notice"  # a warning about the URL, shown once in the panel
 _STEP_NUMBER = re.compile(r"[0-9]{1,6}")
@@ -232,7 +232,7 @@ def veil(step: Step) -> str:
             + " { filter: blur(16px); }</style>")
 
 
-def _answers(lesson: str) -> dict[int, Record]:
+def _answers(lesson: str) -> dict[int, predict.Revealed[Record]]:
     return st.session_state.setdefault(_ANSWERS, {}).setdefault(lesson, {})
 
 
@@ -247,16 +247,25 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
         else:
             guess = st.radio("Your prediction", [o.label for o in q.options], index=None,
                              key=f"{key}_guess")
-    if st.button("Reveal the answer", key=f"{key}_reveal", type="primary"):
+    failed = False
+
+    def compute() -> Record | None:
+        """The step's answer, computed at the press, and the learner's guess graded."""
+        nonlocal failed
         try:
             with st.spinner("Computing the answer with cnnviz…"):
                 result = answer(q, step.state, CachedLab(device))
         except InputError as e:
             show_error(e)
-            return
-        _answers(lesson.name)[step.number] = Record(guess, result, grade(q, result, guess))
-    record = _answers(lesson.name).get(step.number)
-    if record is None:
+            failed = True
+            return None
+        return Record(guess, result, grade(q, result, guess))
+
+    revealed = predict.reveal(f"{key}_reveal", q, compute, label="Reveal the answer",
+                              store=_answers(lesson.name), slot=step.number)
+    if failed:
+        return
+    if revealed is None:
         # The page below may show the answer (a metric, a table): veiled until the reveal,
         # unless the learner (or the step's text) wants to explore it first.
         if not st.toggle("Show the page before the answer", key=f"{key}_peek",
@@ -266,6 +275,7 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
             st.caption("Predict first, then reveal: the answer is computed by cnnviz from "
                        "this step's state.")
         return
+    record = revealed.answer
     box = st.success if record.grade.right else (st.info if record.guess is None
                                                  else st.warning)
     box(record.grade.text, icon="✅" if record.grade.right else "💡")
@@ -305,7 +315,7 @@ def _navigation(lesson: Lesson, number: int, present: bool) -> None:
 
 
 def _summary(lesson: Lesson) -> None:
-    records = _answers(lesson.name)
+    records = {n: kept.answer for n, kept in _answers(lesson.name).items()}
     asked = [(s.number, s.question) for s in lesson.steps if s.question is not None]
     right = sum(records[n].grade.right for n, _ in asked if n in records)
     st.markdown(f"#### Your answers: {right} right of {len(asked)} questions")

@@ -26,6 +26,7 @@ from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.blocks.registry import value_text
 from cnnviz.core.checks import FieldError
 from cnnviz.core.errors import InputError, NetworkTextError
+from cnnviz.core.fields import CHANNELS, DEPTH, HEIGHT, IMAGE_CHANNELS, WIDTH
 from cnnviz.core.names import part_words
 from cnnviz.core.network import PRESETS, NetworkSpec, Preset, parse_input
 from cnnviz.core.network.layers import LAYERS
@@ -38,7 +39,6 @@ from cnnviz.core.network.spec import (
     parse_part,
     parse_stages,
 )
-from cnnviz.core.spec import MAX_SIZE
 from cnnviz.ui import cache, url
 from cnnviz.ui.shell import current_device, require_shell
 from cnnviz.ui.text import clause, safe_text
@@ -204,11 +204,11 @@ def sidebar(spec: NetworkSpec) -> None:
                      help="a classic network, or your own (change its stages on the page)")
         st.caption("Input (C × H × W) and classes")
         cols = st.columns(3)
-        for col, key, label, high in ((cols[0], "net_channels", "C", 64),
-                                      (cols[1], "net_height", "H", MAX_SIZE),
-                                      (cols[2], "net_width", "W", MAX_SIZE)):
-            col.number_input(label, 1, high, step=1, key=key, on_change=_change_input,
-                             args=(spec,))
+        for col, key, label, field in ((cols[0], "net_channels", "C", IMAGE_CHANNELS),
+                                       (cols[1], "net_height", "H", HEIGHT),
+                                       (cols[2], "net_width", "W", WIDTH)):
+            col.number_input(label, field.low, field.high, step=1, key=key,
+                             on_change=_change_input, args=(spec,))
         st.number_input("Classes", 1, MAX_CLASSES, step=1, key="net_classes",
                         on_change=_change_input, args=(spec,),
                         help="outputs of the last linear layer")
@@ -302,10 +302,11 @@ def _part_row(key: str, part: Part | None, labels: bool) -> None:
                       key=f"{key}_kind", label_visibility=shown,
                       format_func=lambda k: k if k == NONE else part_words(k),
                       help=f"a block of the registry or a layer; {NONE} leaves the row out")
-    cols[1].number_input("depth", 1, 200, part.depth if part else 1, key=f"{key}_depth",
-                         label_visibility=shown, help="copies of a block (a layer is one)")
-    cols[2].number_input("width", 1, 4096, width, key=f"{key}_width", label_visibility=shown,
-                         help="output channels; empty: the kind's default")
+    cols[1].number_input("depth", DEPTH.low, DEPTH.high, part.depth if part else 1,
+                         key=f"{key}_depth", label_visibility=shown,
+                         help="copies of a block (a layer is one)")
+    cols[2].number_input("width", CHANNELS.low, CHANNELS.high, width, key=f"{key}_width",
+                         label_visibility=shown, help="output channels; empty: the kind's default")
     cols[3].number_input("stride", 1, 8, stride, key=f"{key}_stride", label_visibility=shown,
                          help="the first block's stride; empty: the kind's default")
     other = ",".join(f"{k}={value_text(v)}" for k, v in values.items())

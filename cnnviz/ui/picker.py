@@ -34,27 +34,15 @@ from cnnviz.core.blocks import REGISTRY, Param, get_block
 from cnnviz.core.blocks.registry import value_text
 from cnnviz.core.budget import FORWARD_BACKWARD, check, stack_work
 from cnnviz.core.errors import InputError, SpecError
-from cnnviz.core.spec import (
-    MAX_BATCH,
-    MAX_DEPTH,
-    MAX_SIZE,
-    StackSpec,
-    available_devices,
-)
+from cnnviz.core.fields import BATCH, CHANNELS, DEPTH, HEIGHT, SEED, STACK_FIELDS, WIDTH, Field
+from cnnviz.core.spec import StackSpec, available_devices
 from cnnviz.ui import url
 from cnnviz.ui.text import safe_text
 
 DEFAULT_BLOCK = "resnet_basic"
 PREFIX = "pick_"
-# stack fields: (query name, label, default, low, high, help)
-FIELDS = (
-    ("depth", "Depth (blocks)", 1, 1, MAX_DEPTH, "how many copies of the block are stacked"),
-    ("height", "Input height H", 32, 1, MAX_SIZE, "height of the input feature map"),
-    ("width", "Input width W", 32, 1, MAX_SIZE, "width of the input feature map"),
-    ("batch", "Batch", 1, 1, MAX_BATCH, "images per forward pass (N)"),
-    ("seed", "Seed", 0, 0, 2**31 - 1, "seed of the weight initialisation"),
-)
-STACK_DEFAULTS = {name: default for name, _, default, *_ in FIELDS}
+# the stack's fields (cnnviz.core.fields: label, limits, help) by their query name
+STACK_DEFAULTS = {field.name: field.default for field in STACK_FIELDS}
 _SPEC = "pick__spec"          # the validated StackSpec of this run, or None
 _ERROR = "pick__error"        # why the combination cannot run
 _LOADED = "pick__url_loaded"  # the URL was read once for this session
@@ -114,7 +102,7 @@ def _read_url(state) -> list[str]:
                         f"{block_label(DEFAULT_BLOCK)} instead.")
         block = DEFAULT_BLOCK
     state[_key("block")] = block
-    for name, _, default, *_ in FIELDS:
+    for name, default in STACK_DEFAULTS.items():
         state[_key(name)] = default
         if name in q:
             try:
@@ -249,9 +237,9 @@ def _int_or_none(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _field_widget(name: str) -> None:
-    _, label, _, low, high, help_ = next(f for f in FIELDS if f[0] == name)
-    st.number_input(label, min_value=low, max_value=high, step=1, key=_key(name), help=help_)
+def _field_widget(field: Field) -> None:
+    st.number_input(field.label, min_value=field.low, max_value=field.high, step=1,
+                    key=_key(field.name), help=field.help)
 
 
 def problem(spec: StackSpec) -> str | None:
@@ -294,22 +282,22 @@ def picker() -> StackSpec | None:
         st.selectbox("Block", _block_names(), key=_key("block"), format_func=block_label,
                      on_change=_reset_params, help=entry.summary)
         st.caption(entry.summary)
-        _field_widget("depth")
+        _field_widget(DEPTH)
         with st.expander("Input", expanded=True):
-            _param_widget(entry.param("in_channels"), "Input channels C")
+            _param_widget(entry.param(CHANNELS.name), CHANNELS.label)
             cols = st.columns(2)
             with cols[0]:
-                _field_widget("height")
+                _field_widget(HEIGHT)
             with cols[1]:
-                _field_widget("width")
-            _field_widget("batch")
+                _field_widget(WIDTH)
+            _field_widget(BATCH)
         with st.expander("Block parameters", expanded=True):
             for p in entry.params:
                 if p.name not in ("in_channels", "init"):
                     _param_widget(p)
         with st.expander("Initialisation and device", expanded=False):
             _param_widget(entry.param("init"))
-            _field_widget("seed")
+            _field_widget(SEED)
             st.selectbox("Device", available_devices(), key=_key("device"),
                          help="where torch builds and measures the stack")
         st.button("Reset block parameters", key=_key("reset"), on_click=_reset_params,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch.nn as nn
 
 from ..checks import grouped_conv
+from ..fields import CHANNELS
 from ..layers import (
     Concat,
     ConvNormAct,
@@ -99,7 +100,7 @@ def unet(c: BlockConfig) -> nn.Module:
                              Concat(nn.Identity(), deeper),     # the skip: -> (2C, H, W)
                              two_convs(2 * width))
 
-    require(c.out_channels * 2 ** c.levels <= 4096,
+    require(c.out_channels * 2 ** c.levels <= CHANNELS.high,
             f"{c.levels} levels from {c.out_channels} channels would reach "
             f"{c.out_channels * 2 ** c.levels} at the bottom; use fewer levels or channels.")
     return level(c.in_channels, c.out_channels, c.levels)

@@ -15,6 +15,7 @@ import torch.nn as nn
 from cnnviz.core.errors import SpecError
 
 from ..checks import divides, echo, require  # noqa: F401  (re-exported for the blocks)
+from ..fields import CHANNELS
 from ..layers import ACT_LABELS, ACTS, NORM_LABELS, NORMS
 from .config import FIELD_TYPES, BlockConfig
 
@@ -107,8 +108,8 @@ class Param:
 # Parameters shared by many blocks, declared once. Blocks pick them by name and
 # may override the default (e.g. ConvNeXt's 7x7 kernel).
 COMMON = {p.name: p for p in [
-    Param("in_channels", int, 16, "channels of the input feature map", 1, 4096),
-    Param("out_channels", int, 16, "channels the block produces", 1, 4096),
+    Param(CHANNELS.name, int, CHANNELS.default, CHANNELS.help, CHANNELS.low, CHANNELS.high),
+    Param("out_channels", int, 16, "channels the block produces", CHANNELS.low, CHANNELS.high),
     Param("kernel_size", int, 3, "height = width of the main spatial kernel", 1, 11),
     Param("stride", int, 1, "step of the kernel; 2 halves the resolution", 1, 4),
     Param("padding", int, "same", 'zeros added on each side; "same" keeps the size at stride 1',

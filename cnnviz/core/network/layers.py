@@ -13,9 +13,10 @@ import torch.nn as nn
 
 from cnnviz.core.blocks import Param
 from cnnviz.core.checks import require
+from cnnviz.core.fields import CHANNELS
 from cnnviz.core.layers import ACTS, NORMS, make_act, make_norm
 
-MAX_CHANNELS = 4096
+MAX_CHANNELS = CHANNELS.high
 MAX_FEATURES = 100_000
 
 

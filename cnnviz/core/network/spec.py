@@ -24,15 +24,10 @@ from cnnviz.core.blocks.registry import INITS, value_text
 from cnnviz.core.checks import require as _require
 from cnnviz.core.checks import whole_number
 from cnnviz.core.errors import InputError, NetworkTextError
+from cnnviz.core.fields import BATCH, DEPTH, HEIGHT, IMAGE_CHANNELS, SEED, WIDTH
+from cnnviz.core.fields import parse_input as parse_shape
 from cnnviz.core.network.layers import LAYERS
-from cnnviz.core.spec import (
-    MAX_BATCH,
-    MAX_DEPTH,
-    MAX_SIZE,
-    StackSpec,
-    init_weights,
-    zero_init_residual_branches,
-)
+from cnnviz.core.spec import StackSpec, init_weights, zero_init_residual_branches
 
 
 def require(ok: bool, message: str) -> None:
@@ -108,7 +103,7 @@ def make_part(kind: str, depth: Any = 1, **args: Any) -> Part:
             raise NetworkTextError(f"{kind} has no parameter {name!r}; it takes "
                                    f"{', '.join(n for n in schema if n not in NOT_IN_PARTS)}.")
         typed.append((name, schema[name].parse(raw)))
-    steps = whole_number("depth", depth, 1, MAX_DEPTH)
+    steps = DEPTH.parse(depth)
     require(steps == 1 or part.is_block, f"{kind} is a layer: repeat it as separate parts, "
                                          f"not with *{steps}.")
     layer = None if part.is_block else LAYERS[kind]
@@ -192,12 +187,9 @@ class NetworkSpec:
         require(blocks <= MAX_BLOCKS, f"The network has {blocks} blocks and layers; the limit "
                                       f"is {MAX_BLOCKS}.")
         require(init in INITS, f"init must be one of {', '.join(INITS)}, not {init!r}.")
-        return cls(stages, name, whole_number("channels", channels, 1, 64),
-                   whole_number("height", height, 1, MAX_SIZE),
-                   whole_number("width", width, 1, MAX_SIZE),
-                   whole_number("batch", batch, 1, MAX_BATCH),
-                   whole_number("classes", classes, 1, MAX_CLASSES),
-                   whole_number("seed", seed, 0, 2**31 - 1), init)
+        return cls(stages, name, IMAGE_CHANNELS.parse(channels), HEIGHT.parse(height),
+                   WIDTH.parse(width), BATCH.parse(batch),
+                   whole_number("classes", classes, 1, MAX_CLASSES), SEED.parse(seed), init)
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
@@ -305,10 +297,7 @@ def stage_blocks(spec: NetworkSpec, stage: Stage) -> list[tuple[str, str]]:
 
 
 def parse_input(text: str) -> tuple[int, int, int]:
-    """'3,224,224' -> (3, 224, 224)."""
-    items = [t.strip() for t in str(text).replace("x", ",").split(",")]
-    require(len(items) == 3, f"The input must be C,H,W (three numbers), not {text!r}.")
-    return (whole_number("channels", items[0], 1, 64),
-            whole_number("height", items[1], 1, MAX_SIZE),
-            whole_number("width", items[2], 1, MAX_SIZE))
+    """A network's input '3,224,224' -> (3, 224, 224): the one C,H,W reader
+    (cnnviz.core.fields), C an image's channels."""
+    return parse_shape(text, IMAGE_CHANNELS)
 
