@@ -37,6 +37,8 @@ from classroom_load import (  # noqa: E402
     served,
 )
 
+from cnnviz.pages import TRAINED  # noqa: E402
+
 QUEUE = "in the queue"
 
 
@@ -86,7 +88,7 @@ class TrainingTab(Tab):
 async def student(base: str, query: str, start: asyncio.Event, out: dict, i: int,
                   timeout: float) -> TrainingTab:
     tab = TrainingTab(base, timeout=timeout)
-    await tab.open("trained", query)
+    await tab.open(TRAINED.url_path, query)
     out.setdefault("ready", 0)
     out["ready"] += 1
     await start.wait()

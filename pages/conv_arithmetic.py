@@ -3,6 +3,7 @@ import streamlit as st
 
 from cnnviz import ui
 from cnnviz.core import arithmetic as ar
+from cnnviz.pages import CONV_ARITHMETIC
 from cnnviz.render.arith_plots import (
     fig_checkerboard,
     fig_hand_sum,
@@ -18,8 +19,8 @@ st.caption("Which input cells does each output cell read? Set the geometry, pred
            "analysis, and the tests check every frame against what torch reads.")
 
 state = st.session_state
-ctl = controls.of("conv_arithmetic")
-controls.start("conv_arithmetic", None)
+ctl = controls.of(CONV_ARITHMETIC)
+controls.start(CONV_ARITHMETIC, None)
 
 # --- the numbers: the picker's geometry where it fits, page-local widgets to override ---
 spec = ui.current_spec()

@@ -3,6 +3,7 @@ import streamlit as st
 
 from cnnviz import ui
 from cnnviz.core import arithmetic as ar
+from cnnviz.pages import COST_LAB
 from cnnviz.render.arith_plots import fig_cost_bars
 from cnnviz.topics import costs
 from cnnviz.ui import controls
@@ -15,7 +16,7 @@ ui.current_spec()  # keeps the shared sidebar picker on this page too
 state = st.session_state
 
 
-topic = controls.draw(controls.of("cost_lab")["topic"], st.radio, "Comparison",
+topic = controls.draw(controls.of(COST_LAB)["topic"], st.radio, "Comparison",
                       horizontal=True)
 fn, knobs = costs.TOPICS[topic]
 st.caption(costs.CAPTIONS[topic])

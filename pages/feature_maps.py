@@ -2,6 +2,7 @@
 import streamlit as st
 
 from cnnviz import ui
+from cnnviz.pages import FEATURE_MAPS
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import features
 from cnnviz.ui import controls
@@ -21,7 +22,7 @@ names = ["random"] + list(features.FILTERS)
 cols = st.columns([2, 2])
 with cols[0]:
     kernel_name = controls.draw(
-        controls.of("feature_maps")["filter"], st.selectbox, "First convolution's kernel",
+        controls.of(FEATURE_MAPS)["filter"], st.selectbox, "First convolution's kernel",
         format_func=features.FILTER_LABELS.__getitem__,
         help="replaces the weights of the first convolution that reads the image, in a fresh "
              "copy of the stack; every output channel applies it to the grey image")

@@ -6,6 +6,8 @@ and the stage table are always shown, the rest sits in tabs of which only the op
 import streamlit as st
 
 from cnnviz import ui
+from cnnviz.pages import NETWORK
+from cnnviz.pages import NetworkView as View
 from cnnviz.render import codegen
 from cnnviz.render import network_charts as charts
 from cnnviz.render.explorer_charts import check_rows, number
@@ -70,9 +72,10 @@ st.caption("Receptive field: input pixels one output pixel of the stage can see;
 
 nb.builder_panel(spec, [s.output_shape for s in stages])
 
-kinds_tab, across_tab, scaling_tab, probe_tab, diagram_tab, checks_tab, code_tab = ui.view_tabs(
-    ["Cost by layer kind", "Across networks", "Scaling", "Plain vs residual", "Diagram",
-     "Predicted vs measured", "Code"], key="net_view")
+tabs = ui.view_tabs(NETWORK)  # by name
+kinds_tab, across_tab, scaling_tab = tabs[View.KINDS], tabs[View.ACROSS], tabs[View.SCALING]
+probe_tab, diagram_tab, checks_tab = tabs[View.PROBE], tabs[View.DIAGRAM], tabs[View.CHECKS]
+code_tab = tabs[View.CODE]
 
 if kinds_tab.open:
     with kinds_tab:

@@ -18,7 +18,6 @@ from streamlit.navigation.page import StreamlitPage
 
 from cnnviz.lessons import (
     COMPUTED,
-    PAGES,
     Answer,
     Catalog,
     Grade,
@@ -33,13 +32,13 @@ from cnnviz.lessons import (
     load_lessons,
     number_text,
 )
+from cnnviz.pages import LESSONS, PAGES
 from cnnviz.ui import picker, presenter
 from cnnviz.ui.lab import CachedLab
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import number_or_warn, show_error
 
 ROOT = Path(__file__).resolve().parents[2]
-LESSONS_PAGE = "pages/lessons.py"
 LESSON, STEP, PRESENT = "lesson", "step", "present"  # the URL's query parameters
 _APPLIED = "lesson__applied"  # (lesson, step) whose state this visit has applied
 _ANSWERS = "lesson__answers"  # {lesson: {step: Record}}: the learner's answers
@@ -64,8 +63,8 @@ def presenting() -> bool:
 
 
 def page_file(page: str) -> str:
-    """The file of a page a step opens (Streamlit serves pages/<name>.py at /<name>)."""
-    return str(ROOT / "pages" / f"{page}.py")
+    """The file of a page a step opens."""
+    return str(ROOT / PAGES[page].file)
 
 
 def step_params(lesson: str, number: int) -> dict[str, str]:
@@ -138,7 +137,7 @@ def apply(state: StepState) -> None:
     own default.
     """
     session, q, info = st.session_state, st.query_params, PAGES[state.page]
-    if info.picker:
+    if info.takes_stack:
         picker.load(state.stack)
     for key in [k for k in session if str(k).startswith(info.prefix)]:
         del session[key]
@@ -300,7 +299,7 @@ def _navigation(lesson: Lesson, number: int, present: bool) -> None:
         st.button("Leave presenter mode" if present else "📽️ Presenter mode",
                   key="lesson_present", on_click=_toggle_presenter,
                   help="large type for a projector; ← and → change steps")
-        st.page_link(str(ROOT / LESSONS_PAGE), label="All lessons", icon="📚")
+        st.page_link(str(ROOT / LESSONS.file), label="All lessons", icon="📚")
 
 
 def _summary(lesson: Lesson) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 # --- Plain vs Residual --------------------------------------------------------------
 # The page's story presets: the overrides each one applies to the picker's spec. The first
-# is where the page starts (its controls' defaults in cnnviz.lessons.pages, a test holds).
+# is where the page starts (its controls' defaults in cnnviz.pages, a test holds).
 STORIES = {
     "Vanishing gradient: no norm, torch's default init": dict(norm="none", init="torch",
                                                               zero_init_last=False),

@@ -10,7 +10,8 @@ import pytest
 from conftest import APP_IDLE, assert_clean, goto_page, save_screenshot, watched_page
 from support_server import SKELETON
 
-from cnnviz.lessons import PAGES, Lesson, Step, load_lessons
+from cnnviz.lessons import Lesson, Step, load_lessons
+from cnnviz.pages import PAGES
 from cnnviz.ui.picker import block_label, url_values
 from cnnviz.ui.presenter import BODY_PX
 
