@@ -29,6 +29,8 @@ from support_server import (  # noqa: E402
     wait_rerun,
 )
 
+from cnnviz.pages import PLAIN_VS_RESIDUAL  # noqa: E402
+
 TIMEOUT_MS = 120_000
 INITS = ["kaiming_in", "xavier", "kaiming_out", "bad_small", "kaiming_in", "xavier"]
 
@@ -42,7 +44,7 @@ def main() -> int:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport=VIEWPORT)
             goto_page(page, url, TIMEOUT_MS)
-            page.get_by_role("link", name="Plain vs Residual").click()
+            page.get_by_role("link", name=PLAIN_VS_RESIDUAL.title).click()
             page.get_by_text("Weight-gradient norm per layer").first.wait_for(timeout=TIMEOUT_MS)
             page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
             page.get_by_role("slider").first.focus()  # "Blocks", 30 by default

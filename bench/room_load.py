@@ -37,6 +37,8 @@ from classroom_load import ActionError, Tab  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 from support_server import CHROMIUM, CHROMIUM_ARGS, goto_page, start_server, stop_server  # noqa: E402,I001
 
+from cnnviz.pages import JOIN  # noqa: E402
+
 STEP = "/conv_arithmetic?lesson=output_size&step=1&present=1"
 
 
@@ -87,7 +89,7 @@ class Student(Tab):
 async def run_students(url: str, code: str, students: int, window: float, rng: random.Random
                        ) -> dict:
     tabs = [Student(url, timeout=120) for _ in range(students)]
-    await asyncio.gather(*(t.open("join", f"room={code}") for t in tabs))
+    await asyncio.gather(*(t.open(JOIN.url_path, f"room={code}") for t in tabs))
     latencies: list[float] = []
     errors: list[str] = []
     last_ack = [0.0]

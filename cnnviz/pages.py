@@ -307,6 +307,25 @@ def lesson_pages() -> dict[str, PageSpec]:
     return {name: p for name, p in PAGES.items() if p.lesson}
 
 
+_SIDEBAR = {"sidebar": "the picker", "own": "its own; the picker in one view",
+            "none": "its own"}
+
+
+def markdown_table() -> str:
+    """README.md's table of the pages (a test holds the README's copy equal to this)."""
+    rows = ["| page | path | file | sidebar | controls a lesson step sets | figures |",
+            "|---|---|---|---|---|---|"]
+    for p in PAGES.values():
+        names = ", ".join(f"`{c.name}`" for c in p.controls)
+        if p.more_controls is not None:
+            names += ", and the numbers of the comparison chosen"
+        controls = (names or "none") if p.lesson else "no step opens it"
+        figures = ", ".join(f"`{f}`" for f in p.figures)
+        rows.append(f"| {p.icon} {p.title} | `/{p.url_path}` | `{p.file}` | "
+                    f"{_SIDEBAR[p.picker]} | {controls} | {figures} |")
+    return "\n".join(rows)
+
+
 def check_divisors(controls: Mapping[str, Control], values: Mapping[str, Any]
                    ) -> list[tuple[str, str]]:
     """(control, problem) for every whole number that must divide another and does not."""
@@ -322,4 +341,4 @@ def check_divisors(controls: Mapping[str, Control], values: Mapping[str, Any]
 
 __all__ = ["ARITH_MODES", "ERF_IMAGE_SIZE", "EXPLORER_VIEWS", "PAGES", "Control", "ExplorerView",
            "NetworkView", "PageSpec", "Picker", "TrainedView", "check_divisors", "cost_key",
-           "default_page", "lesson_pages", "one_of"]
+           "default_page", "lesson_pages", "markdown_table", "one_of"]

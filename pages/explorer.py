@@ -41,7 +41,7 @@ else:
     st.error("Some predicted numbers differ from what torch measures: see *Predicted vs "
              "measured*.", icon="❌")
 a_spec = ui.compare.pinned(ui.stack_from_query)  # design A, when one is pinned (?a=...)
-ui.compare.pin_buttons(ui.url_values(spec), a_spec is not None, key="explorer")
+ui.compare.pin_buttons(ui.url_values(spec), a_spec is not None, key=EXPLORER.name)
 a_report = ui.cached_report(a_spec, device) if a_spec is not None else None
 if a_report is not None:
     ui.compare.headline(a_report.predicted, p, a_report.spec.title(), spec.title())

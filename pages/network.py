@@ -47,7 +47,7 @@ cols[2].metric("Output", charts.shape_text(p.output_shape[1:]),
 cols[3].metric(ui.safe_text(field_label), field_value, help=field_help)
 
 a_spec = ui.compare.pinned(nb.network_from_query)  # network A, when one is pinned (?a=...)
-ui.compare.pin_buttons(nb.url_values(spec), a_spec is not None, key="net")
+ui.compare.pin_buttons(nb.url_values(spec), a_spec is not None, key=NETWORK.name)
 if a_spec is not None:
     a_report = ui.cache.network_predicted(a_spec, device)
     ui.compare.headline(a_report.predicted, p, a_spec.label(), spec.label())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -33,12 +32,11 @@ from cnnviz.lessons import (
     number_text,
 )
 from cnnviz.pages import LESSONS, PAGES
-from cnnviz.ui import picker, presenter
+from cnnviz.ui import picker, presenter, startup
 from cnnviz.ui.lab import CachedLab
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import number_or_warn, show_error
 
-ROOT = Path(__file__).resolve().parents[2]
 LESSON, STEP, PRESENT = "lesson", "step", "present"  # the URL's query parameters
 _APPLIED = "lesson__applied"  # (lesson, step) whose state this visit has applied
 _ANSWERS = "lesson__answers"  # {lesson: {step: Record}}: the learner's answers
@@ -64,7 +62,7 @@ def presenting() -> bool:
 
 def page_file(page: str) -> str:
     """The file of a page a step opens."""
-    return str(ROOT / PAGES[page].file)
+    return str(startup.page_path(PAGES[page]))
 
 
 def step_params(lesson: str, number: int) -> dict[str, str]:
@@ -299,7 +297,7 @@ def _navigation(lesson: Lesson, number: int, present: bool) -> None:
         st.button("Leave presenter mode" if present else "📽️ Presenter mode",
                   key="lesson_present", on_click=_toggle_presenter,
                   help="large type for a projector; ← and → change steps")
-        st.page_link(str(ROOT / LESSONS.file), label="All lessons", icon="📚")
+        st.page_link(str(startup.page_path(LESSONS)), label="All lessons", icon="📚")
 
 
 def _summary(lesson: Lesson) -> None:

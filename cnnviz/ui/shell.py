@@ -21,8 +21,7 @@ from cnnviz.ui import lesson_player, startup
 from cnnviz.ui import picker as picker_widget
 from cnnviz.ui.text import safe_text
 
-ROOT = startup.ROOT
-FIRST_PAGE = ROOT / default_page().file
+FIRST_PAGE = startup.page_path(default_page())
 
 _RUN = threading.local()  # one script thread per session run
 
@@ -86,7 +85,7 @@ def shell():
 
 def page_list() -> list[st.Page]:
     """Every page of cnnviz.pages.PAGES, in its order, as st.navigation takes them."""
-    return [st.Page(str(ROOT / p.file), title=p.title, icon=p.icon, url_path=p.name,
+    return [st.Page(str(startup.page_path(p)), title=p.title, icon=p.icon, url_path=p.name,
                     default=p.default) for p in PAGES.values()]
 
 

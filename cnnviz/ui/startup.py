@@ -12,7 +12,7 @@ import functools
 from pathlib import Path
 
 from cnnviz.deploy.imports import import_once, imports_of
-from cnnviz.pages import PAGES
+from cnnviz.pages import PAGES, PageSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "cnnviz"
@@ -28,9 +28,14 @@ def page_modules(page: Path) -> tuple[str, ...]:
     return imports_of([page], PACKAGE, inside_functions=False)
 
 
+def page_path(page: PageSpec) -> Path:
+    """Where a page's file is (the navigation, the lesson player and the warm-up ask)."""
+    return ROOT / page.file
+
+
 def page_files() -> list[Path]:
     """Every page's file (cnnviz.pages.PAGES), sorted."""
-    return sorted(ROOT / p.file for p in PAGES.values())
+    return sorted(page_path(p) for p in PAGES.values())
 
 
 @functools.cache
