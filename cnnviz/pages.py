@@ -262,6 +262,12 @@ RECEPTIVE_FIELD = PageSpec("receptive_field", "Receptive Field", "🎯", "rf_", 
     Control("mask_kernel", "rf_mask_kernel", (3, 5), default=3),
     Control("dilation", "rf_dilation", low=1, high=4, default=2)),
     figures=("rf_box", "rf_erf", "rf_blind", "rf_grid", "rf_short"))
+# The arithmetic page's geometry: started from the picked block's where it fits the grid
+# (cnnviz.ui.presets.page_defaults), a step sets it through the picker's stack.
+ARITH_GEOMETRY = tuple(Control(name, f"arith_{name}", low=low, high=high, default=default)
+                       for name, low, high, default in (
+    ("height", 1, 12, 5), ("width", 1, 12, 7), ("kernel_size", 1, 7, 3), ("stride", 1, 4, 2),
+    ("padding", 0, 4, 1), ("dilation", 1, 3, 1), ("output_padding", 0, 3, 0)))
 CONV_ARITHMETIC = PageSpec("conv_arithmetic", "Convolution Arithmetic", "🧮", "arith_", (
     Control("mode", "arith_mode", ARITH_MODES, default="conv"),
     Control("cb_kernel", "arith_cb_k", (3, 4), default=3),
@@ -269,7 +275,8 @@ CONV_ARITHMETIC = PageSpec("conv_arithmetic", "Convolution Arithmetic", "🧮", 
     Control("ws_seed", "arith_ws_seed", low=1, high=HAND_SEEDS, default=2),
     Control("ws_row", "arith_ws_row", low=1, high=HAND_OUTPUT, default=1),
     Control("ws_col", "arith_ws_col", low=1, high=HAND_OUTPUT, default=1)),
-    figures=("arith_slide", "arith_hand", "arith_cb"), question_figures=("arith_hand",))
+    figures=("arith_slide", "arith_hand", "arith_cb"), question_figures=("arith_hand",),
+    own_controls=ARITH_GEOMETRY)
 COST_LAB = PageSpec("cost_lab", "Cost & Bottlenecks", "⚖️", "cost_", (
     Control("topic", "cost_topic", tuple(costs.TOPICS), default=next(iter(costs.TOPICS))),),
     figures=("cost_bars",), more_controls=_cost_knobs)

@@ -28,7 +28,7 @@ config = spec.block_params()[0] if spec is not None else None
 defaults = presets.page_defaults(config, *((spec.height, spec.width) if spec else (None, None)))
 if state.get("arith_seeded_from") != defaults:  # a new picker choice re-seeds the widgets
     for name, value in defaults.items():
-        state[f"arith_{name}"] = value
+        state[CONV_ARITHMETIC.control(name).key] = value
     state["arith_seeded_from"] = defaults
 if spec is not None:
     st.caption(f"Started from the picker's **{spec.entry.title}** (kernel, stride, padding and "
@@ -45,8 +45,8 @@ names += {"conv": ["dilation"], "transposed": ["dilation", "output_padding"]}.ge
 cols = st.columns(len(names))
 values = {}
 for col, name in zip(cols, names):
-    low, high = presets.PAGE_LIMITS[name]
-    values[name] = col.number_input(labels[name], low, high, step=1, key=f"arith_{name}")
+    c = CONV_ARITHMETIC.control(name)
+    values[name] = col.number_input(labels[name], c.low, c.high, step=1, key=c.key)
 
 try:
     anim = sliding.animation(mode, **values)

@@ -18,11 +18,12 @@ state = st.session_state
 
 topic = controls.draw(controls.of(COST_LAB)["topic"], st.radio, "Comparison",
                       horizontal=True)
-fn, knobs = costs.TOPICS[topic]
+_, knobs = costs.TOPICS[topic]
 st.caption(costs.CAPTIONS[topic])
 values: dict[str, int] = {}
+keys = {name: c.key for name, c in controls.of(COST_LAB, {"topic": topic}).items()}
 for col, knob in zip(st.columns(len(knobs)), knobs):
-    key = f"cost_{fn.__name__}_{knob.name}"
+    key = keys[knob.name]  # the page's widget keys are its PageSpec's
     if knob.kind == "divisors":
         options = ar.divisors(values[knob.of])
         if state.get(key) not in options:
