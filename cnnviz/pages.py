@@ -91,7 +91,8 @@ class PageSpec:
         title, icon: in the navigation.
         prefix: every widget key of the page starts with it; a new step clears them all,
             so what a step leaves out starts from the page's default.
-        picker: what the page does with the sidebar picker (see Picker).
+        picker_rule: what the page does with the sidebar picker (see Picker); not a
+            flag: ask draws_picker or takes_stack.
         lesson: a lesson step may open the page.
         views: the page's views (tabs or buttons) by name; their values are the labels.
         view_key: the widget key (and query parameter) of the open view.
@@ -120,7 +121,7 @@ class PageSpec:
     more_controls: Callable[[Mapping[str, Any]], tuple[Control, ...]] | None = None
     own_controls: tuple[Control, ...] = ()
     default: bool = False
-    picker: Picker = "sidebar"
+    picker_rule: Picker = "sidebar"
     lesson: bool = True
     views: type[Enum] | None = None
     view_key: str = "view"
@@ -138,12 +139,12 @@ class PageSpec:
     @property
     def draws_picker(self) -> bool:
         """The shell draws the sidebar picker above the page."""
-        return self.picker == "sidebar"
+        return self.picker_rule == "sidebar"
 
     @property
     def takes_stack(self) -> bool:
         """A lesson step's stack applies to the page (it reads the picker somewhere)."""
-        return self.picker != "none"
+        return self.picker_rule != "none"
 
     def control(self, name: str) -> Control:
         """One of the page's controls, a step's or its own, by name."""
@@ -284,7 +285,7 @@ COST_LAB = PageSpec("cost_lab", "Cost & Bottlenecks", "⚖️", "cost_", (
 # default.
 NETWORK = PageSpec("network", "Networks", "🏛️", "net_", (
     Control("net", "net", tuple(PRESETS), default="resnet18", in_url=True),),
-    picker="none", views=NetworkView, view_key="net_view",
+    picker_rule="none", views=NetworkView, view_key="net_view",
     url_names=("net", "arch", "input", "classes"))
 # Trained Networks draws the picker only in the view that trains the picker's stack: on the
 # others it would be a score of widgets unrelated to what is shown, redrawn with every stroke.
@@ -295,9 +296,9 @@ TRAINED = PageSpec("trained", "Trained Networks", "🎓", "tr_", (
     _view(TrainedView),
     Control("block", "tr_block", low=1, high=200),  # default: the last block
     Control("channel", "tr_channel", low=1, high=4096)),  # default: the first
-    picker="own", views=TrainedView)
+    picker_rule="own", views=TrainedView)
 LESSONS = PageSpec("lessons", "Lessons", "📚", "lessons_", lesson=False)
-JOIN = PageSpec("join", "Join a room", "🙋", "room_", picker="none", lesson=False)
+JOIN = PageSpec("join", "Join a room", "🙋", "room_", picker_rule="none", lesson=False)
 
 PAGES: dict[str, PageSpec] = {p.name: p for p in (
     EXPLORER, PLAIN_VS_RESIDUAL, FEATURE_MAPS, RECEPTIVE_FIELD, CONV_ARITHMETIC, COST_LAB,
@@ -329,7 +330,7 @@ def markdown_table() -> str:
         controls = (names or "none") if p.lesson else "no step opens it"
         figures = ", ".join(f"`{f}`" for f in p.figures)
         rows.append(f"| {p.icon} {p.title} | `/{p.url_path}` | `{p.file}` | "
-                    f"{_SIDEBAR[p.picker]} | {controls} | {figures} |")
+                    f"{_SIDEBAR[p.picker_rule]} | {controls} | {figures} |")
     return "\n".join(rows)
 
 

@@ -65,7 +65,7 @@ def assert_applied(at: AppTest, lesson: Lesson, step: Step) -> None:
     assert f"📚 {ui.safe_text(lesson.title)} · step {step.number} of {len(lesson.steps)}" in panel
     assert at.query_params["step"] == str(step.number)
     info, values = PAGES[step.page], step.state.resolved()
-    if info.picker:
+    if info.takes_stack:
         spec = step.state.stack
         assert picked(at, "pick_block", step.page) == spec.block
         for name in STACK_DEFAULTS:

@@ -88,11 +88,11 @@ def test_the_picker_rule_is_one_rule():
     """The shell draws the picker where the spec says, and a page with controls of its own
     whose step's stack applies draws the picker itself."""
     for p in PAGES.values():
-        assert p.draws_picker == (p.picker == "sidebar")
-        assert p.takes_stack == (p.picker != "none")
-        if p.picker == "own":
+        assert p.draws_picker == (p.picker_rule == "sidebar")
+        assert p.takes_stack == (p.picker_rule != "none")
+        if p.picker_rule == "own":
             assert "sidebar_picker" in (ROOT / p.file).read_text(), p.name
-        if p.picker == "none" and p.lesson:
+        if p.picker_rule == "none" and p.lesson:
             assert all(c.derive is None for c in p.controls), p.name
 
 
