@@ -40,12 +40,12 @@ from pathlib import Path
 
 import _harness  # noqa: F401  (the repository root on the import path)
 
-from cnnviz.lessons.pages import PAGES
+from cnnviz.pages import EXPLORER, PLAIN_VS_RESIDUAL
 from tests.support_protocol import Tab
 from tests.support_server import start_server, stop_server
 
-GRADFLOW_PAGE = "plain_vs_residual"
-BLOCKS = PAGES[GRADFLOW_PAGE].all_controls({})["depth"].key  # its Blocks slider
+GRADFLOW_PAGE = PLAIN_VS_RESIDUAL.url_path
+BLOCKS = PLAIN_VS_RESIDUAL.control("depth").key  # its Blocks slider
 
 
 def _cpu_ms(pid: int) -> float:
@@ -82,14 +82,14 @@ async def cnnviz_pass(tab: Tab, meter: Meter, seed: int) -> None:
     first = block.value
     for other in [o for o in block.element.options if o != first][:2] + [first]:
         await meter.act("widget_change", tab.rerun({tab.widget("pick_block").id: other}))
-    view = tab.widget("view")
+    view = tab.widget(EXPLORER.view_key)
     for label in [*view.labels[1:], view.labels[0]]:
-        await meter.act("tab_switch", tab.rerun({tab.widget("view").id: label}))
+        await meter.act("tab_switch", tab.rerun({tab.widget(EXPLORER.view_key).id: label}))
     await meter.act("navigate", tab.rerun(page_hash=tab.page_hash_of(GRADFLOW_PAGE)))
     for blocks in (8, 3):
         slider = tab.widget(BLOCKS)
         await meter.act("gradflow_depth", tab.rerun({slider.id: [blocks]}))
-    await meter.act("navigate", tab.rerun(page_hash=tab.page_hash_of("")))
+    await meter.act("navigate", tab.rerun(page_hash=tab.page_hash_of(EXPLORER.url_path)))
     seed_box = tab.widget("pick_seed")
     first_seed = seed_box.value
     await meter.act("new_seed", tab.rerun({seed_box.id: seed}))

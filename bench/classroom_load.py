@@ -78,7 +78,15 @@ except ImportError:  # RSS and CPU then come from /proc
 import _harness  # noqa: F401  (the repository root on the import path)
 
 from cnnviz.deploy.hall import start_hall
-from cnnviz.lessons.pages import PAGES
+from cnnviz.pages import (  # noqa: E402
+    EXPLORER,
+    JOIN,
+    LESSONS,
+    NETWORK,
+    PLAIN_VS_RESIDUAL,
+    TRAINED,
+    ExplorerView,
+)
 from tests.support_protocol import (
     NETWORK_ERRORS,
     TIMEOUT_S,
@@ -89,12 +97,13 @@ from tests.support_protocol import (
 from tests.support_server import start_server, stop_server
 
 # the Plain vs Residual Blocks slider, as the page draws it (its contract)
-DEPTH = PAGES["plain_vs_residual"].all_controls({})["depth"]
+DEPTH = PLAIN_VS_RESIDUAL.control("depth")
 
 WEIGHTS = {"page_load": 0.15, "widget_change": 0.35, "tab_switch": 0.20,
            "gradflow_visit": 0.15, "new_seed": 0.15}
 EXPLORER_SHARE = 0.4         # of page loads; the other pages share the rest
-GRADFLOW_PAGE = "plain_vs_residual"
+GRADFLOW_PAGE = PLAIN_VS_RESIDUAL.url_path
+DIAGRAM = ExplorerView.DIAGRAM.value
 DEPTHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
 RSS_EVERY_S = 0.25
 SERVER_START_S = 90.0
@@ -137,8 +146,8 @@ class Catalog:
         if kernel is not None and kernel.kind == "number_input":
             self.kernels[_block_name(block.value)] = (int(kernel.element.min),
                                                       int(kernel.element.max))
-        view = tab.widget("view")
-        if view is not None and tab.page_path() == "":
+        view = tab.widget(EXPLORER.view_key)
+        if view is not None and tab.page_path() == EXPLORER.url_path:
             self.tabs = view.labels
 
 
@@ -244,24 +253,24 @@ class Student:
     def _random_query(self, path: str) -> str:
         rng, cat = self.rng, self.load.catalog
         q: dict[str, str] = {}
-        if cat.blocks and rng.random() < (0.7 if path == "" else 0.5):
+        if cat.blocks and rng.random() < (0.7 if path == EXPLORER.url_path else 0.5):
             q["block"] = _block_name(rng.choice(cat.blocks))
             q["depth"] = str(rng.choice(DEPTHS[:7]))
             bounds = cat.kernels.get(q["block"])
-            if path == "" and bounds and rng.random() < 0.3:
+            if path == EXPLORER.url_path and bounds and rng.random() < 0.3:
                 q["p_kernel_size"] = str(rng.choice(_odd(*bounds)))
-        if path == "" and cat.tabs and rng.random() < 0.2:
-            q["view"] = rng.choice(cat.tabs)
+        if path == EXPLORER.url_path and cat.tabs and rng.random() < 0.2:
+            q[EXPLORER.view_key] = rng.choice(cat.tabs)
         return urllib.parse.urlencode(q, quote_via=urllib.parse.quote)
 
     def _check_content(self, path: str, query: str, result: RunResult) -> None:
-        if path in ("", "network"):
+        if path in (EXPLORER.url_path, NETWORK.url_path):
             found, what = HEADLINE_METRIC in result.metrics, f"its {HEADLINE_METRIC} metric"
-        elif path == "lessons":
+        elif path == LESSONS.url_path:
             found, what = any(result.kinds[k] for k in LINKS), "its links to the lessons"
-        elif path == "join":  # no room yet: the box for the room's code
+        elif path == JOIN.url_path:  # no room yet: the box for the room's code
             found, what = result.kinds["text_input"] > 0, "its room-code box"
-        elif path == "trained":
+        elif path == TRAINED.url_path:
             found, what = "Prediction" in result.metrics, "its Prediction metrics"
         else:
             found, what = any(result.kinds[k] for k in CHARTS), "a chart"
@@ -274,8 +283,8 @@ class Student:
 
     async def _to_explorer(self) -> Tab:
         tab = self.tab
-        if tab.page_path() != "":
-            await self._run("navigate", tab.rerun(page_hash=tab.page_hash_of("")))
+        if tab.page_path() != EXPLORER.url_path:
+            await self._run("navigate", tab.rerun(page_hash=tab.page_hash_of(EXPLORER.url_path)))
         return tab
 
     async def widget_change(self) -> None:
@@ -297,16 +306,16 @@ class Student:
 
     async def tab_switch(self) -> None:
         tab = await self._to_explorer()
-        view = tab.widget("view")
+        view = tab.widget(EXPLORER.view_key)
         if view is None:  # the picker refused this configuration: no tabs to switch
             self.load.refusals["tab switch skipped: the Explorer shows a refusal"] += 1
             return
         label = self.rng.choice([t for t in view.labels if t != view.value])
         # the frontend puts a bound tab into the URL (and drops it for the default tab)
         q = dict(urllib.parse.parse_qsl(tab.query))
-        q.pop("view", None)
+        q.pop(EXPLORER.view_key, None)
         if label != view.element.default_tab_label:
-            q["view"] = label
+            q[EXPLORER.view_key] = label
         tab.query = urllib.parse.urlencode(q, quote_via=urllib.parse.quote)
         await self._run("tab_switch", tab.rerun({view.id: label}))
 
@@ -357,11 +366,11 @@ async def verify(base: str, timeout: float = TIMEOUT_S) -> dict:
                               f"{params!r}: the server ignored the widget state")
         if f"depth={new_depth}" not in tab.query:
             raise ActionError(f"the URL did not follow the depth change: ?{tab.query}")
-        view = tab.widget("view")
-        if view is None or "Diagram" not in view.labels:
+        view = tab.widget(EXPLORER.view_key)
+        if view is None or DIAGRAM not in view.labels:
             raise ActionError("the Explorer sent no Diagram tab")
-        third = await tab.rerun({view.id: "Diagram"})
-        if not third.kinds["graphviz_chart"] or tab.widget("view").value != "Diagram":
+        third = await tab.rerun({view.id: DIAGRAM})
+        if not third.kinds["graphviz_chart"] or tab.widget(EXPLORER.view_key).value != DIAGRAM:
             raise ActionError("switching to the Diagram tab drew no graph")
         query, widgets = tab.query, sorted(w.key or w.id for w in tab.widgets.values())
         fourth = await tab.rerun(page_hash=tab.page_hash_of(GRADFLOW_PAGE))

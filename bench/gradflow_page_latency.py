@@ -14,6 +14,7 @@ import time
 
 import _harness  # noqa: F401  (the repository root on the import path)
 
+from cnnviz.pages import PLAIN_VS_RESIDUAL  # noqa: E402
 from tests.support_server import (
     APP_IDLE,
     APP_RUNNING,
@@ -39,7 +40,7 @@ def main() -> int:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport=VIEWPORT)
             goto_page(page, url, TIMEOUT_MS)
-            page.get_by_role("link", name="Plain vs Residual").click()
+            page.get_by_role("link", name=PLAIN_VS_RESIDUAL.title).click()
             page.get_by_text("Weight-gradient norm per layer").first.wait_for(timeout=TIMEOUT_MS)
             page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
             page.get_by_role("slider").first.focus()  # "Blocks", 30 by default

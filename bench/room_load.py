@@ -31,6 +31,7 @@ import _harness  # noqa: F401  (the repository root on the import path)
 from classroom_load import ActionError, Tab
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from cnnviz.pages import JOIN  # noqa: E402
 from tests.support_server import CHROMIUM, CHROMIUM_ARGS, goto_page, start_server, stop_server
 
 STEP = "/conv_arithmetic?lesson=output_size&step=1&present=1"
@@ -83,7 +84,7 @@ class Student(Tab):
 async def run_students(url: str, code: str, students: int, window: float, rng: random.Random
                        ) -> dict:
     tabs = [Student(url, timeout=120) for _ in range(students)]
-    await asyncio.gather(*(t.open("join", f"room={code}") for t in tabs))
+    await asyncio.gather(*(t.open(JOIN.url_path, f"room={code}") for t in tabs))
     latencies: list[float] = []
     errors: list[str] = []
     last_ack = [0.0]

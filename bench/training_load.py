@@ -32,6 +32,8 @@ from classroom_load import (
 )
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from cnnviz.pages import TRAINED  # noqa: E402
+
 QUEUE = "in the queue"
 
 
@@ -81,7 +83,7 @@ class TrainingTab(Tab):
 async def student(base: str, query: str, start: asyncio.Event, out: dict, i: int,
                   timeout: float) -> TrainingTab:
     tab = TrainingTab(base, timeout=timeout)
-    await tab.open("trained", query)
+    await tab.open(TRAINED.url_path, query)
     out.setdefault("ready", 0)
     out["ready"] += 1
     await start.wait()

@@ -4,6 +4,7 @@ import streamlit as st
 from cnnviz import ui
 from cnnviz.core import arithmetic as ar
 from cnnviz.core.errors import InputError
+from cnnviz.pages import CONV_ARITHMETIC
 from cnnviz.render.arith_plots import (
     fig_checkerboard,
     fig_hand_sum,
@@ -19,8 +20,8 @@ st.caption("Which input cells does each output cell read? Set the geometry, pred
            "analysis, and the tests check every frame against what torch reads.")
 
 state = st.session_state
-ctl = controls.of("conv_arithmetic")
-controls.start("conv_arithmetic", None)
+ctl = controls.of(CONV_ARITHMETIC)
+controls.start(CONV_ARITHMETIC, None)
 
 # --- the numbers: the picker's geometry where it fits, page-local widgets to override ---
 spec = ui.current_spec()
@@ -28,7 +29,7 @@ config = spec.block_params()[0] if spec is not None else None
 defaults = presets.page_defaults(config, *((spec.height, spec.width) if spec else (None, None)))
 if state.get("arith_seeded_from") != defaults:  # a new picker choice re-seeds the widgets
     for name, value in defaults.items():
-        state[f"arith_{name}"] = value
+        state[CONV_ARITHMETIC.control(name).key] = value
     state["arith_seeded_from"] = defaults
 if spec is not None:
     st.caption(f"Started from the picker's **{spec.entry.title}** (kernel, stride, padding and "
@@ -45,8 +46,8 @@ names += {"conv": ["dilation"], "transposed": ["dilation", "output_padding"]}.ge
 cols = st.columns(len(names))
 values = {}
 for col, name in zip(cols, names):
-    low, high = presets.PAGE_LIMITS[name]
-    values[name] = col.number_input(labels[name], low, high, step=1, key=f"arith_{name}")
+    c = CONV_ARITHMETIC.control(name)
+    values[name] = col.number_input(labels[name], c.low, c.high, step=1, key=c.key)
 
 try:
     anim = sliding.animation(mode, **values)

@@ -3,6 +3,7 @@ import streamlit as st
 
 from cnnviz import ui
 from cnnviz.core import arithmetic as ar
+from cnnviz.pages import COST_LAB
 from cnnviz.render.arith_plots import fig_cost_bars
 from cnnviz.topics import costs
 from cnnviz.ui import controls, predict
@@ -15,13 +16,14 @@ ui.current_spec()  # keeps the shared sidebar picker on this page too
 state = st.session_state
 
 
-topic = controls.draw(controls.of("cost_lab")["topic"], st.radio, "Comparison",
+topic = controls.draw(controls.of(COST_LAB)["topic"], st.radio, "Comparison",
                       horizontal=True)
-fn, knobs = costs.TOPICS[topic]
+_, knobs = costs.TOPICS[topic]
 st.caption(costs.CAPTIONS[topic])
 values: dict[str, int] = {}
+keys = {name: c.key for name, c in controls.of(COST_LAB, {"topic": topic}).items()}
 for col, knob in zip(st.columns(len(knobs)), knobs):
-    key = f"cost_{fn.__name__}_{knob.name}"
+    key = keys[knob.name]  # the page's widget keys are its PageSpec's
     if knob.kind == "divisors":
         options = ar.divisors(values[knob.of])
         if state.get(key) not in options:

@@ -6,9 +6,10 @@ runs and is drawn, so a picker change redraws one tab, not the whole page.
 import streamlit as st
 
 from cnnviz import ui
+from cnnviz.pages import EXPLORER
+from cnnviz.pages import ExplorerView as View
 from cnnviz.render import codegen, diagram
 from cnnviz.render import explorer_charts as plots
-from cnnviz.ui import controls
 
 st.title("🔎 Block Explorer")
 spec = ui.spec_or_stop()
@@ -40,14 +41,15 @@ else:
     st.error("Some predicted numbers differ from what torch measures: see *Predicted vs "
              "measured*.", icon="❌")
 a_spec = ui.compare.pinned(ui.stack_from_query)  # design A, when one is pinned (?a=...)
-ui.compare.pin_buttons(ui.url_values(spec), a_spec is not None, key="explorer")
+ui.compare.pin_buttons(ui.url_values(spec), a_spec is not None, key=EXPLORER.name)
 a_report = ui.cached_report(a_spec, device) if a_spec is not None else None
 if a_report is not None:
     ui.compare.headline(a_report.predicted, p, a_report.spec.title(), spec.title())
     ui.compare.layers(a_report.predicted, p)
 
-shape_tab, cost_tab, checks_tab, diagram_tab, summary_tab, code_tab = ui.view_tabs(
-    list(controls.of("explorer")["view"].choices))  # the tabs a lesson step may open
+tabs = ui.view_tabs(EXPLORER)  # by name: the tabs a lesson step may open
+shape_tab, cost_tab, checks_tab = tabs[View.SHAPE], tabs[View.COST], tabs[View.CHECKS]
+diagram_tab, summary_tab, code_tab = tabs[View.DIAGRAM], tabs[View.SUMMARY], tabs[View.CODE]
 
 if shape_tab.open:
     with shape_tab:

@@ -3,6 +3,7 @@ import streamlit as st
 
 from cnnviz import ui
 from cnnviz.core.errors import InputError
+from cnnviz.pages import FEATURE_MAPS
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import features
 from cnnviz.ui import controls
@@ -19,16 +20,17 @@ if chosen is None:
 label, data, side = chosen
 
 names = ["random"] + list(features.FILTERS)
+ctl = controls.of(FEATURE_MAPS)
 cols = st.columns([2, 2])
 with cols[0]:
     kernel_name = controls.draw(
-        controls.of("feature_maps")["filter"], st.selectbox, "First convolution's kernel",
+        ctl["filter"], st.selectbox, "First convolution's kernel",
         format_func=features.FILTER_LABELS.__getitem__,
         help="replaces the weights of the first convolution that reads the image, in a fresh "
              "copy of the stack; every output channel applies it to the grey image")
 with cols[1]:
-    block = (st.slider("Block shown", 1, spec.depth, spec.depth, key="fm_block")
-             if spec.depth > 1 else 1)
+    block = (controls.draw(ctl["block"], st.slider, "Block shown", high=spec.depth,
+                           value=spec.depth) if spec.depth > 1 else 1)
 if kernel_name != "random":
     st.caption(features.FILTERS[kernel_name][1])
 

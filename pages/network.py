@@ -7,6 +7,8 @@ import streamlit as st
 
 from cnnviz import ui
 from cnnviz.core.errors import InputError
+from cnnviz.pages import NETWORK
+from cnnviz.pages import NetworkView as View
 from cnnviz.render import codegen
 from cnnviz.render import network_charts as charts
 from cnnviz.render.explorer_charts import check_rows, number
@@ -46,7 +48,7 @@ cols[2].metric("Output", charts.shape_text(p.output_shape[1:]),
 cols[3].metric(ui.safe_text(field_label), field_value, help=field_help)
 
 a_spec = ui.compare.pinned(nb.network_from_query)  # network A, when one is pinned (?a=...)
-ui.compare.pin_buttons(nb.url_values(spec), a_spec is not None, key="net")
+ui.compare.pin_buttons(nb.url_values(spec), a_spec is not None, key=NETWORK.name)
 if a_spec is not None:
     a_report = ui.cache.network_predicted(a_spec, device)
     ui.compare.headline(a_report.predicted, p, a_spec.label(), spec.label())
@@ -71,9 +73,10 @@ st.caption("Receptive field: input pixels one output pixel of the stage can see;
 
 nb.builder_panel(spec, [s.output_shape for s in stages])
 
-kinds_tab, across_tab, scaling_tab, probe_tab, diagram_tab, checks_tab, code_tab = ui.view_tabs(
-    ["Cost by layer kind", "Across networks", "Scaling", "Plain vs residual", "Diagram",
-     "Predicted vs measured", "Code"], key="net_view")
+tabs = ui.view_tabs(NETWORK)  # by name
+kinds_tab, across_tab, scaling_tab = tabs[View.KINDS], tabs[View.ACROSS], tabs[View.SCALING]
+probe_tab, diagram_tab, checks_tab = tabs[View.PROBE], tabs[View.DIAGRAM], tabs[View.CHECKS]
+code_tab = tabs[View.CODE]
 
 if kinds_tab.open:
     with kinds_tab:

@@ -7,6 +7,7 @@ from cnnviz.core.blocks.registry import option_label
 from cnnviz.core.errors import InputError
 from cnnviz.core.layers import NORMS
 from cnnviz.core.spec import StackSpec
+from cnnviz.pages import PLAIN_VS_RESIDUAL
 from cnnviz.render import gradflow_plots as plots
 from cnnviz.topics import degradation as dg
 from cnnviz.topics import gradflow as gf
@@ -36,8 +37,8 @@ if not spec.entry.has_skip:
             f"the ResNet **{REGISTRY['resnet_basic'].title}** with the picker's channels.",
             icon="ℹ️")
     spec = StackSpec.create("resnet_basic", {"in_channels": spec.in_channels})
-ctl = controls.of("plain_vs_residual")
-controls.start("plain_vs_residual", spec)
+ctl = controls.of(PLAIN_VS_RESIDUAL)
+controls.start(PLAIN_VS_RESIDUAL, spec)
 
 st.selectbox("Story", list(STORIES), key="gf_story", on_change=apply_story,
              help="Sets the toggles below; change them freely afterwards.")

@@ -5,6 +5,7 @@ import streamlit as st
 from cnnviz import ui
 from cnnviz.core import images
 from cnnviz.core.errors import InputError
+from cnnviz.pages import RECEPTIVE_FIELD
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import features
 from cnnviz.topics import receptive_field as rf
@@ -106,8 +107,8 @@ st.markdown("A masked convolution follows raster order: inside its kernel it rea
             "with PixelCNN Decoders*, §2.2, Fig. 1) point out this blind spot, and their Gated "
             "PixelCNN removes it with a vertical and a horizontal stack.")
 c1, c2 = st.columns(2)
-ctl = controls.of("receptive_field")
-controls.start("receptive_field", spec)
+ctl = controls.of(RECEPTIVE_FIELD)
+controls.start(RECEPTIVE_FIELD, spec)
 depth = controls.draw(ctl["mask_depth"], c1.slider, "Masked layers")
 kernel = controls.draw(ctl["mask_kernel"], c2.selectbox, "Kernel")
 spot = ui.cache.blind_spot(depth, kernel)

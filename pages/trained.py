@@ -3,7 +3,7 @@ import streamlit as st
 
 from cnnviz import ui
 from cnnviz.core.datasets import load_dataset
-from cnnviz.topics.learned import VIEWS
+from cnnviz.pages import TRAINED, TrainedView
 from cnnviz.ui import trained as tr
 from cnnviz.ui import trained_live
 
@@ -30,15 +30,14 @@ def live(source: str, number: int) -> None:
 
 # one view at a time, drawn in the page's flow: a stroke redraws less, and each view fits
 # a projector's screen
-inside, weights, split, _ = VIEWS
-view = ui.view_choice(list(VIEWS))
-if view == inside:
+view = ui.view_choice(TRAINED)
+if view is TrainedView.INSIDE:
     live(*tr.choose_source(test))
     st.markdown(trained_live.HOW_TO_READ)
-elif view == weights:
+elif view is TrainedView.WEIGHTS:
     tr.show_filters(nets)
     tr.show_channels(nets)
-elif view == split:
+elif view is TrainedView.SPLIT:
     tr.show_test_split(nets)
 else:  # Train your own, outside the fragment: Stop (a full rerun) interrupts a training run
     tr.train_panel(ui.sidebar_picker(), device)  # trains the picker's stack

@@ -2,9 +2,9 @@
 
 No streamlit here: the lesson as data (model), the file format and its checks (schema),
 a file's text and typed fields, read safely with every problem collected (reader), the
-lessons of a folder (catalog), the pages and controls a step may set (pages), the
-quantities cnnviz computes (answers) and the answers and grades of questions (grading).
-The player is cnnviz.ui.lesson_player; the commands are `cnnviz lessons` and
+lessons of a folder (catalog), the quantities cnnviz computes (answers) and the answers
+and grades of questions (grading). The pages and the controls a step may set are
+cnnviz.pages. The player is cnnviz.ui.lesson_player; the commands are `cnnviz lessons` and
 `cnnviz lesson check`.
 """
 from cnnviz.lessons.answers import QUANTITIES, Lab
@@ -20,11 +20,9 @@ from cnnviz.lessons.model import (
     Step,
     StepState,
 )
-from cnnviz.lessons.pages import PAGES, Control, PageInfo
 from cnnviz.lessons.schema import LESSON_DIR, read_lesson
 
-__all__ = ["COMPUTED", "LESSON_DIR", "PAGES", "QUANTITIES", "Answer", "Catalog", "Control",
-           "Grade", "Lab", "Lesson", "LessonError", "Option", "PageInfo", "Problem", "Question",
-           "Step",
+__all__ = ["COMPUTED", "LESSON_DIR", "QUANTITIES", "Answer", "Catalog",
+           "Grade", "Lab", "Lesson", "LessonError", "Option", "Problem", "Question", "Step",
            "StepState", "answer", "band", "grade", "load_lesson", "load_lessons", "number_text",
            "read_lesson"]

@@ -25,7 +25,7 @@ from cnnviz.core.field import ExactField
 from cnnviz.core.network.presets import network_spec
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import ACTIVATIONS, Prediction, predict
-from cnnviz.lessons.pages import ERF_IMAGE_SIZE
+from cnnviz.pages import ERF_IMAGE_SIZE
 from cnnviz.topics import costs, gradflow, learned, networks, receptive_field, sliding
 from cnnviz.topics.evidence import occlusion_corners, occlusion_windows
 from cnnviz.topics.features import image_spec

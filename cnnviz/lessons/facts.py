@@ -16,7 +16,7 @@ from cnnviz.core.spec import StackSpec
 from cnnviz.lessons.answers import QUANTITIES
 from cnnviz.lessons.grading import number_text
 from cnnviz.lessons.model import Step, StepState
-from cnnviz.lessons.pages import ERF_IMAGE_SIZE, PAGES
+from cnnviz.pages import ERF_IMAGE_SIZE, PAGES
 from cnnviz.topics import costs, features, gradflow
 from cnnviz.topics.features import FILTER_LABELS
 
@@ -153,4 +153,4 @@ def question_facts(step: Step) -> list[tuple[str, str]]:
     return out + control_facts(state, given)
 
 
-# figure key -> the figure a room's students see (one per PageInfo.question_figures)
+# figure key -> the figure a room's students see (one per PageSpec.question_figures)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from cnnviz.core.errors import InputError
 from cnnviz.core.spec import StackSpec
-from cnnviz.lessons.pages import PAGES
+from cnnviz.pages import PAGES
 
 LAST = 999  # the place of a lesson that gives no `order`
 COMPUTED = "computed"  # a step's only source when it states just what cnnviz computes

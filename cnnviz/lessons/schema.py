@@ -30,9 +30,9 @@ from cnnviz.lessons.model import (
     Step,
     StepState,
 )
-from cnnviz.lessons.pages import PAGES, check_divisors, one_of
 from cnnviz.lessons.reader import Reader, join, not_one_of
 from cnnviz.lessons.sources import read_sources
+from cnnviz.pages import PAGES, PLAIN_VS_RESIDUAL, check_divisors, lesson_pages, one_of
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON_DIR = ROOT / "assets" / "lessons"
@@ -105,11 +105,11 @@ def _read_step(r: Reader, raw: Any, number: int, previous: tuple[dict, str] | No
         return None, previous
     before = len(r.problems)
     r.unknown(raw, STEP_FIELDS, where)
-    page = raw.get("page", previous[1] if previous else None)
-    if not isinstance(page, str) or page not in PAGES:
-        r.problem(join(where, "page"), not_one_of(page, "a page a lesson can open", PAGES)
+    page, can_open = raw.get("page", previous[1] if previous else None), lesson_pages()
+    if not isinstance(page, str) or page not in can_open:
+        r.problem(join(where, "page"), not_one_of(page, "a page a lesson can open", can_open)
                   if page is not None else
-                  f"missing; the first step names its page ({', '.join(PAGES)}).")
+                  f"missing; the first step names its page ({', '.join(can_open)}).")
         return None, previous
     inherited = previous[0] if previous else {}
     controls_before = inherited.get("controls", {}) if previous and previous[1] == page else {}
@@ -141,12 +141,12 @@ def _read_state(r: Reader, raw: Mapping, inherited: Mapping, page: str, where: s
             fields[name] = ({**fields.get("params", {}), **r.table(raw, name, where)}
                             if name == "params" else raw[name])
     fields["controls"] = {**inherited.get("controls", {}), **r.table(raw, "controls", where)}
-    uses_picker = PAGES[page].picker
+    uses_picker = PAGES[page].takes_stack
     spec = _read_spec(r, fields, where) if uses_picker or "block" in fields else None
     controls = _read_controls(r, fields["controls"], page, where)
     if (spec is None and uses_picker) or controls is None:
         return None, fields
-    if spec is not None and page == "plain_vs_residual" and not spec.entry.has_skip:
+    if spec is not None and page == PLAIN_VS_RESIDUAL.name and not spec.entry.has_skip:
         r.problem(join(where, "block"), f"the Plain vs Residual page switches a shortcut "
                   f"off and on; {spec.block} has none (use e.g. resnet_basic).")
         return None, fields

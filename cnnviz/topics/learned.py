@@ -37,8 +37,7 @@ from cnnviz.topics.training import (
 TRAINED = Path(__file__).resolve().parents[2] / "assets" / "trained"
 # pairs of shipped stacks the pages offer: (plain, residual) of the same depth
 PAIRS = {"depth 4": ("plain-4", "residual-4"), "depth 12": ("plain-12", "residual-12")}
-# the page's views (ui.view_choice) and inputs, which lessons may set
-VIEWS = ("Look inside", "Filters and channels", "Test split", "Train your own")
+# the page's inputs, which lessons may set (its views are cnnviz.pages.TrainedView)
 SOURCES = ("draw", "test")
 TEST_IMAGES = TEST_SIZE
 SHOWN_CHANNELS = 8  # feature maps shown per block

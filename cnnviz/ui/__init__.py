@@ -9,7 +9,6 @@ from cnnviz.ui.cache import cached_report, cached_summary
 from cnnviz.ui.image_input import check_upload, image_input
 from cnnviz.ui.picker import stack_from_query, url_values
 from cnnviz.ui.shell import (
-                             PAGES,
                              current_device,
                              current_error,
                              current_spec,
@@ -29,7 +28,7 @@ from cnnviz.ui.widgets import (
     view_tabs,
 )
 
-__all__ = ["PAGES", "cache", "cached_report", "cached_summary", "check_upload", "compare",
+__all__ = ["cache", "cached_report", "cached_summary", "check_upload", "compare",
            "current_device", "current_error", "current_spec", "image_input",
            "lesson_player", "main", "pixel_pictures", "python_code", "release_memory",
            "require_shell", "safe_text", "show_error", "show_grade", "sidebar_picker",

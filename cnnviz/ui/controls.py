@@ -1,4 +1,4 @@
-"""A page's controls drawn from its contract (cnnviz.lessons.pages.PAGES).
+"""A page's controls drawn from its PageSpec (cnnviz.pages).
 
 The widget key, the range or the choices and the starting value of each control are
 written once, in the contract; the page draws its widgets from there, and the lesson
@@ -13,19 +13,20 @@ from typing import Any
 import streamlit as st
 
 from cnnviz.core.spec import StackSpec
-from cnnviz.lessons.pages import PAGES, Control
+from cnnviz.pages import Control, PageSpec
 
 
-def of(page: str, values: Mapping[str, Any] | None = None) -> dict[str, Control]:
+def of(page: PageSpec, values: Mapping[str, Any] | None = None) -> dict[str, Control]:
     """The controls of `page` by name (those that depend on `values` included)."""
-    return PAGES[page].all_controls(values or {})
+    return page.all_controls(values or {})
 
 
-def start(page: str, spec: StackSpec | None, values: Mapping[str, Any] | None = None) -> None:
+def start(page: PageSpec, spec: StackSpec | None, values: Mapping[str, Any] | None = None
+          ) -> None:
     """Give each control of `page` its starting value, unless the session has one (a
     student's choice, or a lesson step's)."""
     controls = of(page, values)
-    for name, value in PAGES[page].starting_values(spec, values).items():
+    for name, value in page.starting_values(spec, values).items():
         if not controls[name].in_url:
             st.session_state.setdefault(controls[name].key, value)
 

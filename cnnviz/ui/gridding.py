@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.lessons.pages import Control
+from cnnviz.pages import Control
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import receptive_field as rf
 from cnnviz.ui import cache, controls

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -19,7 +18,6 @@ from streamlit.navigation.page import StreamlitPage
 from cnnviz.core.errors import InputError
 from cnnviz.lessons import (
     COMPUTED,
-    PAGES,
     Answer,
     Catalog,
     Grade,
@@ -34,13 +32,12 @@ from cnnviz.lessons import (
     load_lessons,
     number_text,
 )
-from cnnviz.ui import picker, predict, presenter
+from cnnviz.pages import LESSONS, PAGES
+from cnnviz.ui import picker, predict, presenter, startup
 from cnnviz.ui.lab import CachedLab
 from cnnviz.ui.text import safe_text
 from cnnviz.ui.widgets import number_or_warn, show_error
 
-ROOT = Path(__file__).resolve().parents[2]
-LESSONS_PAGE = "pages/lessons.py"
 LESSON, STEP, PRESENT = "lesson", "step", "present"  # the URL's query parameters
 _APPLIED = "lesson__applied"  # (lesson, step) whose state this visit has applied
 _ANSWERS = "lesson__answers"  # {lesson: {step: Revealed(question, Record)}}: the answers
@@ -65,8 +62,8 @@ def presenting() -> bool:
 
 
 def page_file(page: str) -> str:
-    """The file of a page a step opens (Streamlit serves pages/<name>.py at /<name>)."""
-    return str(ROOT / "pages" / f"{page}.py")
+    """The file of a page a step opens."""
+    return str(startup.page_path(PAGES[page]))
 
 
 def step_params(lesson: str, number: int) -> dict[str, str]:
@@ -139,7 +136,7 @@ def apply(state: StepState) -> None:
     own default.
     """
     session, q, info = st.session_state, st.query_params, PAGES[state.page]
-    if info.picker:
+    if info.takes_stack:
         picker.load(state.stack)
     for key in [k for k in session if str(k).startswith(info.prefix)]:
         del session[key]
@@ -311,7 +308,7 @@ def _navigation(lesson: Lesson, number: int, present: bool) -> None:
         st.button("Leave presenter mode" if present else "📽️ Presenter mode",
                   key="lesson_present", on_click=_toggle_presenter,
                   help="large type for a projector; ← and → change steps")
-        st.page_link(str(ROOT / LESSONS_PAGE), label="All lessons", icon="📚")
+        st.page_link(str(startup.page_path(LESSONS)), label="All lessons", icon="📚")
 
 
 def _summary(lesson: Lesson) -> None:

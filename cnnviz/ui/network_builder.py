@@ -39,16 +39,18 @@ from cnnviz.core.network.spec import (
     parse_part,
     parse_stages,
 )
+from cnnviz.pages import NETWORK
 from cnnviz.ui import cache, url
 from cnnviz.ui.shell import current_device, require_shell
 from cnnviz.ui.text import clause, safe_text
 
-DEFAULT = "resnet18"
+NET = NETWORK.control("net")  # a preset, by name, in the URL
+DEFAULT = NET.default
 DEFAULT_INPUT = "3,224,224"
 DEFAULT_CLASSES = 1000
 CUSTOM = "custom"
 NONE = "—"  # the kind of a part row that is left out (or not added)
-OURS = ("net", "arch", "input", "classes")
+OURS = NETWORK.url_names
 _SPEC = "net__spec"  # the network of this session's last run (kept across pages)
 _MESSAGE = "net__message"  # why the last change was refused, shown once
 _WARNINGS = "net__url_warnings"  # (warnings, the spec they led to)
@@ -85,10 +87,10 @@ def read_network(q: Mapping[str, str]) -> tuple[NetworkSpec, list[str]]:
         except InputError as e:
             warnings.append(f"URL value arch={safe_text(q['arch'], quoted=True)} is not a network "
                             f"({clause(e)}); showing ResNet-18.")
-    elif "net" in q and q["net"] in PRESETS:
-        stages = PRESETS[q["net"]].text
-    elif "net" in q:
-        warnings.append(f"Unknown network {safe_text(q['net'], quoted=True)} in the URL; showing "
+    elif NET.key in q and q[NET.key] in PRESETS:
+        stages = PRESETS[q[NET.key]].text
+    elif NET.key in q:
+        warnings.append(f"Unknown network {safe_text(q[NET.key], quoted=True)} in the URL; showing "
                         f"ResNet-18. The presets: {', '.join(PRESETS)}.")
     values: dict[str, Any] = {"classes": q.get("classes", DEFAULT_CLASSES)}
     try:
@@ -127,7 +129,7 @@ def network_from_query(q: Mapping[str, str]) -> NetworkSpec:
 
 def url_values(spec: NetworkSpec) -> dict[str, str]:
     """The query parameters of a network: a link to it."""
-    out = {"net": spec.name} if spec.name in PRESETS else {"arch": spec.text()}
+    out = {NET.key: spec.name} if spec.name in PRESETS else {"arch": spec.text()}
     if (text := f"{spec.channels},{spec.height},{spec.width}") != DEFAULT_INPUT:
         out["input"] = text
     if spec.classes != DEFAULT_CLASSES:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.lessons import PageInfo, StepState
+from cnnviz.lessons import StepState
+from cnnviz.pages import PageSpec
 
 BODY_PX = 22  # body text on a projector at 1280x720: at least 20 px from the back row
 _FRAME = f"""
@@ -23,7 +24,7 @@ html {{ font-size: {BODY_PX}px; }}
 """
 
 
-def style(page: PageInfo, state: StepState, figure: str = "") -> None:
+def style(page: PageSpec, state: StepState, figure: str = "") -> None:
     """Presenter mode's stylesheet for a step of `page` (a figure key keeps that chart
     alone)."""
     used = page.all_controls(state.resolved())

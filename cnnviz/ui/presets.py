@@ -1,9 +1,11 @@
 """Page policy: what each page starts from and the presets it offers (no streamlit here)."""
 from __future__ import annotations
 
+from cnnviz.pages import ARITH_GEOMETRY
+
 # --- Plain vs Residual --------------------------------------------------------------
 # The page's story presets: the overrides each one applies to the picker's spec. The first
-# is where the page starts (its controls' defaults in cnnviz.lessons.pages, a test holds).
+# is where the page starts (its controls' defaults in cnnviz.pages, a test holds).
 STORIES = {
     "Vanishing gradient: no norm, torch's default init": dict(norm="none", init="torch",
                                                               zero_init_last=False),
@@ -17,10 +19,7 @@ STORIES = {
                                                              zero_init_last=False),
 }
 # --- Convolution Arithmetic ----------------------------------------------------------
-PAGE_DEFAULTS = {"height": 5, "width": 7, "kernel_size": 3, "stride": 2, "padding": 1,
-                 "dilation": 1, "output_padding": 0}
-PAGE_LIMITS = {"height": (1, 12), "width": (1, 12), "kernel_size": (1, 7), "stride": (1, 4),
-               "padding": (0, 4), "dilation": (1, 3), "output_padding": (0, 3)}
+# its geometry's controls, ranges and defaults: cnnviz.pages.ARITH_GEOMETRY
 
 
 def page_defaults(config: dict | None, height: int | None = None,
@@ -30,11 +29,11 @@ def page_defaults(config: dict | None, height: int | None = None,
     `config` is a resolved block configuration (padding already a number); values
     outside what the page animates keep the page's own defaults.
     """
-    values = dict(PAGE_DEFAULTS)
+    values = {c.name: c.default for c in ARITH_GEOMETRY}
     given = dict(config or {})
     given.update({"height": height, "width": width})
-    for name, (low, high) in PAGE_LIMITS.items():
-        v = given.get(name)
-        if isinstance(v, int) and not isinstance(v, bool) and low <= v <= high:
-            values[name] = v
+    for c in ARITH_GEOMETRY:
+        v = given.get(c.name)
+        if isinstance(v, int) and not isinstance(v, bool) and c.low <= v <= c.high:
+            values[c.name] = v
     return values

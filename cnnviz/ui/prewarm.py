@@ -11,7 +11,8 @@ from cnnviz.core import images
 from cnnviz.core.network import PRESETS, NetworkSpec
 from cnnviz.core.spec import StackSpec
 from cnnviz.deploy import heavy
-from cnnviz.lessons import PAGES, load_lessons
+from cnnviz.lessons import load_lessons
+from cnnviz.pages import PLAIN_VS_RESIDUAL
 from cnnviz.topics import costs, features, gradflow, learned
 from cnnviz.ui import cache, startup
 from cnnviz.ui.image_input import DEFAULT_SIZE
@@ -46,7 +47,7 @@ def explorer_view(device: str = "cpu") -> None:
 def other_views(device: str = "cpu") -> None:
     network_views(device)
     spec = StackSpec.create(DEFAULT_BLOCK)
-    c = PAGES["plain_vs_residual"].starting_values(spec)  # Plain vs Residual
+    c = PLAIN_VS_RESIDUAL.starting_values(spec)  # Plain vs Residual
     cache.gradient_probe(gradflow.probe_for(spec, c), c["loss"], device)
     data = images.sample_path(next(iter(images.SAMPLES))).read_bytes()  # Feature Maps
     base = features.image_spec(spec, DEFAULT_SIZE, DEFAULT_SIZE)

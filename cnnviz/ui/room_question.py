@@ -7,15 +7,16 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz.lessons import PAGES, Step, StepState
+from cnnviz.lessons import Step, StepState
 from cnnviz.lessons.facts import question_facts
+from cnnviz.pages import PAGES
 from cnnviz.render.arith_plots import fig_hand_sum
 from cnnviz.topics import sliding
 from cnnviz.ui.text import safe_text
 
 # --- what the question reads ----------------------------------------------------------------
 # A student's phone shows what the question needs, never its answer: the step's figure when
-# its page marks it as one that shows only the question's inputs (PageInfo.question_figures),
+# its page marks it as one that shows only the question's inputs (PageSpec.question_figures),
 # else the step's settings as a short list, in words. Nothing here computes an answer.
 
 def _hand_figure(state: StepState) -> go.Figure:

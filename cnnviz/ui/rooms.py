@@ -30,6 +30,7 @@ from cnnviz.lessons import (
     load_lesson,
     number_text,
 )
+from cnnviz.pages import JOIN
 from cnnviz.render import room_charts as charts
 from cnnviz.store import (
     STUDENT_ID_LENGTH,
@@ -54,7 +55,7 @@ LAST_WRONG = "room__last_wrong"  # (typed, message): the last code of no room
 MAX_WRONG, WRONG_WINDOW_S = 5, 60.0
 TOO_MANY = "Too many codes that open no room: wait a minute, then try again."
 TEACHER_POLL_S, STUDENT_POLL_S = 1.5, 2.0
-JOIN_PATH = "join"
+JOIN_PATH = JOIN.url_path
 
 
 __all__ = ["answer_form", "find_room", "open_store", "teacher_panel"]

@@ -1,4 +1,4 @@
-"""The app shell: page list, navigation, and what pages ask of the shared picker."""
+"""The app shell: navigation (from cnnviz.pages), and what pages ask of the shared picker."""
 from __future__ import annotations
 
 import threading
@@ -16,30 +16,12 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import (
 
 from cnnviz.core.spec import StackSpec
 from cnnviz.deploy.heavy import set_wait_display, set_yield_point
+from cnnviz.pages import PAGES, PageSpec, default_page
 from cnnviz.ui import lesson_player, startup
 from cnnviz.ui import picker as picker_widget
 from cnnviz.ui.text import safe_text
 
-ROOT = startup.ROOT
-# (file, title, icon); the first is the default page.
-PAGES = (
-    ("pages/explorer.py", "Block Explorer", "🔎"),
-    ("pages/plain_vs_residual.py", "Plain vs Residual", "📉"),
-    ("pages/feature_maps.py", "Feature Maps", "🖼️"),
-    ("pages/receptive_field.py", "Receptive Field", "🎯"),
-    ("pages/conv_arithmetic.py", "Convolution Arithmetic", "🧮"),
-    ("pages/cost_lab.py", "Cost & Bottlenecks", "⚖️"),
-    ("pages/network.py", "Networks", "🏛️"),
-    ("pages/trained.py", "Trained Networks", "🎓"),
-    ("pages/lessons.py", "Lessons", "📚"),
-    ("pages/join.py", "Join a room", "🙋"),
-)
-FIRST_PAGE = ROOT / PAGES[0][0]
-
-# pages with controls of their own: the sidebar shows those, not the block picker (Trained
-# Networks draws it only in the view that trains the picker's stack: on the others it
-# would be a score of widgets unrelated to what is shown, redrawn with every stroke)
-OWN_CONTROLS = ("network", "join", "trained")
+FIRST_PAGE = startup.page_path(default_page())
 
 _RUN = threading.local()  # one script thread per session run
 
@@ -101,10 +83,20 @@ def shell():
         _RUN.in_shell = False
 
 
+def page_list() -> list[st.Page]:
+    """Every page of cnnviz.pages.PAGES, in its order, as st.navigation takes them."""
+    return [st.Page(str(startup.page_path(p)), title=p.title, icon=p.icon, url_path=p.name,
+                    default=p.default) for p in PAGES.values()]
+
+
 def navigation():
     """The app's pages (st.navigation); returns the page to run."""
-    return st.navigation([st.Page(str(ROOT / path), title=title, icon=icon, default=i == 0)
-                          for i, (path, title, icon) in enumerate(PAGES)])
+    return st.navigation(page_list())
+
+
+def spec_of(url_path: str) -> PageSpec:
+    """The PageSpec of the page Streamlit serves at `url_path` ("" for the default)."""
+    return next(p for p in PAGES.values() if p.url_path == url_path)
 
 
 def main() -> None:
@@ -115,10 +107,10 @@ def main() -> None:
         # the first page's first tab draws no table: the rest can follow in the background
         startup.prepare(FIRST_PAGE if not page.url_path else None)
         playing = lesson_player.follow(page)  # a lesson step sets the picker's values
-        if page.url_path in OWN_CONTROLS:
-            picker_widget.keep()
-        else:
+        if spec_of(page.url_path).draws_picker:
             picker_widget.picker()
+        else:  # a page with controls of its own: the picker's values are kept
+            picker_widget.keep()
         if playing:
             lesson_player.panel(*playing, current_device())
         page.run()

@@ -1,4 +1,4 @@
-"""What the app imports before its pages run, read from the page files.
+"""What the app imports before its pages run, read from the page files (cnnviz.pages).
 
 A run of the first page waits for what that page imports at its top; a run of any other
 page or tab waits for everything any page may import (inside functions too) and for the
@@ -12,6 +12,7 @@ import functools
 from pathlib import Path
 
 from cnnviz.deploy.imports import import_once, imports_of
+from cnnviz.pages import PAGES, PageSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "cnnviz"
@@ -27,11 +28,20 @@ def page_modules(page: Path) -> tuple[str, ...]:
     return imports_of([page], PACKAGE, inside_functions=False)
 
 
+def page_path(page: PageSpec) -> Path:
+    """Where a page's file is (the navigation, the lesson player and the warm-up ask)."""
+    return ROOT / page.file
+
+
+def page_files() -> list[Path]:
+    """Every page's file (cnnviz.pages.PAGES), sorted."""
+    return sorted(page_path(p) for p in PAGES.values())
+
+
 @functools.cache
 def every_module() -> tuple[str, ...]:
     """What any page may import, functions included, then the drawing libraries."""
-    pages = sorted((ROOT / "pages").glob("*.py"))
-    found = imports_of(pages, PACKAGE, inside_functions=True) + DRAWING_LIBRARIES
+    found = imports_of(page_files(), PACKAGE, inside_functions=True) + DRAWING_LIBRARIES
     return tuple(name for name in found if name.split(".")[0] not in NOT_AT_START)
 
 

@@ -18,6 +18,7 @@ from cnnviz.core.errors import InputError
 from cnnviz.core.handwriting import canvas_pixels, digit_counts, is_blank
 from cnnviz.core.spec import StackSpec
 from cnnviz.deploy.heavy import TRAINING_SLOTS, hold_slot
+from cnnviz.pages import TRAINED, TrainedView
 from cnnviz.render import digit_images as img
 from cnnviz.topics import learned
 from cnnviz.topics.training import (
@@ -66,7 +67,8 @@ def choose_pair(device: str = "cpu") -> list[Net]:
     own = state.get(_OWN)
     options = list(learned.PAIRS) + ([YOURS] if own else [])
     if state.pop(_SHOW_OWN, False) and own:  # just trained: look inside them
-        state[PREFIX + "pair"], state["view"] = YOURS, learned.VIEWS[0]  # view_choice key
+        state[PREFIX + "pair"] = YOURS
+        state[TRAINED.view_key] = TrainedView.INSIDE.value  # view_choice's
     if state.get(PREFIX + "pair") not in options:
         state[PREFIX + "pair"] = options[0]
     pair = st.selectbox("Networks", options, key=PREFIX + "pair", format_func=pair_label,
@@ -92,8 +94,8 @@ def cache_key(name: str, device: str) -> str:
 def choose_source(test: DataSet) -> tuple[str, int]:
     """Draw or a test image, and which (drawn above the live part: changing them is rare
     and reruns the page, while a stroke reruns only the live part)."""
-    ctl = controls.of("trained")
-    controls.start("trained", None)
+    ctl = controls.of(TRAINED)
+    controls.start(TRAINED, None)
     c = st.columns([1.2, 2])
     source = controls.draw(ctl["source"], c[0].radio, "Input", horizontal=True,
                            format_func=SOURCES.get)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import base64
 import io
 import math
-from collections.abc import Sequence
 from contextlib import contextmanager
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -15,28 +15,39 @@ from PIL import Image
 from cnnviz.core.arithmetic import relative_error
 from cnnviz.core.errors import AnswerError, InputError
 from cnnviz.core.numbers import TooLarge, parse_number
+from cnnviz.pages import PageSpec
 from cnnviz.ui import startup
 from cnnviz.ui.text import safe_text
 
 
-def view_tabs(labels: list[str], key: str = "view") -> Sequence[Any]:
-    """Tabs whose choice lives in the URL (?view=<label>); each reports `.open`, so a page
-    can run and draw only the open one. A URL value naming no tab warns and opens the first.
+def view_tabs(page: PageSpec) -> dict[Enum, Any]:
+    """The page's views as tabs, by name, whose choice lives in the URL (?view=<label>);
+    each reports `.open`, so a page can run and draw only the open one. A URL value naming
+    no tab warns and opens the first.
     """
+    views, labels, key = _views(page)
     _check_view(labels, key)
-    return st.tabs(labels, key=key, bind="query-params")
+    return dict(zip(views, st.tabs(labels, key=key, bind="query-params")))
 
 
-def view_choice(labels: list[str], key: str = "view") -> str:
+def view_choice(page: PageSpec) -> Enum:
     """The open view as a row of buttons above it, its choice in the URL as view_tabs's;
     the page draws the chosen one below, in its own flow.
 
     For a page whose view redraws often (a canvas's strokes): the browser draws a tab's
     whole content again on every message of a run, and a view in the page's flow only
     the elements that changed (10-12 ms of a stroke's 300, measured)."""
+    views, labels, key = _views(page)
     _check_view(labels, key)
-    return st.segmented_control("View", labels, key=key, default=labels[0], required=True,
-                                bind="query-params", label_visibility="collapsed")
+    label = st.segmented_control("View", labels, key=key, default=labels[0], required=True,
+                                 bind="query-params", label_visibility="collapsed")
+    return next((v for v in views if v.value == label), views[0])
+
+
+def _views(page: PageSpec) -> tuple[list[Enum], list[str], str]:
+    assert page.views is not None, page.name
+    views = list(page.views)
+    return views, [v.value for v in views], page.view_key
 
 
 def _check_view(labels: list[str], key: str) -> None:

@@ -66,11 +66,11 @@ def memory(pid: int) -> tuple[int, int]:
 
 def url_names(widgets: list[Widget], queries: list[str]) -> list[str]:
     """Every query parameter the app reads: the picker's, the lesson player's, the pages'
-    own (cnnviz/lessons/pages.py), the names the code reads as literals, the widgets bound
+    own (cnnviz/pages.py), the names the code reads as literals, the widgets bound
     to the URL (their query_param_key) and every name the server wrote to a URL."""
     logging.getLogger("streamlit").setLevel(logging.ERROR)  # no runtime here: no warnings
     from cnnviz.core.blocks.registry import REGISTRY
-    from cnnviz.lessons import PAGES
+    from cnnviz.pages import PAGES
     from cnnviz.ui import compare, lesson_player, picker
 
     names = {"block", "device", *picker.STACK_DEFAULTS, lesson_player.LESSON,

@@ -19,11 +19,9 @@ import pytest
 from conftest import app_test, page_file, shown
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import ui
 from cnnviz.lessons import load_lessons
-from cnnviz.lessons.pages import ARITH_MODES, EXPLORER_VIEWS
+from cnnviz.pages import ARITH_MODES, PAGES, ExplorerView, NetworkView, TrainedView, labels
 from cnnviz.topics import costs
-from cnnviz.topics.learned import VIEWS as TRAINED_VIEWS
 
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
 # a dotted path of three parts or more, one of them a word: 0.0.body, torch.nn.functional
@@ -149,23 +147,21 @@ def report(found: list[tuple[str, str]]) -> str:
 # (page file, the session key of its views, the views beyond the first); every page opens
 # first at its defaults
 VIEWS = {
-    "pages/explorer.py": ("view", EXPLORER_VIEWS[1:]),
+    "pages/explorer.py": ("view", labels(ExplorerView)[1:]),
     "pages/plain_vs_residual.py": ("", ()),
     "pages/feature_maps.py": ("", ()),
     "pages/receptive_field.py": ("", ()),
     "pages/conv_arithmetic.py": ("arith_mode", ARITH_MODES[1:]),
     "pages/cost_lab.py": ("cost_topic", tuple(costs.TOPICS)[1:]),
-    "pages/network.py": ("net_view", ("Kinds of block", "Across networks", "Scaling",
-                                      "Gradient probe", "Diagram", "Predicted vs measured",
-                                      "Code")),
-    "pages/trained.py": ("view", TRAINED_VIEWS[1:]),
+    "pages/network.py": ("net_view", labels(NetworkView)[1:]),
+    "pages/trained.py": ("view", labels(TrainedView)[1:]),
     "pages/lessons.py": ("", ()),
     "pages/join.py": ("", ()),
 }
 
 
 def test_every_page_is_listed():
-    assert set(VIEWS) == {path for path, _, _ in ui.PAGES}
+    assert set(VIEWS) == {p.file for p in PAGES.values()}
 
 
 @pytest.mark.slow  # the pages' own caches, shared with the other app tests, make it faster

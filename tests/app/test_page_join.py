@@ -12,8 +12,9 @@ import pytest
 from conftest import app_test, page_file, shown
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.lessons import PAGES, load_lessons
+from cnnviz.lessons import load_lessons
 from cnnviz.lessons.facts import question_facts
+from cnnviz.pages import PAGES
 from cnnviz.store import RoomStore, store
 from cnnviz.topics import sliding
 from cnnviz.ui import room_question

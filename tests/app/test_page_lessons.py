@@ -5,7 +5,6 @@ lesson file gives a message, never an exception.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -13,9 +12,9 @@ from conftest import app_test, page_file, shown
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import ui
-from cnnviz.lessons import PAGES, Lesson, Step, answer, load_lessons, number_text
+from cnnviz.lessons import Lesson, Step, answer, load_lessons, number_text
 from cnnviz.lessons import schema as lesson_schema
-from cnnviz.lessons.pages import ARITH_MODES, EXPLORER_VIEWS
+from cnnviz.pages import ARITH_MODES, EXPLORER_VIEWS, PAGES, lesson_pages
 from cnnviz.ui.picker import STACK_DEFAULTS
 
 LESSONS = load_lessons().lessons
@@ -66,7 +65,7 @@ def assert_applied(at: AppTest, lesson: Lesson, step: Step) -> None:
     assert f"📚 {ui.safe_text(lesson.title)} · step {step.number} of {len(lesson.steps)}" in panel
     assert at.query_params["step"] == str(step.number)
     info, values = PAGES[step.page], step.state.resolved()
-    if info.picker:
+    if info.takes_stack:
         spec = step.state.stack
         assert picked(at, "pick_block", step.page) == spec.block
         for name in STACK_DEFAULTS:
@@ -245,12 +244,10 @@ def test_a_bad_lesson_file_is_reported_and_the_others_still_load(tmp_path, monke
 
 
 def test_every_page_a_step_opens_is_in_the_app_and_starts_from_the_listed_defaults():
-    files = {Path(f).stem for f, _, _ in ui.PAGES}
-    assert set(PAGES) <= files
-    for name, info in PAGES.items():
+    for name, info in lesson_pages().items():
         at = app_test().run()
         if not info.default:
-            at.switch_page(page_file(f"pages/{name}.py")).run()
+            at.switch_page(page_file(info.file)).run()
         assert_clean(at)
         for control in info.all_controls({}).values():
             if control.default is None:

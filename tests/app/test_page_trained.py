@@ -21,6 +21,7 @@ from support_server import draw_strokes
 
 from cnnviz.core.datasets import load_dataset
 from cnnviz.deploy.heavy import TRAINING_SLOTS
+from cnnviz.pages import TrainedView, labels
 from cnnviz.topics import learned
 
 PAGE = "pages/trained.py"
@@ -71,7 +72,7 @@ def test_another_test_image_changes_the_answer():
 
 
 def test_every_view_draws_without_an_error():
-    for view in learned.VIEWS:
+    for view in labels(TrainedView):
         at = open_page(view)
         assert not at.error, (view, [e.value for e in at.error])
     at = open_page("Test split")

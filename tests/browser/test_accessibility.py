@@ -11,14 +11,13 @@ from __future__ import annotations
 import pytest
 from conftest import goto_page, wait_rerun
 
-from cnnviz import ui
+from cnnviz import pages
 from cnnviz.store import store
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 180_000
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-PAGES = ["/" + ("" if i == 0 else path.removeprefix("pages/").removesuffix(".py"))
-         for i, (path, _, _) in enumerate(ui.PAGES)]
+PAGES = ["/" + p.url_path for p in pages.PAGES.values()]
 STATES = ["/?view=Code", "/trained?view=Test+split",
           "/conv_arithmetic?lesson=output_size&step=1&present=1",
           "/network?net=efficientnet_b0&net_view=Scaling", "/feature_maps?block=se",

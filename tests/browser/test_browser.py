@@ -20,7 +20,7 @@ from conftest import (
     wait_rerun,
 )
 
-from cnnviz import ui
+from cnnviz import pages
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.report import make_report
 from cnnviz.core.spec import StackSpec
@@ -31,8 +31,8 @@ pytestmark = pytest.mark.browser
 PAGE_TIMEOUT = 120_000  # ms; a cold page builds and measures torch modules
 
 
-PAGES = [(file, title) for file, title, _ in ui.PAGES]  # what the app navigates
-DEFAULT_FILE = PAGES[0][0]  # the first listed page is the default, served at /
+PAGES = [(p.file, p.title) for p in pages.PAGES.values()]  # what the app navigates
+DEFAULT_FILE = pages.default_page().file  # served at /
 
 
 def _url_path(file: str) -> str:

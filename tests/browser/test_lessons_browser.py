@@ -10,7 +10,8 @@ import pytest
 from conftest import APP_IDLE, assert_clean, goto_page, save_screenshot, watched_page
 from support_server import SKELETON
 
-from cnnviz.lessons import PAGES, Lesson, Step, load_lessons
+from cnnviz.lessons import Lesson, Step, load_lessons
+from cnnviz.pages import PAGES
 from cnnviz.ui.picker import block_label, url_values
 from cnnviz.ui.presenter import BODY_PX
 
@@ -34,11 +35,11 @@ def wait_step(page, lesson: Lesson, number: int) -> None:
 def assert_state_shown(page, step: Step) -> None:
     """The picker (or, on the Networks page, the URL the page reads) shows the step's state."""
     info = PAGES[step.page]
-    if info.picker and step.page in DRAWN_BY_VIEW and "Train" not in page.url:
+    if info.takes_stack and step.page in DRAWN_BY_VIEW and "Train" not in page.url:
         # the picker is drawn in Train your own only; elsewhere the URL keeps its stack
         for name, value in url_values(step.state.stack).items():
             assert f"{name}={value}" in page.url, (name, value, page.url)
-    elif info.picker:
+    elif info.takes_stack:
         spec = step.state.stack
         sidebar = page.locator('[data-testid="stSidebar"]')
         block = sidebar.get_by_label("Block", exact=True).input_value()  # "Family · title"

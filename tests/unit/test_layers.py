@@ -12,8 +12,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cnnviz"
 # top to bottom: a floor may import its own and any lower floor
-FLOORS = ("ui", "cli", "render", "lessons", "topics", "store", "core", "deploy")
-STREAMLIT_FREE = ("cli", "render", "lessons", "topics", "store", "core", "deploy")
+FLOORS = ("ui", "cli", "render", "lessons", "pages", "topics", "store", "core", "deploy")
+STREAMLIT_FREE = ("cli", "render", "lessons", "pages", "topics", "store", "core", "deploy")
 
 
 def _name(path: Path) -> str:

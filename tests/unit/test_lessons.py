@@ -25,7 +25,6 @@ from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import ACTIVATIONS, predict
 from cnnviz.lessons import (
     LESSON_DIR,
-    PAGES,
     QUANTITIES,
     Lesson,
     Question,
@@ -36,8 +35,8 @@ from cnnviz.lessons import (
     load_lessons,
     read_lesson,
 )
-from cnnviz.lessons import pages as lesson_pages
 from cnnviz.lessons.reader import MAX_BYTES
+from cnnviz.pages import ERF_IMAGE_SIZE, PAGES
 from cnnviz.topics import costs, gradflow, sliding
 from cnnviz.topics import networks as tn
 from cnnviz.topics import receptive_field as rf
@@ -158,7 +157,7 @@ def _page_expected(name: str, state: StepState, args: dict) -> float:
                                        kernel[None, None])
         return float(y[0, 0, c["ws_row"] - 1, c["ws_col"] - 1])
     if name == "erf_share50":
-        side = lesson_pages.ERF_IMAGE_SIZE
+        side = ERF_IMAGE_SIZE
         spec = image_spec(state.spec, side, side).replace(skip=args["variant"] == "residual")
         image = images.to_tensor(images.decode_image(
             images.sample_path(c["image"]).read_bytes()), side, side)

@@ -1,0 +1,353 @@
+"""Every page of the app, defined once: its file, URL path, title, icon, whether it shows
+the sidebar picker, its views, its value controls and the figures a lesson can ask about.
+
+No streamlit here, and nothing above it: the shell's navigation and picker rule
+(cnnviz.ui.shell), the lesson checker and player (cnnviz.lessons, cnnviz.ui.lesson_player),
+the room's join link, the warm-up, the benches and README.md's page table (a test holds it
+equal to `markdown_table()`) all read PAGES. Adding a page is its file under pages/ and one
+PageSpec in PAGES.
+
+A control names the page's widget key (the lesson player sets it in the session) and the
+values the page accepts, so a lesson is checked before any widget sees it. The tests open
+every page and compare these names, keys and defaults with what the page really draws.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Literal
+
+from cnnviz.core.arithmetic import divisors
+from cnnviz.core.blocks.registry import INITS
+from cnnviz.core.errors import InputError
+from cnnviz.core.images import SAMPLES
+from cnnviz.core.layers import ACTS, NORMS
+from cnnviz.core.network import PRESETS
+from cnnviz.core.spec import StackSpec
+from cnnviz.topics import costs
+from cnnviz.topics.features import FILTERS
+from cnnviz.topics.gradflow import LOSSES
+from cnnviz.topics.learned import PAIRS, SOURCES, TEST_IMAGES
+from cnnviz.topics.sliding import HAND_OUTPUT, HAND_SEEDS
+
+# What a page does with the sidebar picker: "sidebar", the shell draws it and the page reads
+# its stack; "own", the page has controls of its own in the sidebar and draws the picker
+# itself where a part of it uses the picker's stack (a step's stack still applies);
+# "none", the page never reads the picker (a step sets no stack).
+Picker = Literal["sidebar", "own", "none"]
+
+
+def one_of(value: Any, choices: tuple) -> bool:
+    """Whether `value` is one of `choices`, type included: true is not 1 and 4.0 is not 4
+    (a page or a quantity would size or index with the float)."""
+    return any(type(value) is type(choice) and value == choice for choice in choices)
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control of a page that a step may set.
+
+    Args:
+        key: the page's widget key (in the session), which the player sets.
+        choices: the values allowed; empty for a whole number from `low` to `high`.
+        default: the page's own starting value; None when the page derives it from the
+            picker (a step that leaves it out gets what the page derives).
+        divides: the name of another control this whole number must divide.
+        in_url: the page reads it from a query parameter of that name, not from a widget.
+        derive: how the page derives its starting value from the picker's stack, when
+            `default` is None.
+    """
+
+    name: str
+    key: str
+    choices: tuple = ()
+    low: int = 0
+    high: int = 0
+    default: Any = None
+    divides: str = ""
+    in_url: bool = False
+    derive: Callable[[StackSpec], Any] | None = None
+
+    def parse(self, value: Any) -> Any:
+        """The value, checked; InputError with a sentence saying what is allowed."""
+        if self.choices:
+            if not one_of(value, self.choices):
+                raise InputError(f"{value!r} is not one of "
+                                 f"{', '.join(repr(c) for c in self.choices)}.")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{value!r} is not a whole number from {self.low} to {self.high}.")
+        if not self.low <= value <= self.high:
+            raise ValueError(f"{value} is out of range: use {self.low} to {self.high}.")
+        return value
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page of the app: its file, its place in the navigation, its controls.
+
+    Args:
+        name: the page's URL path (Streamlit's, from its file name) and a lesson's `page`.
+        title, icon: in the navigation.
+        prefix: every widget key of the page starts with it; a new step clears them all,
+            so what a step leaves out starts from the page's default.
+        picker_rule: what the page does with the sidebar picker (see Picker); not a
+            flag: ask draws_picker or takes_stack.
+        lesson: a lesson step may open the page.
+        views: the page's views (tabs or buttons) by name; their values are the labels.
+        view_key: the widget key (and query parameter) of the open view.
+        figures: keys (or key prefixes) of the page's charts, for a step's `figure`.
+        question_figures: the figures (exact keys, among `figures`) that show only what a
+            question reads, never what cnnviz computes for its answer (the input's numbers
+            and the kernel, not the sums): a step that names one keeps it unveiled before
+            the reveal, and a room's students see it on their phones. The others may show
+            the answer (a size, a count, a bar), so they stay veiled.
+        more_controls: controls that depend on another control's value (the cost lab's
+            numbers depend on the comparison chosen).
+        own_controls: value controls the page draws that a step does not set (set through
+            the picker's stack, or by the learner only).
+        default: the app's default page, served at / rather than at its name.
+        url_names: the query parameters the page keeps its own state in; a new step clears
+            them.
+    """
+
+    name: str
+    title: str
+    icon: str
+    prefix: str
+    controls: tuple[Control, ...] = ()
+    figures: tuple[str, ...] = ()
+    question_figures: tuple[str, ...] = ()
+    more_controls: Callable[[Mapping[str, Any]], tuple[Control, ...]] | None = None
+    own_controls: tuple[Control, ...] = ()
+    default: bool = False
+    picker_rule: Picker = "sidebar"
+    lesson: bool = True
+    views: type[Enum] | None = None
+    view_key: str = "view"
+    url_names: tuple[str, ...] = ()
+
+    @property
+    def file(self) -> str:
+        """The page's file, relative to the repository's root."""
+        return f"pages/{self.name}.py"
+
+    @property
+    def url_path(self) -> str:
+        return "" if self.default else self.name
+
+    @property
+    def draws_picker(self) -> bool:
+        """The shell draws the sidebar picker above the page."""
+        return self.picker_rule == "sidebar"
+
+    @property
+    def takes_stack(self) -> bool:
+        """A lesson step's stack applies to the page (it reads the picker somewhere)."""
+        return self.picker_rule != "none"
+
+    def control(self, name: str) -> Control:
+        """One of the page's controls, a step's or its own, by name."""
+        return {c.name: c for c in self.own_controls + self.controls}[name]
+
+    def all_controls(self, values: Mapping[str, Any]) -> dict[str, Control]:
+        """Every control of the page a step may set, given the values chosen so far."""
+        found = {c.name: c for c in self.controls}
+        if self.more_controls is not None:
+            found.update({c.name: c for c in self.more_controls(values)})
+        return found
+
+    def starting_values(self, spec: StackSpec | None,
+                        values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """What the page's controls start from before a student touches them: each one's
+        default, or what it derives from the picker's stack."""
+        out = {}
+        for name, c in self.all_controls(values or {}).items():
+            if c.default is not None:
+                out[name] = c.default
+            elif c.derive is not None and spec is not None:
+                out[name] = c.derive(spec)
+        return out
+
+
+# --- the views: each by name, its value the label the page shows ------------------------
+
+class ExplorerView(Enum):
+    """The Explorer's tabs, in the page's order (the first is open by default)."""
+
+    SHAPE = "Shape and receptive field"
+    COST = "Cost and memory"
+    CHECKS = "Predicted vs measured"
+    DIAGRAM = "Diagram"
+    SUMMARY = "torchinfo"
+    CODE = "Code"
+
+
+class NetworkView(Enum):
+    KINDS = "Cost by layer kind"
+    ACROSS = "Across networks"
+    SCALING = "Scaling"
+    PROBE = "Plain vs residual"
+    DIAGRAM = "Diagram"
+    CHECKS = "Predicted vs measured"
+    CODE = "Code"
+
+
+class TrainedView(Enum):
+    INSIDE = "Look inside"
+    WEIGHTS = "Filters and channels"
+    SPLIT = "Test split"
+    YOURS = "Train your own"
+
+
+def labels(views: type[Enum]) -> tuple[str, ...]:
+    return tuple(v.value for v in views)
+
+
+# --- the controls -------------------------------------------------------------------------
+
+EXPLORER_VIEWS = labels(ExplorerView)
+ARITH_MODES = ("conv", "transposed", "max pool", "avg pool")
+IMAGE = Control("image", "", tuple(SAMPLES), default=next(iter(SAMPLES)))
+ERF_IMAGE_SIZE = 64  # the Receptive Field page's default image side
+
+
+def _image(prefix: str) -> Control:
+    return Control(IMAGE.name, f"{prefix}image", IMAGE.choices, default=IMAGE.default)
+
+
+def _view(views: type[Enum], key: str = "view") -> Control:
+    return Control("view", key, labels(views), default=labels(views)[0])
+
+
+def cost_key(comparison: Callable[..., Any], knob: str) -> str:
+    """The widget key of a number of the cost lab's comparison (keyed by its function)."""
+    return f"cost_{comparison.__name__}_{knob}"
+
+
+def _cost_knobs(values: Mapping[str, Any]) -> tuple[Control, ...]:
+    """The numbers of the comparison chosen (the page keys them by its function's name).
+
+    No numbers for a topic that names no comparison: this runs before the topic is checked,
+    so it may be anything a file holds (a list, which is no dict key)."""
+    topic = values.get("topic", next(iter(costs.TOPICS)))
+    if not isinstance(topic, str) or topic not in costs.TOPICS:
+        return ()
+    fn, knobs = costs.TOPICS[topic]
+    return tuple(Control(k.name, cost_key(fn, k.name), low=k.low, high=k.high,
+                         default=k.default, divides=k.of if k.kind == "divisors" else "")
+                 for k in knobs)
+
+
+# --- the pages, in the navigation's order -------------------------------------------------
+
+EXPLORER = PageSpec("explorer", "Block Explorer", "🔎", "explorer_", (
+    _view(ExplorerView),), default=True, views=ExplorerView)
+PLAIN_VS_RESIDUAL = PageSpec("plain_vs_residual", "Plain vs Residual", "📉", "gf_", (
+    Control("depth", "gf_depth", low=1, high=200, default=30),
+    Control("norm", "gf_norm", NORMS, default="none"),
+    Control("init", "gf_init", INITS, default="torch"),
+    Control("act", "gf_act", ACTS, derive=lambda s: s.values.get("act", ACTS[0])),
+    Control("preact", "gf_preact", (False, True),  # the block's own ordering
+            derive=lambda s: s.block.startswith("preact_")),
+    Control("zero_init_last", "gf_zero_init_last", (False, True), default=False),
+    Control("loss", "gf_loss", LOSSES, default="ce")))
+FEATURE_MAPS = PageSpec("feature_maps", "Feature Maps", "🖼️", "fm_", (
+    _image("fm_"),
+    Control("filter", "fm_filter", ("random", *FILTERS), default="random"),
+    Control("block", "fm_block", low=1, high=200)),  # default: the last block
+    figures=("fm_kernel", "fm_first", "fm_grid", "fm_att"))
+RECEPTIVE_FIELD = PageSpec("receptive_field", "Receptive Field", "🎯", "rf_", (
+    _image("rf_"),
+    Control("mask_depth", "rf_mask_depth", low=1, high=8, default=4),
+    Control("mask_kernel", "rf_mask_kernel", (3, 5), default=3),
+    Control("dilation", "rf_dilation", low=1, high=4, default=2)),
+    figures=("rf_box", "rf_erf", "rf_blind", "rf_grid", "rf_short"))
+# The arithmetic page's geometry: started from the picked block's where it fits the grid
+# (cnnviz.ui.presets.page_defaults), a step sets it through the picker's stack.
+ARITH_GEOMETRY = tuple(Control(name, f"arith_{name}", low=low, high=high, default=default)
+                       for name, low, high, default in (
+    ("height", 1, 12, 5), ("width", 1, 12, 7), ("kernel_size", 1, 7, 3), ("stride", 1, 4, 2),
+    ("padding", 0, 4, 1), ("dilation", 1, 3, 1), ("output_padding", 0, 3, 0)))
+CONV_ARITHMETIC = PageSpec("conv_arithmetic", "Convolution Arithmetic", "🧮", "arith_", (
+    Control("mode", "arith_mode", ARITH_MODES, default="conv"),
+    Control("cb_kernel", "arith_cb_k", (3, 4), default=3),
+    Control("cb_weights", "arith_cb_w", ("uniform", "random"), default="uniform"),
+    Control("ws_seed", "arith_ws_seed", low=1, high=HAND_SEEDS, default=2),
+    Control("ws_row", "arith_ws_row", low=1, high=HAND_OUTPUT, default=1),
+    Control("ws_col", "arith_ws_col", low=1, high=HAND_OUTPUT, default=1)),
+    figures=("arith_slide", "arith_hand", "arith_cb"), question_figures=("arith_hand",),
+    own_controls=ARITH_GEOMETRY)
+COST_LAB = PageSpec("cost_lab", "Cost & Bottlenecks", "⚖️", "cost_", (
+    Control("topic", "cost_topic", tuple(costs.TOPICS), default=next(iter(costs.TOPICS))),),
+    figures=("cost_bars",), more_controls=_cost_knobs)
+# The Networks page: the network lives in the URL (cnnviz.ui.network_builder); ResNet-18 by
+# default.
+NETWORK = PageSpec("network", "Networks", "🏛️", "net_", (
+    Control("net", "net", tuple(PRESETS), default="resnet18", in_url=True),),
+    picker_rule="none", views=NetworkView, view_key="net_view",
+    url_names=("net", "arch", "input", "classes"))
+# Trained Networks draws the picker only in the view that trains the picker's stack: on the
+# others it would be a score of widgets unrelated to what is shown, redrawn with every stroke.
+TRAINED = PageSpec("trained", "Trained Networks", "🎓", "tr_", (
+    Control("pair", "tr_pair", tuple(PAIRS), default=next(iter(PAIRS))),
+    Control("source", "tr_source", SOURCES, default=SOURCES[0]),
+    Control("image", "tr_image", low=1, high=TEST_IMAGES, default=1),
+    _view(TrainedView),
+    Control("block", "tr_block", low=1, high=200),  # default: the last block
+    Control("channel", "tr_channel", low=1, high=4096)),  # default: the first
+    picker_rule="own", views=TrainedView)
+LESSONS = PageSpec("lessons", "Lessons", "📚", "lessons_", lesson=False)
+JOIN = PageSpec("join", "Join a room", "🙋", "room_", picker_rule="none", lesson=False)
+
+PAGES: dict[str, PageSpec] = {p.name: p for p in (
+    EXPLORER, PLAIN_VS_RESIDUAL, FEATURE_MAPS, RECEPTIVE_FIELD, CONV_ARITHMETIC, COST_LAB,
+    NETWORK, TRAINED, LESSONS, JOIN)}
+
+
+def default_page() -> PageSpec:
+    """The page served at /."""
+    return next(p for p in PAGES.values() if p.default)
+
+
+def lesson_pages() -> dict[str, PageSpec]:
+    """The pages a lesson step may open, by name."""
+    return {name: p for name, p in PAGES.items() if p.lesson}
+
+
+_SIDEBAR = {"sidebar": "the picker", "own": "its own; the picker in one view",
+            "none": "its own"}
+
+
+def markdown_table() -> str:
+    """README.md's table of the pages (a test holds the README's copy equal to this)."""
+    rows = ["| page | path | file | sidebar | controls a lesson step sets | figures |",
+            "|---|---|---|---|---|---|"]
+    for p in PAGES.values():
+        names = ", ".join(f"`{c.name}`" for c in p.controls)
+        if p.more_controls is not None:
+            names += ", and the numbers of the comparison chosen"
+        controls = (names or "none") if p.lesson else "no step opens it"
+        figures = ", ".join(f"`{f}`" for f in p.figures)
+        rows.append(f"| {p.icon} {p.title} | `/{p.url_path}` | `{p.file}` | "
+                    f"{_SIDEBAR[p.picker_rule]} | {controls} | {figures} |")
+    return "\n".join(rows)
+
+
+def check_divisors(controls: Mapping[str, Control], values: Mapping[str, Any]
+                   ) -> list[tuple[str, str]]:
+    """(control, problem) for every whole number that must divide another and does not."""
+    out = []
+    for name, control in controls.items():
+        if control.divides and name in values and control.divides in values:
+            whole = values[control.divides]
+            if values[name] not in divisors(whole):
+                out.append((name, f"{values[name]} does not divide {control.divides} = "
+                                  f"{whole}; use one of {', '.join(map(str, divisors(whole)))}."))
+    return out
+
+
+__all__ = ["ARITH_MODES", "ERF_IMAGE_SIZE", "EXPLORER_VIEWS", "PAGES", "Control", "ExplorerView",
+           "NetworkView", "PageSpec", "Picker", "TrainedView", "check_divisors", "cost_key",
+           "default_page", "lesson_pages", "markdown_table", "one_of"]
