@@ -77,9 +77,9 @@ class Control:
                                  f"{', '.join(repr(c) for c in self.choices)}.")
             return value
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{value!r} is not a whole number from {self.low} to {self.high}.")
+            raise InputError(f"{value!r} is not a whole number from {self.low} to {self.high}.")
         if not self.low <= value <= self.high:
-            raise ValueError(f"{value} is out of range: use {self.low} to {self.high}.")
+            raise InputError(f"{value} is out of range: use {self.low} to {self.high}.")
         return value
 
 
