@@ -5,13 +5,7 @@ from cnnviz import ui
 from cnnviz.core import arithmetic as ar
 from cnnviz.core.errors import InputError
 from cnnviz.pages import CONV_ARITHMETIC
-from cnnviz.render.arith_plots import (
-    fig_checkerboard,
-    fig_hand_sum,
-    fig_slide,
-    hand_sum_latex,
-)
-from cnnviz.topics import sliding
+from cnnviz.render.arith_plots import hand_sum_latex
 from cnnviz.ui import controls, predict, presets
 
 st.title("🧮 Convolution arithmetic")
@@ -50,7 +44,7 @@ for col, name in zip(cols, names):
     values[name] = col.number_input(labels[name], c.low, c.high, step=1, key=c.key)
 
 try:
-    anim = sliding.animation(mode, **values)
+    anim, slide = ui.cache.arith_slide(mode, tuple(values.items()))
 except InputError as e:
     ui.show_error(e)
     anim = None
@@ -84,7 +78,7 @@ if anim is not None:
         hint="Type your prediction and press **Reveal** to see the answer and the formula.")
 
     with st.expander("Watch the kernel slide (▶ play, or drag the slider)", expanded=revealed):
-        st.plotly_chart(fig_slide(anim), key="arith_slide", width="stretch")
+        st.plotly_chart(slide, key="arith_slide", width="stretch")
         skipped = anim.rows.never_read() + anim.cols.never_read()
         st.caption(f"{anim.out_shape[0] * anim.out_shape[1]} output cells, one frame each. "
                    + (f"{len(skipped)} row/column(s) of the padded input are never read: the "
@@ -103,8 +97,8 @@ seed = controls.draw(ctl["ws_seed"], c1.number_input, "Numbers",
                      help="another set of small whole numbers")
 row = controls.draw(ctl["ws_row"], c2.number_input, "Output row")
 col = controls.draw(ctl["ws_col"], c3.number_input, "Output column")
-hand = sliding.hand_sum(seed)
-st.plotly_chart(fig_hand_sum(hand, row - 1, col - 1), key="arith_hand", width="stretch")
+hand, hand_figure = ui.cache.arith_hand(seed, row, col)
+st.plotly_chart(hand_figure, key="arith_hand", width="stretch")
 g1, g2 = st.columns([1, 2])
 hand_guess = g1.number_input("Your value", -99, 99, 0, key="arith_hand_guess")
 value = int(hand.output[row - 1, col - 1])
@@ -134,8 +128,8 @@ st.caption("A transposed conv, nearest-upsample + 3x3 conv and a sub-pixel conv 
 c1, c2 = st.columns(2)
 k = controls.draw(ctl["cb_kernel"], c1.radio, "transposed kernel (stride 2)", horizontal=True)
 weights = controls.draw(ctl["cb_weights"], c2.radio, "weights", horizontal=True)
-cb = sliding.checkerboard(kernel_size=k, stride=2, weights=weights)
-st.plotly_chart(fig_checkerboard(cb), key="arith_cb", width="stretch")
+cb, cb_figure = ui.cache.arith_checkerboard(k, weights)
+st.plotly_chart(cb_figure, key="arith_cb", width="stretch")
 st.markdown(f"Measured interior std: transposed **{cb.std_transposed:.3g}**, "
             f"upsample+conv **{cb.std_upsample_conv:.3g}**, "
             f"sub-pixel conv **{cb.std_subpixel:.3g}**. "

@@ -21,10 +21,13 @@ from cnnviz.topics import costs, features, gradflow, learned, receptive_field
 from cnnviz.topics.training import Classifier, TrainRun
 
 if TYPE_CHECKING:  # imported when first used: the Explorer's cold start does not wait
+    import plotly.graph_objects as go
+
     from cnnviz.core.network import NetworkSpec
     from cnnviz.core.network.report import NetworkReport
     from cnnviz.topics.gradflow import StackFlow
     from cnnviz.topics.networks import PresetPoint
+    from cnnviz.topics.sliding import Animation, Checkerboard, HandSum
 
 
 def cached_report(spec: StackSpec, device: str = "cpu") -> Report:
@@ -106,6 +109,45 @@ def gridding(dilations: tuple[int, ...]) -> receptive_field.Gridding:
 @heavy
 def shortcut_support(kind: str):
     return receptive_field.shortcut_support(kind, stride=2, size=8, pixel=(1, 1))
+
+
+# --- Convolution Arithmetic ---------------------------------------------------------------
+# The same geometry draws the same figures for every student: each is drawn once (a slide's
+# frames are a few hundred plotly objects), then shared read-only.
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+@heavy
+def arith_slide(mode: str, geometry: tuple[tuple[str, int], ...]
+                ) -> tuple[Animation, go.Figure]:
+    """The sliding window for an operation and its geometry, and its animated figure."""
+    from cnnviz.render import arith_plots
+    from cnnviz.topics import sliding
+
+    anim = sliding.animation(mode, **dict(geometry))
+    return anim, arith_plots.fig_slide(anim)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+@heavy
+def arith_hand(seed: int, row: int, col: int) -> tuple[HandSum, go.Figure]:
+    """A convolution worked by hand (row and column from 1) and its figure."""
+    from cnnviz.render import arith_plots
+    from cnnviz.topics import sliding
+
+    hand = sliding.hand_sum(seed)
+    return hand, arith_plots.fig_hand_sum(hand, row - 1, col - 1)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+@heavy
+def arith_checkerboard(kernel_size: int, weights: str
+                       ) -> tuple[Checkerboard, go.Figure]:
+    """The three upsamplers on a constant image (real torch modules) and their figure."""
+    from cnnviz.render import arith_plots
+    from cnnviz.topics import sliding
+
+    cb = sliding.checkerboard(kernel_size=kernel_size, stride=2, weights=weights)
+    return cb, arith_plots.fig_checkerboard(cb)
 
 
 # --- Plain vs Residual --------------------------------------------------------------------
