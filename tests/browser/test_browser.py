@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    APP_IDLE,
     ROOT,
     assert_clean,
     goto_page,
@@ -22,6 +23,7 @@ from conftest import (
 
 from cnnviz import pages
 from cnnviz.core.blocks import REGISTRY
+from cnnviz.core.fields import DEPTH
 from cnnviz.core.report import make_report
 from cnnviz.core.spec import StackSpec
 from cnnviz.render import explorer_charts as plots
@@ -235,7 +237,12 @@ def test_shared_page_link_works_as_the_first_request_of_a_fresh_server(browser_p
         page = browser_page
         goto_page(page, f"{url}/receptive_field?block=vgg&depth=2", PAGE_TIMEOUT)
         page.get_by_role("heading", name="Receptive field").first.wait_for(timeout=PAGE_TIMEOUT)
-        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        # the first run is Streamlit's legacy one (the page alone, which reruns through the
+        # app): the picker arrives with the rerun, so wait for it, not only for the title
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_text(DEPTH.label).wait_for(timeout=PAGE_TIMEOUT)
+        page.wait_for_selector(APP_IDLE, timeout=PAGE_TIMEOUT)
+        sidebar = sidebar.inner_text()
         assert "Block Explorer" in sidebar and "Plain vs Residual" in sidebar, sidebar
         assert "convs" in sidebar  # the picker, set to vgg (its own parameter) from the link
         assert "image input" not in sidebar.lower()
