@@ -37,6 +37,18 @@ _BASE_PATH_PROBE = re.compile(r"^https?://[^/]+/[^?#]+/_stcore/(health|host-conf
 APP_SCRIPT = "from cnnviz import ui\nui.main()\n"  # what app.py runs
 
 
+@pytest.fixture
+def fresh_caches():
+    """Empty caches around a test: it sees what a new session on a new server would."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 def app_test(timeout: float = 90, **query: str):
     """The app under AppTest: ui.main(), exactly what app.py runs, with URL query params.
 

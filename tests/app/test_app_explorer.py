@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-import streamlit as st
 from conftest import app_test, page_file, shown
 from streamlit.testing.v1 import AppTest
 
@@ -17,15 +16,7 @@ from cnnviz.render.diagram import to_dot
 
 TIMEOUT = 90
 
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    """Empty caches per test: each test sees what a new session would."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def app(**query: str) -> AppTest:

@@ -5,7 +5,6 @@ is replaced by the default with a warning (the CLI and StackSpec: tests/unit/tes
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from conftest import app_test
 
 from cnnviz.core.fields import CHANNELS, STACK_FIELDS
@@ -13,14 +12,7 @@ from cnnviz.core.fields import CHANNELS, STACK_FIELDS
 TIMEOUT = 90
 BLOCK = "conv_bn_act"
 
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def test_every_field_widget_has_the_fields_label_limits_and_help():
