@@ -11,13 +11,15 @@ import zlib
 import pytest
 from conftest import app_test, page_file, shown
 from streamlit.testing.v1 import AppTest
-from test_app_explorer import assert_clean, fresh_caches  # noqa: F401  (autouse: fresh caches)
+from test_app_explorer import assert_clean
 
 from cnnviz.core.network import PRESETS, NetworkSpec
 from cnnviz.core.network.report import make_network_report
 from cnnviz.render.explorer_charts import number
 from cnnviz.render.network_charts import shape_text
 from cnnviz.ui import network_builder as nb
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 PAGE = "pages/network.py"
 TIMEOUT = 120
