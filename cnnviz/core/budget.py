@@ -11,8 +11,9 @@ what is too big, the numbers, and what to reduce.
 """
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn as nn
@@ -225,9 +226,19 @@ def stack_prediction(spec: StackSpec, what: str = "this stack", passes: int = FO
     """stack_work and the predicted walk it came from (the same numbers as the real stack's:
     a caller that goes on to build it need not walk it again)."""
     check(Work(what, _stack_params(spec), 0, 0))
-    p = predict(build(spec, "meta"), spec.input_shape)
+    p = _structure_walk(replace(spec, seed=0))
     return Work(what, p.params, p.macs, p.memory, passes, repeats, reduce,
                 inputs=input_bytes(spec.input_shape), units=tuple(work_units(p).items())), p
+
+
+@functools.lru_cache(maxsize=256)
+def _structure_walk(spec: StackSpec) -> Prediction:
+    """The predicted walk of a stack's structure, shared by every seed and every caller.
+
+    One new stack on the Explorer asked for it three times (the picker's check, the report,
+    the exact field's probe size), each a meta build and a walk. Callers only read it.
+    """
+    return predict(build(spec, "meta"), spec.input_shape)
 
 
 def _stack_params(spec: StackSpec) -> int:

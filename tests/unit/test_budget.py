@@ -196,3 +196,18 @@ def test_the_estimate_grows_with_the_work(layer):
     both = budget.module_work("x", nn.Sequential(layer), (2, 8, 64, 64),
                               budget.FORWARD_BACKWARD)
     assert 0 < small.seconds() < large.seconds() < both.seconds()
+
+
+def test_one_structure_walk_serves_every_seed_and_caller():
+    """The picker, the report and the field's probe ask for the same stack's walk: it is
+    walked once, and what they share equals a fresh walk of the real module."""
+    budget._structure_walk.cache_clear()
+    spec = StackSpec.create("resnet_basic", depth=3, seed=1)
+    first = budget.stack_prediction(spec)[1]
+    again = budget.stack_prediction(spec.replace(seed=2), "again", budget.FORWARD_BACKWARD)[1]
+    assert again is first
+    assert budget._structure_walk.cache_info().misses == 1
+    fresh = predict(build(spec.replace(seed=2)), spec.input_shape)
+    assert (first.params, first.macs, first.memory, first.output_shape) == \
+        (fresh.params, fresh.macs, fresh.memory, fresh.output_shape)
+    assert budget._structure_walk.cache_info().maxsize is not None  # bounded
