@@ -13,6 +13,7 @@ every page and compare these names, keys and defaults with what the page really 
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -26,6 +27,7 @@ from cnnviz.core.layers import ACTS, NORMS
 from cnnviz.core.network import PRESETS
 from cnnviz.core.spec import StackSpec
 from cnnviz.topics import costs
+from cnnviz.topics import degradation as dg
 from cnnviz.topics.features import FILTERS
 from cnnviz.topics.gradflow import LOSSES
 from cnnviz.topics.learned import PAIRS, SOURCES, TEST_IMAGES
@@ -50,7 +52,8 @@ class Control:
 
     Args:
         key: the page's widget key (in the session), which the player sets.
-        choices: the values allowed; empty for a whole number from `low` to `high`.
+        choices: the values allowed; empty for a number from `low` to `high` (a whole
+            number, or any finite number where `low` is a float).
         default: the page's own starting value; None when the page derives it from the
             picker (a step that leaves it out gets what the page derives).
         divides: the name of another control this whole number must divide.
@@ -62,8 +65,8 @@ class Control:
     name: str
     key: str
     choices: tuple = ()
-    low: int = 0
-    high: int = 0
+    low: int | float = 0
+    high: int | float = 0
     default: Any = None
     divides: str = ""
     in_url: bool = False
@@ -76,7 +79,11 @@ class Control:
                 raise InputError(f"{value!r} is not one of "
                                  f"{', '.join(repr(c) for c in self.choices)}.")
             return value
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(self.low, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value):
+                raise InputError(f"{value!r} is not a number from {self.low} to {self.high}.")
+        elif isinstance(value, bool) or not isinstance(value, int):
             raise InputError(f"{value!r} is not a whole number from {self.low} to {self.high}.")
         if not self.low <= value <= self.high:
             raise InputError(f"{value} is out of range: use {self.low} to {self.high}.")
@@ -244,6 +251,29 @@ def _cost_knobs(values: Mapping[str, Any]) -> tuple[Control, ...]:
 
 EXPLORER = PageSpec("explorer", "Block Explorer", "🔎", "explorer_", (
     _view(ExplorerView),), default=True, views=ExplorerView)
+# Plain vs Residual's stories: each sets the page's toggles to one effect the page explains.
+STORIES = {
+    "Vanishing gradient: no norm, torch's default init": dict(norm="none", init="torch",
+                                                              zero_init_last=False),
+    "Exploding forward signal: no norm, Kaiming init": dict(norm="none", init="kaiming_out",
+                                                            zero_init_last=False),
+    "Batch normalization: the forward scale fixed, the plain gradient grows":
+        dict(norm="batch", init="kaiming_out", zero_init_last=False),
+    "Each residual branch started at zero": dict(norm="none", init="kaiming_out",
+                                                  zero_init_last=True),
+    "A smaller (Xavier) init: slower growth, not none": dict(norm="none", init="xavier",
+                                                             zero_init_last=False),
+}
+_FIRST_DATA = next(iter(dg.PRESETS.values()))
+# The page's degradation run: a learner's (a data set starts from its own preset).
+DEGRADATION_CONTROLS = (
+    Control("story", "gf_story", tuple(STORIES), default=next(iter(STORIES))),
+    Control("data", "gf_t_data", tuple(dg.PRESETS), default=_FIRST_DATA.data),
+    Control("deep", "gf_t_depth", low=2, high=60, default=_FIRST_DATA.depth),
+    Control("shallow", "gf_t_shallow", low=1, high=30, default=_FIRST_DATA.shallow_depth),
+    Control("steps", "gf_t_steps", low=5, high=1000, default=_FIRST_DATA.steps),
+    Control("lr", "gf_t_lr", low=0.001, high=1.0, default=_FIRST_DATA.lr),
+    Control("train_norm", "gf_t_norm", NORMS, default=_FIRST_DATA.norm))
 PLAIN_VS_RESIDUAL = PageSpec("plain_vs_residual", "Plain vs Residual", "📉", "gf_", (
     Control("depth", "gf_depth", low=1, high=200, default=30),
     Control("norm", "gf_norm", NORMS, default="none"),
@@ -252,7 +282,7 @@ PLAIN_VS_RESIDUAL = PageSpec("plain_vs_residual", "Plain vs Residual", "📉", "
     Control("preact", "gf_preact", (False, True),  # the block's own ordering
             derive=lambda s: s.block.startswith("preact_")),
     Control("zero_init_last", "gf_zero_init_last", (False, True), default=False),
-    Control("loss", "gf_loss", LOSSES, default="ce")))
+    Control("loss", "gf_loss", LOSSES, default="ce")), own_controls=DEGRADATION_CONTROLS)
 FEATURE_MAPS = PageSpec("feature_maps", "Feature Maps", "🖼️", "fm_", (
     _image("fm_"),
     Control("filter", "fm_filter", ("random", *FILTERS), default="random"),
@@ -348,6 +378,6 @@ def check_divisors(controls: Mapping[str, Control], values: Mapping[str, Any]
     return out
 
 
-__all__ = ["ARITH_MODES", "ERF_IMAGE_SIZE", "EXPLORER_VIEWS", "PAGES", "Control", "ExplorerView",
-           "NetworkView", "PageSpec", "Picker", "TrainedView", "check_divisors", "cost_key",
-           "default_page", "lesson_pages", "markdown_table", "one_of"]
+__all__ = ["ARITH_MODES", "ERF_IMAGE_SIZE", "EXPLORER_VIEWS", "PAGES", "STORIES", "Control",
+           "ExplorerView", "NetworkView", "PageSpec", "Picker", "TrainedView", "check_divisors",
+           "cost_key", "default_page", "lesson_pages", "markdown_table", "one_of"]

@@ -5,27 +5,28 @@ from cnnviz import ui
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.blocks.registry import option_label
 from cnnviz.core.errors import InputError
-from cnnviz.core.layers import NORMS
 from cnnviz.core.spec import StackSpec
-from cnnviz.pages import PLAIN_VS_RESIDUAL
+from cnnviz.pages import PLAIN_VS_RESIDUAL, STORIES
 from cnnviz.render import gradflow_plots as plots
 from cnnviz.topics import degradation as dg
 from cnnviz.topics import gradflow as gf
 from cnnviz.ui import controls
-from cnnviz.ui.presets import STORIES
+
+PAGE = PLAIN_VS_RESIDUAL
+own = {c.name: c for c in PAGE.own_controls}  # the story and the degradation run's controls
 
 
 def apply_data():
     """A new data set starts from its own preset (steps, depth and rate that show the effect)."""
-    d = dg.PRESETS[st.session_state.gf_t_data]
-    for name, value in (("depth", d.depth), ("shallow", d.shallow_depth), ("steps", d.steps),
+    d = dg.PRESETS[st.session_state[own["data"].key]]
+    for name, value in (("deep", d.depth), ("shallow", d.shallow_depth), ("steps", d.steps),
                         ("lr", d.lr)):
-        st.session_state["gf_t_" + name] = value
+        st.session_state[own[name].key] = value
 
 
 def apply_story():
-    for name, value in STORIES[st.session_state.gf_story].items():
-        st.session_state["gf_" + name] = value
+    for name, value in STORIES[st.session_state[own["story"].key]].items():
+        st.session_state[PAGE.control(name).key] = value
 
 
 st.title("Plain vs residual")
@@ -37,11 +38,12 @@ if not spec.entry.has_skip:
             f"the ResNet **{REGISTRY['resnet_basic'].title}** with the picker's channels.",
             icon="ℹ️")
     spec = StackSpec.create("resnet_basic", {"in_channels": spec.in_channels})
-ctl = controls.of(PLAIN_VS_RESIDUAL)
-controls.start(PLAIN_VS_RESIDUAL, spec)
+ctl = controls.of(PAGE)
+controls.start(PAGE, spec)
+controls.start_own(PAGE)
 
-st.selectbox("Story", list(STORIES), key="gf_story", on_change=apply_story,
-             help="Sets the toggles below; change them freely afterwards.")
+controls.draw(own["story"], st.selectbox, "Story", on_change=apply_story,
+              help="Sets the toggles below; change them freely afterwards.")
 c = st.columns(4)
 depth = controls.draw(ctl["depth"], c[0].slider, "Blocks")
 takes = spec.values.keys()  # a toggle the block has no parameter for is greyed out
@@ -104,21 +106,18 @@ st.markdown("He et al. (2016, §4.1, Fig. 1) found that a deeper *plain* network
             "noisy patterns, or real handwritten digits (scikit-learn's copy of UCI's, "
             "enlarged ×2).")
 c = st.columns(6)
-data = c[0].selectbox("Data", list(dg.PRESETS), key="gf_t_data", on_change=apply_data,
-                      format_func={"patterns": "synthetic patterns",
-                                   "digits": "handwritten digits"}.get)
-d = dg.PRESETS[data]
+data = controls.draw(own["data"], c[0].selectbox, "Data", on_change=apply_data,
+                     format_func={"patterns": "synthetic patterns",
+                                  "digits": "handwritten digits"}.get)
 cfg = dg.TrainConfig(block=spec.block if spec.block in gf.PREACT_TWIN else "resnet_basic",
-                     data=data, optimizer=d.optimizer,
-                     depth=c[1].number_input("Deep", 2, 60, d.depth, key="gf_t_depth"),
-                     shallow_depth=c[2].number_input("Shallow", 1, 30, d.shallow_depth,
-                                                     key="gf_t_shallow"),
-                     steps=c[3].number_input("Steps", 5, 1000, d.steps, step=10,
-                                             key="gf_t_steps"),
-                     lr=c[4].number_input("Learning rate", 0.001, 1.0, d.lr, format="%.3f",
-                                          key="gf_t_lr"),
-                     norm=c[5].selectbox("Norm", NORMS, key="gf_t_norm",
-                                         format_func=option_label))
+                     data=data, optimizer=dg.PRESETS[data].optimizer,
+                     depth=controls.draw(own["deep"], c[1].number_input, "Deep"),
+                     shallow_depth=controls.draw(own["shallow"], c[2].number_input, "Shallow"),
+                     steps=controls.draw(own["steps"], c[3].number_input, "Steps", step=10),
+                     lr=controls.draw(own["lr"], c[4].number_input, "Learning rate",
+                                      format="%.3f"),
+                     norm=controls.draw(own["train_norm"], c[5].selectbox, "Norm",
+                                        format_func=option_label))
 st.caption(f"{dg.OPTIMIZER_NAMES[cfg.optimizer]}, batch {cfg.batch}, {cfg.width} channels.")
 if st.button("Train the three stacks", key="gf_train", type="primary"):
     bar, charts = st.progress(0.0, "Training…"), st.columns(2)

@@ -31,6 +31,14 @@ def start(page: PageSpec, spec: StackSpec | None, values: Mapping[str, Any] | No
             st.session_state.setdefault(controls[name].key, value)
 
 
+def start_own(page: PageSpec) -> None:
+    """Give each of `page`'s own controls (a learner's; no step sets them) its default,
+    unless the session has a value."""
+    for control in page.own_controls:
+        if control.default is not None:
+            st.session_state.setdefault(control.key, control.default)
+
+
 def draw(control: Control, widget: Callable[..., Any], label: str, **kwargs: Any) -> Any:
     """Draw `control` with a Streamlit widget (st.slider, a column's selectbox, ...): its
     key, and its choices or its range (`high` may narrow it, as a stack's depth does)."""

@@ -3,21 +3,7 @@ from __future__ import annotations
 
 from cnnviz.pages import ARITH_GEOMETRY
 
-# --- Plain vs Residual --------------------------------------------------------------
-# The page's story presets: the overrides each one applies to the picker's spec. The first
-# is where the page starts (its controls' defaults in cnnviz.pages, a test holds).
-STORIES = {
-    "Vanishing gradient: no norm, torch's default init": dict(norm="none", init="torch",
-                                                              zero_init_last=False),
-    "Exploding forward signal: no norm, Kaiming init": dict(norm="none", init="kaiming_out",
-                                                            zero_init_last=False),
-    "Batch normalization: the forward scale fixed, the plain gradient grows":
-        dict(norm="batch", init="kaiming_out", zero_init_last=False),
-    "Each residual branch started at zero": dict(norm="none", init="kaiming_out",
-                                                  zero_init_last=True),
-    "A smaller (Xavier) init: slower growth, not none": dict(norm="none", init="xavier",
-                                                             zero_init_last=False),
-}
+# Plain vs Residual's stories and its controls: cnnviz.pages (STORIES, PLAIN_VS_RESIDUAL).
 # --- Convolution Arithmetic ----------------------------------------------------------
 # its geometry's controls, ranges and defaults: cnnviz.pages.ARITH_GEOMETRY
 

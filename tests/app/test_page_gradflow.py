@@ -20,6 +20,7 @@ from conftest import (
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.core.blocks import REGISTRY
+from cnnviz.pages import PLAIN_VS_RESIDUAL
 
 PAGE = "pages/plain_vs_residual.py"
 
@@ -100,6 +101,13 @@ def test_a_student_waiting_for_a_heavy_slot_sees_their_place_then_the_result(at)
     at.slider(key="gf_depth").set_value(7).run()  # now a cache hit: nothing to wait for
     assert not [i for i in at.info if "in the queue" in i.value]
     assert len(at.get("plotly_chart")) == 3
+
+
+def test_the_story_and_degradation_controls_start_from_the_page_spec(at):
+    """The page draws its own controls from PageSpec: their keys and starting values."""
+    for c in PLAIN_VS_RESIDUAL.own_controls:
+        widget = at.selectbox(key=c.key) if c.choices else at.number_input(key=c.key)
+        assert widget.value == c.default, c.name
 
 
 def test_depth_sweep_toggle_adds_a_chart(at):

@@ -36,12 +36,11 @@ from cnnviz.lessons import (
     read_lesson,
 )
 from cnnviz.lessons.reader import MAX_BYTES
-from cnnviz.pages import ERF_IMAGE_SIZE, PAGES
+from cnnviz.pages import ERF_IMAGE_SIZE, PAGES, STORIES
 from cnnviz.topics import costs, gradflow, sliding
 from cnnviz.topics import networks as tn
 from cnnviz.topics import receptive_field as rf
 from cnnviz.topics.features import image_spec
-from cnnviz.ui import presets
 
 CATALOG = load_lessons()
 LESSONS = {lesson.name: lesson for lesson in CATALOG.lessons}
@@ -266,7 +265,7 @@ def test_the_cli_answer_is_what_cnnviz_computes_for_the_step(listed, lesson, num
 def test_plain_vs_residual_starts_from_its_first_story():
     """The page's starting values (the contract's defaults, and the block's own activation
     and ordering) are the first story's toggles: the story box does not lie."""
-    first = next(iter(presets.STORIES.values()))
+    first = next(iter(STORIES.values()))
     for block in ("resnet_basic", "preact_basic", "mbconv"):
         spec = StackSpec.create(block)
         start = PAGES["plain_vs_residual"].starting_values(spec)

@@ -11,10 +11,10 @@ import torch.nn as nn
 from cnnviz.core.network import network_spec
 from cnnviz.core.network.report import make_network_report
 from cnnviz.core.spec import StackSpec
+from cnnviz.pages import STORIES
 from cnnviz.topics import gradflow as gf
 from cnnviz.topics import networks
 from cnnviz.topics import receptive_field as rf
-from cnnviz.ui.presets import STORIES
 
 # --- dilation and gridding (Wang et al. 2018, §3.2) ---------------------------------------
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from cnnviz.core.errors import InputError
 from cnnviz.lessons import read_lesson
 from cnnviz.pages import PAGES, Control, PageSpec, lesson_pages, markdown_table
 
@@ -178,3 +179,19 @@ def test_a_new_page_is_in_the_navigation(app_with_a_new_page):
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["A throw-away page"]
     assert any(w.key == "pick_block" for w in at.sidebar.selectbox)  # "sidebar": the picker
+
+
+@pytest.mark.parametrize("value", [0.5, 1, 0.001])
+def test_a_number_control_with_a_float_range_takes_any_finite_number_in_it(value):
+    assert Control("lr", "x_lr", low=0.001, high=1.0).parse(value) == value
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), True, "0.1", 2.0, 0.0])
+def test_a_number_control_with_a_float_range_refuses_the_rest(value):
+    with pytest.raises(InputError):
+        Control("lr", "x_lr", low=0.001, high=1.0).parse(value)
+
+
+def test_a_whole_number_control_refuses_a_float():
+    with pytest.raises(InputError):
+        Control("depth", "x_depth", low=1, high=9).parse(2.0)
