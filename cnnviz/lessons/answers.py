@@ -25,7 +25,15 @@ from cnnviz.core.field import ExactField
 from cnnviz.core.network.presets import network_spec
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import ACTIVATIONS, Prediction, predict
-from cnnviz.pages import ERF_IMAGE_SIZE
+from cnnviz.pages import (
+    CONV_ARITHMETIC,
+    COST_LAB,
+    ERF_IMAGE_SIZE,
+    NETWORK,
+    PLAIN_VS_RESIDUAL,
+    RECEPTIVE_FIELD,
+    TRAINED,
+)
 from cnnviz.topics import costs, gradflow, learned, networks, receptive_field, sliding
 from cnnviz.topics.evidence import occlusion_corners, occlusion_windows
 from cnnviz.topics.features import image_spec
@@ -221,14 +229,14 @@ def _orders(x: float) -> float:
 
 
 @quantity("orders of magnitude between the first layer's weight gradient and the last's "
-          "(log10 of first / last: negative when it vanishes)", pages=("plain_vs_residual",),
+          "(log10 of first / last: negative when it vanishes)", pages=(PLAIN_VS_RESIDUAL.name,),
           args={"stack": ("plain", "residual")}, needs_skip=True)
 def gradient_orders(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _orders(getattr(_probe(lab, state), args["stack"]).first_over_last)
 
 
 @quantity("orders of magnitude the signal's spread grows from the first block's output to the "
-          "last's (log10 of the std ratio)", pages=("plain_vs_residual",),
+          "last's (log10 of the std ratio)", pages=(PLAIN_VS_RESIDUAL.name,),
           args={"stack": ("plain", "residual")}, needs_skip=True)
 def signal_growth_orders(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _orders(getattr(_probe(lab, state), args["stack"]).std_growth)
@@ -243,28 +251,28 @@ def _comparison(lab: Lab, state: StepState) -> costs.Comparison:
 
 
 @quantity("the percentage of the first design's MACs the second design saves",
-          pages=("cost_lab",))
+          pages=(COST_LAB.name,))
 def macs_saved_percent(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return 100 * costs.savings(_comparison(lab, state))
 
 
-@quantity("the second design's MACs over the first design's", pages=("cost_lab",))
+@quantity("the second design's MACs over the first design's", pages=(COST_LAB.name,))
 def macs_ratio(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return float(_comparison(lab, state).macs_ratio(1))
 
 
-@quantity("the second design's parameters over the first design's", pages=("cost_lab",))
+@quantity("the second design's parameters over the first design's", pages=(COST_LAB.name,))
 def params_ratio(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return float(_comparison(lab, state).params_ratio(1))
 
 
-@quantity("the parameters of one design of the comparison", pages=("cost_lab",),
+@quantity("the parameters of one design of the comparison", pages=(COST_LAB.name,),
           args={"design": (2, 1, 3, 4, 5, 6, 7, 8, 9)})
 def design_params(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _design(lab, state, args["design"]).params
 
 
-@quantity("the MACs of one design of the comparison", pages=("cost_lab",),
+@quantity("the MACs of one design of the comparison", pages=(COST_LAB.name,),
           args={"design": (2, 1, 3, 4, 5, 6, 7, 8, 9)})
 def design_macs(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _design(lab, state, args["design"]).macs
@@ -284,7 +292,7 @@ CHECKERBOARD_DESIGNS = {"transposed": "std_transposed", "upsample_conv": "std_up
 
 
 @quantity("the spread (std) of an upsampled constant image away from the borders",
-          pages=("conv_arithmetic",), args={"design": tuple(CHECKERBOARD_DESIGNS)})
+          pages=(CONV_ARITHMETIC.name,), args={"design": tuple(CHECKERBOARD_DESIGNS)})
 def checkerboard_std(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     c = state.resolved()
     board = sliding.checkerboard(kernel_size=c["cb_kernel"], stride=2, weights=c["cb_weights"])
@@ -292,7 +300,7 @@ def checkerboard_std(lab: Lab, state: StepState, args: Mapping[str, Any]) -> flo
 
 
 @quantity("the chosen output of the page's small convolution (kernel as is, or turned 180°)",
-          pages=("conv_arithmetic",), args={"kernel": ("as is", "flipped")})
+          pages=(CONV_ARITHMETIC.name,), args={"kernel": ("as is", "flipped")})
 def hand_sum_value(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     c = state.resolved()
     hand = sliding.hand_sum(c["ws_seed"])
@@ -303,7 +311,7 @@ def hand_sum_value(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float
 # --- Receptive Field: effective field, blind spot, strided shortcut ---------------------------
 
 @quantity("the percentage of the theoretical field that holds half of the gradient",
-          pages=("receptive_field",), args={"variant": ("residual", "plain")})
+          pages=(RECEPTIVE_FIELD.name,), args={"variant": ("residual", "plain")})
 def erf_share50(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     spec = image_spec(state.stack, ERF_IMAGE_SIZE, ERF_IMAGE_SIZE)
     if spec.entry.has_skip:
@@ -313,14 +321,14 @@ def erf_share50(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
 
 
 @quantity("allowed pixels inside the field that the masked stack never sees",
-          pages=("receptive_field",))
+          pages=(RECEPTIVE_FIELD.name,))
 def blind_pixels(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     c = state.resolved()
     return int(lab.blind_spot(c["mask_depth"], c["mask_kernel"]).blind.sum())
 
 
 @quantity("pixels inside the field of three dilated 3x3 layers that the centre output never "
-          "reads", pages=("receptive_field",), args={"dilations": ("same", "hybrid")})
+          "reads", pages=(RECEPTIVE_FIELD.name,), args={"dilations": ("same", "hybrid")})
 def gridding_holes(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     same = (state.resolved()["dilation"],) * 3
     return receptive_field.gridding(same if args["dilations"] == "same"
@@ -339,19 +347,19 @@ def _network(lab: Lab, state: StepState) -> Prediction:
     return lab.network(network_spec(state.resolved()["net"]))
 
 
-@quantity("the learned parameters of the whole network", pages=("network",))
+@quantity("the learned parameters of the whole network", pages=(NETWORK.name,))
 def network_params(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _network(lab, state).params
 
 
 @quantity("the multiply-accumulates of one image through the whole network",
-          pages=("network",))
+          pages=(NETWORK.name,))
 def network_macs(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _network(lab, state).macs
 
 
 @quantity("how many times its MACs a scaling (the Networks page's Scaling tab) gives the "
-          "network", pages=("network",),
+          "network", pages=(NETWORK.name,),
           args={"scaling": ("compound", "depth only", "width only", "resolution only"),
                 "phi": (1, 2, 3)})
 def scaled_macs_ratio(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
@@ -374,24 +382,24 @@ def _trained_name(state: StepState, args: Mapping[str, Any]) -> str:
 
 
 @quantity("the percentage of the 450 test digits the stack classifies right",
-          pages=("trained",), args=TRAINED_STACKS)
+          pages=(TRAINED.name,), args=TRAINED_STACKS)
 def trained_test_accuracy(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return 100 * lab.trained_test(_trained_name(state, args)).accuracy
 
 
-@quantity("the test digits the stack gets wrong", pages=("trained",), args=TRAINED_STACKS)
+@quantity("the test digits the stack gets wrong", pages=(TRAINED.name,), args=TRAINED_STACKS)
 def trained_mistakes(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return len(lab.trained_test(_trained_name(state, args)).mistakes)
 
 
 @quantity("the side of the last block's maps, in pixels (what Grad-CAM weighs)",
-          pages=("trained",), args=TRAINED_STACKS)
+          pages=(TRAINED.name,), args=TRAINED_STACKS)
 def last_map_side(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     run, _ = lab.trained(_trained_name(state, args))
     return lab.predict(run.config.stack).output_shape[3]
 
 
-@quantity("the occluded copies of the image the occlusion map runs", pages=("trained",),
+@quantity("the occluded copies of the image the occlusion map runs", pages=(TRAINED.name,),
           args=TRAINED_STACKS)
 def occlusion_copies(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     run, _ = lab.trained(_trained_name(state, args))

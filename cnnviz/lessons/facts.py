@@ -16,7 +16,7 @@ from cnnviz.core.spec import StackSpec
 from cnnviz.lessons.answers import QUANTITIES
 from cnnviz.lessons.grading import number_text
 from cnnviz.lessons.model import Step, StepState
-from cnnviz.pages import ERF_IMAGE_SIZE, PAGES
+from cnnviz.pages import COST_LAB, ERF_IMAGE_SIZE, PAGES, PLAIN_VS_RESIDUAL, RECEPTIVE_FIELD
 from cnnviz.topics import costs, features, gradflow
 from cnnviz.topics.features import FILTER_LABELS
 
@@ -99,7 +99,7 @@ def control_facts(state: StepState, names: list[str]) -> list[tuple[str, str]]:
     given = dict(state.controls)
     values = {**page.starting_values(state.spec, given), **given}
     knobs = {}
-    if state.page == "cost_lab" and isinstance(values.get("topic"), str) and \
+    if state.page == COST_LAB.name and isinstance(values.get("topic"), str) and \
             values["topic"] in costs.TOPICS:
         knobs = {k.name: k.label for k in costs.TOPICS[values["topic"]][1]}
     out = []
@@ -131,7 +131,7 @@ def question_facts(step: Step) -> list[tuple[str, str]]:
     reads_stack = quantity is not None and (not quantity.pages or name in _STACK_TOO)
     page = PAGES[state.page]
     given = [n for n, _ in state.controls]
-    if state.page == "cost_lab":
+    if state.page == COST_LAB.name:
         given = list(page.all_controls(dict(state.controls)))
     out: list[tuple[str, str]] = []
     if reads_stack and state.spec is not None:
@@ -139,13 +139,13 @@ def question_facts(step: Step) -> list[tuple[str, str]]:
         # the initialization matters only to what runs the random weights
         leave_out = set(_IS_ANSWER.get(name, ())) | (set() if name in _STACK_TOO
                                                       else {"init"})
-        if state.page == "plain_vs_residual":  # the stack the page probes, with its toggles
+        if state.page == PLAIN_VS_RESIDUAL.name:  # the stack the page probes, with its toggles
             values = {**page.starting_values(spec, dict(state.controls)),
                       **dict(state.controls)}
             spec = gradflow.probe_for(spec, values)
             given = ["loss"]
             out.append(("Compared", "the stack with its shortcuts and without (plain)"))
-        elif state.page == "receptive_field":  # the page draws the field on an RGB image
+        elif state.page == RECEPTIVE_FIELD.name:  # the page draws the field on an RGB image
             spec = features.image_spec(spec, ERF_IMAGE_SIZE, ERF_IMAGE_SIZE)
             image = str(state.resolved().get("image", ""))
             given = [n for n in given if n != "image"]
