@@ -11,8 +11,8 @@ from cnnviz.pages import PLAIN_VS_RESIDUAL
 from cnnviz.render import gradflow_plots as plots
 from cnnviz.topics import degradation as dg
 from cnnviz.topics import gradflow as gf
-from cnnviz.ui import controls
-from cnnviz.ui.presets import STORIES
+from cnnviz.ui.analysis.presets import STORIES
+from cnnviz.ui.frame import controls
 
 
 def apply_data():

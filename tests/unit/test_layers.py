@@ -105,14 +105,14 @@ def test_no_module_imports_itself_back():
 
 def test_the_walk_sees_the_imports_it_should():
     """The checks above would pass on a walk that found nothing: it finds these."""
-    ui = _imports(MODULES["cnnviz.ui.trained"], top_level_only=False)
-    assert {"streamlit", "cnnviz.topics.learned", "cnnviz.ui.cache"} <= ui
-    assert "cnnviz.ui.lesson_player" in _imports(MODULES["cnnviz.ui.shell"], True)
+    ui = _imports(MODULES["cnnviz.ui.trained.views"], top_level_only=False)
+    assert {"streamlit", "cnnviz.topics.learned", "cnnviz.ui.frame.cache"} <= ui
+    assert "cnnviz.ui.lessons.player" in _imports(MODULES["cnnviz.ui.frame.shell"], True)
 
 
 def test_no_lower_floor_names_an_upper_one():
     """Not by import, and not as a string for importlib either (the start-up lists live
-    with the app, cnnviz.ui.startup, read from the page files)."""
+    with the app, cnnviz.ui.frame.startup, read from the page files)."""
     named = []
     for module, path in MODULES.items():
         here = _floor(module)
@@ -128,7 +128,7 @@ def test_no_lower_floor_names_an_upper_one():
 def test_the_start_up_imports_what_every_page_imports():
     """Read from the page files: each page's imports, and what its modules import inside
     functions (a chart module drawn on demand), are imported at the server's start."""
-    from cnnviz.ui import startup
+    from cnnviz.ui.frame import startup
 
     pages = sorted((PACKAGE.parent / "pages").glob("*.py"))
     everything = set(startup.every_module())
@@ -158,7 +158,7 @@ def test_page_files_are_read_safely_by_many_threads_at_once(tmp_path):
 
     page = tmp_path / "pkg" / "page.py"
     page.parent.mkdir()
-    page.write_text((PACKAGE / "ui" / "picker.py").read_text())
+    page.write_text((PACKAGE / "ui" / "frame" / "picker.py").read_text())
     errors: list[BaseException] = []
 
     def read() -> None:
@@ -189,7 +189,7 @@ def test_page_files_are_read_safely_by_many_threads_at_once(tmp_path):
 
 
 def test_modules_meet_at_public_names():
-    """No module imports another's private name (`from cnnviz.ui.picker import _key`):
+    """No module imports another's private name (`from cnnviz.ui.frame.picker import _key`):
     what one module needs of another is part of its public seam."""
     private = []
     for module, path in list(MODULES.items()) + [

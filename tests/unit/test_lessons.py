@@ -41,7 +41,7 @@ from cnnviz.topics import costs, gradflow, sliding
 from cnnviz.topics import networks as tn
 from cnnviz.topics import receptive_field as rf
 from cnnviz.topics.features import image_spec
-from cnnviz.ui import presets
+from cnnviz.ui.analysis import presets
 
 CATALOG = load_lessons()
 LESSONS = {lesson.name: lesson for lesson in CATALOG.lessons}

@@ -14,7 +14,7 @@ from cnnviz.core.spec import StackSpec
 from cnnviz.topics import gradflow as gf
 from cnnviz.topics import networks
 from cnnviz.topics import receptive_field as rf
-from cnnviz.ui.presets import STORIES
+from cnnviz.ui.analysis.presets import STORIES
 
 # --- dilation and gridding (Wang et al. 2018, §3.2) ---------------------------------------
 
