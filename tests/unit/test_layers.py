@@ -2,7 +2,9 @@
 
 A short walk over the package's imports with `ast` (module level and inside functions,
 TYPE_CHECKING blocks left out: they never run). `from package import submodule` depends on
-the submodule; the package's own __init__ is then already being imported.
+the submodule; the package's own __init__ is then already being imported. Inside
+ui/, the frame imports no feature sub-package but for FRAME_USES, and the sub-packages
+form no circle.
 """
 from __future__ import annotations
 
@@ -213,3 +215,78 @@ def test_the_shell_imports_no_database():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=PACKAGE.parent, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- the rooms of ui/: the frame every page uses, and one sub-package per feature --------
+UI = PACKAGE / "ui"
+UI_PARTS = sorted(p.parent.name for p in UI.glob("*/__init__.py"))
+FEATURES = [p for p in UI_PARTS if p != "frame"]
+# The frame imports no feature part, but for these (documented in ui/frame/__init__.py):
+# the shell runs the lesson player before every page (a step sets the picker's values,
+# then draws its panel over the page).
+FRAME_USES = {("cnnviz.ui.frame.shell", "cnnviz.ui.lessons.player")}
+
+
+def _part(module: str) -> str | None:
+    """The ui sub-package a module lives in; "" for ui's own top (__init__, prewarm)."""
+    parts = module.split(".")
+    if parts[:2] != ["cnnviz", "ui"]:
+        return None
+    return parts[2] if len(parts) > 2 and parts[2] in UI_PARTS else ""
+
+
+def _part_imports() -> list[tuple[str, str, str, str]]:
+    """(from part, to part, module, target) for each import between two parts of ui."""
+    found = []
+    for module, path in MODULES.items():
+        here = _part(module)
+        for target in _imports(path, top_level_only=False):
+            there = _part(target)
+            if here is not None and there is not None and here != there \
+                    and target != "cnnviz.ui":  # a part's parent package: imported anyway
+                found.append((here, there, module, target))
+    return found
+
+
+def test_ui_is_the_frame_and_feature_parts_each_small():
+    assert "frame" in UI_PARTS and len(FEATURES) >= 5
+    assert sorted(p.name for p in UI.glob("*.py")) == ["__init__.py", "prewarm.py"]
+    for part in UI_PARTS:
+        modules = [p for p in (UI / part).glob("*.py") if p.name != "__init__.py"]
+        assert 0 < len(modules) <= 15, part
+        assert not list((UI / part).glob("*/__init__.py")), part  # one level of rooms
+
+
+def test_the_frame_imports_no_feature_part():
+    """The frame (what every page uses) knows no feature, but for FRAME_USES; so a page
+    pays for a feature (the room database, the network builder) only when it uses it."""
+    found = {(m, t) for here, there, m, t in _part_imports() if here == "frame"}
+    assert found == FRAME_USES
+    assert all(_part(t) in FEATURES for _, t in FRAME_USES)
+
+
+def test_ui_parts_import_downwards_without_circles():
+    """Features import the frame and each other, never ui's top (its __init__, the warm-up);
+    between parts, the FRAME_USES exceptions aside, there is no circle."""
+    edges: dict[str, set[str]] = {}
+    for here, there, module, target in _part_imports():
+        assert there != "" or here == "", f"{module} imports {target}"
+        if (module, target) not in FRAME_USES:
+            edges.setdefault(here, set()).add(there)
+    state: dict[str, str] = {}
+    cycles = []
+
+    def walk(part: str, trail: list[str]) -> None:
+        state[part] = "open"
+        for target in sorted(edges.get(part, ())):
+            if state.get(target) == "open":
+                cycles.append(" -> ".join(trail[trail.index(target):] + [target]))
+            elif target not in state:
+                walk(target, trail + [target])
+        state[part] = "done"
+
+    for part in sorted(edges):
+        if part not in state:
+            walk(part, [part])
+    assert cycles == []
+    assert edges["lessons"] >= {"frame", "rooms"}  # the walk sees the arrows it should
