@@ -1,7 +1,9 @@
-"""The only importer of streamlit: shell, picker, URL state, widgets, caches.
+"""The only importer of streamlit: the frame every page uses (frame/: shell, picker, URL
+state, widgets, caches) and the feature parts (lessons/, rooms/, network/, trained/,
+analysis/), plus the server's warm-up (prewarm.py).
 
-Pages import what they need from here (`from cnnviz import ui`); nothing below `ui`
-knows about streamlit.
+Pages import what they need from here (`from cnnviz import ui`) or from a feature part;
+nothing below `ui` knows about streamlit.
 """
 from cnnviz.deploy.heavy import release_memory
 from cnnviz.ui.analysis import compare
