@@ -8,7 +8,7 @@ the canvas and Streamlit cost on this machine before cnnviz does anything.
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-SIDE, STROKE = 224, 30  # as on the Trained Networks page (cnnviz/ui/trained.py)
+SIDE, STROKE = 224, 30  # as on the Trained Networks page (cnnviz/ui/trained/views.py)
 
 
 @st.fragment

@@ -2,7 +2,7 @@
 the sidebar picker, its views, its value controls and the figures a lesson can ask about.
 
 No streamlit here, and nothing above it: the shell's navigation and picker rule
-(cnnviz.ui.shell), the lesson checker and player (cnnviz.lessons, cnnviz.ui.lesson_player),
+(cnnviz.ui.frame.shell), the lesson checker and player (cnnviz.lessons, cnnviz.ui.lessons.player),
 the room's join link, the warm-up, the benches and README.md's page table (a test holds it
 equal to `markdown_table()`) all read PAGES. Adding a page is its file under pages/ and one
 PageSpec in PAGES.
@@ -295,7 +295,7 @@ RECEPTIVE_FIELD = PageSpec("receptive_field", "Receptive Field", "🎯", "rf_", 
     Control("dilation", "rf_dilation", low=1, high=4, default=2)),
     figures=("rf_box", "rf_erf", "rf_blind", "rf_grid", "rf_short"))
 # The arithmetic page's geometry: started from the picked block's where it fits the grid
-# (cnnviz.ui.presets.page_defaults), a step sets it through the picker's stack.
+# (cnnviz.ui.analysis.presets.page_defaults), a step sets it through the picker's stack.
 ARITH_GEOMETRY = tuple(Control(name, f"arith_{name}", low=low, high=high, default=default)
                        for name, low, high, default in (
     ("height", 1, 12, 5), ("width", 1, 12, 7), ("kernel_size", 1, 7, 3), ("stride", 1, 4, 2),
@@ -312,7 +312,7 @@ CONV_ARITHMETIC = PageSpec("conv_arithmetic", "Convolution Arithmetic", "🧮", 
 COST_LAB = PageSpec("cost_lab", "Cost & Bottlenecks", "⚖️", "cost_", (
     Control("topic", "cost_topic", tuple(costs.TOPICS), default=next(iter(costs.TOPICS))),),
     figures=("cost_bars",), more_controls=_cost_knobs)
-# The Networks page: the network lives in the URL (cnnviz.ui.network_builder); ResNet-18 by
+# The Networks page: the network lives in the URL (cnnviz.ui.network.builder); ResNet-18 by
 # default.
 NETWORK = PageSpec("network", "Networks", "🏛️", "net_", (
     Control("net", "net", tuple(PRESETS), default="resnet18", in_url=True),),

@@ -6,7 +6,8 @@ from cnnviz.core import arithmetic as ar
 from cnnviz.core.errors import InputError
 from cnnviz.pages import CONV_ARITHMETIC
 from cnnviz.render.arith_plots import hand_sum_latex
-from cnnviz.ui import controls, predict, presets
+from cnnviz.ui.analysis import presets
+from cnnviz.ui.frame import controls, predict
 
 st.title("🧮 Convolution arithmetic")
 st.caption("Which input cells does each output cell read? Set the geometry, predict the output "

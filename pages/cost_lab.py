@@ -6,7 +6,7 @@ from cnnviz.core import arithmetic as ar
 from cnnviz.pages import COST_LAB
 from cnnviz.render.arith_plots import fig_cost_bars
 from cnnviz.topics import costs
-from cnnviz.ui import controls, predict
+from cnnviz.ui.frame import controls, predict
 
 st.title("⚖️ Cost & bottlenecks")
 st.caption("Each design is a real PyTorch module. Its parameters and MACs are predicted "

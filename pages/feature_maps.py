@@ -6,7 +6,7 @@ from cnnviz.core.errors import InputError
 from cnnviz.pages import FEATURE_MAPS
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import features
-from cnnviz.ui import controls
+from cnnviz.ui.frame import controls
 
 st.title("Feature maps")
 st.caption("What each channel of a block makes of a real image. The weights are random "

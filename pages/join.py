@@ -2,7 +2,7 @@
 import streamlit as st
 
 from cnnviz import ui
-from cnnviz.ui import rooms
+from cnnviz.ui.rooms import room as rooms
 
 ui.require_shell()  # the room's link may be a fresh server's first request: run in app.py
 st.title("🙋 Join a room")

@@ -1,6 +1,6 @@
 """Networks: a classic CNN (or your own) stage by stage, its numbers predicted and confirmed.
 
-The network lives in the URL (cnnviz.ui.network_builder); the headline numbers, the facts
+The network lives in the URL (cnnviz.ui.network.builder); the headline numbers, the facts
 and the stage table are always shown, the rest sits in tabs of which only the open one runs.
 """
 import streamlit as st
@@ -13,8 +13,8 @@ from cnnviz.render import codegen
 from cnnviz.render import network_charts as charts
 from cnnviz.render.explorer_charts import check_rows, number
 from cnnviz.topics import networks as topic
-from cnnviz.ui import network_builder as nb
-from cnnviz.ui import network_scaling
+from cnnviz.ui.network import builder as nb
+from cnnviz.ui.network import scaling as network_scaling
 
 st.title("🏛️ Networks")
 spec = nb.current_network()

@@ -10,7 +10,7 @@ from cnnviz.pages import PLAIN_VS_RESIDUAL, STORIES
 from cnnviz.render import gradflow_plots as plots
 from cnnviz.topics import degradation as dg
 from cnnviz.topics import gradflow as gf
-from cnnviz.ui import controls
+from cnnviz.ui.frame import controls
 
 PAGE = PLAIN_VS_RESIDUAL
 own = {c.name: c for c in PAGE.own_controls}  # the story and the degradation run's controls

@@ -9,8 +9,8 @@ from cnnviz.pages import RECEPTIVE_FIELD
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import features
 from cnnviz.topics import receptive_field as rf
-from cnnviz.ui import controls
-from cnnviz.ui.gridding import gridding_section
+from cnnviz.ui.analysis.gridding import gridding_section
+from cnnviz.ui.frame import controls
 
 st.title("Receptive field")
 st.caption("Which input pixels one output pixel can see (theory), which ones it actually "

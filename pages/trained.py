@@ -4,8 +4,8 @@ import streamlit as st
 from cnnviz import ui
 from cnnviz.core.datasets import load_dataset
 from cnnviz.pages import TRAINED, TrainedView
-from cnnviz.ui import trained as tr
-from cnnviz.ui import trained_live
+from cnnviz.ui.trained import live as trained_live
+from cnnviz.ui.trained import views as tr
 
 ui.require_shell()  # a link to this page may be a fresh server's first request
 device = ui.current_device()

@@ -4,7 +4,7 @@ No streamlit here: the lesson as data (model), the file format and its checks (s
 a file's text and typed fields, read safely with every problem collected (reader), the
 lessons of a folder (catalog), the quantities cnnviz computes (answers) and the answers
 and grades of questions (grading). The pages and the controls a step may set are
-cnnviz.pages. The player is cnnviz.ui.lesson_player; the commands are `cnnviz lessons` and
+cnnviz.pages. The player is cnnviz.ui.lessons.player; the commands are `cnnviz lessons` and
 `cnnviz lesson check`.
 """
 from cnnviz.lessons.answers import QUANTITIES, Lab

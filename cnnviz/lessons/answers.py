@@ -3,7 +3,7 @@
 A question names a quantity (`compute = "params"`); its answer is never written in the
 lesson file. Each quantity is one small function of the step's state that calls the same
 library the pages call. Its numbers come through a `Lab`: the library itself by default
-(the CLI, the tests), the app's bounded caches in the app (cnnviz.ui.lesson_player), so a
+(the CLI, the tests), the app's bounded caches in the app (cnnviz.ui.lessons.player), so a
 question reuses what its page already computed and every heavy path keeps its budget.
 """
 from __future__ import annotations

@@ -14,11 +14,11 @@ from cnnviz.deploy import heavy
 from cnnviz.lessons import load_lessons
 from cnnviz.pages import PLAIN_VS_RESIDUAL
 from cnnviz.topics import costs, features, gradflow, learned
-from cnnviz.ui import cache, startup
-from cnnviz.ui.image_input import DEFAULT_SIZE
-from cnnviz.ui.picker import DEFAULT_BLOCK, problem
-from cnnviz.ui.shell import FIRST_PAGE
-from cnnviz.ui.trained import counts_key
+from cnnviz.ui.frame import cache, startup
+from cnnviz.ui.frame.image_input import DEFAULT_SIZE
+from cnnviz.ui.frame.picker import DEFAULT_BLOCK, problem
+from cnnviz.ui.frame.shell import FIRST_PAGE
+from cnnviz.ui.trained.views import counts_key
 
 REST_AFTER_S = 3.0
 

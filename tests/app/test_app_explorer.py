@@ -262,7 +262,7 @@ async def serve():
     worker.join(120)
 
 asyncio.run(serve())
-from cnnviz.ui import startup
+from cnnviz.ui.frame import startup
 print(len(startup.every_module()) > 100 and "cnnviz.render.trained_charts" in startup.every_module()
       and all(name in sys.modules for name in startup.every_module() + ("torch",)))
 """

@@ -18,7 +18,7 @@ def canvas_script():
 
     from cnnviz import ui  # noqa: F401  (checks widget values where Streamlit reads them)
     from cnnviz.core.datasets import load_dataset
-    from cnnviz.ui import trained as tr
+    from cnnviz.ui.trained import views as tr
 
     _, what = tr.read_input(load_dataset("digits", 16), "draw", 1)
     st.caption(f"reading: {what}")

@@ -71,7 +71,9 @@ def url_names(widgets: list[Widget], queries: list[str]) -> list[str]:
     logging.getLogger("streamlit").setLevel(logging.ERROR)  # no runtime here: no warnings
     from cnnviz.core.blocks.registry import REGISTRY
     from cnnviz.pages import PAGES
-    from cnnviz.ui import compare, lesson_player, picker
+    from cnnviz.ui.analysis import compare
+    from cnnviz.ui.frame import picker
+    from cnnviz.ui.lessons import player as lesson_player
 
     names = {"block", "device", *picker.STACK_DEFAULTS, lesson_player.LESSON,
              lesson_player.STEP, lesson_player.PRESENT, compare.PIN}
@@ -362,7 +364,7 @@ def test_every_widget_and_url_parameter_of_every_page_survives_hostile_values(se
 def _widgets_script():
     import streamlit as st
 
-    from cnnviz.ui import messages
+    from cnnviz.ui.frame import messages
 
     messages.install()
     options = ["a", "b"]
@@ -394,7 +396,7 @@ def test_a_value_no_browser_sends_reads_as_the_widgets_default(key, field_name, 
 
 
 def test_a_network_url_with_every_value_wrong_shows_resnet18():
-    from cnnviz.ui.network_builder import read_network
+    from cnnviz.ui.network.builder import read_network
 
     spec, warnings = read_network({"arch": "", "classes": "", "input": "\x00"})
     assert spec.name == "resnet18" and len(warnings) == 3, warnings

@@ -17,7 +17,7 @@ from cnnviz.lessons.facts import question_facts
 from cnnviz.pages import PAGES
 from cnnviz.store import RoomStore, store
 from cnnviz.topics import sliding
-from cnnviz.ui import room_question
+from cnnviz.ui.rooms import question as room_question
 
 PAGE = "pages/join.py"
 

@@ -15,7 +15,7 @@ from cnnviz import ui
 from cnnviz.lessons import Lesson, Step, answer, load_lessons, number_text
 from cnnviz.lessons import schema as lesson_schema
 from cnnviz.pages import ARITH_MODES, EXPLORER_VIEWS, PAGES, lesson_pages
-from cnnviz.ui.picker import STACK_DEFAULTS
+from cnnviz.ui.frame.picker import STACK_DEFAULTS
 
 LESSONS = load_lessons().lessons
 WIDGETS = ("selectbox", "number_input", "toggle", "text_input", "radio", "slider",

@@ -17,7 +17,7 @@ from cnnviz.core.network import PRESETS, NetworkSpec
 from cnnviz.core.network.report import make_network_report
 from cnnviz.render.explorer_charts import number
 from cnnviz.render.network_charts import shape_text
-from cnnviz.ui import network_builder as nb
+from cnnviz.ui.network import builder as nb
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 

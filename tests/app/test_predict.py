@@ -1,4 +1,4 @@
-"""The one predict-then-reveal component (cnnviz.ui.predict) on its own: the answer hidden
+"""The one predict-then-reveal component (cnnviz.ui.frame.predict) on its own: the answer hidden
 until the press, kept while the question is the same, hidden again when it changes, and an
 answer that could not be computed keeps nothing. (The pages and the lesson player that draw
 it: test_pages_arith.py and test_page_lessons.py.)"""
@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 def question_script():
     import streamlit as st
 
-    from cnnviz.ui import predict
+    from cnnviz.ui.frame import predict
 
     side = st.number_input("side", 1, 9, 3, key="q_side")
     guess = st.number_input("your area", 0, 99, 0, key="q_guess")

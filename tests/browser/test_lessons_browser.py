@@ -12,8 +12,8 @@ from support_server import SKELETON
 
 from cnnviz.lessons import Lesson, Step, load_lessons
 from cnnviz.pages import PAGES
-from cnnviz.ui.picker import block_label, url_values
-from cnnviz.ui.presenter import BODY_PX
+from cnnviz.ui.frame.picker import block_label, url_values
+from cnnviz.ui.lessons.presenter import BODY_PX
 
 pytestmark = pytest.mark.browser
 

@@ -109,7 +109,7 @@ def test_rows_from_before_the_rule_are_left_out_of_the_reveal(rooms):
 def typed_script(text: str):
     import streamlit as st
 
-    from cnnviz.ui.widgets import number_or_warn
+    from cnnviz.ui.frame.widgets import number_or_warn
     st.caption(repr(number_or_warn(text)))
 
 

@@ -130,12 +130,12 @@ def json_state(text: str):
 @pytest.mark.parametrize("text", ["not json", "{", "[" * 100_000 + "]" * 100_000,
                                   json.dumps({"drawing": "x" * 9_000_000})])
 def test_a_message_that_is_not_json_or_too_long_reads_as_cleared(text):
-    from cnnviz.ui import messages
+    from cnnviz.ui.frame import messages
     assert messages.read_widget_value(json_state(text)) is None
 
 
 def test_a_json_message_reads_as_streamlit_reads_it():
-    from cnnviz.ui import messages
+    from cnnviz.ui.frame import messages
     assert messages.read_widget_value(json_state('{"drawing": null}')) == {"drawing": None}
     from streamlit.proto.WidgetStates_pb2 import WidgetState
     assert messages.read_widget_value(WidgetState(id="w", int_value=3)) == 3

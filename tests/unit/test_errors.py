@@ -136,7 +136,7 @@ def test_a_cut_image_is_worded_from_pillows_error_type(data, words):
 def test_the_boundary_lets_a_value_error_from_torch_through():
     """A ValueError torch raises (a real one: out_channels not divisible by groups) is a bug
     here, not a sentence: stop_on_error lets it propagate as it is."""
-    from cnnviz.ui.widgets import stop_on_error
+    from cnnviz.ui.frame.widgets import stop_on_error
 
     with pytest.raises(ValueError, match="divisible by groups") as e:
         with stop_on_error("This block cannot be built"):
@@ -149,7 +149,7 @@ def _boundary_script() -> None:
     import torch.nn as nn
 
     from cnnviz.core.errors import SpecError
-    from cnnviz.ui.widgets import stop_on_error
+    from cnnviz.ui.frame.widgets import stop_on_error
 
     if st.query_params.get("case") == "refusal":
         with stop_on_error("This block cannot be built"):

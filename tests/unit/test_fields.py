@@ -32,7 +32,7 @@ from cnnviz.core.network import NetworkSpec
 from cnnviz.core.network import parse_input as parse_network_input
 from cnnviz.core.spec import StackSpec
 from cnnviz.topics.training import EPOCHS, TrainConfig
-from cnnviz.ui.picker import STACK_DEFAULTS, stack_from_query
+from cnnviz.ui.frame.picker import STACK_DEFAULTS, stack_from_query
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = "conv_bn_act"  # no limit of its own on any field

@@ -2,7 +2,9 @@
 
 A short walk over the package's imports with `ast` (module level and inside functions,
 TYPE_CHECKING blocks left out: they never run). `from package import submodule` depends on
-the submodule; the package's own __init__ is then already being imported.
+the submodule; the package's own __init__ is then already being imported. Inside
+ui/, the frame imports no feature sub-package but for FRAME_USES, and the sub-packages
+form no circle.
 """
 from __future__ import annotations
 
@@ -105,14 +107,14 @@ def test_no_module_imports_itself_back():
 
 def test_the_walk_sees_the_imports_it_should():
     """The checks above would pass on a walk that found nothing: it finds these."""
-    ui = _imports(MODULES["cnnviz.ui.trained"], top_level_only=False)
-    assert {"streamlit", "cnnviz.topics.learned", "cnnviz.ui.cache"} <= ui
-    assert "cnnviz.ui.lesson_player" in _imports(MODULES["cnnviz.ui.shell"], True)
+    ui = _imports(MODULES["cnnviz.ui.trained.views"], top_level_only=False)
+    assert {"streamlit", "cnnviz.topics.learned", "cnnviz.ui.frame.cache"} <= ui
+    assert "cnnviz.ui.lessons.player" in _imports(MODULES["cnnviz.ui.frame.shell"], True)
 
 
 def test_no_lower_floor_names_an_upper_one():
     """Not by import, and not as a string for importlib either (the start-up lists live
-    with the app, cnnviz.ui.startup, read from the page files)."""
+    with the app, cnnviz.ui.frame.startup, read from the page files)."""
     named = []
     for module, path in MODULES.items():
         here = _floor(module)
@@ -128,7 +130,7 @@ def test_no_lower_floor_names_an_upper_one():
 def test_the_start_up_imports_what_every_page_imports():
     """Read from the page files: each page's imports, and what its modules import inside
     functions (a chart module drawn on demand), are imported at the server's start."""
-    from cnnviz.ui import startup
+    from cnnviz.ui.frame import startup
 
     pages = sorted((PACKAGE.parent / "pages").glob("*.py"))
     everything = set(startup.every_module())
@@ -158,7 +160,7 @@ def test_page_files_are_read_safely_by_many_threads_at_once(tmp_path):
 
     page = tmp_path / "pkg" / "page.py"
     page.parent.mkdir()
-    page.write_text((PACKAGE / "ui" / "picker.py").read_text())
+    page.write_text((PACKAGE / "ui" / "frame" / "picker.py").read_text())
     errors: list[BaseException] = []
 
     def read() -> None:
@@ -189,7 +191,7 @@ def test_page_files_are_read_safely_by_many_threads_at_once(tmp_path):
 
 
 def test_modules_meet_at_public_names():
-    """No module imports another's private name (`from cnnviz.ui.picker import _key`):
+    """No module imports another's private name (`from cnnviz.ui.frame.picker import _key`):
     what one module needs of another is part of its public seam."""
     private = []
     for module, path in list(MODULES.items()) + [
@@ -213,3 +215,78 @@ def test_the_shell_imports_no_database():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=PACKAGE.parent, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- the rooms of ui/: the frame every page uses, and one sub-package per feature --------
+UI = PACKAGE / "ui"
+UI_PARTS = sorted(p.parent.name for p in UI.glob("*/__init__.py"))
+FEATURES = [p for p in UI_PARTS if p != "frame"]
+# The frame imports no feature part, but for these (documented in ui/frame/__init__.py):
+# the shell runs the lesson player before every page (a step sets the picker's values,
+# then draws its panel over the page).
+FRAME_USES = {("cnnviz.ui.frame.shell", "cnnviz.ui.lessons.player")}
+
+
+def _part(module: str) -> str | None:
+    """The ui sub-package a module lives in; "" for ui's own top (__init__, prewarm)."""
+    parts = module.split(".")
+    if parts[:2] != ["cnnviz", "ui"]:
+        return None
+    return parts[2] if len(parts) > 2 and parts[2] in UI_PARTS else ""
+
+
+def _part_imports() -> list[tuple[str, str, str, str]]:
+    """(from part, to part, module, target) for each import between two parts of ui."""
+    found = []
+    for module, path in MODULES.items():
+        here = _part(module)
+        for target in _imports(path, top_level_only=False):
+            there = _part(target)
+            if here is not None and there is not None and here != there \
+                    and target != "cnnviz.ui":  # a part's parent package: imported anyway
+                found.append((here, there, module, target))
+    return found
+
+
+def test_ui_is_the_frame_and_feature_parts_each_small():
+    assert "frame" in UI_PARTS and len(FEATURES) >= 5
+    assert sorted(p.name for p in UI.glob("*.py")) == ["__init__.py", "prewarm.py"]
+    for part in UI_PARTS:
+        modules = [p for p in (UI / part).glob("*.py") if p.name != "__init__.py"]
+        assert 0 < len(modules) <= 15, part
+        assert not list((UI / part).glob("*/__init__.py")), part  # one level of rooms
+
+
+def test_the_frame_imports_no_feature_part():
+    """The frame (what every page uses) knows no feature, but for FRAME_USES; so a page
+    pays for a feature (the room database, the network builder) only when it uses it."""
+    found = {(m, t) for here, there, m, t in _part_imports() if here == "frame"}
+    assert found == FRAME_USES
+    assert all(_part(t) in FEATURES for _, t in FRAME_USES)
+
+
+def test_ui_parts_import_downwards_without_circles():
+    """Features import the frame and each other, never ui's top (its __init__, the warm-up);
+    between parts, the FRAME_USES exceptions aside, there is no circle."""
+    edges: dict[str, set[str]] = {}
+    for here, there, module, target in _part_imports():
+        assert there != "" or here == "", f"{module} imports {target}"
+        if (module, target) not in FRAME_USES:
+            edges.setdefault(here, set()).add(there)
+    state: dict[str, str] = {}
+    cycles = []
+
+    def walk(part: str, trail: list[str]) -> None:
+        state[part] = "open"
+        for target in sorted(edges.get(part, ())):
+            if state.get(target) == "open":
+                cycles.append(" -> ".join(trail[trail.index(target):] + [target]))
+            elif target not in state:
+                walk(target, trail + [target])
+        state[part] = "done"
+
+    for part in sorted(edges):
+        if part not in state:
+            walk(part, [part])
+    assert cycles == []
+    assert edges["lessons"] >= {"frame", "rooms"}  # the walk sees the arrows it should

@@ -52,7 +52,7 @@ def _scanned() -> list[Path]:
 
 
 # the same words meaning something else: (file, word) -> what it is there
-ELSEWHERE = {("cnnviz/ui/trained.py", "Networks"): "the label of the pair selector",
+ELSEWHERE = {("cnnviz/ui/trained/views.py", "Networks"): "the label of the pair selector",
              ("pages/plain_vs_residual.py", "Plain vs residual"): "the page's heading"}
 
 
@@ -140,7 +140,7 @@ text = "The new page, with its control set."
 def app_with_a_new_page(tmp_path, monkeypatch):
     """A copy of the app's pages in a temporary tree, plus one new page file and its
     PageSpec: nothing else is edited."""
-    from cnnviz.ui import startup
+    from cnnviz.ui.frame import startup
 
     tree = tmp_path / "app"
     shutil.copytree(ROOT / "pages", tree / "pages")
@@ -153,7 +153,7 @@ def app_with_a_new_page(tmp_path, monkeypatch):
 
 
 def test_a_new_page_is_in_the_warm_up_and_the_lesson_checker(app_with_a_new_page, tmp_path):
-    from cnnviz.ui import startup
+    from cnnviz.ui.frame import startup
 
     tree = app_with_a_new_page
     assert tree / NEW_SPEC.file in startup.page_files()

@@ -1,4 +1,4 @@
-"""The Explorer's report is shared by every seed of one architecture (cnnviz.ui.cache):
+"""The Explorer's report is shared by every seed of one architecture (cnnviz.ui.frame.cache):
 these tests hold the reason true, that no figure of a report depends on the seed."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.report import make_report
 from cnnviz.core.spec import StackSpec
-from cnnviz.ui import cache
+from cnnviz.ui.frame import cache
 
 
 def _figures(report):

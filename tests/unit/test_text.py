@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from cnnviz.ui.text import MAX_SHOWN, safe_text
+from cnnviz.ui.frame.text import MAX_SHOWN, safe_text
 
 PAYLOADS = [
     "[X](http://127.0.0.1:9/evil)",          # a link inside a warning

@@ -33,10 +33,11 @@ from cnnviz.lessons import (
     number_text,
 )
 from cnnviz.pages import LESSONS, PAGES
-from cnnviz.ui import picker, predict, presenter, startup
-from cnnviz.ui.lab import CachedLab
-from cnnviz.ui.text import safe_text
-from cnnviz.ui.widgets import number_or_warn, show_error
+from cnnviz.ui.analysis.lab import CachedLab
+from cnnviz.ui.frame import picker, predict, startup
+from cnnviz.ui.frame.text import safe_text
+from cnnviz.ui.frame.widgets import number_or_warn, show_error
+from cnnviz.ui.lessons import presenter
 
 LESSON, STEP, PRESENT = "lesson", "step", "present"  # the URL's query parameters
 _APPLIED = "lesson__applied"  # (lesson, step) whose state this visit has applied
@@ -195,7 +196,7 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
         else:
             _question(lesson, step, step.question, present, device)
             if present:  # the room and its database: imported when a teacher presents
-                from cnnviz.ui import rooms
+                from cnnviz.ui.rooms import room as rooms
                 rooms.teacher_panel(lesson, step, device, go=_go)
         _navigation(lesson, number, present)
         if number == count and lesson.name in st.session_state.get(_FINISHED, set()):

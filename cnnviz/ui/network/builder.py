@@ -40,9 +40,9 @@ from cnnviz.core.network.spec import (
     parse_stages,
 )
 from cnnviz.pages import NETWORK
-from cnnviz.ui import cache, url
-from cnnviz.ui.shell import current_device, require_shell
-from cnnviz.ui.text import clause, safe_text
+from cnnviz.ui.frame import cache, url
+from cnnviz.ui.frame.shell import current_device, require_shell
+from cnnviz.ui.frame.text import clause, safe_text
 
 NET = NETWORK.control("net")  # a preset, by name, in the URL
 DEFAULT = NET.default

@@ -17,9 +17,10 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import (
 from cnnviz.core.spec import StackSpec
 from cnnviz.deploy.heavy import set_wait_display, set_yield_point
 from cnnviz.pages import PAGES, PageSpec, default_page
-from cnnviz.ui import lesson_player, startup
-from cnnviz.ui import picker as picker_widget
-from cnnviz.ui.text import safe_text
+from cnnviz.ui.frame import picker as picker_widget
+from cnnviz.ui.frame import startup
+from cnnviz.ui.frame.text import safe_text
+from cnnviz.ui.lessons import player as lesson_player
 
 FIRST_PAGE = startup.page_path(default_page())
 

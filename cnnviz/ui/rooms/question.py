@@ -12,7 +12,7 @@ from cnnviz.lessons.facts import question_facts
 from cnnviz.pages import PAGES
 from cnnviz.render.arith_plots import fig_hand_sum
 from cnnviz.topics import sliding
-from cnnviz.ui.text import safe_text
+from cnnviz.ui.frame.text import safe_text
 
 # --- what the question reads ----------------------------------------------------------------
 # A student's phone shows what the question needs, never its answer: the step's figure when

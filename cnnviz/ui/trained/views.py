@@ -28,9 +28,9 @@ from cnnviz.topics.training import (
     check_training,
     train_epochs,
 )
-from cnnviz.ui import cache, controls
-from cnnviz.ui.text import safe_text
-from cnnviz.ui.widgets import picture, show_error
+from cnnviz.ui.frame import cache, controls
+from cnnviz.ui.frame.text import safe_text
+from cnnviz.ui.frame.widgets import picture, show_error
 
 PREFIX = "tr_"
 YOURS = "yours"

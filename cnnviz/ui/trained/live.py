@@ -15,10 +15,10 @@ import streamlit as st
 from cnnviz.core.datasets import class_names
 from cnnviz.render import digit_images as img
 from cnnviz.topics import learned
-from cnnviz.ui import cache
-from cnnviz.ui.text import safe_text
-from cnnviz.ui.trained import Net, counts_key
-from cnnviz.ui.widgets import picture, png_data_url
+from cnnviz.ui.frame import cache
+from cnnviz.ui.frame.text import safe_text
+from cnnviz.ui.frame.widgets import picture, png_data_url
+from cnnviz.ui.trained.views import Net, counts_key
 
 
 @dataclass(frozen=True)

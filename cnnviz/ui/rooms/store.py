@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from cnnviz.store import RoomError, RoomStore, store
-from cnnviz.ui.text import safe_text
+from cnnviz.ui.frame.text import safe_text
 
 
 @contextmanager

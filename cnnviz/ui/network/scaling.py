@@ -7,8 +7,8 @@ from cnnviz.core.errors import InputError
 from cnnviz.core.network import NetworkSpec
 from cnnviz.render import network_charts as charts
 from cnnviz.topics import networks as topic
-from cnnviz.ui import cache
-from cnnviz.ui.text import safe_text
+from cnnviz.ui.frame import cache
+from cnnviz.ui.frame.text import safe_text
 
 
 def scaling_tab(spec: NetworkSpec, device: str) -> None:

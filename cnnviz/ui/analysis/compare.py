@@ -15,7 +15,7 @@ from cnnviz.core.errors import InputError
 from cnnviz.core.network.report import StageRow
 from cnnviz.core.walk import Prediction
 from cnnviz.render import compare_rows
-from cnnviz.ui.text import safe_text
+from cnnviz.ui.frame.text import safe_text
 
 PIN = "a"
 T = TypeVar("T")

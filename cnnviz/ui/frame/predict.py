@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 import streamlit as st
 
-from cnnviz.ui.widgets import show_grade
+from cnnviz.ui.frame.widgets import show_grade
 
 T = TypeVar("T")
 

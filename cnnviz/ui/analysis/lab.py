@@ -11,7 +11,7 @@ from cnnviz.core.walk import Prediction
 from cnnviz.lessons import Lab
 from cnnviz.topics import costs, gradflow, learned, receptive_field
 from cnnviz.topics.training import Classifier, TrainRun
-from cnnviz.ui import cache
+from cnnviz.ui.frame import cache
 
 
 class CachedLab(Lab):

@@ -36,8 +36,8 @@ from cnnviz.core.budget import FORWARD_BACKWARD, check, stack_work
 from cnnviz.core.errors import InputError, SpecError
 from cnnviz.core.fields import BATCH, CHANNELS, DEPTH, HEIGHT, SEED, STACK_FIELDS, WIDTH, Field
 from cnnviz.core.spec import StackSpec, available_devices
-from cnnviz.ui import url
-from cnnviz.ui.text import safe_text
+from cnnviz.ui.frame import url
+from cnnviz.ui.frame.text import safe_text
 
 DEFAULT_BLOCK = "resnet_basic"
 PREFIX = "pick_"

@@ -14,7 +14,7 @@ from pathlib import Path
 from cnnviz.deploy.imports import import_once, imports_of
 from cnnviz.pages import PAGES, PageSpec
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = ROOT / "cnnviz"
 # imported by Streamlit and plotly themselves, on the first table or chart
 DRAWING_LIBRARIES = ("pandas", "pyarrow", "streamlit.dataframe_util", "plotly.io")

@@ -6,7 +6,7 @@ import streamlit as st
 from cnnviz.pages import Control
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import receptive_field as rf
-from cnnviz.ui import cache, controls
+from cnnviz.ui.frame import cache, controls
 
 
 def gridding_section(dilation_control: Control) -> None:

@@ -16,8 +16,8 @@ from cnnviz.core.arithmetic import relative_error
 from cnnviz.core.errors import AnswerError, InputError
 from cnnviz.core.numbers import TooLarge, parse_number
 from cnnviz.pages import PageSpec
-from cnnviz.ui import startup
-from cnnviz.ui.text import safe_text
+from cnnviz.ui.frame import startup
+from cnnviz.ui.frame.text import safe_text
 
 
 def view_tabs(page: PageSpec) -> dict[Enum, Any]:

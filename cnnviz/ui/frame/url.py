@@ -9,7 +9,7 @@ from collections.abc import Callable, Hashable
 
 import streamlit as st
 
-from cnnviz.ui.text import clause, safe_text
+from cnnviz.ui.frame.text import clause, safe_text
 
 
 def write(wanted: dict[str, str], ours: Callable[[str], bool]) -> None:

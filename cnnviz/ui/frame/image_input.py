@@ -5,7 +5,7 @@ import streamlit as st
 
 from cnnviz.core import images
 from cnnviz.core.errors import ImageError
-from cnnviz.ui.widgets import show_error
+from cnnviz.ui.frame.widgets import show_error
 
 UPLOAD = "upload"
 SIZES = (32, 64, 96, 128, 160, 224)

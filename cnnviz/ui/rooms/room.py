@@ -41,11 +41,11 @@ from cnnviz.store import (
     UnknownRoom,
     normal_code,
 )
-from cnnviz.ui.lab import CachedLab
-from cnnviz.ui.room_question import what_it_reads
-from cnnviz.ui.room_store import open_store, room_errors
-from cnnviz.ui.text import safe_text
-from cnnviz.ui.widgets import number_or_warn, picture, show_error
+from cnnviz.ui.analysis.lab import CachedLab
+from cnnviz.ui.frame.text import safe_text
+from cnnviz.ui.frame.widgets import number_or_warn, picture, show_error
+from cnnviz.ui.rooms.question import what_it_reads
+from cnnviz.ui.rooms.store import open_store, room_errors
 
 TEACHER = "room__teacher"     # {"code", "secret", "lesson"}: the room this session opened
 STUDENT = "room__student"     # the anonymous id when the browser gives none

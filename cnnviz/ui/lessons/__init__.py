@@ -1,0 +1,1 @@
+"""The lesson player over any page (?lesson=&step=) and its presenter mode (?present=1)."""
