@@ -105,7 +105,7 @@ def _refusal(move: str, now: Phase) -> str:
 
 def phase_of(phase: str | None, round: int, is_open: bool) -> Phase:
     """A stored phase; a room stored before phases existed gets one from its round."""
-    if phase in Phase.__members__.values():
+    if phase is not None and phase in Phase.__members__.values():
         return Phase(phase)
     if round <= FIRST:
         return Phase.VOTE1 if is_open else Phase.CLOSED1
