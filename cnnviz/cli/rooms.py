@@ -125,7 +125,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                           "pre_post": test.to_json() if test else None}, indent=2,
                          ensure_ascii=False))
         return 0
-    rows = [_report_row(r.to_json()) for r in results]
+    rows = [report_row(r.to_json()) for r in results]
     if args.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(REPORT_FIELDS))
         writer.writeheader()
@@ -161,7 +161,7 @@ REPORT_FIELDS = ("step", "ask", "answer", "twin answer",
                  "gain", "next move")
 
 
-def _report_row(q: dict[str, Any]) -> dict[str, Any]:
+def report_row(q: dict[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {"step": q["step"], "ask": q["ask"], "answer": q["answer"],
                            "twin answer": q["twin_answer"] or ""}
     for name, r in q["rounds"].items():

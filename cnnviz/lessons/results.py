@@ -81,12 +81,15 @@ def _twin(step: Step, lab: Lab | None) -> tuple[Question, Answer] | None:
 
 
 def graded(truth: Truth | None, a: Stored) -> bool | None:
-    """Whether a stored answer is right; None when it cannot be graded (no computed answer
-    for its step or its twin, or a number the answer rule refuses)."""
+    """Whether a stored answer is right; None when it cannot be graded: no computed answer
+    for its step or its twin, a number the answer rule refuses, or an answer of the other
+    kind (a choice to a number question, as only an older database can hold)."""
     pair = truth.of(a.twin) if truth is not None else None
     if pair is None or (a.number is not None and not is_accepted(a.number)):
         return None
     question, result = pair
+    if (a.choice is None) != (question.kind == "number"):
+        return None
     return grade(question, result, a.value).right
 
 
