@@ -21,6 +21,7 @@ from cnnviz.lessons import (
     read_lesson,
 )
 from cnnviz.lessons.rules import question_problems
+from cnnviz.lessons.twins import twin_answer, twin_problems
 
 
 def add_cli(subparsers) -> None:
@@ -77,10 +78,13 @@ def run_check(args: argparse.Namespace, out=None) -> int:
             answers: dict[int, Answer] = {}
             shown, found = _with_answers(lesson, answers=answers)
             found += question_problems(lesson, answers)  # giveaways, tolerances
+            twins, wrong = twin_problems(lesson, answers)
+            found += wrong
             if not found:
                 questions = sum(s["question"] is not None for s in shown["steps"])
+                also = f", {len(twins)} with a twin" if twins else ""
                 out.write(f"{name}: ok, {len(lesson.steps)} steps, {questions} questions "
-                          f"answered by cnnviz.\n")
+                          f"answered by cnnviz{also}.\n")
         problems += found
     return _report(problems)
 
@@ -107,6 +111,10 @@ def _with_answers(lesson: Lesson, lab: Lab | None = None,
             if answers is not None:
                 answers[step.number] = result
             item["question"]["answer"] = _finite(result.to_json())
+            if step.question.twin is not None:
+                twin = twin_answer(step, lab)
+                if twin is not None:
+                    item["question"]["twin"]["answer"] = _finite(twin.to_json())
         except ValueError as e:
             problems.append(Problem(lesson.file, f"step {step.number}, question",
                                     f"cnnviz cannot answer it: {e}"))
@@ -133,6 +141,10 @@ def _text(lesson: dict) -> str:
             lines.append(f"     Q: {q['ask']}")
             lines.append(f"     A: {_answer_text(q.get('answer', '(no answer)'))}  "
                          f"({q['compute']}, tolerance {q['tolerance']})")
+            if "twin" in q:
+                twin = q["twin"]
+                lines.append(f"     twin: {twin['ask'] or q['ask']}")
+                lines.append(f"     A: {_answer_text(twin.get('answer', '(no answer)'))}")
     return "\n".join(lines)
 
 

@@ -82,6 +82,20 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Twin:
+    """A question's isomorphic twin (Smith et al. 2009, Science 323, 122–124): the same
+    quantity computed on another state (another kernel, stride, width...), its answer
+    computed and graded exactly like the original's. See cnnviz.lessons.twins."""
+
+    state: StepState
+    args: tuple[tuple[str, Any], ...] = ()  # all the quantity's arguments for the twin
+    ask: str = ""  # what the twin asks; "" asks the question's own words on its state
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ask": self.ask, "args": dict(self.args), "state": self.state.to_json()}
+
+
+@dataclass(frozen=True)
 class Question:
     """Predict, then reveal. `compute` names the quantity (cnnviz.lessons.answers), `means`
     says what it is, and `args` are all its arguments (the reader fills the defaults)."""
@@ -96,6 +110,7 @@ class Question:
     options: tuple[Option, ...] = ()
     pick: str = "largest"
     means: str = ""
+    twin: Twin | None = None
 
     def tolerance_text(self) -> str:
         return f"{self.tolerance:g}%" if self.relative else f"{self.tolerance:g}"
@@ -107,6 +122,8 @@ class Question:
                                "explain": self.explain}
         if self.kind == "choice":
             out |= {"pick": self.pick, "options": [o.label for o in self.options]}
+        if self.twin is not None:
+            out["twin"] = self.twin.to_json()
         return out
 
 

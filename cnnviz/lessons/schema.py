@@ -32,6 +32,7 @@ from cnnviz.lessons.model import (
 )
 from cnnviz.lessons.reader import Reader, join, not_one_of
 from cnnviz.lessons.sources import read_sources
+from cnnviz.lessons.twins import read_twin
 from cnnviz.pages import PAGES, PLAIN_VS_RESIDUAL, check_divisors, lesson_pages, one_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,8 @@ PICKS = ("largest", "smallest")
 STACK_FIELDS = ("block", "params", "depth", "input", "batch", "seed")
 STEP_FIELDS = ("page", "title", "text", "figure", "sources", "controls", "question",
                *STACK_FIELDS)
-QUESTION_FIELDS = ("kind", "ask", "compute", "args", "tolerance", "explain", "options", "pick")
+QUESTION_FIELDS = ("kind", "ask", "compute", "args", "tolerance", "explain", "options", "pick",
+                   "twin")
 OPTION_FIELDS = ("label", "controls", "args", *STACK_FIELDS)
 LESSON_FIELDS = ("title", "audience", "duration", "concepts", "order", "steps")
 
@@ -323,11 +325,16 @@ def _read_question(r: Reader, raw: Any, fields: Mapping, page: str,
     elif kind == "number" and ("options" in raw or "pick" in raw):
         r.problem(join(where, "options"), "a number question has no options; use "
                   "kind = \"choice\" to offer some.")
+    twin = None
+    if "twin" in raw and quantity is not None:  # read like an option: what it changes
+        twin = read_twin(r, raw["twin"], kind, state, quantity.arguments(args),
+                         lambda t, w: _read_state(r, t, fields, page, w)[0],
+                         lambda a, w: _read_args(r, a, quantity, w), join(where, "twin"))
     if len(r.problems) > before or quantity is None or kind not in KINDS:
         return None
     return Question(str(kind), ask, quantity.name, explain, tolerance, relative,
                     tuple(quantity.arguments(args).items()), tuple(options), pick,
-                    quantity.label)
+                    quantity.label, twin)
 
 
 def _read_args(r: Reader, given: Mapping, quantity: Quantity | None, where: str) -> dict:

@@ -19,7 +19,9 @@ from cnnviz.store.rooms import (
     normal_code,
     store,
 )
+from cnnviz.store.rounds import CONFIDENCES, Phase, WrongPhase
 
-__all__ = ["ALPHABET", "CODE_LENGTH", "STUDENT_ID_LENGTH", "Answer", "NotTeacher", "Room",
-           "RoomClosed", "RoomError", "RoomStore", "StoreUnavailable", "UnknownRoom",
-           "database_url", "normal_code", "store"]
+__all__ = ["ALPHABET", "CODE_LENGTH", "CONFIDENCES", "STUDENT_ID_LENGTH", "Answer",
+           "NotTeacher", "Phase", "Room", "RoomClosed", "RoomError", "RoomStore",
+           "StoreUnavailable", "UnknownRoom", "WrongPhase", "database_url", "normal_code",
+           "store"]

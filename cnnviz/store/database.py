@@ -6,6 +6,9 @@ Its tables are declared in its own module on `META`, which this module knows not
 a new table is one module that declares it (imported by cnnviz.store) and one step here,
 SCHEMA_VERSION raised with what brings the previous version up to date (`create_all` makes
 a table that does not exist yet, so a step that only adds tables has nothing to say).
+A step is SQL statements, or functions of the connection for what must look first (a
+column added only where it is missing, so a step may run again on a database it already
+brought up to date).
 
 `Database` keeps the promises every store makes: each call is a transaction that commits
 before it returns, on the SQLite file the store opened (a file removed or replaced while
@@ -15,10 +18,10 @@ own; every failure of the database is a StoreUnavailable with a sentence.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, select, update
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cnnviz.store.engine import (
@@ -32,11 +35,34 @@ from cnnviz.store.engine import (
 )
 from cnnviz.store.errors import RoomError, StoreUnavailable, unavailable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META = MetaData()
 VERSION = Table("schema_version", META, Column("version", Integer, nullable=False))
-# version -> the statements that bring a database of the version before it up to that one
-MIGRATIONS: dict[int, list[str]] = {}
+Step = str | Callable[[Connection], None]
+
+
+def add_column(table: str, column: str, ddl: str, then: tuple[str, ...] = ()) -> Step:
+    """A step that adds `column` (declared by `ddl`, e.g. "VARCHAR(16)") to `table` where
+    it is missing, then runs the statements `then` (which fill it from older columns)."""
+    def step(c: Connection) -> None:
+        if column in {col["name"] for col in inspect(c).get_columns(table)}:
+            return
+        c.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
+        for statement in then:
+            c.exec_driver_sql(statement)
+    return step
+
+
+# version -> the steps that bring a database of the version before it up to that one
+MIGRATIONS: dict[int, list[Step]] = {
+    # peer instruction (cnnviz.store.rounds): a room's phase, filled from its round and
+    # whether it was open; an answer's confidence and whether it answers the twin
+    2: [add_column("rooms", "phase", "VARCHAR(16) NOT NULL DEFAULT 'vote1'", then=(
+            "UPDATE rooms SET phase = CASE WHEN round <= 1 AND is_open THEN 'vote1' "
+            "WHEN round <= 1 THEN 'closed1' WHEN is_open THEN 'vote2' ELSE 'closed2' END",)),
+        add_column("answers", "confidence", "VARCHAR(16)"),
+        add_column("answers", "twin", "BOOLEAN NOT NULL DEFAULT FALSE")],
+}
 
 
 def migrate(c: Connection) -> int:
@@ -51,8 +77,11 @@ def migrate(c: Connection) -> int:
         raise StoreUnavailable(f"The room database has schema version {found}, newer "
                                f"than this cnnviz ({SCHEMA_VERSION}): update cnnviz.")
     for version in range(found + 1, SCHEMA_VERSION + 1):
-        for statement in MIGRATIONS.get(version, []):
-            c.exec_driver_sql(statement)
+        for step in MIGRATIONS.get(version, []):
+            if isinstance(step, str):
+                c.exec_driver_sql(step)
+            else:
+                step(c)
     c.execute(update(VERSION).values(version=SCHEMA_VERSION))
     return SCHEMA_VERSION
 

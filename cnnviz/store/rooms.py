@@ -2,10 +2,13 @@
 
 A teacher opens a room for one question of a lesson: it gets a short code for the room to
 type (no look-alike characters) and a secret only the teacher's session holds. Students
-answer with an anonymous id; one answer per student per round, a new one replaces it,
-until the teacher closes the round. The teacher may open a second round of the same
-question (peer instruction: vote, discuss, vote again) or move the room to the next
-question. Rooms expire (24 h by default) and `purge` deletes them with their answers.
+answer with an anonymous id (and, if they like, how sure they are); one answer per
+student per round, a new one replaces it, until the teacher closes the round. A question
+goes through peer instruction's phases (cnnviz.store.rounds): round 1 alone, closed without
+revealing, round 2 after discussion, the reveal, then an isomorphic twin answered alone;
+each teacher's move checks the secret, then the phase. The teacher may move the room to
+the next question. Rooms expire (24 h by default) and `purge` deletes them with their
+answers.
 
 The room's two tables live here, on the database's metadata; the database itself (SQLite
 by default, a file in the data directory in WAL mode, or PostgreSQL with
@@ -23,7 +26,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Boolean, Column, Float, Integer, String, Table, delete, func, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    String,
+    Table,
+    delete,
+    false,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -38,6 +53,17 @@ from cnnviz.store.errors import (
     StoreUnavailable,
     UnknownRoom,
 )
+from cnnviz.store.rounds import (
+    CLOSE,
+    REVEAL,
+    ROUND_TWO,
+    TWIN,
+    Phase,
+    WrongPhase,
+    checked_confidence,
+    next_phase,
+    phase_of,
+)
 
 CODE_LENGTH = 6                                 # 31^6 ≈ 887 million codes
 MAX_CHOICE = 200
@@ -50,7 +76,8 @@ ROOMS = Table(
     Column("round", Integer, nullable=False),
     Column("is_open", Boolean, nullable=False),
     Column("created", Float, nullable=False),
-    Column("expires", Float, nullable=False))
+    Column("expires", Float, nullable=False),
+    Column("phase", String(16), nullable=False, server_default=Phase.VOTE1.value))
 ANSWERS = Table(
     "answers", META,
     Column("code", String(CODE_LENGTH), primary_key=True),
@@ -59,13 +86,16 @@ ANSWERS = Table(
     Column("student", String(32), primary_key=True),
     Column("number", Float),
     Column("choice", String(MAX_CHOICE)),
-    Column("at", Float, nullable=False))
+    Column("at", Float, nullable=False),
+    Column("confidence", String(16)),  # one of rounds.CONFIDENCES, or not given
+    Column("twin", Boolean, nullable=False, server_default=false()))  # answers the twin
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: nothing to mistake
 ROOM_TTL_S = 24 * 3600
 STUDENT_ID_LENGTH = 32                          # hex digits of a random 128-bit id
 STUDENT_ID = re.compile(rf"[0-9a-f]{{{STUDENT_ID_LENGTH}}}")
 __all__ = ["ANSWERS", "CODE_LENGTH", "MAX_CHOICE", "ROOMS", "SCHEMA_VERSION", "NotTeacher",
-           "RoomClosed", "RoomError", "StoreUnavailable", "UnknownRoom", "database_url"]
+           "Phase", "RoomClosed", "RoomError", "StoreUnavailable", "UnknownRoom",
+           "WrongPhase", "database_url"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +107,12 @@ class Room:
     open: bool      # taking answers
     created: float
     expires: float
+    phase: Phase = Phase.VOTE1  # where the question is in peer instruction
+
+    @property
+    def twin(self) -> bool:
+        """The round is the twin's (an isomorphic question, answered alone)."""
+        return self.phase.is_twin
 
 
 @dataclass(frozen=True)
@@ -87,6 +123,8 @@ class Answer:
     number: float | None
     choice: str | None
     at: float
+    confidence: str | None = None  # sure, fairly sure, guessing; or not given
+    twin: bool = False             # an answer to the question's twin
 
     @property
     def value(self) -> float | str | None:
@@ -126,7 +164,8 @@ class RoomStore(Database):
         for _ in range(20):  # a repeat among 887 million codes is rare; try again if so
             code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
             row = dict(code=code, teacher=_hash(secret), lesson=lesson, step=step, round=1,
-                       is_open=True, created=now, expires=now + self.ttl)
+                       is_open=True, created=now, expires=now + self.ttl,
+                       phase=Phase.VOTE1.value)
             try:
                 with self._tx() as c:
                     c.execute(ROOMS.insert().values(**row))
@@ -136,24 +175,41 @@ class RoomStore(Database):
         raise StoreUnavailable("No free room code was found; try again.")
 
     def close(self, code: str, secret: str) -> Room:
-        """Close the round: no more answers until a new round opens."""
-        return self._teacher(code, secret, is_open=False)
+        """Close the open round without revealing anything: no more answers."""
+        return self._teacher(code, secret, CLOSE)
+
+    def start_round_two(self, code: str, secret: str) -> Room:
+        """Round 2 of the question (the class discussed it in pairs), open; only after
+        round 1 closed and before the reveal."""
+        return self._teacher(code, secret, ROUND_TWO)
 
     def new_round(self, code: str, secret: str) -> Room:
-        """The same question again (after the class discussed it): the next round, open."""
-        room = self.room(code)
-        return self._teacher(code, secret, round=room.round + 1, is_open=True)
+        """The same question again after discussion: start_round_two (its older name)."""
+        return self.start_round_two(code, secret)
+
+    def reveal(self, code: str, secret: str) -> Room:
+        """Reveal the computed answer (closing the round if it is open)."""
+        return self._teacher(code, secret, REVEAL)
+
+    def ask_twin(self, code: str, secret: str) -> Room:
+        """After the reveal, the question's isomorphic twin, open: a round of its own whose
+        answers are marked as the twin's. The caller checks that the question has one."""
+        return self._teacher(code, secret, TWIN)
 
     def move(self, code: str, secret: str, step: int) -> Room:
         """The room moves to another step of the lesson: round 1, open."""
-        return self._teacher(code, secret, step=step, round=1, is_open=True)
+        return self._teacher(code, secret, None, step=step, round=1, is_open=True,
+                             phase=Phase.VOTE1)
 
     def end(self, code: str, secret: str, now: float | None = None) -> Room:
         """End the room now: it expires (its answers go at the next purge)."""
-        return self._teacher(code, secret, is_open=False,
+        return self._teacher(code, secret, None, is_open=False,
                              expires=time.time() if now is None else now)
 
-    def _teacher(self, code: str, secret: str, **changes) -> Room:
+    def _teacher(self, code: str, secret: str, move: str | None, **changes) -> Room:
+        """Check the secret, then (for a peer-instruction `move`) the phase, and change the
+        room in one transaction; the update names the phase it read, so of two teachers'
+        clicks at once the second finds the phase changed and is refused."""
         code = normal_code(code)
         with self._tx() as c:
             row = c.execute(select(ROOMS).where(ROOMS.c.code == code)).mappings().first()
@@ -161,7 +217,18 @@ class RoomStore(Database):
                 raise UnknownRoom(_no_room(code))
             if not secret or not secrets.compare_digest(row["teacher"], _hash(secret)):
                 raise NotTeacher("Only the teacher who opened this room can change it.")
-            c.execute(update(ROOMS).where(ROOMS.c.code == code).values(**changes))
+            now = phase_of(row["phase"], row["round"], row["is_open"])
+            if move is not None:
+                to = next_phase(move, now)
+                changes = {"phase": to, "is_open": to.is_open}
+                if move in (ROUND_TWO, TWIN):
+                    changes["round"] = row["round"] + 1
+            done = c.execute(update(ROOMS).where(ROOMS.c.code == code,
+                                                 ROOMS.c.phase == row["phase"])
+                             .values(**{k: (v.value if isinstance(v, Phase) else v)
+                                        for k, v in changes.items()}))
+            if done.rowcount != 1:
+                raise WrongPhase("Another click changed the room first; look again.")
             return _room({**row, **changes})
 
     # --- everyone ----------------------------------------------------------------------
@@ -178,11 +245,14 @@ class RoomStore(Database):
 
     def submit(self, code: str, student: str, number: float | None = None,
                choice: str | None = None, now: float | None = None,
-               options: Sequence[str] | None = None) -> Room:
+               options: Sequence[str] | None = None, confidence: str | None = None
+               ) -> Room:
         """Store a student's answer to the room's open round (replacing their earlier one);
-        committed when this returns. `options` are the question's choices (None for a
-        number question): a choice is stored only when it is one of them, a number only
-        under the answer rule (cnnviz.core.numbers)."""
+        committed when this returns. `options` are the question's choices (the twin's in a
+        twin round; None for a number question): a choice is stored only when it is one of
+        them, a number only under the answer rule (cnnviz.core.numbers). `confidence` is
+        one of cnnviz.store.rounds.CONFIDENCES, or None."""
+        confidence = checked_confidence(confidence)
         if not STUDENT_ID.fullmatch(str(student)):
             raise RoomError("This browser's anonymous id is malformed; reload the page.")
         if (number is None) == (choice is None):
@@ -206,9 +276,10 @@ class RoomStore(Database):
                 raise UnknownRoom(_no_room(code))
             if not row["is_open"]:
                 raise RoomClosed("This round is closed: look at the projector.")
+            twin = phase_of(row["phase"], row["round"], row["is_open"]).is_twin
             values = dict(code=code, step=row["step"], round=row["round"], student=student,
                           number=None if number is None else float(number), choice=choice,
-                          at=now)
+                          at=now, confidence=confidence, twin=twin)
             c.execute(self._upsert(values))
             return _room(row)
 
@@ -217,7 +288,8 @@ class RoomStore(Database):
         insert = dialect.insert(ANSWERS).values(**values)
         return insert.on_conflict_do_update(
             index_elements=["code", "step", "round", "student"],
-            set_={k: insert.excluded[k] for k in ("number", "choice", "at")})
+            set_={k: insert.excluded[k] for k in ("number", "choice", "at", "confidence",
+                                                  "twin")})
 
     def count(self, code: str, step: int, round: int) -> int:
         """How many students answered this round."""
@@ -237,7 +309,7 @@ class RoomStore(Database):
         with self._tx() as c:
             rows = c.execute(query.order_by(ANSWERS.c.at, ANSWERS.c.student)).mappings()
             return [Answer(r["step"], r["round"], r["student"], r["number"], r["choice"],
-                           r["at"]) for r in rows]
+                           r["at"], r["confidence"], bool(r["twin"])) for r in rows]
 
     def rooms(self) -> list[tuple[Room, int]]:
         """Every room not yet purged, newest first, with its number of answers."""
@@ -260,7 +332,8 @@ class RoomStore(Database):
 
 def _room(row) -> Room:
     return Room(row["code"], row["lesson"], int(row["step"]), int(row["round"]),
-                bool(row["is_open"]), float(row["created"]), float(row["expires"]))
+                bool(row["is_open"]), float(row["created"]), float(row["expires"]),
+                phase_of(row["phase"], int(row["round"]), bool(row["is_open"])))
 
 
 def _no_room(code: str) -> str:
