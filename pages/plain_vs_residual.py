@@ -81,11 +81,11 @@ m[2].metric("plain: output std growth", gf.fmt(p.std_growth))
 m[3].metric("residual: output std growth", gf.fmt(r.std_growth))
 for line in gf.story(result):
     st.markdown(line)
+weights, inputs, activations = ui.cache.gradient_figures(spec, loss, device)
 c = st.columns(2)
-c[0].plotly_chart(plots.fig_weight_grads(p.grad_norms, r.grad_norms), width="stretch")
-c[1].plotly_chart(plots.fig_input_grads(p.input_grad_norms, r.input_grad_norms), width="stretch")
-st.plotly_chart(plots.fig_activations(p.activation_mean, p.activation_std, r.activation_mean,
-                                      r.activation_std), width="stretch")
+c[0].plotly_chart(weights, width="stretch")
+c[1].plotly_chart(inputs, width="stretch")
+st.plotly_chart(activations, width="stretch")
 
 st.header("Depth sweep")
 st.caption(f"The first layer's gradient norm for depths {', '.join(map(str, gf.SWEEP_DEPTHS))}, "

@@ -158,6 +158,21 @@ def gradient_probe(spec: StackSpec, loss: str, device: str) -> gradflow.Comparis
     return gradflow.compare(spec, loss, device)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def gradient_figures(spec: StackSpec, loss: str, device: str
+                     ) -> tuple[go.Figure, go.Figure, go.Figure]:
+    """The probe's three charts (weight gradients, input gradients, activations), drawn
+    once per probe and shared read-only: about 20 ms of plotly on every rerun otherwise."""
+    from cnnviz.render import gradflow_plots as plots
+
+    result = gradient_probe(spec, loss, device)
+    p, r = result.plain, result.residual
+    return (plots.fig_weight_grads(p.grad_norms, r.grad_norms),
+            plots.fig_input_grads(p.input_grad_norms, r.input_grad_norms),
+            plots.fig_activations(p.activation_mean, p.activation_std, r.activation_mean,
+                                  r.activation_std))
+
+
 # --- Cost & Bottlenecks -------------------------------------------------------------------
 
 @st.cache_data(max_entries=128, show_spinner="Building the designs and counting with torch…")
