@@ -144,10 +144,10 @@ class Fuzzer:
 
     # -- one page ----------------------------------------------------------------------
 
-    async def page(self, path: str) -> None:
+    async def page(self, path: str, query: str = "") -> None:
         tab = Tab(self.base, RERUN_TIMEOUT_S)
         try:
-            if await self.run(f"/{path}: first run", tab.open(path)) is None:
+            if await self.run(f"/{path}?{query}: first run", tab.open(path, query)) is None:
                 return
             page_hash = tab.page_hash
             self._saw(tab)
