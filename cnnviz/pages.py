@@ -60,6 +60,7 @@ class Control:
         in_url: the page reads it from a query parameter of that name, not from a widget.
         derive: how the page derives its starting value from the picker's stack, when
             `default` is None.
+        label: the words the page shows for it, and a step's list of its settings.
     """
 
     name: str
@@ -71,6 +72,7 @@ class Control:
     divides: str = ""
     in_url: bool = False
     derive: Callable[[StackSpec], Any] | None = None
+    label: str = ""
 
     def parse(self, value: Any) -> Any:
         """The value, checked; InputError with a sentence saying what is allowed."""
@@ -216,16 +218,17 @@ def labels(views: type[Enum]) -> tuple[str, ...]:
 
 EXPLORER_VIEWS = labels(ExplorerView)
 ARITH_MODES = ("conv", "transposed", "max pool", "avg pool")
-IMAGE = Control("image", "", tuple(SAMPLES), default=next(iter(SAMPLES)))
+IMAGE = Control("image", "", tuple(SAMPLES), default=next(iter(SAMPLES)), label="Image")
 ERF_IMAGE_SIZE = 64  # the Receptive Field page's default image side
 
 
 def _image(prefix: str) -> Control:
-    return Control(IMAGE.name, f"{prefix}image", IMAGE.choices, default=IMAGE.default)
+    return Control(IMAGE.name, f"{prefix}image", IMAGE.choices, default=IMAGE.default,
+                   label=IMAGE.label)
 
 
 def _view(views: type[Enum], key: str = "view") -> Control:
-    return Control("view", key, labels(views), default=labels(views)[0])
+    return Control("view", key, labels(views), default=labels(views)[0], label="View")
 
 
 def cost_key(comparison: Callable[..., Any], knob: str) -> str:
@@ -243,7 +246,8 @@ def _cost_knobs(values: Mapping[str, Any]) -> tuple[Control, ...]:
         return ()
     fn, knobs = costs.TOPICS[topic]
     return tuple(Control(k.name, cost_key(fn, k.name), low=k.low, high=k.high,
-                         default=k.default, divides=k.of if k.kind == "divisors" else "")
+                         default=k.default, divides=k.of if k.kind == "divisors" else "",
+                         label=k.label)
                  for k in knobs)
 
 
@@ -267,66 +271,78 @@ STORIES = {
 _FIRST_DATA = next(iter(dg.PRESETS.values()))
 # The page's degradation run: a learner's (a data set starts from its own preset).
 DEGRADATION_CONTROLS = (
-    Control("story", "gf_story", tuple(STORIES), default=next(iter(STORIES))),
-    Control("data", "gf_t_data", tuple(dg.PRESETS), default=_FIRST_DATA.data),
-    Control("deep", "gf_t_depth", low=2, high=60, default=_FIRST_DATA.depth),
-    Control("shallow", "gf_t_shallow", low=1, high=30, default=_FIRST_DATA.shallow_depth),
-    Control("steps", "gf_t_steps", low=5, high=1000, default=_FIRST_DATA.steps),
-    Control("lr", "gf_t_lr", low=0.001, high=1.0, default=_FIRST_DATA.lr),
-    Control("train_norm", "gf_t_norm", NORMS, default=_FIRST_DATA.norm))
+    Control("story", "gf_story", tuple(STORIES), default=next(iter(STORIES)), label="Story"),
+    Control("data", "gf_t_data", tuple(dg.PRESETS), default=_FIRST_DATA.data, label="Data"),
+    Control("deep", "gf_t_depth", low=2, high=60, default=_FIRST_DATA.depth, label="Deep"),
+    Control("shallow", "gf_t_shallow", low=1, high=30, default=_FIRST_DATA.shallow_depth,
+            label="Shallow"),
+    Control("steps", "gf_t_steps", low=5, high=1000, default=_FIRST_DATA.steps, label="Steps"),
+    Control("lr", "gf_t_lr", low=0.001, high=1.0, default=_FIRST_DATA.lr, label="Learning rate"),
+    Control("train_norm", "gf_t_norm", NORMS, default=_FIRST_DATA.norm, label="Norm"))
 PLAIN_VS_RESIDUAL = PageSpec("plain_vs_residual", "Plain vs Residual", "📉", "gf_", (
-    Control("depth", "gf_depth", low=1, high=200, default=30),
-    Control("norm", "gf_norm", NORMS, default="none"),
-    Control("init", "gf_init", INITS, default="torch"),
-    Control("act", "gf_act", ACTS, derive=lambda s: s.values.get("act", ACTS[0])),
+    Control("depth", "gf_depth", low=1, high=200, default=30, label="Depth (blocks)"),
+    Control("norm", "gf_norm", NORMS, default="none", label="Normalization"),
+    Control("init", "gf_init", INITS, default="torch", label="Init"),
+    Control("act", "gf_act", ACTS, derive=lambda s: s.values.get("act", ACTS[0]),
+            label="Activation"),
     Control("preact", "gf_preact", (False, True),  # the block's own ordering
-            derive=lambda s: s.block.startswith("preact_")),
-    Control("zero_init_last", "gf_zero_init_last", (False, True), default=False),
-    Control("loss", "gf_loss", LOSSES, default="ce")), own_controls=DEGRADATION_CONTROLS)
+            derive=lambda s: s.block.startswith("preact_"), label="Pre-activation"),
+    Control("zero_init_last", "gf_zero_init_last", (False, True), default=False,
+            label="Start each branch at zero"),
+    Control("loss", "gf_loss", LOSSES, default="ce", label="Loss")),
+    own_controls=DEGRADATION_CONTROLS)
 FEATURE_MAPS = PageSpec("feature_maps", "Feature Maps", "🖼️", "fm_", (
     _image("fm_"),
-    Control("filter", "fm_filter", ("random", *FILTERS), default="random"),
-    Control("block", "fm_block", low=1, high=200)),  # default: the last block
+    Control("filter", "fm_filter", ("random", *FILTERS), default="random",
+            label="First convolution's kernel"),
+    Control("block", "fm_block", low=1, high=200, label="Block shown")),  # default: the last
     figures=("fm_kernel", "fm_first", "fm_grid", "fm_att"))
 RECEPTIVE_FIELD = PageSpec("receptive_field", "Receptive Field", "🎯", "rf_", (
     _image("rf_"),
-    Control("mask_depth", "rf_mask_depth", low=1, high=8, default=4),
-    Control("mask_kernel", "rf_mask_kernel", (3, 5), default=3),
-    Control("dilation", "rf_dilation", low=1, high=4, default=2)),
+    Control("mask_depth", "rf_mask_depth", low=1, high=8, default=4, label="Masked layers"),
+    Control("mask_kernel", "rf_mask_kernel", (3, 5), default=3,
+            label="Kernel of the masked layers"),
+    Control("dilation", "rf_dilation", low=1, high=4, default=2,
+            label="Dilation of each of the three 3×3 layers (left chart)")),
     figures=("rf_box", "rf_erf", "rf_blind", "rf_grid", "rf_short"))
 # The arithmetic page's geometry: started from the picked block's where it fits the grid
 # (cnnviz.ui.analysis.presets.page_defaults), a step sets it through the picker's stack.
-ARITH_GEOMETRY = tuple(Control(name, f"arith_{name}", low=low, high=high, default=default)
-                       for name, low, high, default in (
-    ("height", 1, 12, 5), ("width", 1, 12, 7), ("kernel_size", 1, 7, 3), ("stride", 1, 4, 2),
-    ("padding", 0, 4, 1), ("dilation", 1, 3, 1), ("output_padding", 0, 3, 0)))
+ARITH_GEOMETRY = tuple(Control(name, f"arith_{name}", low=low, high=high, default=default,
+                               label=label)
+                       for name, low, high, default, label in (
+    ("height", 1, 12, 5, "input H"), ("width", 1, 12, 7, "input W"),
+    ("kernel_size", 1, 7, 3, "kernel k"), ("stride", 1, 4, 2, "stride s"),
+    ("padding", 0, 4, 1, "padding p"), ("dilation", 1, 3, 1, "dilation d"),
+    ("output_padding", 0, 3, 0, "output padding")))
 CONV_ARITHMETIC = PageSpec("conv_arithmetic", "Convolution Arithmetic", "🧮", "arith_", (
-    Control("mode", "arith_mode", ARITH_MODES, default="conv"),
-    Control("cb_kernel", "arith_cb_k", (3, 4), default=3),
-    Control("cb_weights", "arith_cb_w", ("uniform", "random"), default="uniform"),
-    Control("ws_seed", "arith_ws_seed", low=1, high=HAND_SEEDS, default=2),
-    Control("ws_row", "arith_ws_row", low=1, high=HAND_OUTPUT, default=1),
-    Control("ws_col", "arith_ws_col", low=1, high=HAND_OUTPUT, default=1)),
+    Control("mode", "arith_mode", ARITH_MODES, default="conv", label="Operation"),
+    Control("cb_kernel", "arith_cb_k", (3, 4), default=3, label="Transposed kernel (stride 2)"),
+    Control("cb_weights", "arith_cb_w", ("uniform", "random"), default="uniform",
+            label="Weights"),
+    Control("ws_seed", "arith_ws_seed", low=1, high=HAND_SEEDS, default=2, label="Numbers"),
+    Control("ws_row", "arith_ws_row", low=1, high=HAND_OUTPUT, default=1, label="Output row"),
+    Control("ws_col", "arith_ws_col", low=1, high=HAND_OUTPUT, default=1, label="Output column")),
     figures=("arith_slide", "arith_hand", "arith_cb"), question_figures=("arith_hand",),
     own_controls=ARITH_GEOMETRY)
 COST_LAB = PageSpec("cost_lab", "Cost & Bottlenecks", "⚖️", "cost_", (
-    Control("topic", "cost_topic", tuple(costs.TOPICS), default=next(iter(costs.TOPICS))),),
+    Control("topic", "cost_topic", tuple(costs.TOPICS), default=next(iter(costs.TOPICS)),
+            label="Comparison"),),
     figures=("cost_bars",), more_controls=_cost_knobs)
 # The Networks page: the network lives in the URL (cnnviz.ui.network.builder); ResNet-18 by
 # default.
 NETWORK = PageSpec("network", "Networks", "🏛️", "net_", (
-    Control("net", "net", tuple(PRESETS), default="resnet18", in_url=True),),
+    Control("net", "net", tuple(PRESETS), default="resnet18", in_url=True, label="Network"),),
     picker_rule="none", views=NetworkView, view_key="net_view",
     url_names=("net", "arch", "input", "classes"))
 # Trained Networks draws the picker only in the view that trains the picker's stack: on the
 # others it would be a score of widgets unrelated to what is shown, redrawn with every stroke.
 TRAINED = PageSpec("trained", "Trained Networks", "🎓", "tr_", (
-    Control("pair", "tr_pair", tuple(PAIRS), default=next(iter(PAIRS))),
-    Control("source", "tr_source", SOURCES, default=SOURCES[0]),
-    Control("image", "tr_image", low=1, high=TEST_IMAGES, default=1),
+    Control("pair", "tr_pair", tuple(PAIRS), default=next(iter(PAIRS)), label="Networks"),
+    Control("source", "tr_source", SOURCES, default=SOURCES[0], label="Input"),
+    Control("image", "tr_image", low=1, high=TEST_IMAGES, default=1, label="Test image"),
     _view(TrainedView),
-    Control("block", "tr_block", low=1, high=200),  # default: the last block
-    Control("channel", "tr_channel", low=1, high=4096)),  # default: the first
+    Control("block", "tr_block", low=1, high=200, label="Block shown"),  # default: the last
+    Control("channel", "tr_channel", low=1, high=4096, label="Channel")),  # default: the first
     picker_rule="own", views=TrainedView)
 LESSONS = PageSpec("lessons", "Lessons", "📚", "lessons_", lesson=False)
 JOIN = PageSpec("join", "Join a room", "🙋", "room_", picker_rule="none", lesson=False)

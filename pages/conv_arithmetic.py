@@ -30,19 +30,16 @@ if spec is not None:
     st.caption(f"Started from the picker's **{spec.entry.title}** (kernel, stride, padding and "
                f"dilation where the block has them); change them here freely.")
 
-mode = controls.draw(ctl["mode"], st.radio, "Operation", horizontal=True,
+mode = controls.draw(ctl["mode"], st.radio, horizontal=True,
                      format_func=lambda m: {"conv": "convolution", "transposed":
                                        "transposed convolution"}.get(m, m))
-labels = {"height": "input H", "width": "input W", "kernel_size": "kernel k", "stride":
-          "stride s", "padding": "padding p", "dilation": "dilation d",
-          "output_padding": "output padding"}
 names = ["height", "width", "kernel_size", "stride", "padding"]
 names += {"conv": ["dilation"], "transposed": ["dilation", "output_padding"]}.get(mode, [])
 cols = st.columns(len(names))
 values = {}
 for col, name in zip(cols, names):
     c = CONV_ARITHMETIC.control(name)
-    values[name] = col.number_input(labels[name], c.low, c.high, step=1, key=c.key)
+    values[name] = controls.draw(c, col.number_input, step=1)
 
 try:
     anim, slide = ui.cache.arith_slide(mode, tuple(values.items()))
@@ -94,10 +91,10 @@ st.caption("Each output of a convolution is a weighted sum: lay the kernel over 
            "is, without turning it around: strictly a cross-correlation (Goodfellow et al. "
            "2016, *Deep Learning*, §9.1). Stride 1, no padding: a 5×5 input gives 3×3.")
 c1, c2, c3 = st.columns(3)
-seed = controls.draw(ctl["ws_seed"], c1.number_input, "Numbers",
+seed = controls.draw(ctl["ws_seed"], c1.number_input,
                      help="another set of small whole numbers")
-row = controls.draw(ctl["ws_row"], c2.number_input, "Output row")
-col = controls.draw(ctl["ws_col"], c3.number_input, "Output column")
+row = controls.draw(ctl["ws_row"], c2.number_input)
+col = controls.draw(ctl["ws_col"], c3.number_input)
 hand, hand_figure = ui.cache.arith_hand(seed, row, col)
 st.plotly_chart(hand_figure, key="arith_hand", width="stretch")
 g1, g2 = st.columns([1, 2])
@@ -127,8 +124,8 @@ st.caption("A transposed conv, nearest-upsample + 3x3 conv and a sub-pixel conv 
            "same constant image (Odena et al. 2016). Uneven kernel overlap shows as a "
            "pattern; the statistic is the std of the output away from the borders.")
 c1, c2 = st.columns(2)
-k = controls.draw(ctl["cb_kernel"], c1.radio, "transposed kernel (stride 2)", horizontal=True)
-weights = controls.draw(ctl["cb_weights"], c2.radio, "weights", horizontal=True)
+k = controls.draw(ctl["cb_kernel"], c1.radio, horizontal=True)
+weights = controls.draw(ctl["cb_weights"], c2.radio, horizontal=True)
 cb, cb_figure = ui.cache.arith_checkerboard(k, weights)
 st.plotly_chart(cb_figure, key="arith_cb", width="stretch")
 st.markdown(f"Measured interior std: transposed **{cb.std_transposed:.3g}**, "

@@ -16,8 +16,7 @@ ui.current_spec()  # keeps the shared sidebar picker on this page too
 state = st.session_state
 
 
-topic = controls.draw(controls.of(COST_LAB)["topic"], st.radio, "Comparison",
-                      horizontal=True)
+topic = controls.draw(controls.of(COST_LAB)["topic"], st.radio, horizontal=True)
 _, knobs = costs.TOPICS[topic]
 st.caption(costs.CAPTIONS[topic])
 values: dict[str, int] = {}

@@ -24,12 +24,12 @@ ctl = controls.of(FEATURE_MAPS)
 cols = st.columns([2, 2])
 with cols[0]:
     kernel_name = controls.draw(
-        ctl["filter"], st.selectbox, "First convolution's kernel",
+        ctl["filter"], st.selectbox,
         format_func=features.FILTER_LABELS.__getitem__,
         help="replaces the weights of the first convolution that reads the image, in a fresh "
              "copy of the stack; every output channel applies it to the grey image")
 with cols[1]:
-    block = (controls.draw(ctl["block"], st.slider, "Block shown", high=spec.depth,
+    block = (controls.draw(ctl["block"], st.slider, high=spec.depth,
                            value=spec.depth) if spec.depth > 1 else 1)
 if kernel_name != "random":
     st.caption(features.FILTERS[kernel_name][1])

@@ -42,27 +42,27 @@ ctl = controls.of(PAGE)
 controls.start(PAGE, spec)
 controls.start_own(PAGE)
 
-controls.draw(own["story"], st.selectbox, "Story", on_change=apply_story,
+controls.draw(own["story"], st.selectbox, on_change=apply_story,
               help="Sets the toggles below; change them freely afterwards.")
 c = st.columns(4)
-depth = controls.draw(ctl["depth"], c[0].slider, "Blocks")
+depth = controls.draw(ctl["depth"], c[0].slider)
 takes = spec.values.keys()  # a toggle the block has no parameter for is greyed out
-norm = controls.draw(ctl["norm"], c[1].selectbox, "Normalization", disabled="norm" not in takes,
+norm = controls.draw(ctl["norm"], c[1].selectbox, disabled="norm" not in takes,
                      format_func=option_label)
-init = controls.draw(ctl["init"], c[2].selectbox, "Init", format_func=option_label)
-act = controls.draw(ctl["act"], c[3].selectbox, "Activation", disabled="act" not in takes,
+init = controls.draw(ctl["init"], c[2].selectbox, format_func=option_label)
+act = controls.draw(ctl["act"], c[3].selectbox, disabled="act" not in takes,
                     format_func=option_label)
 c = st.columns(4)
-preact = controls.draw(ctl["preact"], c[0].toggle, "Pre-activation",
+preact = controls.draw(ctl["preact"], c[0].toggle,
                        disabled=spec.block not in gf.PREACT_TWIN,
                        help="The pre-activation ordering (He et al. 2016b, Fig. 4e): "
                             "normalization and activation before each convolution instead of "
                             "after.")
-zero = controls.draw(ctl["zero_init_last"], c[1].toggle, "Start each branch at zero",
+zero = controls.draw(ctl["zero_init_last"], c[1].toggle,
                      disabled="zero_init_last" not in takes,
                      help="Start each residual branch at zero, so each block starts as "
                           "identity (Goyal et al. 2017; Fixup, Zhang et al. 2019).")
-loss = controls.draw(ctl["loss"], c[2].radio, "Loss", horizontal=True,
+loss = controls.draw(ctl["loss"], c[2].radio, horizontal=True,
                      format_func={"ce": "cross-entropy", "mse": "mean(y²)"}.get)
 device = ui.current_device()
 probe = gf.probe_for(spec, {})  # the batch and size the page probes at
@@ -106,17 +106,17 @@ st.markdown("He et al. (2016, §4.1, Fig. 1) found that a deeper *plain* network
             "noisy patterns, or real handwritten digits (scikit-learn's copy of UCI's, "
             "enlarged ×2).")
 c = st.columns(6)
-data = controls.draw(own["data"], c[0].selectbox, "Data", on_change=apply_data,
+data = controls.draw(own["data"], c[0].selectbox, on_change=apply_data,
                      format_func={"patterns": "synthetic patterns",
                                   "digits": "handwritten digits"}.get)
 cfg = dg.TrainConfig(block=spec.block if spec.block in gf.PREACT_TWIN else "resnet_basic",
                      data=data, optimizer=dg.PRESETS[data].optimizer,
-                     depth=controls.draw(own["deep"], c[1].number_input, "Deep"),
-                     shallow_depth=controls.draw(own["shallow"], c[2].number_input, "Shallow"),
-                     steps=controls.draw(own["steps"], c[3].number_input, "Steps", step=10),
-                     lr=controls.draw(own["lr"], c[4].number_input, "Learning rate",
+                     depth=controls.draw(own["deep"], c[1].number_input),
+                     shallow_depth=controls.draw(own["shallow"], c[2].number_input),
+                     steps=controls.draw(own["steps"], c[3].number_input, step=10),
+                     lr=controls.draw(own["lr"], c[4].number_input,
                                       format="%.3f"),
-                     norm=controls.draw(own["train_norm"], c[5].selectbox, "Norm",
+                     norm=controls.draw(own["train_norm"], c[5].selectbox,
                                         format_func=option_label))
 st.caption(f"{dg.OPTIMIZER_NAMES[cfg.optimizer]}, batch {cfg.batch}, {cfg.width} channels.")
 if st.button("Train the three stacks", key="gf_train", type="primary"):

@@ -109,8 +109,8 @@ st.markdown("A masked convolution follows raster order: inside its kernel it rea
 c1, c2 = st.columns(2)
 ctl = controls.of(RECEPTIVE_FIELD)
 controls.start(RECEPTIVE_FIELD, spec)
-depth = controls.draw(ctl["mask_depth"], c1.slider, "Masked layers")
-kernel = controls.draw(ctl["mask_kernel"], c2.selectbox, "Kernel")
+depth = controls.draw(ctl["mask_depth"], c1.slider)
+kernel = controls.draw(ctl["mask_kernel"], c2.selectbox)
 spot = ui.cache.blind_spot(depth, kernel)
 st.plotly_chart(plots.fig_categories(spot.categories(), plots.BLIND_COLOURS,
                                      f"{depth} masked {kernel}×{kernel} layers: gradient "

@@ -17,27 +17,19 @@ from cnnviz.lessons.answers import QUANTITIES
 from cnnviz.lessons.grading import number_text
 from cnnviz.lessons.model import Step, StepState
 from cnnviz.pages import COST_LAB, ERF_IMAGE_SIZE, PAGES, PLAIN_VS_RESIDUAL, RECEPTIVE_FIELD
-from cnnviz.topics import costs, features, gradflow
+from cnnviz.topics import features, gradflow
 from cnnviz.topics.features import FILTER_LABELS
 
-# The labels of the page controls a list may name; a block's own parameters and values use
-# the registry's labels (Param.label, option_label), as the picker does.
+# The words for the values of the page controls a list may name (their labels are the
+# controls' own, cnnviz.pages); a block's own parameters and values use the registry's
+# labels (Param.label, option_label), as the picker does.
 CONTROL_VALUES: dict[str, dict[Any, str]] = {
     "mode": {"conv": "convolution", "transposed": "transposed convolution"},
     "loss": {"ce": "cross-entropy", "mse": "the mean square of the output"},
     "filter": FILTER_LABELS,
     "source": {"draw": "a digit drawn on the page", "test": "a test image"},
-    "preact": {False: "post-activation (the block's own)", True: "pre-activation"},
+    "preact": {False: "off (post-activation, the block's own order)", True: "on"},
     "cb_weights": {"uniform": "all ones", "random": "random"},
-}
-CONTROL_LABELS = {
-    "depth": "Depth (blocks)", "loss": "Loss", "image": "Image", "filter":
-    "First convolution's kernel", "block": "Block shown", "mask_depth": "Masked layers",
-    "mask_kernel": "Kernel of the masked layers", "dilation": "Dilation of each of three "
-    "3×3 layers", "mode": "Operation", "cb_kernel": "Transposed kernel (stride 2)",
-    "cb_weights": "Weights", "ws_row": "Output row", "ws_col": "Output column",
-    "topic": "Comparison", "pair": "Networks", "source": "Images", "channel": "Channel",
-    "net": "Network", "preact": "Order",
 }
 # controls that move the page around rather than set what a question reads
 _NOT_FACTS = {"view", "ws_seed"}
@@ -98,10 +90,8 @@ def control_facts(state: StepState, names: list[str]) -> list[tuple[str, str]]:
     page = PAGES[state.page]
     given = dict(state.controls)
     values = {**page.starting_values(state.spec, given), **given}
-    knobs = {}
-    if state.page == COST_LAB.name and isinstance(values.get("topic"), str) and \
-            values["topic"] in costs.TOPICS:
-        knobs = {k.name: k.label for k in costs.TOPICS[values["topic"]][1]}
+    controls = {c.name: c for c in page.own_controls}
+    controls.update(page.all_controls(values))
     out = []
     for name in names:
         if name not in values or name in _NOT_FACTS:
@@ -113,7 +103,7 @@ def control_facts(state: StepState, names: list[str]) -> list[tuple[str, str]]:
             text = f"{value}: a plain stack and a residual one, trained on digits"
         else:
             text = value_text(name, value, control=True)
-        label = knobs.get(name) or CONTROL_LABELS.get(name, name.replace("_", " "))
+        label = controls[name].label if name in controls else name.replace("_", " ")
         out.append((label[:1].upper() + label[1:], text))
     return out
 

@@ -257,7 +257,9 @@ def test_every_page_a_step_opens_is_in_the_app_and_starts_from_the_listed_defaul
             elif control.key == "view":
                 shown_value = at.session_state["view"]
             else:
-                shown_value = widget(at, control.key).value
+                shown = widget(at, control.key)
+                shown_value = shown.value
+                assert shown.label.startswith(control.label), (name, control.name)
             assert shown_value == control.default, (name, control.name)
         if name == "explorer":  # the tabs and modes a step may name are the page's own
             assert [t.label for t in at.tabs] == list(EXPLORER_VIEWS)

@@ -195,3 +195,15 @@ def test_a_number_control_with_a_float_range_refuses_the_rest(value):
 def test_a_whole_number_control_refuses_a_float():
     with pytest.raises(InputError):
         Control("depth", "x_depth", low=1, high=9).parse(2.0)
+
+
+def test_every_control_of_every_page_has_a_label_shown_and_listed_with_it():
+    """One label per control: the page draws it and a step's list of settings names it."""
+    from cnnviz.topics import costs
+
+    for page in PAGES.values():
+        controls = [*page.controls, *page.own_controls]
+        for topic in costs.TOPICS:
+            controls += page.all_controls({"topic": topic}).values()
+        for c in controls:
+            assert c.label and c.label == c.label.strip(), (page.name, c.name)

@@ -19,7 +19,7 @@ def gridding_section(dilation_control: Control) -> None:
                 "never reads the rest of its field, only about 1/d² of it, *gridding* (Wang "
                 "et al. 2018, §3.2). Gradient support of the centre output of three 3×3 "
                 "layers:")
-    dilation = controls.draw(dilation_control, st.slider, "Dilation of every layer (left)")
+    dilation = controls.draw(dilation_control, st.slider)
     for dilations, column in zip(((dilation,) * 3, rf.HYBRID), st.columns(2)):
         with column:
             grid = cache.gridding(dilations)

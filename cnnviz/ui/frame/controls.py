@@ -39,9 +39,11 @@ def start_own(page: PageSpec) -> None:
             st.session_state.setdefault(control.key, control.default)
 
 
-def draw(control: Control, widget: Callable[..., Any], label: str, **kwargs: Any) -> Any:
+def draw(control: Control, widget: Callable[..., Any], label: str = "", **kwargs: Any) -> Any:
     """Draw `control` with a Streamlit widget (st.slider, a column's selectbox, ...): its
-    key, and its choices or its range (`high` may narrow it, as a stack's depth does)."""
+    label (another only where the page words it with a number it knows), its key, and its
+    choices or its range (`high` may narrow it, as a stack's depth does)."""
+    label = label or control.label
     if control.choices == (False, True):  # a toggle or a checkbox
         return widget(label, key=control.key, **kwargs)
     if control.choices:

@@ -97,10 +97,10 @@ def choose_source(test: DataSet) -> tuple[str, int]:
     ctl = controls.of(TRAINED)
     controls.start(TRAINED, None)
     c = st.columns([1.2, 2])
-    source = controls.draw(ctl["source"], c[0].radio, "Input", horizontal=True,
+    source = controls.draw(ctl["source"], c[0].radio, horizontal=True,
                            format_func=SOURCES.get)
     number = controls.draw(ctl["image"], c[1].number_input,
-                           f"Test image (1-{len(test.y_test)})", high=len(test.y_test),
+                           f"{ctl['image'].label} (1-{len(test.y_test)})", high=len(test.y_test),
                            disabled=source == "draw",
                            help="the test images were never seen in training")
     if source == "draw":
