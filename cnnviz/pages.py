@@ -28,7 +28,7 @@ from cnnviz.core.network import PRESETS
 from cnnviz.core.spec import StackSpec
 from cnnviz.topics import costs
 from cnnviz.topics import degradation as dg
-from cnnviz.topics.features import FILTERS
+from cnnviz.topics.features import FILTER_LABELS, FILTERS
 from cnnviz.topics.gradflow import LOSSES
 from cnnviz.topics.learned import PAIRS, SOURCES, TEST_IMAGES
 from cnnviz.topics.sliding import HAND_OUTPUT, HAND_SEEDS
@@ -61,6 +61,8 @@ class Control:
         derive: how the page derives its starting value from the picker's stack, when
             `default` is None.
         label: the words the page shows for it, and a step's list of its settings.
+        words: (value, words) for choices the page and a step's list show in words
+            (the others as they are, or by the registry's option labels).
     """
 
     name: str
@@ -73,6 +75,11 @@ class Control:
     in_url: bool = False
     derive: Callable[[StackSpec], Any] | None = None
     label: str = ""
+    words: tuple[tuple[Any, str], ...] = ()
+
+    def text(self, value: Any) -> str | None:
+        """`value` in this control's words; None where it has none for it."""
+        return next((w for v, w in self.words if type(v) is type(value) and v == value), None)
 
     def parse(self, value: Any) -> Any:
         """The value, checked; InputError with a sentence saying what is allowed."""
@@ -272,7 +279,8 @@ _FIRST_DATA = next(iter(dg.PRESETS.values()))
 # The page's degradation run: a learner's (a data set starts from its own preset).
 DEGRADATION_CONTROLS = (
     Control("story", "gf_story", tuple(STORIES), default=next(iter(STORIES)), label="Story"),
-    Control("data", "gf_t_data", tuple(dg.PRESETS), default=_FIRST_DATA.data, label="Data"),
+    Control("data", "gf_t_data", tuple(dg.PRESETS), default=_FIRST_DATA.data, label="Data",
+            words=(("patterns", "synthetic patterns"), ("digits", "handwritten digits"))),
     Control("deep", "gf_t_depth", low=2, high=60, default=_FIRST_DATA.depth, label="Deep"),
     Control("shallow", "gf_t_shallow", low=1, high=30, default=_FIRST_DATA.shallow_depth,
             label="Shallow"),
@@ -286,15 +294,17 @@ PLAIN_VS_RESIDUAL = PageSpec("plain_vs_residual", "Plain vs Residual", "📉", "
     Control("act", "gf_act", ACTS, derive=lambda s: s.values.get("act", ACTS[0]),
             label="Activation"),
     Control("preact", "gf_preact", (False, True),  # the block's own ordering
-            derive=lambda s: s.block.startswith("preact_"), label="Pre-activation"),
+            derive=lambda s: s.block.startswith("preact_"), label="Pre-activation",
+            words=((False, "off (post-activation, the block's own order)"), (True, "on"))),
     Control("zero_init_last", "gf_zero_init_last", (False, True), default=False,
             label="Start each branch at zero"),
-    Control("loss", "gf_loss", LOSSES, default="ce", label="Loss")),
+    Control("loss", "gf_loss", LOSSES, default="ce", label="Loss",
+            words=(("ce", "cross-entropy"), ("mse", "mean square of the output, mean(y²)")))),
     own_controls=DEGRADATION_CONTROLS)
 FEATURE_MAPS = PageSpec("feature_maps", "Feature Maps", "🖼️", "fm_", (
     _image("fm_"),
     Control("filter", "fm_filter", ("random", *FILTERS), default="random",
-            label="First convolution's kernel"),
+            label="First convolution's kernel", words=tuple(FILTER_LABELS.items())),
     Control("block", "fm_block", low=1, high=200, label="Block shown")),  # default: the last
     figures=("fm_kernel", "fm_first", "fm_grid", "fm_att"))
 RECEPTIVE_FIELD = PageSpec("receptive_field", "Receptive Field", "🎯", "rf_", (
@@ -315,10 +325,11 @@ ARITH_GEOMETRY = tuple(Control(name, f"arith_{name}", low=low, high=high, defaul
     ("padding", 0, 4, 1, "padding p"), ("dilation", 1, 3, 1, "dilation d"),
     ("output_padding", 0, 3, 0, "output padding")))
 CONV_ARITHMETIC = PageSpec("conv_arithmetic", "Convolution Arithmetic", "🧮", "arith_", (
-    Control("mode", "arith_mode", ARITH_MODES, default="conv", label="Operation"),
+    Control("mode", "arith_mode", ARITH_MODES, default="conv", label="Operation",
+            words=(("conv", "convolution"), ("transposed", "transposed convolution"))),
     Control("cb_kernel", "arith_cb_k", (3, 4), default=3, label="Transposed kernel (stride 2)"),
     Control("cb_weights", "arith_cb_w", ("uniform", "random"), default="uniform",
-            label="Weights"),
+            label="Weights", words=(("uniform", "all ones"), ("random", "random"))),
     Control("ws_seed", "arith_ws_seed", low=1, high=HAND_SEEDS, default=2, label="Numbers"),
     Control("ws_row", "arith_ws_row", low=1, high=HAND_OUTPUT, default=1, label="Output row"),
     Control("ws_col", "arith_ws_col", low=1, high=HAND_OUTPUT, default=1, label="Output column")),
@@ -338,7 +349,8 @@ NETWORK = PageSpec("network", "Networks", "🏛️", "net_", (
 # others it would be a score of widgets unrelated to what is shown, redrawn with every stroke.
 TRAINED = PageSpec("trained", "Trained Networks", "🎓", "tr_", (
     Control("pair", "tr_pair", tuple(PAIRS), default=next(iter(PAIRS)), label="Networks"),
-    Control("source", "tr_source", SOURCES, default=SOURCES[0], label="Input"),
+    Control("source", "tr_source", SOURCES, default=SOURCES[0], label="Input",
+            words=(("draw", "A digit drawn on the page"), ("test", "A test image"))),
     Control("image", "tr_image", low=1, high=TEST_IMAGES, default=1, label="Test image"),
     _view(TrainedView),
     Control("block", "tr_block", low=1, high=200, label="Block shown"),  # default: the last

@@ -31,8 +31,7 @@ if spec is not None:
                f"dilation where the block has them); change them here freely.")
 
 mode = controls.draw(ctl["mode"], st.radio, horizontal=True,
-                     format_func=lambda m: {"conv": "convolution", "transposed":
-                                       "transposed convolution"}.get(m, m))
+                     format_func=lambda m: ctl["mode"].text(m) or m)
 names = ["height", "width", "kernel_size", "stride", "padding"]
 names += {"conv": ["dilation"], "transposed": ["dilation", "output_padding"]}.get(mode, [])
 cols = st.columns(len(names))
@@ -125,7 +124,8 @@ st.caption("A transposed conv, nearest-upsample + 3x3 conv and a sub-pixel conv 
            "pattern; the statistic is the std of the output away from the borders.")
 c1, c2 = st.columns(2)
 k = controls.draw(ctl["cb_kernel"], c1.radio, horizontal=True)
-weights = controls.draw(ctl["cb_weights"], c2.radio, horizontal=True)
+weights = controls.draw(ctl["cb_weights"], c2.radio, horizontal=True,
+                        format_func=ctl["cb_weights"].text)
 cb, cb_figure = ui.cache.arith_checkerboard(k, weights)
 st.plotly_chart(cb_figure, key="arith_cb", width="stretch")
 st.markdown(f"Measured interior std: transposed **{cb.std_transposed:.3g}**, "

@@ -25,7 +25,7 @@ cols = st.columns([2, 2])
 with cols[0]:
     kernel_name = controls.draw(
         ctl["filter"], st.selectbox,
-        format_func=features.FILTER_LABELS.__getitem__,
+        format_func=ctl["filter"].text,
         help="replaces the weights of the first convolution that reads the image, in a fresh "
              "copy of the stack; every output channel applies it to the grey image")
 with cols[1]:

@@ -63,7 +63,7 @@ zero = controls.draw(ctl["zero_init_last"], c[1].toggle,
                      help="Start each residual branch at zero, so each block starts as "
                           "identity (Goyal et al. 2017; Fixup, Zhang et al. 2019).")
 loss = controls.draw(ctl["loss"], c[2].radio, horizontal=True,
-                     format_func={"ce": "cross-entropy", "mse": "mean(y²)"}.get)
+                     format_func=ctl["loss"].text)
 device = ui.current_device()
 probe = gf.probe_for(spec, {})  # the batch and size the page probes at
 c[3].caption(f"{spec.in_channels}×{probe.height}×{probe.width}, batch {probe.batch}, "
@@ -107,8 +107,7 @@ st.markdown("He et al. (2016, §4.1, Fig. 1) found that a deeper *plain* network
             "enlarged ×2).")
 c = st.columns(6)
 data = controls.draw(own["data"], c[0].selectbox, on_change=apply_data,
-                     format_func={"patterns": "synthetic patterns",
-                                  "digits": "handwritten digits"}.get)
+                     format_func=own["data"].text)
 cfg = dg.TrainConfig(block=spec.block if spec.block in gf.PREACT_TWIN else "resnet_basic",
                      data=data, optimizer=dg.PRESETS[data].optimizer,
                      depth=controls.draw(own["deep"], c[1].number_input),

@@ -18,19 +18,10 @@ from cnnviz.lessons.grading import number_text
 from cnnviz.lessons.model import Step, StepState
 from cnnviz.pages import COST_LAB, ERF_IMAGE_SIZE, PAGES, PLAIN_VS_RESIDUAL, RECEPTIVE_FIELD
 from cnnviz.topics import features, gradflow
-from cnnviz.topics.features import FILTER_LABELS
 
-# The words for the values of the page controls a list may name (their labels are the
-# controls' own, cnnviz.pages); a block's own parameters and values use the registry's
-# labels (Param.label, option_label), as the picker does.
-CONTROL_VALUES: dict[str, dict[Any, str]] = {
-    "mode": {"conv": "convolution", "transposed": "transposed convolution"},
-    "loss": {"ce": "cross-entropy", "mse": "the mean square of the output"},
-    "filter": FILTER_LABELS,
-    "source": {"draw": "a digit drawn on the page", "test": "a test image"},
-    "preact": {False: "off (post-activation, the block's own order)", True: "on"},
-    "cb_weights": {"uniform": "all ones", "random": "random"},
-}
+# A page control's label and the words for its values are the control's own (cnnviz.pages);
+# a block's own parameters and values use the registry's labels (Param.label, option_label),
+# as the picker does.
 # controls that move the page around rather than set what a question reads
 _NOT_FACTS = {"view", "ws_seed"}
 # quantities that read the picker's stack as well as their page's controls
@@ -43,13 +34,9 @@ _QUIET = {"dilation": 1, "groups": 1, "output_padding": 0, "se_ratio": 0.0,
 _IS_ANSWER = {"output_channels": {"out_channels"}}
 
 
-def value_text(name: str, value: Any, control: bool = False) -> str:
-    """A setting's value in words (plain text: the caller escapes it): a page control's
-    from CONTROL_VALUES, a block parameter's from the registry's option labels."""
-    labels = CONTROL_VALUES.get(name, {}) if control else {}
-    known = [text for key, text in labels.items() if type(key) is type(value) and key == value]
-    if known:
-        return known[0]
+def value_text(name: str, value: Any) -> str:
+    """A setting's value in words (plain text: the caller escapes it); a block parameter's
+    by the registry's option labels."""
     if isinstance(value, (bool, str)) and not (name == "padding" and value == "same"):
         return option_label(value)
     if name in ("kernel_size", "mask_kernel", "cb_kernel", "b3_kernel") and \
@@ -102,7 +89,8 @@ def control_facts(state: StepState, names: list[str]) -> list[tuple[str, str]]:
         elif name == "pair":
             text = f"{value}: a plain stack and a residual one, trained on digits"
         else:
-            text = value_text(name, value, control=True)
+            words = controls[name].text(value) if name in controls else None
+            text = words if words is not None else value_text(name, value)
         label = controls[name].label if name in controls else name.replace("_", " ")
         out.append((label[:1].upper() + label[1:], text))
     return out

@@ -34,7 +34,6 @@ from cnnviz.ui.frame.widgets import picture, show_error
 
 PREFIX = "tr_"
 YOURS = "yours"
-SOURCES = dict(zip(learned.SOURCES, ("Draw a digit", "A test image")))
 CANVAS_SIDE, STROKE = 224, 30  # strokes as thick, for the height, as the data set's pens
 _OWN = "trained__own"     # {"id": run id, "nets": [Net, ...]} of the session's training
 _SHOW_OWN = "trained__show_own"  # select "yours" on the next run (after training)
@@ -98,7 +97,7 @@ def choose_source(test: DataSet) -> tuple[str, int]:
     controls.start(TRAINED, None)
     c = st.columns([1.2, 2])
     source = controls.draw(ctl["source"], c[0].radio, horizontal=True,
-                           format_func=SOURCES.get)
+                           format_func=ctl["source"].text)
     number = controls.draw(ctl["image"], c[1].number_input,
                            f"{ctl['image'].label} (1-{len(test.y_test)})", high=len(test.y_test),
                            disabled=source == "draw",
