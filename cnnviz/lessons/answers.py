@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from cnnviz import pages as app
 from cnnviz.core import images
 from cnnviz.core.budget import check, stack_prediction, stack_work
 from cnnviz.core.errors import InputError
@@ -25,15 +26,6 @@ from cnnviz.core.field import ExactField
 from cnnviz.core.network.presets import network_spec
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import ACTIVATIONS, Prediction, predict
-from cnnviz.pages import (
-    CONV_ARITHMETIC,
-    COST_LAB,
-    ERF_IMAGE_SIZE,
-    NETWORK,
-    PLAIN_VS_RESIDUAL,
-    RECEPTIVE_FIELD,
-    TRAINED,
-)
 from cnnviz.topics import costs, gradflow, learned, networks, receptive_field, sliding
 from cnnviz.topics.evidence import occlusion_corners, occlusion_windows
 from cnnviz.topics.features import image_spec
@@ -229,14 +221,14 @@ def _orders(x: float) -> float:
 
 
 @quantity("orders of magnitude between the first layer's weight gradient and the last's "
-          "(log10 of first / last: negative when it vanishes)", pages=(PLAIN_VS_RESIDUAL.name,),
+          "(log10 of first / last: negative when it vanishes)", pages=(app.PLAIN_VS_RESIDUAL.name,),
           args={"stack": ("plain", "residual")}, needs_skip=True)
 def gradient_orders(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _orders(getattr(_probe(lab, state), args["stack"]).first_over_last)
 
 
 @quantity("orders of magnitude the signal's spread grows from the first block's output to the "
-          "last's (log10 of the std ratio)", pages=(PLAIN_VS_RESIDUAL.name,),
+          "last's (log10 of the std ratio)", pages=(app.PLAIN_VS_RESIDUAL.name,),
           args={"stack": ("plain", "residual")}, needs_skip=True)
 def signal_growth_orders(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _orders(getattr(_probe(lab, state), args["stack"]).std_growth)
@@ -251,28 +243,28 @@ def _comparison(lab: Lab, state: StepState) -> costs.Comparison:
 
 
 @quantity("the percentage of the first design's MACs the second design saves",
-          pages=(COST_LAB.name,))
+          pages=(app.COST_LAB.name,))
 def macs_saved_percent(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return 100 * costs.savings(_comparison(lab, state))
 
 
-@quantity("the second design's MACs over the first design's", pages=(COST_LAB.name,))
+@quantity("the second design's MACs over the first design's", pages=(app.COST_LAB.name,))
 def macs_ratio(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return float(_comparison(lab, state).macs_ratio(1))
 
 
-@quantity("the second design's parameters over the first design's", pages=(COST_LAB.name,))
+@quantity("the second design's parameters over the first design's", pages=(app.COST_LAB.name,))
 def params_ratio(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return float(_comparison(lab, state).params_ratio(1))
 
 
-@quantity("the parameters of one design of the comparison", pages=(COST_LAB.name,),
+@quantity("the parameters of one design of the comparison", pages=(app.COST_LAB.name,),
           args={"design": (2, 1, 3, 4, 5, 6, 7, 8, 9)})
 def design_params(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _design(lab, state, args["design"]).params
 
 
-@quantity("the MACs of one design of the comparison", pages=(COST_LAB.name,),
+@quantity("the MACs of one design of the comparison", pages=(app.COST_LAB.name,),
           args={"design": (2, 1, 3, 4, 5, 6, 7, 8, 9)})
 def design_macs(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _design(lab, state, args["design"]).macs
@@ -292,7 +284,7 @@ CHECKERBOARD_DESIGNS = {"transposed": "std_transposed", "upsample_conv": "std_up
 
 
 @quantity("the spread (std) of an upsampled constant image away from the borders",
-          pages=(CONV_ARITHMETIC.name,), args={"design": tuple(CHECKERBOARD_DESIGNS)})
+          pages=(app.CONV_ARITHMETIC.name,), args={"design": tuple(CHECKERBOARD_DESIGNS)})
 def checkerboard_std(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     c = state.resolved()
     board = sliding.checkerboard(kernel_size=c["cb_kernel"], stride=2, weights=c["cb_weights"])
@@ -300,7 +292,7 @@ def checkerboard_std(lab: Lab, state: StepState, args: Mapping[str, Any]) -> flo
 
 
 @quantity("the chosen output of the page's small convolution (kernel as is, or turned 180°)",
-          pages=(CONV_ARITHMETIC.name,), args={"kernel": ("as is", "flipped")})
+          pages=(app.CONV_ARITHMETIC.name,), args={"kernel": ("as is", "flipped")})
 def hand_sum_value(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     c = state.resolved()
     hand = sliding.hand_sum(c["ws_seed"])
@@ -311,9 +303,9 @@ def hand_sum_value(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float
 # --- Receptive Field: effective field, blind spot, strided shortcut ---------------------------
 
 @quantity("the percentage of the theoretical field that holds half of the gradient",
-          pages=(RECEPTIVE_FIELD.name,), args={"variant": ("residual", "plain")})
+          pages=(app.RECEPTIVE_FIELD.name,), args={"variant": ("residual", "plain")})
 def erf_share50(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
-    spec = image_spec(state.stack, ERF_IMAGE_SIZE, ERF_IMAGE_SIZE)
+    spec = image_spec(state.stack, app.ERF_IMAGE_SIZE, app.ERF_IMAGE_SIZE)
     if spec.entry.has_skip:
         spec = spec.replace(skip=args["variant"] == "residual")
     data = images.sample_path(state.resolved()["image"]).read_bytes()
@@ -321,14 +313,14 @@ def erf_share50(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
 
 
 @quantity("allowed pixels inside the field that the masked stack never sees",
-          pages=(RECEPTIVE_FIELD.name,))
+          pages=(app.RECEPTIVE_FIELD.name,))
 def blind_pixels(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     c = state.resolved()
     return int(lab.blind_spot(c["mask_depth"], c["mask_kernel"]).blind.sum())
 
 
 @quantity("pixels inside the field of three dilated 3x3 layers that the centre output never "
-          "reads", pages=(RECEPTIVE_FIELD.name,), args={"dilations": ("same", "hybrid")})
+          "reads", pages=(app.RECEPTIVE_FIELD.name,), args={"dilations": ("same", "hybrid")})
 def gridding_holes(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     same = (state.resolved()["dilation"],) * 3
     return receptive_field.gridding(same if args["dilations"] == "same"
@@ -347,19 +339,19 @@ def _network(lab: Lab, state: StepState) -> Prediction:
     return lab.network(network_spec(state.resolved()["net"]))
 
 
-@quantity("the learned parameters of the whole network", pages=(NETWORK.name,))
+@quantity("the learned parameters of the whole network", pages=(app.NETWORK.name,))
 def network_params(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _network(lab, state).params
 
 
 @quantity("the multiply-accumulates of one image through the whole network",
-          pages=(NETWORK.name,))
+          pages=(app.NETWORK.name,))
 def network_macs(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return _network(lab, state).macs
 
 
 @quantity("how many times its MACs a scaling (the Networks page's Scaling tab) gives the "
-          "network", pages=(NETWORK.name,),
+          "network", pages=(app.NETWORK.name,),
           args={"scaling": ("compound", "depth only", "width only", "resolution only"),
                 "phi": (1, 2, 3)})
 def scaled_macs_ratio(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
@@ -382,24 +374,24 @@ def _trained_name(state: StepState, args: Mapping[str, Any]) -> str:
 
 
 @quantity("the percentage of the 450 test digits the stack classifies right",
-          pages=(TRAINED.name,), args=TRAINED_STACKS)
+          pages=(app.TRAINED.name,), args=TRAINED_STACKS)
 def trained_test_accuracy(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return 100 * lab.trained_test(_trained_name(state, args)).accuracy
 
 
-@quantity("the test digits the stack gets wrong", pages=(TRAINED.name,), args=TRAINED_STACKS)
+@quantity("the test digits the stack gets wrong", pages=(app.TRAINED.name,), args=TRAINED_STACKS)
 def trained_mistakes(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     return len(lab.trained_test(_trained_name(state, args)).mistakes)
 
 
 @quantity("the side of the last block's maps, in pixels (what Grad-CAM weighs)",
-          pages=(TRAINED.name,), args=TRAINED_STACKS)
+          pages=(app.TRAINED.name,), args=TRAINED_STACKS)
 def last_map_side(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     run, _ = lab.trained(_trained_name(state, args))
     return lab.predict(run.config.stack).output_shape[3]
 
 
-@quantity("the occluded copies of the image the occlusion map runs", pages=(TRAINED.name,),
+@quantity("the occluded copies of the image the occlusion map runs", pages=(app.TRAINED.name,),
           args=TRAINED_STACKS)
 def occlusion_copies(lab: Lab, state: StepState, args: Mapping[str, Any]) -> float:
     run, _ = lab.trained(_trained_name(state, args))
