@@ -66,7 +66,7 @@ def memory(pid: int) -> tuple[int, int]:
 
 def url_names(widgets: list[Widget], queries: list[str]) -> list[str]:
     """Every query parameter the app reads: the picker's, the lesson player's, the pages'
-    own (cnnviz/pages.py), the names the code reads as literals, the widgets bound
+    own (cnnviz/pages/), the names the code reads as literals, the widgets bound
     to the URL (their query_param_key) and every name the server wrote to a URL."""
     logging.getLogger("streamlit").setLevel(logging.ERROR)  # no runtime here: no warnings
     from cnnviz.core.blocks.registry import REGISTRY

@@ -1,4 +1,4 @@
-"""The pages are defined once, in cnnviz/pages.py: everything else reads PageSpec.
+"""The pages are defined once, in cnnviz/pages/: everything else reads PageSpec.
 
 The README's table is generated from it, no other module writes a page's title, path, file
 or a control's widget key, and a page added in a temporary copy of the app (its file and one
@@ -17,7 +17,7 @@ from cnnviz.lessons import read_lesson
 from cnnviz.pages import PAGES, Control, PageSpec, lesson_pages, markdown_table
 
 ROOT = Path(__file__).resolve().parents[2]
-BEGIN = "<!-- pages table: generated from cnnviz/pages.py -->"
+BEGIN = "<!-- pages table: generated from cnnviz/pages/ -->"
 END = "<!-- end of the pages table -->"
 
 
@@ -26,7 +26,7 @@ def test_the_readme_table_is_the_one_generated_from_the_spec():
     assert BEGIN in readme and END in readme
     table = readme.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert table == markdown_table(), (
-        "README.md's table of pages differs from cnnviz/pages.py: paste the output of "
+        "README.md's table of pages differs from cnnviz/pages/: paste the output of "
         '`python -c "from cnnviz.pages import markdown_table; print(markdown_table())"`')
 
 
