@@ -14,6 +14,7 @@ from cnnviz.ui.frame import controls
 
 PAGE = PLAIN_VS_RESIDUAL
 own = {c.name: c for c in PAGE.own_controls}  # the story and the degradation run's controls
+tools = {c.name: c for c in PAGE.tools}
 
 
 def apply_data():
@@ -87,59 +88,61 @@ c[0].plotly_chart(weights, width="stretch")
 c[1].plotly_chart(inputs, width="stretch")
 st.plotly_chart(activations, width="stretch")
 
-st.header("Depth sweep")
-st.caption(f"The first layer's gradient norm for depths {', '.join(map(str, gf.SWEEP_DEPTHS))}, "
-           "with the toggles above.")
-if st.toggle("Run the depth sweep", key="gf_sweep", help="Seven probes; cached afterwards."):
-    bar = st.progress(0.0, "Probing…")
-    sweep = gf.depth_sweep(spec, probe=lambda s: ui.cache.gradient_probe(s, loss, device),
-                           progress=lambda i, n: bar.progress(i / n, f"{i} of {n} depths done"))
-    st.plotly_chart(plots.fig_depth_sweep(sweep["depth"], sweep["plain"], sweep["residual"]),
-                    width="stretch")
+with st.container(key=PAGE.section("sweep")):  # hidden with its toggle in presenter mode
+    st.header("Depth sweep")
+    depths = ", ".join(map(str, gf.SWEEP_DEPTHS))
+    st.caption(f"The first layer's gradient norm for depths {depths}, with the toggles above.")
+    if st.toggle(tools["sweep"].label, key=tools["sweep"].key,
+                 help="Seven probes; cached afterwards."):
+        bar = st.progress(0.0, "Probing…")
+        sweep = gf.depth_sweep(spec, probe=lambda s: ui.cache.gradient_probe(s, loss, device),
+                               progress=lambda i, n: bar.progress(i / n, f"{i} of {n} depths done"))
+        st.plotly_chart(plots.fig_depth_sweep(sweep["depth"], sweep["plain"], sweep["residual"]),
+                        width="stretch")
 
-st.header("Degradation: does the deeper plain stack train worse?")
-st.markdown("He et al. (2016, §4.1, Fig. 1) found that a deeper *plain* network reached a **higher "
-            "training error** than a shallower one — even with batch norm, so not because of "
-            "vanishing gradients — while with shortcuts the deeper network trained better "
-            "(Fig. 4 on ImageNet, Fig. 6 on CIFAR-10). "
-            "Here on one of two data sets, both 16×16 and made or shipped locally: synthetic "
-            "noisy patterns, or real handwritten digits (scikit-learn's copy of UCI's, "
-            "enlarged ×2).")
-c = st.columns(6)
-data = controls.draw(own["data"], c[0].selectbox, on_change=apply_data,
-                     format_func=own["data"].text)
-cfg = dg.TrainConfig(block=spec.block if spec.block in gf.PREACT_TWIN else "resnet_basic",
-                     data=data, optimizer=dg.PRESETS[data].optimizer,
-                     depth=controls.draw(own["deep"], c[1].number_input),
-                     shallow_depth=controls.draw(own["shallow"], c[2].number_input),
-                     steps=controls.draw(own["steps"], c[3].number_input, step=10),
-                     lr=controls.draw(own["lr"], c[4].number_input,
-                                      format="%.3f"),
-                     norm=controls.draw(own["train_norm"], c[5].selectbox,
-                                        format_func=option_label))
-st.caption(f"{dg.OPTIMIZER_NAMES[cfg.optimizer]}, batch {cfg.batch}, {cfg.width} channels.")
-if st.button("Train the three stacks", key="gf_train", type="primary"):
-    bar, charts = st.progress(0.0, "Training…"), st.columns(2)
-    slots = [charts[0].empty(), charts[1].empty()]
-    try:
-        for run in dg.train_degradation(cfg, device, report_every=max(1, cfg.steps // 15)):
-            bar.progress(run.steps[-1] / cfg.steps, f"step {run.steps[-1]} of {cfg.steps}")
-            slots[0].plotly_chart(plots.fig_training(run.steps, run.loss, "loss"),
-                                  width="stretch")
-            slots[1].plotly_chart(plots.fig_training(run.steps, run.accuracy, "accuracy"),
-                                  width="stretch")
-        st.session_state.gf_trained = run
-    except InputError as e:  # the budget: too many steps or too deep
-        bar.empty()
-        ui.show_error(e)
-    finally:
-        ui.release_memory()
-elif "gf_trained" in st.session_state:
-    run, charts = st.session_state.gf_trained, st.columns(2)
-    charts[0].plotly_chart(plots.fig_training(run.steps, run.loss, "loss"), width="stretch")
-    charts[1].plotly_chart(plots.fig_training(run.steps, run.accuracy, "accuracy"),
-                           width="stretch")
-if "gf_trained" in st.session_state:
-    ok, text = st.session_state.gf_trained.verdict()
-    (st.success if ok else st.warning)(text)
-    st.caption(dg.DEGRADATION_RULE)
+with st.container(key=PAGE.section("degradation")):
+    st.header("Degradation: does the deeper plain stack train worse?")
+    st.markdown("He et al. (2016, §4.1, Fig. 1) found that a deeper *plain* network reached a "
+                "**higher training error** than a shallower one — even with batch norm, so not "
+                "because of vanishing gradients — while with shortcuts the deeper network trained"
+                " better (Fig. 4 on ImageNet, Fig. 6 on CIFAR-10). Here on one of two data sets, "
+                "both 16×16 and made or shipped locally: synthetic noisy patterns, or real "
+                "handwritten digits (scikit-learn's copy of UCI's, enlarged ×2).")
+    c = st.columns(6)
+    data = controls.draw(own["data"], c[0].selectbox, on_change=apply_data,
+                         format_func=own["data"].text)
+    cfg = dg.TrainConfig(block=spec.block if spec.block in gf.PREACT_TWIN else "resnet_basic",
+                         data=data, optimizer=dg.PRESETS[data].optimizer,
+                         depth=controls.draw(own["deep"], c[1].number_input),
+                         shallow_depth=controls.draw(own["shallow"], c[2].number_input),
+                         steps=controls.draw(own["steps"], c[3].number_input, step=10),
+                         lr=controls.draw(own["lr"], c[4].number_input,
+                                          format="%.3f"),
+                         norm=controls.draw(own["train_norm"], c[5].selectbox,
+                                            format_func=option_label))
+    st.caption(f"{dg.OPTIMIZER_NAMES[cfg.optimizer]}, batch {cfg.batch}, {cfg.width} channels.")
+    if st.button(tools["train"].label, key=tools["train"].key, type="primary"):
+        bar, charts = st.progress(0.0, "Training…"), st.columns(2)
+        slots = [charts[0].empty(), charts[1].empty()]
+        try:
+            for run in dg.train_degradation(cfg, device, report_every=max(1, cfg.steps // 15)):
+                bar.progress(run.steps[-1] / cfg.steps, f"step {run.steps[-1]} of {cfg.steps}")
+                slots[0].plotly_chart(plots.fig_training(run.steps, run.loss, "loss"),
+                                      width="stretch")
+                slots[1].plotly_chart(plots.fig_training(run.steps, run.accuracy, "accuracy"),
+                                      width="stretch")
+            st.session_state.gf_trained = run
+        except InputError as e:  # the budget: too many steps or too deep
+            bar.empty()
+            ui.show_error(e)
+        finally:
+            ui.release_memory()
+    elif "gf_trained" in st.session_state:
+        run, charts = st.session_state.gf_trained, st.columns(2)
+        charts[0].plotly_chart(plots.fig_training(run.steps, run.loss, "loss"), width="stretch")
+        charts[1].plotly_chart(plots.fig_training(run.steps, run.accuracy, "accuracy"),
+                               width="stretch")
+    if "gf_trained" in st.session_state:
+        ok, text = st.session_state.gf_trained.verdict()
+        (st.success if ok else st.warning)(text)
+        st.caption(dg.DEGRADATION_RULE)

@@ -30,8 +30,9 @@ st.header("1 · Theoretical receptive field")
 out_h, out_w = geometry.output_hw
 centre = (out_h // 2, out_w // 2)
 c1, c2 = st.columns(2)
-row = c1.slider("Output row", 0, out_h - 1, centre[0], key="rf_row") if out_h > 1 else 0
-col = c2.slider("Output column", 0, out_w - 1, centre[1], key="rf_col") if out_w > 1 else 0
+row_tool, col_tool = RECEPTIVE_FIELD.control("row"), RECEPTIVE_FIELD.control("col")
+row = c1.slider(row_tool.label, 0, out_h - 1, centre[0], key=row_tool.key) if out_h > 1 else 0
+col = c2.slider(col_tool.label, 0, out_w - 1, centre[1], key=col_tool.key) if out_w > 1 else 0
 box, clipped = geometry.box(row, col), geometry.clipped(row, col)
 jump_h, jump_w = geometry.rf_h.jump, geometry.rf_w.jump
 left, right = st.columns([3, 2])

@@ -20,7 +20,7 @@ from cnnviz.lessons import (
     number_text,
     read_lesson,
 )
-from cnnviz.lessons.rules import question_problems
+from cnnviz.lessons.rules import presenter_problems, question_problems
 from cnnviz.lessons.twins import twin_answer, twin_problems
 
 
@@ -78,6 +78,7 @@ def run_check(args: argparse.Namespace, out=None) -> int:
             answers: dict[int, Answer] = {}
             shown, found = _with_answers(lesson, answers=answers)
             found += question_problems(lesson, answers)  # giveaways, tolerances
+            found += presenter_problems(lesson)
             twins, wrong = twin_problems(lesson, answers)
             found += wrong
             if not found:

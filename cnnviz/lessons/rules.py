@@ -67,6 +67,7 @@ from cnnviz.lessons.answers import QUANTITIES
 from cnnviz.lessons.grading import Answer, band, number_text
 from cnnviz.lessons.model import Lesson, Problem, Question, Step
 from cnnviz.lessons.written import SMALL, Written, numbers, plain_text
+from cnnviz.pages import PAGES, PLAYER_TOOLS
 
 NEAR = 0.01  # a one-step result this close to the answer states it (not a neighbour)
 GUESS_BAND = 0.25  # a band wider than this share of the answer, either way, grades a guess
@@ -317,4 +318,30 @@ def question_problems(lesson: Lesson, answers: dict[int, Answer]) -> list[Proble
             continue
         out += giveaways(lesson, step, result)
         out += tolerance_problems(lesson, step, result)
+    return out
+
+
+# Words that send the learner to a widget. Presenter mode hides the page's widgets a step
+# does not set, and the sidebar: a step that says "press" or "drag" must name what by the
+# label the page shows, so that presenter mode keeps it (cnnviz.ui.lessons.presenter).
+_USE = re.compile(r"\b(press|drag|click|tick|switch on|turn on)\b", re.IGNORECASE)
+_SIDEBAR = re.compile(r"\bsidebar\b", re.IGNORECASE)
+
+
+def presenter_problems(lesson: Lesson) -> list[Problem]:
+    """Steps whose text sends the learner to a control presenter mode would hide."""
+    out = []
+    for step in lesson.steps:
+        page, text = PAGES[step.page], " ".join(step.text.split())
+        if _SIDEBAR.search(text):
+            out.append(Problem(lesson.file, f"step {step.number}, text", "presenter mode "
+                               "hides the sidebar: name a control on the page instead."))
+        for clause in re.split(r"[.;:]\s+|[()]", text):  # each clause that sends names its control
+            if _USE.search(clause) and not (page.named_in(clause) or [
+                    t for t in PLAYER_TOOLS if t.label.casefold() in clause.casefold()]):
+                labels = [c.label for c in (*page.own_controls, *page.tools, *PLAYER_TOOLS)]
+                out.append(Problem(lesson.file, f"step {step.number}, text", f"'{clause}' "
+                                   "sends the learner to a control without naming it, so "
+                                   "presenter mode would hide it; name it by its label "
+                                   f"({', '.join(labels)})."))
     return out

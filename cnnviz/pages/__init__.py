@@ -142,7 +142,11 @@ PLAIN_VS_RESIDUAL = PageSpec("plain_vs_residual", "Plain vs Residual", "📉", "
             label="Start each branch at zero"),
     Control("loss", "gf_loss", LOSSES, default="ce", label="Loss",
             words=(("ce", "cross-entropy"), ("mse", "mean square of the output, mean(y²)")))),
-    own_controls=DEGRADATION_CONTROLS)
+    own_controls=DEGRADATION_CONTROLS,
+    tools=(Control("sweep", "gf_sweep", label="Run the depth sweep"),
+           Control("train", "gf_train", label="Train the three stacks")),
+    sections=(("sweep", ("sweep",)),
+              ("degradation", ("train", *(c.name for c in DEGRADATION_CONTROLS[1:])))))
 FEATURE_MAPS = PageSpec("feature_maps", "Feature Maps", "🖼️", "fm_", (
     _image("fm_"),
     Control("filter", "fm_filter", ("random", *FILTERS), default="random",
@@ -156,7 +160,9 @@ RECEPTIVE_FIELD = PageSpec("receptive_field", "Receptive Field", "🎯", "rf_", 
             label="Kernel of the masked layers"),
     Control("dilation", "rf_dilation", low=1, high=4, default=2,
             label="Dilation of each of the three 3×3 layers (left chart)")),
-    figures=("rf_box", "rf_erf", "rf_blind", "rf_grid", "rf_short"))
+    figures=("rf_box", "rf_erf", "rf_blind", "rf_grid", "rf_short"),
+    tools=(Control("row", "rf_row", label="Output row"),
+           Control("col", "rf_col", label="Output column")))
 # The arithmetic page's geometry: started from the picked block's where it fits the grid
 # (cnnviz.ui.analysis.presets.page_defaults), a step sets it through the picker's stack.
 ARITH_GEOMETRY = tuple(Control(name, f"arith_{name}", low=low, high=high, default=default,
@@ -201,6 +207,9 @@ TRAINED = PageSpec("trained", "Trained Networks", "🎓", "tr_", (
 LESSONS = PageSpec("lessons", "Lessons", "📚", "lessons_", lesson=False)
 JOIN = PageSpec("join", "Join a room", "🙋", "room_", picker_rule="none", lesson=False)
 
+# What the lesson player draws on every step's page, which a step's text may name.
+PLAYER_TOOLS = (Control("peek", "", label="Show the page before the answer"),)
+
 PAGES: dict[str, PageSpec] = {p.name: p for p in (
     EXPLORER, PLAIN_VS_RESIDUAL, FEATURE_MAPS, RECEPTIVE_FIELD, CONV_ARITHMETIC, COST_LAB,
     NETWORK, TRAINED, LESSONS, JOIN)}
@@ -235,6 +244,6 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
-__all__ = ["ARITH_MODES", "ERF_IMAGE_SIZE", "EXPLORER_VIEWS", "PAGES", "STORIES", "Control",
-           "ExplorerView", "NetworkView", "PageSpec", "Picker", "TrainedView", "check_divisors",
-           "cost_key", "default_page", "lesson_pages", "markdown_table", "one_of"]
+__all__ = ["ARITH_MODES", "ERF_IMAGE_SIZE", "EXPLORER_VIEWS", "PAGES", "PLAYER_TOOLS", "STORIES",
+           "Control", "ExplorerView", "NetworkView", "PageSpec", "Picker", "TrainedView",
+           "check_divisors", "cost_key", "default_page", "lesson_pages", "markdown_table", "one_of"]

@@ -8,6 +8,7 @@ is checked before any widget sees it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -107,6 +108,12 @@ class PageSpec:
             numbers depend on the comparison chosen).
         own_controls: value controls the page draws that a step does not set (set through
             the picker's stack, or by the learner only).
+        tools: what else a learner uses on the page (buttons, the output pixel's sliders),
+            by key and label: a step's text that names one by its label keeps it shown
+            in presenter mode.
+        sections: (name, names of the controls and tools in it): a part of the page with
+            its heading, in a container keyed `section(name)`, hidden in presenter mode
+            when all its widgets are.
         default: the app's default page, served at / rather than at its name.
         url_names: the query parameters the page keeps its own state in; a new step clears
             them.
@@ -121,6 +128,8 @@ class PageSpec:
     question_figures: tuple[str, ...] = ()
     more_controls: Callable[[Mapping[str, Any]], tuple[Control, ...]] | None = None
     own_controls: tuple[Control, ...] = ()
+    tools: tuple[Control, ...] = ()
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
     default: bool = False
     picker_rule: Picker = "sidebar"
     lesson: bool = True
@@ -148,8 +157,24 @@ class PageSpec:
         return self.picker_rule != "none"
 
     def control(self, name: str) -> Control:
-        """One of the page's controls, a step's or its own, by name."""
-        return {c.name: c for c in self.own_controls + self.controls}[name]
+        """One of the page's controls, a step's or its own, or a tool, by name."""
+        return {c.name: c for c in self.tools + self.own_controls + self.controls}[name]
+
+    def named_in(self, text: str) -> list[Control]:
+        """The page's controls and tools whose label `text` names (any case)."""
+        words = " ".join(text.split()).casefold()
+        return [c for c in (*self.controls, *self.own_controls, *self.tools)
+                if c.label and re.search(rf"(?<!\w){re.escape(c.label.casefold())}(?!\w)",
+                                         words)]
+
+    def section(self, name: str) -> str:
+        """The container key of one of the page's sections."""
+        return f"{self.prefix}section_{name}"
+
+    def kept_sections(self, keys: list[str]) -> list[str]:
+        """The keys of the sections that hold a widget of `keys`: presenter mode shows them."""
+        return [self.section(name) for name, members in self.sections
+                if any(self.control(n).key in keys for n in members)]
 
     def all_controls(self, values: Mapping[str, Any]) -> dict[str, Control]:
         """Every control of the page a step may set, given the values chosen so far."""

@@ -206,6 +206,21 @@ def test_presenter_mode_hides_the_guess_and_keeps_the_reveal():
     assert "present" not in at.query_params
 
 
+def test_presenter_mode_keeps_the_button_a_step_names_and_hides_an_empty_section():
+    """'Degradation and shortcuts' says press *Train the three stacks*: presenter mode keeps
+    it (and its section); the depth sweep's section, with nothing the step uses, goes."""
+    lesson, step = next((lesson, s) for lesson in LESSONS for s in lesson.steps
+                        if "Train the three stacks" in s.text)
+    at = app_test(lesson=lesson.name, step=step.number, present=1).run()
+    assert_clean(at)
+    style = next(h.proto.body for h in at.get("html") if "st-key-gf_" in h.proto.body)
+    page = PAGES["plain_vs_residual"]
+    for kept in (page.control("train").key, page.section("degradation")):
+        assert f':not([class*="st-key-{kept}"])' in style, kept
+    assert f':not([class*="st-key-{page.section("sweep")}"])' not in style
+    assert at.button(key=page.control("train").key)  # drawn, and not hidden
+
+
 def test_the_lessons_page_lists_every_lesson():
     at = app_test().run()
     at.switch_page(page_file("pages/lessons.py")).run()

@@ -613,3 +613,37 @@ def test_latex_with_one_backslash_in_a_toml_string_is_a_problem(tmp_path):
     assert lesson is None and "written twice" in str(problems[0])
     path.write_text(GOOD.replace('"A strided convolution."', '"A strided $3\\\\times3$ kernel."'))
     assert read_lesson(path)[0] is not None
+
+
+# --- presenter mode keeps what a step sends the learner to --------------------------------
+
+@pytest.mark.parametrize("text, problem", [
+    ("Drag the sliders to move the pixel.", "without naming it"),
+    ("Press the button below.", "without naming it"),
+    ("Change the depth in the sidebar.", "hides the sidebar"),
+])
+def test_a_step_that_sends_to_a_control_it_does_not_name_fails_the_check(tmp_path, text,
+                                                                         problem):
+    from cnnviz.lessons.rules import presenter_problems
+
+    path = tmp_path / "good.toml"
+    path.write_text(GOOD.replace('"A strided convolution."', repr(text).replace("'", '"')))
+    lesson, problems = read_lesson(path)
+    assert lesson is not None and not problems
+    assert any(problem in str(p) for p in presenter_problems(lesson))
+    assert main(["lesson", "check", str(path)]) == 2
+
+
+def test_every_shipped_step_names_the_controls_it_sends_to():
+    from cnnviz.lessons.rules import presenter_problems
+
+    assert [str(p) for lesson in load_lessons().lessons
+            for p in presenter_problems(lesson)] == []
+
+
+def test_a_named_control_or_tool_is_found_by_its_label_in_any_case():
+    page = PAGES["plain_vs_residual"]
+    named = page.named_in("Press *train the three stacks* at the bottom, loss aside.")
+    assert [c.name for c in named] == ["loss", "train"]
+    assert page.kept_sections([page.control("train").key]) == [page.section("degradation")]
+    assert page.named_in("a lossless pass") == []  # a label inside a word is no name

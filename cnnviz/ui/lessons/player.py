@@ -32,7 +32,7 @@ from cnnviz.lessons import (
     load_lessons,
     number_text,
 )
-from cnnviz.pages import LESSONS, PAGES
+from cnnviz.pages import LESSONS, PAGES, PLAYER_TOOLS
 from cnnviz.ui.analysis.lab import CachedLab
 from cnnviz.ui.frame import picker, predict, startup
 from cnnviz.ui.frame.text import safe_text
@@ -180,7 +180,7 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
     """The step above its page: text, question, progress, navigation (and the summary)."""
     step, count, present = lesson.steps[number - 1], len(lesson.steps), presenting()
     if present:
-        presenter.style(PAGES[step.page], step.state, step.figure)
+        presenter.style(PAGES[step.page], step.state, step.figure, step.text)
     with st.container(border=True, key="lesson_panel"):
         notice = st.session_state.pop(_NOTICE, None)
         if notice:
@@ -266,7 +266,7 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
     if revealed is None:
         # The page below may show the answer (a metric, a table): veiled until the reveal,
         # unless the learner (or the step's text) wants to explore it first.
-        if not st.toggle("Show the page before the answer", key=f"{key}_peek",
+        if not st.toggle(PLAYER_TOOLS[0].label, key=f"{key}_peek",
                          help="the page may give the answer away: predict first"):
             st.html(veil(step))
         if not present:

@@ -24,11 +24,14 @@ html {{ font-size: {BODY_PX}px; }}
 """
 
 
-def style(page: PageSpec, state: StepState, figure: str = "") -> None:
+def style(page: PageSpec, state: StepState, figure: str = "", text: str = "") -> None:
     """Presenter mode's stylesheet for a step of `page` (a figure key keeps that chart
-    alone)."""
+    alone): the controls the step sets and those its `text` names stay, with their
+    sections; a section whose widgets are all hidden goes with its heading."""
     used = page.all_controls(state.resolved())
     keep = [used[name].key for name, _ in state.controls]
+    keep += [c.key for c in page.named_in(text)]
+    keep += page.kept_sections(keep)
     keep += [f for f in page.figures if not figure or f == figure]
     hidden = f'[class*="st-key-{page.prefix}"]' + "".join(
         f':not([class*="st-key-{key}"])' for key in keep)
