@@ -12,7 +12,6 @@ st.title("⚖️ Cost & bottlenecks")
 st.caption("Each design is a real PyTorch module. Its parameters and MACs are predicted "
            "layer by layer from formulas, then confirmed by torch: it counts the weights the "
            "module really holds, and its own FLOP counter runs the module (FLOPs = 2 × MACs).")
-ui.current_spec()  # keeps the shared sidebar picker on this page too
 state = st.session_state
 
 

@@ -9,7 +9,6 @@ st.caption("Each lesson opens the pages in turn with the block, the input and th
            "computes, and ends with a summary of your answers. Change anything on the way; "
            "*Reset step* puts the step back. *Present to a class* opens the same lesson in "
            "large type for a projector, with ← and → to move between steps.")
-ui.current_spec()  # keeps the shared sidebar picker on this page too
 
 catalog = ui.lesson_player.catalog()
 for lesson in catalog.lessons:

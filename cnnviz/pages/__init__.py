@@ -186,7 +186,7 @@ CONV_ARITHMETIC = PageSpec("conv_arithmetic", "Convolution Arithmetic", "🧮", 
 COST_LAB = PageSpec("cost_lab", "Cost & Bottlenecks", "⚖️", "cost_", (
     Control("topic", "cost_topic", tuple(costs.TOPICS), default=next(iter(costs.TOPICS)),
             label="Comparison"),),
-    figures=("cost_bars",), more_controls=_cost_knobs)
+    figures=("cost_bars",), more_controls=_cost_knobs, picker_rule="none")
 # The Networks page: the network lives in the URL (cnnviz.ui.network.builder); ResNet-18 by
 # default.
 NETWORK = PageSpec("network", "Networks", "🏛️", "net_", (
@@ -204,7 +204,7 @@ TRAINED = PageSpec("trained", "Trained Networks", "🎓", "tr_", (
     Control("block", "tr_block", low=1, high=200, label="Block shown"),  # default: the last
     Control("channel", "tr_channel", low=1, high=4096, label="Channel")),  # default: the first
     picker_rule="own", views=TrainedView)
-LESSONS = PageSpec("lessons", "Lessons", "📚", "lessons_", lesson=False)
+LESSONS = PageSpec("lessons", "Lessons", "📚", "lessons_", picker_rule="none", lesson=False)
 JOIN = PageSpec("join", "Join a room", "🙋", "room_", picker_rule="none", lesson=False)
 
 # What the lesson player draws on every step's page, which a step's text may name.
@@ -226,7 +226,7 @@ def lesson_pages() -> dict[str, PageSpec]:
 
 
 _SIDEBAR = {"sidebar": "the picker", "own": "its own; the picker in one view",
-            "none": "its own"}
+            "none": "no picker (its values kept)"}
 
 
 def markdown_table() -> str:

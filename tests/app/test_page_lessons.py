@@ -282,3 +282,16 @@ def test_every_page_a_step_opens_is_in_the_app_and_starts_from_the_listed_defaul
             labels = widget(at, "arith_mode").options  # as the page words them
             assert len(labels) == len(ARITH_MODES)
             assert all(label.startswith(mode) for label, mode in zip(labels, ARITH_MODES))
+
+
+@pytest.mark.parametrize("name", ["cost_lab", "lessons"])
+def test_a_page_that_reads_no_stack_draws_no_picker_and_keeps_its_values(name):
+    """Cost & Bottlenecks and Lessons read no stack: the sidebar shows no picker, and the
+    picker's values come back on the next page that reads it."""
+    at = app_test(block="resnet_bottleneck", depth="3").run()
+    at.switch_page(page_file(PAGES[name].file)).run()
+    assert_clean(at)
+    assert not at.sidebar.selectbox and not at.sidebar.number_input
+    at.switch_page(page_file(PAGES["explorer"].file)).run()
+    assert widget(at, "pick_block").value == "resnet_bottleneck"
+    assert widget(at, "pick_depth").value == 3
