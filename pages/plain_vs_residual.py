@@ -33,7 +33,7 @@ def apply_story():
 st.title("Plain vs residual")
 st.caption("The same stack twice, from the same seed: with its shortcuts (residual) and "
            "without (plain). One forward and backward pass shows where the gradient dies.")
-spec = ui.spec_or_stop()
+spec = picked = ui.spec_or_stop()
 if not spec.entry.has_skip:
     st.info(f"The **{spec.entry.title}** has no shortcut to switch off, so this page uses "
             f"the ResNet **{REGISTRY['resnet_basic'].title}** with the picker's channels.",
@@ -73,6 +73,7 @@ with ui.stop_on_error():
     spec = gf.probe_for(spec, dict(depth=depth, norm=norm, init=init, act=act, preact=preact,
                                    zero_init_last=zero))
     result = ui.cache.gradient_probe(spec, loss, device)
+ui.show_overrides(picked, spec)
 
 p, r = result.plain, result.residual
 m = st.columns(4)

@@ -10,7 +10,7 @@ from cnnviz.ui.analysis import compare
 from cnnviz.ui.frame import cache, messages
 from cnnviz.ui.frame.cache import cached_report, cached_summary
 from cnnviz.ui.frame.image_input import check_upload, image_input
-from cnnviz.ui.frame.picker import stack_from_query, url_values
+from cnnviz.ui.frame.picker import show_overrides, stack_from_query, url_values
 from cnnviz.ui.frame.shell import (
                              current_device,
                              current_error,
@@ -35,7 +35,8 @@ from cnnviz.ui.lessons import player as lesson_player
 __all__ = ["cache", "cached_report", "cached_summary", "check_upload", "compare",
            "current_device", "current_error", "current_spec", "image_input",
            "lesson_player", "main", "pixel_pictures", "python_code", "release_memory",
-           "require_shell", "safe_text", "show_error", "show_grade", "sidebar_picker",
+           "require_shell", "safe_text", "show_error", "show_grade", "show_overrides",
+           "sidebar_picker",
            "spec_or_stop", "stop_on_error", "stack_from_query", "url_values",
            "view_choice", "view_tabs"]
 

@@ -198,3 +198,14 @@ def test_the_degradation_experiment_runs_on_the_digits_too(at):
     assert not at.exception and not at.error
     verdict = [e.value for e in at.success] + [e.value for e in at.warning]
     assert any("Degradation" in v for v in verdict)
+
+
+def test_the_sidebar_says_which_of_its_values_the_page_replaces(at):
+    """The picker says depth 1 and batch 1; the page runs its own depth at batch 4: the
+    sidebar says so (as escaped text), and follows the page's slider."""
+    def shown() -> str:
+        return " ".join(i.value for i in at.sidebar.info).replace("\\", "")
+
+    assert "Depth (blocks) 1 → 6" in shown() and "Batch 1 → 4" in shown(), shown()
+    at.slider(key="gf_depth").set_value(7).run()
+    assert "Depth (blocks) 1 → 7" in shown()

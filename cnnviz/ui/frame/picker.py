@@ -319,3 +319,20 @@ def picker() -> StackSpec | None:
     url.show_warnings(_WARNINGS, warnings, spec)  # above the page, until a value changes
     state[_SPEC], state[_ERROR] = spec, error
     return spec
+
+
+def show_overrides(picked: StackSpec, used: StackSpec) -> None:
+    """Under the picker: the values a page runs with in place of the sidebar's (its own
+    controls or its probe's size), so that the two never disagree in silence."""
+    changes = [f"{f.label} {getattr(picked, f.name)} → {getattr(used, f.name)}"
+               for f in STACK_FIELDS if getattr(picked, f.name) != getattr(used, f.name)]
+    if used.block != picked.block:
+        changes.insert(0, f"block {block_label(picked.block)} → {block_label(used.block)}")
+    else:
+        entry = used.entry
+        changes += [f"{entry.param(k).label} {entry.param(k).option_label(picked.values[k])} "
+                    f"→ {entry.param(k).option_label(v)}" for k, v in used.values.items()
+                    if k in picked.values and picked.values[k] != v]
+    if changes:
+        st.sidebar.info(safe_text("This page runs with its own values: " + "; ".join(changes)
+                                  + ".", limit=600), icon="ℹ️")
