@@ -13,7 +13,7 @@ from support_server import SKELETON
 from cnnviz.lessons import Lesson, Step, load_lessons
 from cnnviz.pages import PAGES
 from cnnviz.ui.frame.picker import block_label, url_values
-from cnnviz.ui.lessons.presenter import BODY_PX
+from cnnviz.ui.lessons.presenter import BODY_PX, CHART_PX
 
 pytestmark = pytest.mark.browser
 
@@ -94,6 +94,12 @@ def test_presenter_mode_on_a_projector(streamlit_server, browser):
         assert page.locator(".st-key-arith_slide").count() == 1  # the step's figure stays
         assert not page.locator(".st-key-arith_cb").is_visible()  # the other one does not
         assert page.locator(".st-key-lesson_next button").bounding_box()["height"] >= 50
+        ticks = page.locator(".st-key-arith_slide .js-plotly-plot :is(.xtick, .ytick) text")
+        assert ticks.count() and min(_font_px(ticks.nth(i)) for i in range(ticks.count())) \
+            >= CHART_PX >= 18  # readable from the back of the room
+        bars = page.locator(".st-key-arith_slide .modebar-container")  # drawn, shown on hover
+        assert bars.count() and all(bars.nth(i).evaluate("e => getComputedStyle(e).display")
+                                    == "none" for i in range(bars.count()))  # no toolbar
         save_screenshot_viewport(page, "presenter-output_size-1")
 
         # the page could show the answer: it is blurred until the reveal, the panel is not

@@ -1,7 +1,8 @@
 """Presenter mode (?present=1): a lesson on a projector at 1280×720.
 
-One stylesheet, no script: large type, no sidebar or header, big navigation buttons (their
-keyboard shortcuts, ← and →, are Streamlit's own `shortcut=`), and the page's widgets that
+One stylesheet, no script: large type (charts' and tables' text too, and no chart toolbar),
+no sidebar or header, big navigation buttons (their keyboard shortcuts, ← and →, are
+Streamlit's own `shortcut=`), and the page's widgets that
 the step does not set hidden, with the other figures when the step names its figure.
 Widgets are found by the class Streamlit gives every keyed element, `st-key-<key>`.
 """
@@ -13,6 +14,7 @@ from cnnviz.lessons import StepState
 from cnnviz.pages import PageSpec
 
 BODY_PX = 22  # body text on a projector at 1280x720: at least 20 px from the back row
+CHART_PX = 18  # a chart's ticks, legend and titles, and (0.9 of the body) a table's cells
 _FRAME = f"""
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"], [data-testid="stHeader"] {{ display: none !important; }}
@@ -21,6 +23,12 @@ html {{ font-size: {BODY_PX}px; }}
 [data-testid="stMain"] h1 {{ font-size: 1.9rem; }}
 .st-key-lesson_nav button {{ min-height: 3rem; padding: 0.4rem 1.6rem; }}
 .st-key-lesson_nav button p {{ font-size: 1.25rem; }}
+.modebar-container {{ display: none !important; }}
+.js-plotly-plot :is(.xtick text, .ytick text, .legendtext, .annotation-text, .xtitle, .ytitle,
+                    .gtitle)
+    {{ font-size: {CHART_PX}px !important; }}
+[data-testid="stMain"] :is(table, [data-testid="stTable"]) :is(td, th)
+    {{ font-size: 0.9rem !important; }}
 """
 
 
