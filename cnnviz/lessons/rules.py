@@ -323,7 +323,8 @@ def question_problems(lesson: Lesson, answers: dict[int, Answer]) -> list[Proble
 
 # Words that send the learner to a widget. Presenter mode hides the page's widgets a step
 # does not set, and the sidebar: a step that says "press" or "drag" must name what by the
-# label the page shows, so that presenter mode keeps it (cnnviz.ui.lessons.presenter).
+# label the page shows, in italics, so that presenter mode keeps it
+# (cnnviz.ui.lessons.presenter).
 _USE = re.compile(r"\b(press|drag|click|tick|switch on|turn on)\b", re.IGNORECASE)
 _SIDEBAR = re.compile(r"\bsidebar\b", re.IGNORECASE)
 
@@ -338,10 +339,10 @@ def presenter_problems(lesson: Lesson) -> list[Problem]:
                                "hides the sidebar: name a control on the page instead."))
         for clause in re.split(r"[.;:]\s+|[()]", text):  # each clause that sends names its control
             if _USE.search(clause) and not (page.named_in(clause) or [
-                    t for t in PLAYER_TOOLS if t.label.casefold() in clause.casefold()]):
+                    t for t in PLAYER_TOOLS if f"*{t.label.casefold()}*" in clause.casefold()]):
                 labels = [c.label for c in (*page.own_controls, *page.tools, *PLAYER_TOOLS)]
                 out.append(Problem(lesson.file, f"step {step.number}, text", f"'{clause}' "
                                    "sends the learner to a control without naming it, so "
-                                   "presenter mode would hide it; name it by its label "
-                                   f"({', '.join(labels)})."))
+                                   "presenter mode would hide it; name it by its label in "
+                                   f"italics (*{'*, *'.join(labels)}*)."))
     return out

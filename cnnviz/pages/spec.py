@@ -161,11 +161,13 @@ class PageSpec:
         return {c.name: c for c in self.tools + self.own_controls + self.controls}[name]
 
     def named_in(self, text: str) -> list[Control]:
-        """The page's controls and tools whose label `text` names (any case)."""
-        words = " ".join(text.split()).casefold()
+        """The page's controls and tools `text` names, as lessons name a widget: its label
+        in italics, *Train the three stacks* (any case)."""
+        italics = re.findall(r"(?<!\*)\*([^*]+)\*(?!\*)", re.sub(r"\*\*[^*]*\*\*", "",
+                                                                 " ".join(text.split())))
+        named = {m.casefold() for m in italics}
         return [c for c in (*self.controls, *self.own_controls, *self.tools)
-                if c.label and re.search(rf"(?<!\w){re.escape(c.label.casefold())}(?!\w)",
-                                         words)]
+                if c.label and c.label.casefold() in named]
 
     def section(self, name: str) -> str:
         """The container key of one of the page's sections."""

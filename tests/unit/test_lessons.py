@@ -643,7 +643,8 @@ def test_every_shipped_step_names_the_controls_it_sends_to():
 
 def test_a_named_control_or_tool_is_found_by_its_label_in_any_case():
     page = PAGES["plain_vs_residual"]
-    named = page.named_in("Press *train the three stacks* at the bottom, loss aside.")
+    named = page.named_in("A **bold** claim. Press *train the three stacks* at the\nbottom, "
+                          "the *Loss* aside.")
     assert [c.name for c in named] == ["loss", "train"]
     assert page.kept_sections([page.control("train").key]) == [page.section("degradation")]
-    assert page.named_in("a lossless pass") == []  # a label inside a word is no name
+    assert page.named_in("the loss of a deep stack with batch norm") == []  # words, no names
