@@ -12,6 +12,7 @@ import sys
 import tempfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support_server import (
@@ -115,6 +116,20 @@ def streamlit_server():
     stop_server(proc)
     if proc.returncode not in (0, -15, None):
         print(f"streamlit exited with {proc.returncode}; log: {log}", file=sys.stderr)
+
+
+def own_server(**start: Any):
+    """A server of a test's own (its memory or its database is the test's), for a fixture
+    to yield from: (process, url, log); a server that does not start fails under CI and
+    skips elsewhere."""
+    try:
+        proc, url, log = start_server(**start)
+    except RuntimeError as e:
+        if _in_ci():
+            pytest.fail(str(e), pytrace=False)
+        pytest.skip(f"the server did not start: {e}")
+    yield proc, url, log
+    stop_server(proc)
 
 
 # --- the browser -----------------------------------------------------------------

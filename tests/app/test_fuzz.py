@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import re
 import time
@@ -24,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import own_server
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from support_fuzz import Case, battery, query_cases, selectable, state
 from support_protocol import ActionError, RunResult, Tab, Widget
-from support_server import start_server, stop_server
 from websockets.exceptions import ConnectionClosed
 
 pytestmark = pytest.mark.slow
@@ -296,14 +295,7 @@ class Fuzzer:
 @pytest.fixture(scope="module")
 def server():
     """A server of its own: its memory is this test's to measure."""
-    try:
-        proc, url, log = start_server()
-    except RuntimeError as e:
-        if os.environ.get("CI") == "true":
-            pytest.fail(str(e), pytrace=False)
-        pytest.skip(f"the server did not start: {e}")
-    yield proc, url, log
-    stop_server(proc)
+    yield from own_server()
 
 
 async def _fuzz(url: str, pid: int) -> tuple[Fuzzer, dict[str, float]]:

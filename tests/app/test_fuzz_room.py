@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 
 import pytest
-from support_server import start_server, stop_server
+from conftest import own_server
 from test_fuzz import Fuzzer
 
 from cnnviz.store.rooms import RoomStore
@@ -25,14 +24,8 @@ CONFIDENCES = {None, "sure", "fairly sure", "guessing"}
 @pytest.fixture(scope="module")
 def room_server(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('rooms') / 'rooms.sqlite3'}"
-    try:
-        proc, base, log = start_server(env={"CNNVIZ_DATABASE_URL": url})
-    except RuntimeError as e:
-        if os.environ.get("CI") == "true":
-            pytest.fail(str(e), pytrace=False)
-        pytest.skip(f"the server did not start: {e}")
-    yield proc, base, url
-    stop_server(proc)
+    for proc, base, _ in own_server(env={"CNNVIZ_DATABASE_URL": url}):
+        yield proc, base, url
 
 
 async def _fuzz(base: str, pid: int, code: str) -> Fuzzer:
