@@ -26,7 +26,7 @@ from cnnviz.ui.analysis.lab import CachedLab
 from cnnviz.ui.frame.widgets import show_error
 
 TITLES = {"round 1": "Round 1", "round 2": "Round 2", "twin": "Twin"}
-CHART_HEIGHT = 300  # three rounds side by side stay within a 720 px projector
+CHART_HEIGHT = 260  # the rounds side by side stay within a 720 px projector
 HAKE = ("Hake's normalized gain (Hake 1998): g = (post − pre) / (100 − pre), the share of "
         "what could be gained that was gained; here pre is round 1 and post the twin, "
         "both answered alone.")
@@ -135,12 +135,12 @@ def revealed(rooms: RoomStore, room: Room, lesson: Lesson, step: Step, device: s
             else (question, truth)
         assert asked is not None and truth_here is not None
         values = guesses(asked, [a for a in answers if round_name(a) == name])
-        with column:
+        with column:  # the share first: on a 720 px projector it stays in view
+            st.markdown(_share_line(result, name))
             st.plotly_chart(_figure(asked, values, truth_here.value,
                                     f"{TITLES[name]}: {answers_text(len(values))}"),
                             width="stretch", key=f"room_chart_{name.replace(' ', '_')}",
                             config={"displayModeBar": False})
-            st.markdown(_share_line(result, name))
     st.markdown(f"The answer is **{truth.text()}**." + (
         f" The twin's answer is **{twin_truth.text()}**."
         if twin_truth is not None and "twin" in names else ""))
@@ -160,6 +160,7 @@ def _switches(result: QuestionResult) -> None:
     st.markdown("| | right in round 2 | wrong in round 2 |\n|---|---:|---:|\n"
                 f"| **right in round 1** | {s.right_to_right} | {s.right_to_wrong} |\n"
                 f"| **wrong in round 1** | {s.wrong_to_right} | {s.wrong_to_wrong} |")
-    st.caption(f"Switches of the {s.both} students who voted in both rounds: "
+    st.caption(f"Switches of the {s.both} student{'' if s.both == 1 else 's'} who voted "
+               f"in both rounds: "
                f"{s.wrong_to_right} wrong → right, {s.right_to_wrong} right → wrong "
                f"(counted as Crouch & Mazur 2001 count them).")
