@@ -2,12 +2,13 @@
 import streamlit as st
 
 from cnnviz import ui
-from cnnviz.ui.rooms import room as rooms
+from cnnviz.ui.rooms import student
+from cnnviz.ui.rooms.store import open_store
 
 ui.require_shell()  # the room's link may be a fresh server's first request: run in app.py
 st.title("🙋 Join a room")
-store = rooms.open_store()
+store = open_store()
 if store is not None:
-    room = rooms.find_room(store)
+    room = student.find_room(store)
     if room is not None:
-        rooms.answer_form(store, room)
+        student.answer_form(store, room)

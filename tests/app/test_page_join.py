@@ -45,7 +45,7 @@ def test_a_student_answers_and_sees_only_their_own_answer(room):
     at.text_input(key="join_code").input(code.lower()).run()
     assert any(m.value.startswith("**How tall") for m in at.markdown)
     assert not at.get("plotly_chart")  # no histogram, no other answers
-    assert not [b for b in at.button if b.label in ("Close and reveal", "End the room")]
+    assert not [b for b in at.button if b.label in ("Close round 1", "End the room")]
     key = f"join_{code}_1_1"
     at.text_input(key=f"{key}_number").input("3")
     at.button(key=f"FormSubmitter:{key}-Send my answer").click().run()
@@ -96,13 +96,15 @@ def test_presenter_mode_opens_a_room_and_only_its_session_controls_it():
     at.button(key="room_open").click().run()
     assert not at.exception
     mine = at.session_state["room__teacher"]
-    assert [b.label for b in at.button if b.key == "room_close"] == ["Close and reveal"]
+    assert [b.label for b in at.button if b.key == "room_close"] == ["Close round 1"]
     other = app_test(timeout=120, lesson="output_size", step="1", present="1").run()
     assert not [b for b in other.button if b.key == "room_close"]  # another session: none
     at.button(key="room_close").click().run()
     assert not at.exception
     assert not RoomStore().room(mine["code"]).open
-    assert any("right" in m.value for m in at.markdown)
+    assert any("Suggested next move" in i.value for i in at.info)  # closed, not revealed
+    assert [b.key for b in at.button if b.key in ("room_again", "room_reveal")] == [
+        "room_again", "room_reveal"]
 
 
 # --- the teacher's panel when the store fails (issue 29) ----------------------------------

@@ -52,14 +52,17 @@ def student_answers(browser, url: str, code: str, guess: str, via_link: bool = T
     return context, page
 
 
-def test_the_room_answers_and_the_teacher_sees_it_live(streamlit_server, browser):
+def test_the_room_runs_peer_instruction_and_the_teacher_sees_it_live(streamlit_server,
+                                                                      browser):
+    """Round 1 alone, closed without revealing, round 2 after discussion, the reveal with
+    both rounds side by side, then the twin answered alone and its gain."""
     url = streamlit_server
     teacher_context, teacher, code = teacher_opens_a_room(browser, url)
     students = [student_answers(browser, url, code, guess, via_link=i != 1)
                 for i, guess in enumerate(["3", "3", "4"])]
     _, phone = students[0]
     save_screenshot(phone, "room-join-phone")
-    assert phone.get_by_role("button", name="Close and reveal").count() == 0  # no controls
+    assert phone.get_by_role("button", name="Close round 1").count() == 0  # no controls
     assert phone.get_by_text(re.compile(r"^\d+ answers?$")).count() == 0  # no count
     assert phone.locator(".js-plotly-plot").count() == 0  # nobody else's answers
     # the teacher's count follows without a reload
@@ -68,25 +71,55 @@ def test_the_room_answers_and_the_teacher_sees_it_live(streamlit_server, browser
     # a forged teacher action (the code, not the secret) changes nothing
     with pytest.raises(NotTeacher):
         RoomStore().close(code, code)
-    teacher.get_by_role("button", name="Close and reveal").click()
+    # closed without revealing: the suggested move, no share, no chart, no answer
+    teacher.get_by_role("button", name="Close round 1").click()
     wait_rerun(teacher)
-    teacher.get_by_text("67% right").wait_for(timeout=30_000)
-    assert teacher.locator(".js-plotly-plot").count() >= 1
-    save_screenshot(teacher, "room-teacher-reveal")
+    teacher.get_by_text("Suggested next move").wait_for(timeout=30_000)
+    assert teacher.get_by_text(re.compile(r"\d+% right \(")).count() == 0  # no share
+    assert teacher.locator(".st-key-room_panel .js-plotly-plot").count() == 0
     phone.get_by_text("This round is closed").wait_for(timeout=10_000)
-    assert phone.get_by_text("the answer is").count() == 0  # the truth stays on the projector
-    # round 2, next to round 1
-    teacher.get_by_role("button", name="Discuss and vote again").click()
+    # round 2, after discussion
+    teacher.get_by_role("button", name="Discuss, then vote again").click()
     wait_rerun(teacher)
-    phone.get_by_text("round 2").wait_for(timeout=10_000)
+    phone.get_by_text("Discuss with your neighbour, then vote again").wait_for(
+        timeout=10_000)
     phone.get_by_label("Your answer", exact=True).fill("3")
+    phone.get_by_text("sure", exact=True).click()
     phone.get_by_role("button", name="Send my answer").click()
-    phone.get_by_text("is in").wait_for(timeout=30_000)
-    teacher.get_by_text("1 answer").wait_for(timeout=10_000)
-    teacher.get_by_role("button", name="Close and reveal").click()
+    phone.get_by_text("Your answer 3 (sure) is in").wait_for(timeout=30_000)
+    teacher.get_by_text("1 answer", exact=True).wait_for(timeout=10_000)
+    teacher.get_by_role("button", name="Close round 2").click()
+    wait_rerun(teacher)
+    teacher.get_by_role("button", name="Reveal", exact=True).click()
     wait_rerun(teacher)
     teacher.get_by_text("Round 2: 1 answer").wait_for(timeout=30_000)
     assert teacher.get_by_text("Round 1: 3 answers").count() == 1
+    assert teacher.get_by_text("67% right").count() == 1
+    assert teacher.locator(".st-key-room_panel .js-plotly-plot").count() == 2
+    teacher.locator(".st-key-room_controls").scroll_into_view_if_needed()
+    shot = save_screenshot(teacher, "room-teacher-reveal")
+    teacher.screenshot(path=str(shot.with_name("room-teacher-reveal-720.png")))
+    teacher.get_by_text("Switches of the 1 student who").scroll_into_view_if_needed()
+    teacher.screenshot(path=str(shot.with_name("room-teacher-switches-720.png")))
+    assert phone.get_by_text("the answer is").count() == 0  # the truth stays on the projector
+    # the twin, alone: its own question on the phone
+    teacher.get_by_role("button", name="Ask the twin").click()
+    wait_rerun(teacher)
+    phone.get_by_text("on an 11×11 input: how tall is the output?").wait_for(timeout=10_000)
+    phone.get_by_label("Your answer", exact=True).fill("5")
+    phone.get_by_role("button", name="Send my answer").click()
+    phone.get_by_text("Your answer 5 is in").wait_for(timeout=30_000)
+    save_screenshot(phone, "room-join-phone-twin")
+    teacher.get_by_text("1 answer", exact=True).wait_for(timeout=10_000)
+    teacher.get_by_role("button", name="Close and reveal the twin").click()
+    wait_rerun(teacher)
+    teacher.get_by_text("Twin: 1 answer").wait_for(timeout=30_000)
+    teacher.get_by_text("Gain g = 1.00").wait_for(timeout=10_000)
+    teacher.get_by_text("Gain g = 1.00").scroll_into_view_if_needed()
+    teacher.screenshot(path=str(shot.with_name("room-teacher-twin-720.png")))
+    teacher.get_by_text("Results of this room").click()  # the report, behind the secret
+    teacher.get_by_role("button", name="Download CSV").scroll_into_view_if_needed()
+    teacher.screenshot(path=str(shot.with_name("room-teacher-results-720.png")))
     for page in (teacher, *[p for _, p in students]):
         assert not page.errors, page.errors
     assert_clean(teacher)
@@ -140,7 +173,9 @@ def test_two_processes_share_rooms_through_one_postgresql(browser):
             context, teacher, code = teacher_opens_a_room(browser, url_one)
             students = [student_answers(browser, url_two, code, g) for g in ("3", "2")]
             teacher.get_by_text("2 answers").wait_for(timeout=10_000)
-            teacher.get_by_role("button", name="Close and reveal").click()
+            teacher.get_by_role("button", name="Close round 1").click()
+            wait_rerun(teacher)
+            teacher.get_by_role("button", name="Reveal", exact=True).click()
             wait_rerun(teacher)
             teacher.get_by_text("50% right").wait_for(timeout=30_000)
             try:

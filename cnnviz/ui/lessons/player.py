@@ -196,8 +196,8 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
         else:
             _question(lesson, step, step.question, present, device)
             if present:  # the room and its database: imported when a teacher presents
-                from cnnviz.ui.rooms import room as rooms
-                rooms.teacher_panel(lesson, step, device, go=_go)
+                from cnnviz.ui.rooms.teacher import teacher_panel
+                teacher_panel(lesson, step, device, go=_go)
         _navigation(lesson, number, present)
         if number == count and lesson.name in st.session_state.get(_FINISHED, set()):
             _summary(lesson)

@@ -1,0 +1,231 @@
+"""The student's side of a room (the Join page): find the room, read its question, answer.
+
+A student answers alone in round 1, again after discussing with a neighbour in round 2,
+and alone again when the teacher asks the question's twin (the same question with other
+numbers, Smith et al. 2009). With an answer a student may say how sure they are (sure,
+fairly sure, guessing; optional). A student never sees another student's answer, nor the
+answer before the teacher reveals it on the projector.
+"""
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+
+import streamlit as st
+
+from cnnviz.lessons import LessonError, Question, Step, load_lesson, number_text
+from cnnviz.lessons.twins import twin_step
+from cnnviz.store import (
+    CONFIDENCES,
+    STUDENT_ID_LENGTH,
+    Phase,
+    Room,
+    RoomError,
+    RoomStore,
+    StoreUnavailable,
+    normal_code,
+)
+from cnnviz.ui.frame.text import safe_text
+from cnnviz.ui.frame.widgets import number_or_warn
+from cnnviz.ui.rooms.question import what_it_reads
+
+STUDENT = "room__student"     # the anonymous id when the browser gives none
+WRONG = "room__wrong_codes"   # when this session typed codes of no room (rate limit)
+SENT = "room__sent"           # (code, step, round, value, confidence): the last answer
+LAST_WRONG = "room__last_wrong"  # (typed, message): the last code of no room
+MAX_WRONG, WRONG_WINDOW_S = 5, 60.0
+TOO_MANY = "Too many codes that open no room: wait a minute, then try again."
+STUDENT_POLL_S = 2.0
+AGAIN = "Discuss with your neighbour, then vote again."
+ALONE = "Answer alone: a new question like the last one, with other numbers."
+
+__all__ = ["answer_form", "find_room", "student_id"]
+
+_ID_JS = """
+export default function (component) {
+    const { setStateValue } = component;
+    let id = null;
+    try { id = window.localStorage.getItem("cnnviz-student"); } catch (e) {}
+    if (!id || !/^[0-9a-f]{32}$/.test(id)) {
+        const bytes = new Uint8Array(16);
+        window.crypto.getRandomValues(bytes);
+        id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+        try { window.localStorage.setItem("cnnviz-student", id); } catch (e) {}
+    }
+    setStateValue("id", id);
+}
+"""
+
+
+@functools.cache
+def _id_component():
+    return st.components.v2.component("cnnviz_student_id", js=_ID_JS)
+
+
+def student_id() -> str:
+    """This browser's anonymous id (kept in its local storage, so a reload keeps it); the
+    session's own when the browser gives none."""
+    given = getattr(_id_component()(key="room_student_id", on_id_change=lambda: None),
+                    "id", None)
+    if isinstance(given, str) and len(given) == STUDENT_ID_LENGTH and \
+            all(c in "0123456789abcdef" for c in given):
+        return given
+    return st.session_state.setdefault(STUDENT, uuid.uuid4().hex)
+
+
+def _wrong_codes() -> list[float]:
+    """When this session typed codes of no room, within the last minute."""
+    now = time.monotonic()
+    recent = [t for t in st.session_state.get(WRONG, []) if now - t < WRONG_WINDOW_S]
+    st.session_state[WRONG] = recent
+    return recent
+
+
+def find_room(rooms: RoomStore) -> Room | None:
+    """The room whose code the student typed (or the link carried), or None after saying
+    why not. Codes of no room are limited per session (a few a minute), so nobody can try
+    codes until one opens a room."""
+    given = st.query_params.get("room", "")
+    typed = st.text_input("Room code", value=given[:12], key="join_code", max_chars=12,
+                          placeholder="e.g. K7QX2M", help="the six characters on the "
+                          "projector (no 0, O, 1, I or L)")
+    if not typed.strip():
+        st.info("Type the room code from the projector, or open the link your teacher "
+                "shows.", icon="🙋")
+        return None
+    refused = st.session_state.get(LAST_WRONG)
+    if refused and refused[0] == typed:  # the same wrong code again (a rerun): same answer
+        st.warning(refused[1], icon="⚠️")
+        return None
+    if len(_wrong_codes()) >= MAX_WRONG:
+        st.error(TOO_MANY, icon="⏳")
+        return None
+    try:
+        room = rooms.room(normal_code(typed))
+    except StoreUnavailable as e:
+        st.error(safe_text(e, limit=300), icon="🚫")
+        return None
+    except RoomError as e:  # malformed or no such room: counts towards the limit
+        st.session_state.setdefault(WRONG, []).append(time.monotonic())
+        message = TOO_MANY if len(_wrong_codes()) >= MAX_WRONG else safe_text(e, limit=200)
+        st.session_state[LAST_WRONG] = (typed, message)
+        st.warning(message, icon="⚠️")
+        return None
+    st.session_state.pop(LAST_WRONG, None)
+    st.query_params["room"] = room.code
+    return room
+
+
+def _asked(step: Step, room: Room) -> Step | None:
+    """The step as the room asks it now: the twin's while the twin is on (None when the
+    question has no twin any more: the lesson file changed)."""
+    return twin_step(step) if room.twin else step
+
+
+def _mine(room: Room) -> tuple[str, str | None] | None:
+    """This student's answer to the room's current round, and how sure they were."""
+    sent = st.session_state.get(SENT)
+    if sent and sent[:3] == (room.code, room.step, room.round):
+        return sent[3], sent[4]
+    return None
+
+
+def _sent_text(mine: tuple[str, str | None]) -> str:
+    value, sure = mine
+    return safe_text(value) + (f" ({safe_text(sure)})" if sure else "")
+
+
+def answer_form(rooms: RoomStore, room: Room) -> None:
+    """The room's current question and this student's answer to it."""
+    try:
+        lesson = load_lesson(room.lesson)
+        step = _asked(lesson.steps[room.step - 1], room)
+    except (LookupError, LessonError):
+        step = None
+    if step is None:
+        st.error("This room's question is no longer on the server.", icon="🚫")
+        return
+    question = step.question
+    where = "the twin question" if room.twin else f"round {room.round}"
+    st.caption(f"{safe_text(lesson.title)} · step {room.step} · {where}")
+    st.subheader(step.title)
+    if question is None:
+        st.info("No question on this step: wait for the next one.", icon="⏳")
+        _follow(rooms, room)
+        return
+    if room.open and room.phase == Phase.VOTE2:
+        st.info(AGAIN, icon="💬")
+    elif room.open and room.twin:
+        st.info(ALONE, icon="🧍")
+    st.markdown(f"**{question.ask}**")  # from the repository's lesson file: trusted
+    what_it_reads(step)
+    if not room.twin:  # the step's text describes the question's numbers, not the twin's
+        with st.expander("The question's context (also on the projector)", expanded=True):
+            st.markdown(step.text)  # from the repository's lesson file: trusted Markdown
+    mine = _mine(room)
+    if not room.open:
+        st.info("This round is closed: look at the projector." + (
+            f" Your answer was {_sent_text(mine)}." if mine is not None else ""), icon="📽️")
+        _follow(rooms, room)
+        return
+    student = student_id()  # drawn on every run: the browser's id is there at the submit
+    key = f"join_{room.code}_{room.step}_{room.round}"
+    raw: str | None
+    with st.form(key=key, border=False):
+        if question.kind == "number":
+            raw = st.text_input("Your answer", key=f"{key}_number",
+                                placeholder="a number, e.g. 12 or 0.25")
+        else:
+            raw = st.radio("Your answer", [o.label for o in question.options], index=None,
+                           key=f"{key}_choice")
+        sure = st.radio("How sure are you? (optional)", CONFIDENCES, index=None,
+                        horizontal=True, key=f"{key}_sure")
+        pressed = st.form_submit_button("Send my answer", type="primary", width="stretch")
+    if pressed:
+        _send(rooms, room, question, raw, sure, student)
+        mine = _mine(room)
+    if mine is not None:
+        st.success(f"Your answer {_sent_text(mine)} is in. You may change it until the "
+                   f"round closes.", icon="✅")
+    _follow(rooms, room)
+
+
+def _send(rooms: RoomStore, room: Room, question: Question, raw: str | None,
+          sure: str | None, student: str) -> None:
+    if question.kind == "number":
+        value = number_or_warn(raw or "")
+        if value is None:
+            if not (raw or "").strip():
+                st.warning("Type a number first.", icon="⚠️")
+            return
+        fields: dict = {"number": value}
+    else:
+        if raw not in [o.label for o in question.options]:
+            st.warning("Choose one of the answers first.", icon="⚠️")
+            return
+        fields = {"choice": raw, "options": [o.label for o in question.options]}
+    try:
+        rooms.submit(room.code, student, confidence=sure, **fields)
+    except RoomError as e:
+        st.error(safe_text(e, limit=300), icon="🚫")
+        return
+    value = fields["number"] if "number" in fields else fields["choice"]
+    shown = number_text(value) if isinstance(value, float) else value
+    st.session_state[SENT] = (room.code, room.step, room.round, shown, sure)
+
+
+def _follow(rooms: RoomStore, room: Room) -> None:
+    """Every few seconds: when the teacher closes the round, opens another or moves on,
+    the page follows (a full rerun)."""
+    @st.fragment(run_every=STUDENT_POLL_S)
+    def watch() -> None:
+        try:
+            now = rooms.room(room.code)
+        except RoomError:
+            st.rerun()
+            return
+        if (now.step, now.round, now.open) != (room.step, room.round, room.open):
+            st.rerun()
+
+    watch()
