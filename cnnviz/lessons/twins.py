@@ -1,7 +1,8 @@
 """Isomorphic twins: a question asked again with other numbers, computed by cnnviz.
 
 Smith et al. 2009 (Science 323, 122–124) follow a peer-instruction question with an
-isomorphic one, answered alone, to tell what the class learned from what it copied.
+isomorphic one, answered alone before any answer is shown, to tell what the class learned
+from what it copied (cnnviz's room asks the twin after the reveal).
 cnnviz computes every answer from a real module, so a lesson declares a twin as what it
 changes, like a choice's option:
 

@@ -3,8 +3,8 @@ and the confidence a student may give with an answer.
 
 Crouch & Mazur 2001 (Am. J. Phys. 69(9), 970–977): each student votes alone, the class
 discusses with neighbours and votes again, and only then comes the explanation. Smith et
-al. 2009 (Science 323, 122–124) then ask an isomorphic question (a twin: the same question
-with other numbers), answered alone, to tell what was learned from what was copied. So
+al. 2009 (Science 323, 122–124) ask an isomorphic question (a twin: here the same question
+with other numbers) after the revote, answered alone; here it comes after the reveal. So
 a question's phases are
 
     round 1 voting -> round 1 closed (nothing shown) -> round 2 voting -> round 2 closed

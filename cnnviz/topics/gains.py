@@ -16,7 +16,9 @@ Sources:
     again, then explain; what to do next depends on how many were right alone.
   Smith et al. 2009: M. K. Smith et al., "Why peer discussion improves student
     performance on in-class concept questions", Science 323, 122–124. An isomorphic
-    question after the revote, answered alone, tells learning from copying.
+    question after the revote, answered alone before any answer is shown, tells learning
+    from copying. cnnviz asks its twin after the reveal: its gain measures what the class
+    kept from the discussion and the explanation together.
 """
 from __future__ import annotations
 
@@ -27,8 +29,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 CONFIDENT = ("sure", "fairly sure")  # the confidences that count as confident
-# Crouch & Mazur 2001's rule of thumb for the share right alone, in percent (about)
-EXPLAIN_BELOW, MOVE_ON_ABOVE = 30.0, 70.0
+# Crouch & Mazur 2001: discussion helps most when 35% to 70% are right alone (percent)
+EXPLAIN_BELOW, MOVE_ON_ABOVE = 35.0, 70.0
 
 
 @dataclass(frozen=True)
@@ -181,8 +183,8 @@ class Suggestion:
 
 def next_move(share: float | None) -> Suggestion:
     """What Crouch & Mazur 2001 suggest after round 1, from its share right (percent):
-    below about 30%, too few can convince a neighbour, so explain the idea again and ask
-    once more; from about 30% to 70%, peer discussion and round 2; above about 70%, a
+    below 35%, too few can convince a neighbour, so explain the idea again and ask
+    once more; from 35% to 70%, peer discussion and round 2; above 70%, a
     short explanation and on to the next question. A suggestion: the teacher decides."""
     if share is None:
         return Suggestion(Move.WAIT, "No answers yet.")

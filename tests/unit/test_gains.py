@@ -86,8 +86,8 @@ def test_confident_and_wrong():
 
 
 @pytest.mark.parametrize("share, move", [
-    (None, Move.WAIT), (0.0, Move.EXPLAIN_AGAIN), (29.9, Move.EXPLAIN_AGAIN),
-    (30.0, Move.DISCUSS), (50.0, Move.DISCUSS), (70.0, Move.DISCUSS),
+    (None, Move.WAIT), (0.0, Move.EXPLAIN_AGAIN), (34.9, Move.EXPLAIN_AGAIN),
+    (35.0, Move.DISCUSS), (50.0, Move.DISCUSS), (70.0, Move.DISCUSS),
     (70.1, Move.MOVE_ON), (100.0, Move.MOVE_ON)])
 def test_the_next_move_after_round_one(share, move):
     suggestion = next_move(share)

@@ -80,9 +80,10 @@ def results_view(rooms: RoomStore, room: Room, lesson: Lesson, device: str) -> N
         st.caption("Shares right per round, of the answers graded; the switches from round 1 "
                    "(alone) to round 2 (after discussion), as Crouch & Mazur 2001 count "
                    "them; g is Hake's normalized gain from round 1 to the twin, (post − "
-                   "pre) / (100 − pre) (Hake 1998); ⟨g⟩ is its class average over the "
-                   "questions whose twin was asked (Smith et al. 2009 ask the twin after "
-                   "the revote); sure and wrong counts the wrong answers given as sure or "
+                   "pre) / (100 − pre) (Hake 1998); ⟨g⟩ is Hake's average normalized gain, "
+                   "from the class's average scores on round 1 and on the twins asked (not "
+                   "the mean of the g's); sure and wrong counts the wrong answers given as "
+                   "sure or "
                    "fairly sure. The question on the projector joins once its answer is "
                    "revealed.")
         st.download_button("Download CSV", report_csv(results),

@@ -92,10 +92,10 @@ def suggestion(result: QuestionResult | None, show: bool) -> None:
     text = result.suggestion.text if show else \
         f"{result.suggestion.move.value[0].upper()}{result.suggestion.move.value[1:]}."
     st.info(f"**Suggested next move** (a suggestion: you decide). {text}", icon="💡")
-    st.caption(f"From round 1's share right, as Crouch & Mazur 2001 suggest: below about "
-               f"{EXPLAIN_BELOW:.0f}% right alone, explain again; about {EXPLAIN_BELOW:.0f}"
-               f"–{MOVE_ON_ABOVE:.0f}%, peer discussion and a second vote; above about "
-               f"{MOVE_ON_ABOVE:.0f}%, explain briefly and move on."
+    st.caption(f"From round 1's share right: discussion helps most when {EXPLAIN_BELOW:.0f}"
+               f"–{MOVE_ON_ABOVE:.0f}% are right alone (Crouch & Mazur 2001); below "
+               f"{EXPLAIN_BELOW:.0f}%, explain again; above {MOVE_ON_ABOVE:.0f}%, explain "
+               f"briefly and move on."
                + ("" if show else " The share stays hidden until you show the answers."))
 
 
