@@ -63,15 +63,14 @@ revealed = predict.predict_then_reveal(
 
 with st.expander("Counts of every design, predicted and confirmed", expanded=revealed):
     st.plotly_chart(fig_cost_bars(c), key="cost_bars", width="stretch")
-    st.dataframe([{
+    ui.table([{
         "design": d.name, "parameters": d.params, "MACs": d.macs,
         "MACs ratio": f"{float(c.macs_ratio(i)):.4g}", "output": "x".join(
             map(str, d.output_shape[1:])),
         "receptive field": d.rf.text("x"),
         "nonlinearities": d.nonlinearities,
         "torch": ("✅ " if d.confirmed else "❌ ") + f"{d.measured_params:,} params, "
-                 f"{d.measured_flops:,} FLOPs"} for i, d in enumerate(c.designs)],
-        hide_index=True, width="stretch")
+                 f"{d.measured_flops:,} FLOPs"} for i, d in enumerate(c.designs)])
     for note in c.notes:
         st.markdown(note)
     if c.confirmed:

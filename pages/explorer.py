@@ -100,7 +100,7 @@ if cost_tab.open:
             f"out the elementwise work below (normalisation, activations, residual adds, "
             f"pooling, …) and the bias adds, which are cheap in arithmetic but cost memory "
             f"traffic.")
-        st.dataframe(plots.elementwise_rows(report), hide_index=True)
+        ui.table(plots.elementwise_rows(report))
         st.subheader("Activation memory")
         cols = st.columns(2)
         cols[0].metric("Predicted (float32)", plots.nbytes(p.memory), help=f"{p.memory:,} bytes")
@@ -115,7 +115,7 @@ if checks_tab.open:
         st.caption("Each number above is computed twice: by formula from the built module "
                    "(predicted), and by running it once forward and backward in torch "
                    "(measured).")
-        st.dataframe(plots.check_rows(report), hide_index=True, width="stretch")
+        ui.table(plots.check_rows(report))
         for note in m.notes:
             st.caption(note)
 

@@ -78,9 +78,8 @@ for (title, s), col in zip(variants, columns):
                         width="stretch", key=f"fm_grid_{title}")
         st.caption(f"The first {n} of {c} channels after block {block}, each on its own "
                    f"colour scale.")
-        st.dataframe([{"channel": i + 1, "mean": round(x.mean, 4), "std": round(x.std, 4),
-                       "zeros": f"{x.zeros:.0%}"} for i, x in enumerate(fm.stats)],
-                     hide_index=True, width="stretch", height=35 * (n + 1) + 3)
+        ui.table([{"channel": i + 1, "mean": round(x.mean, 4), "std": round(x.std, 4),
+                   "zeros": f"{x.zeros:.0%}"} for i, x in enumerate(fm.stats)])
         for i, att in enumerate(fm.attention):  # SE gates and GC modules of the shown block
             what = "Squeeze-excitation gate" if att.kind == "gate" else "Global context"
             number = f" {i + 1}" if len(fm.attention) > 1 else ""

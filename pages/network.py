@@ -60,14 +60,7 @@ with st.container(border=True):
         st.markdown(f"- {ui.safe_text(line, limit=600)}")
 
 st.subheader("Stage by stage")
-shares = {name: st.column_config.ProgressColumn(name, format="%.0f%%", min_value=0,
-                                                max_value=100, width=90)
-          for name in ("% params", "% MACs")} | {
-    name: st.column_config.TextColumn(name, width=70, alignment="right")
-    for name in ("params", "MACs")}
-columns = shares | {"parts": st.column_config.TextColumn("parts", width=150),
-                    "jump": st.column_config.TextColumn("jump", width=60)}
-st.dataframe(charts.stage_rows(stages), hide_index=True, width="stretch", column_config=columns)
+ui.table(charts.stage_rows(stages))
 st.caption("Receptive field: input pixels one output pixel of the stage can see; jump: input "
            "pixels between neighbouring outputs (the product of the strides so far).")
 
@@ -81,8 +74,7 @@ code_tab = tabs[View.CODE]
 if kinds_tab.open:
     with kinds_tab:
         st.markdown("**Where the parameters and the MACs go, by kind of layer**")
-        st.dataframe(charts.kind_rows(topic.breakdown(report)), hide_index=True,
-                     width="stretch", column_config=shares)
+        ui.table(charts.kind_rows(topic.breakdown(report)))
         st.caption("Pointwise: 1×1 convolutions that mix channels; depthwise: one k×k filter "
                    "per channel; grouped: channels split into groups; fully connected: the "
                    "classifier's linear layers.")
@@ -134,7 +126,7 @@ if checks_tab.open:
             st.success("torch confirms every predicted number.", icon="✅")
         else:
             st.error("Some predicted numbers differ from what torch measures.", icon="❌")
-        st.dataframe(check_rows(measured), hide_index=True, width="stretch")
+        ui.table(check_rows(measured))
         for note in measured.measured.notes if measured.measured else ():
             st.caption(note)
 

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from cnnviz.render import layout
+
 # Okabe & Ito's colour-blind-safe colours; the series also differ by marker (and, where
 # the chart's dashes do not already mean something else, by dash), never by colour alone.
 STYLES = {"plain": ("#D55E00", "circle", "solid"), "residual": ("#0072B2", "square", "dash"),
@@ -47,8 +49,9 @@ def _log_series(fig: go.Figure, x: Sequence, y: Sequence[float], name: str,
 
 
 def _layout(fig: go.Figure, title: str, xtitle: str, ytitle: str, log: bool = True) -> go.Figure:
-    fig.update_layout(title=title, xaxis_title=xtitle, yaxis_title=ytitle, height=340,
-                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+    heading, top = layout.title(title)
+    fig.update_layout(title=heading, xaxis_title=xtitle, yaxis_title=ytitle, height=300 + top,
+                      margin=dict(l=10, r=10, t=top, b=10), legend=dict(orientation="h", y=-0.25))
     if log:
         fig.update_yaxes(type="log", exponentformat="power")
     return fig

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from cnnviz.render import layout
 from cnnviz.render.digit_images import colormap
 
 DIVERGING = "RdBu_r"  # kernels: negative blue, positive red, zero white
@@ -14,8 +15,8 @@ SEQUENTIAL = "Viridis"
 
 
 def _square(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      title=title)
+    heading, top = layout.title(title) if title else (None, 10)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=top, b=10), title=heading)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
                      scaleanchor="x", constrain="domain")

@@ -27,6 +27,7 @@ from cnnviz.ui.frame.widgets import (
                              show_error,
                              show_grade,
                              stop_on_error,
+                             table,
                              view_choice,
                              view_tabs,
 )
@@ -37,7 +38,7 @@ __all__ = ["cache", "cached_report", "cached_summary", "check_upload", "compare"
            "lesson_player", "main", "pixel_pictures", "python_code", "release_memory",
            "require_shell", "safe_text", "show_error", "show_grade", "show_overrides",
            "sidebar_picker",
-           "spec_or_stop", "stop_on_error", "stack_from_query", "url_values",
+           "spec_or_stop", "stop_on_error", "table", "stack_from_query", "url_values",
            "view_choice", "view_tabs"]
 
 messages.install()  # before any run reads what a browser sent

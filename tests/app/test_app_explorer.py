@@ -58,7 +58,7 @@ def test_default_configuration_renders_everything():
     points = charts[0]["series"][0]["data"]  # one point per layer the walk visits
     assert len(points) == len(p.layers) and points[-1][1:3] == [5, 5]
     assert [x[4] for x in points] == [lr.receptive_field.text(" × ") for lr in p.layers]
-    assert not at.get("graphviz_chart") and not at.dataframe
+    assert not at.get("graphviz_chart") and not at.table
     assert dict(at.query_params) == {}  # defaults stay out of the URL
 
 
@@ -78,10 +78,10 @@ def check_view(at: AppTest, view: str) -> None:
     elif view == "Cost and memory":
         costs = json.loads(charts[0].proto.spec)
         assert len(charts) == 1 and costs["title"][0]["text"] == "Parameters"
-        assert len(at.dataframe) == 1 and "Measured (torch storages)" in metrics(at)
+        assert len(at.table) == 1 and "Measured (torch storages)" in metrics(at)
     elif view == "Predicted vs measured":
-        table = at.dataframe[0].value
-        assert not charts and len(at.dataframe) == 1 and len(table) >= 5
+        table = at.table[0].value
+        assert not charts and len(at.table) == 1 and len(table) >= 5
         assert (table.iloc[:, -1].astype(str).str.contains("✅")).all(), table
     elif view == "Diagram":
         assert not charts and "digraph" in at.get("graphviz_chart")[0].proto.spec

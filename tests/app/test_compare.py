@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 def rows(at: AppTest) -> list[dict]:
     """The A-vs-B headline table's rows."""
-    for df in at.dataframe:
+    for df in at.table:
         frame = df.value
         if list(frame.columns)[:3] == ["", "A", "B"]:
             return frame.to_dict("records")

@@ -52,7 +52,7 @@ def assert_shows(at: AppTest, spec: NetworkSpec) -> None:
     assert metrics["Parameters"] == number(p.params)
     assert metrics["MACs"] == number(p.macs)
     assert metrics["Output"] == shape_text(p.output_shape[1:])
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["stage"]) == [s.name for s in report.stages]
     assert list(table["output (C × H × W)"]) == [shape_text(s.output_shape)
                                                    for s in report.stages]
@@ -60,7 +60,8 @@ def assert_shows(at: AppTest, spec: NetworkSpec) -> None:
     assert list(table["MACs"]) == [number(s.macs) for s in report.stages]
     assert list(table["receptive field"]) == [s.receptive_field.text(" × ")
                                               for s in report.stages]
-    assert abs(table["% params"].sum() - 100) < 1 and abs(table["% MACs"].sum() - 100) < 1
+    assert abs(table["% params"].astype(float).sum() - 100) < 1
+    assert abs(table["% MACs"].astype(float).sum() - 100) < 1
 
 
 def facts_of(spec: NetworkSpec) -> list[str]:
@@ -100,11 +101,11 @@ def test_the_page_has_no_block_picker_and_computes_only_the_open_tab():
     assert dict(at.query_params) == {"net": "resnet18"}
     # the open tab: a second table, params and MACs by kind of layer; no chart is drawn
     assert not at.get("plotly_chart") and not at.get("graphviz_chart") and not at.code
-    stages, kinds = (t.value for t in at.dataframe)
+    stages, kinds = (t.value for t in at.table)
     assert list(kinds["kind of layer"]) == ["full k×k conv", "pointwise 1×1 conv",
                                           "fully connected", "norm and scale"]
-    assert kinds["% params"].sum() == pytest.approx(100, abs=0.2)
-    assert kinds["% MACs"].sum() == pytest.approx(100, abs=0.2)
+    assert kinds["% params"].astype(float).sum() == pytest.approx(100, abs=0.2)
+    assert kinds["% MACs"].astype(float).sum() == pytest.approx(100, abs=0.2)
 
 
 # --- a custom network from the URL, and the sidebar ----------------------------------------
@@ -155,7 +156,7 @@ def test_your_own_network_opens_the_builder_on_the_current_one():
 # --- the builder --------------------------------------------------------------------------
 
 def stage_names(at: AppTest) -> list[str]:
-    return list(at.dataframe[0].value["stage"])
+    return list(at.table[0].value["stage"])
 
 
 def edit_key(at: AppTest) -> str:
@@ -246,14 +247,14 @@ def test_across_networks_highlights_the_current_preset():
 def test_scaling_tab_shows_each_way_of_scaling_and_the_rule():
     at = open_tab(page(net="efficientnet_b0"), "Scaling")
     assert not at.exception and not at.warning
-    rows = at.dataframe[-1].value
+    rows = at.table[-1].value
     assert list(rows["scaling"]) == ["as it is", "depth only", "width only",
                                      "resolution only", "compound"]
     assert list(rows["input"])[3] == "258 × 258" and list(rows["params ×"])[3] == "1.00"
     fig = json.loads(at.get("plotly_chart")[-1].proto.spec)
     assert [t["name"] for t in fig["data"]] == ["MACs ×", "parameters ×"]
     at.slider(key="net_phi").set_value(2).run()
-    assert list(at.dataframe[-1].value["input"])[4] == "296 × 296"  # round(224 * 1.15²)
+    assert list(at.table[-1].value["input"])[4] == "296 × 296"  # round(224 * 1.15²)
 
 
 def test_diagram_code_and_checks_tabs():
@@ -270,7 +271,7 @@ def test_diagram_code_and_checks_tabs():
     assert "('stage4', nn.Sequential(" in at.code[0].value
     at = open_tab(at, "Predicted vs measured")
     assert_clean(at)
-    rows = at.dataframe[1].value
+    rows = at.table[1].value
     assert set(rows["agree"]) == {"✅"} and "per-stage shapes" in set(rows["number"])
     assert any("torch confirms" in s.value for s in at.success)
 
@@ -303,7 +304,7 @@ def test_tampered_url_warns_and_shows_a_network(query, says):
     warnings = [w.value for w in at.warning]
     assert any(says in shown(w) for w in warnings), warnings
     assert all("](http" not in w and "<b>" not in w for w in warnings)  # escaped
-    assert at.metric and at.dataframe
+    assert at.metric and at.table
 
 
 def test_a_network_that_cannot_run_says_why():

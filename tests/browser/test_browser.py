@@ -181,8 +181,8 @@ def test_explorer_follows_the_picker(streamlit_server, browser_page):
 # what each Explorer tab draws, as a selector of Streamlit's own test ids
 VIEW_CONTENT = {
     "Shape and receptive field": '[data-testid="stEChartsChart"] svg',
-    "Cost and memory": '[data-testid="stDataFrame"]',
-    "Predicted vs measured": '[data-testid="stDataFrame"]',
+    "Cost and memory": '[data-testid="stTable"]',
+    "Predicted vs measured": '[data-testid="stTable"]',
     "Diagram": '[data-testid="stGraphVizChart"] svg',
     "torchinfo": '[data-testid="stCode"]',
     "Code": '[data-testid="stDownloadButton"]',

@@ -25,7 +25,7 @@ SMALL = {"width": 1280, "height": 720}  # a classroom projector
 
 def _open(page, server: str, **query: str) -> None:
     goto_page(page, f"{server}/network?{urlencode(query)}", PAGE_TIMEOUT)
-    page.locator('[data-testid="stDataFrame"]').first.wait_for(state="visible",
+    page.locator('[data-testid="stTable"]').first.wait_for(state="visible",
                                                                timeout=PAGE_TIMEOUT)
 
 
@@ -85,7 +85,7 @@ def test_views_at_projector_size(streamlit_server, browser, view):
         page.get_by_role("tab", name=view, exact=True).scroll_into_view_if_needed()
         content = {"Diagram": '[data-testid="stGraphVizChart"] svg',
                    "Across networks": '[data-testid="stPlotlyChart"] .main-svg'}.get(
-            view, '[data-testid="stTabs"] [data-testid="stDataFrame"]')
+            view, '[data-testid="stTabs"] [data-testid="stTable"]')
         page.locator(content).first.wait_for(timeout=PAGE_TIMEOUT)
         page.locator(content).first.scroll_into_view_if_needed()
         save_screenshot(page, f"network-small-{view.split()[0].lower()}")

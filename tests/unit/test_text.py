@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from cnnviz.ui.frame.text import MAX_SHOWN, safe_text
+from cnnviz.ui.frame.text import MAX_SHOWN, cell_text, safe_text
 
 PAYLOADS = [
     "[X](http://127.0.0.1:9/evil)",          # a link inside a warning
@@ -50,3 +50,14 @@ def test_autolink_markers_are_split_invisibly():
     plain = text.replace("\\", "")
     assert "://" not in plain and "www." not in plain and "e@" not in plain
     assert plain.replace("\u2060", "") == "see http://x.org, www.y.org and me@z.org"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_table_cell_escapes_every_inline_mark_and_keeps_the_rest(payload):
+    text = cell_text(payload, limit=1000)
+    marks = "\\`*_[]<>!|~$:@&"
+    unescaped = [c for i, c in enumerate(text) if c in marks and c != "\\" and
+                 (i == 0 or text[i - 1] != "\\")]
+    assert not unescaped, (payload, text)
+    assert unescape(text) == payload.replace("\n", " ")
+    assert cell_text("1.79 G · 64 × 56 × 56 (-3%)") == "1.79 G · 64 × 56 × 56 (-3%)"

@@ -16,6 +16,7 @@ from cnnviz.core.network.report import StageRow
 from cnnviz.core.walk import Prediction
 from cnnviz.render import compare_rows
 from cnnviz.ui.frame.text import safe_text
+from cnnviz.ui.frame.widgets import table
 
 PIN = "a"
 T = TypeVar("T")
@@ -67,17 +68,16 @@ def headline(a: Prediction, b: Prediction, a_label: str, b_label: str) -> None:
     st.subheader("A vs B")
     st.caption(f"**A**: {safe_text(a_label, limit=200)} · **B** (on screen now): "
                f"{safe_text(b_label, limit=200)}")
-    st.dataframe(compare_rows.headline_rows(a, b), hide_index=True, width="stretch")
+    table(compare_rows.headline_rows(a, b))
 
 
 def layers(a: Prediction, b: Prediction) -> None:
     """A's and B's layers aligned, row by row."""
     with st.expander("Layer by layer, A and B"):
-        st.dataframe(compare_rows.layer_rows(a.layers, b.layers), hide_index=True,
-                     width="stretch")
+        table(compare_rows.layer_rows(a.layers, b.layers))
 
 
 def stages(a: Sequence[StageRow], b: Sequence[StageRow]) -> None:
     """Two networks' stages aligned, stage by stage."""
     with st.expander("Stage by stage, A and B", expanded=True):
-        st.dataframe(compare_rows.stage_rows(a, b), hide_index=True, width="stretch")
+        table(compare_rows.stage_rows(a, b))

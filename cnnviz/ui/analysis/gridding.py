@@ -7,6 +7,7 @@ from cnnviz.pages import Control
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import receptive_field as rf
 from cnnviz.ui.frame import cache, controls
+from cnnviz.ui.frame.widgets import table
 
 
 def gridding_section(dilation_control: Control) -> None:
@@ -37,10 +38,10 @@ def gridding_section(dilation_control: Control) -> None:
                 "Mᵢ = max(Mᵢ₊₁ − 2rᵢ, Mᵢ₊₁ − 2(Mᵢ₊₁ − rᵢ), rᵢ) going down the stack, and "
                 "keep M₂, the widest gap the later layers leave, at most the kernel size K. "
                 f"For K = 3, 1, 2, 9 fails it (M₂ = {bad}), as the paper says.")
-    st.dataframe([{"dilations": ", ".join(map(str, d)), "M₂": rf.hdc_gap(d),
+    table([{"dilations": ", ".join(map(str, d)), "M₂": rf.hdc_gap(d),
                    "rule holds": "yes" if rf.hdc_holds(d) else "no",
                    "holes (measured)": cache.gridding(d).holes}
-                  for d in rf.GRIDDING_EXAMPLES], hide_index=True)
+                  for d in rf.GRIDDING_EXAMPLES])
     st.caption("Holes: pixels inside the field the centre output's gradient never reaches, "
                "counted by cnnviz. 2, 3, 4 has M₂ = 3 but starts at dilation 2: the rule "
                "counts on a first layer of dilation 1, whose K adjacent taps fill any gap of "

@@ -20,6 +20,7 @@ from cnnviz.pages import PAGES, PageSpec, default_page
 from cnnviz.ui.frame import picker as picker_widget
 from cnnviz.ui.frame import startup
 from cnnviz.ui.frame.text import safe_text
+from cnnviz.ui.frame.widgets import SCREEN_STYLE
 from cnnviz.ui.lessons import player as lesson_player
 
 FIRST_PAGE = startup.page_path(default_page())
@@ -103,6 +104,7 @@ def spec_of(url_path: str) -> PageSpec:
 def main() -> None:
     """The whole app (app.py calls this): page config, navigation, picker, the page."""
     st.set_page_config(page_title="cnnviz", page_icon="🧱", layout="wide")
+    st.html(SCREEN_STYLE)
     with shell():
         page = navigation()
         # the first page's first tab draws no table: the rest can follow in the background

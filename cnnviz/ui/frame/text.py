@@ -27,13 +27,29 @@ def safe_text(value: object, quoted: bool = False, limit: int = MAX_SHOWN) -> st
     heading or a list), values longer than `limit` are cut with an ellipsis, and
     `quoted=True` wraps the result in quotes, as repr() would for a string.
     """
+    text = _inert_lines(value, limit).translate(_ESCAPES)
+    return f"'{text}'" if quoted else text
+
+
+def _inert_lines(value: object, limit: int) -> str:
+    """One line (control characters as spaces), cut at `limit`, its autolinks split."""
     text = "".join(" " if not ch.isprintable() else ch for ch in str(value))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     for marker, split in _AUTOLINK_MARKERS.items():
         text = text.replace(marker, split)
-    text = text.translate(_ESCAPES)
-    return f"'{text}'" if quoted else text
+    return text
+
+
+# Inside one table cell only inline Markdown can start (no heading, list or quote): these.
+_INLINE = "\\`*_[]<>!|~$:@&"
+_INLINE_ESCAPES = str.maketrans({c: "\\" + c for c in _INLINE})
+
+
+def cell_text(value: object, limit: int = 400) -> str:
+    """`value` as a table cell (st.table reads Markdown in cells) that shows exactly its
+    characters: safe_text's rules for the inline marks only, so "1.79 G" stays as written."""
+    return _inert_lines(value, limit).translate(_INLINE_ESCAPES)
 
 
 def clause(e: Exception) -> str:

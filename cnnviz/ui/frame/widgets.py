@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from enum import Enum
 from typing import Any
@@ -17,7 +18,7 @@ from cnnviz.core.errors import AnswerError, InputError
 from cnnviz.core.numbers import TooLarge, parse_number
 from cnnviz.pages import PageSpec
 from cnnviz.ui.frame import startup
-from cnnviz.ui.frame.text import safe_text
+from cnnviz.ui.frame.text import cell_text, safe_text
 
 
 def view_tabs(page: PageSpec) -> dict[Enum, Any]:
@@ -153,3 +154,36 @@ def python_code(code: str) -> None:
     """Highlighted Python whose every colour is readable (WCAG 2.1 AA contrast)."""
     st.html(_CODE_STYLE)
     st.code(code, language="python")
+
+
+# Every page, every run: what a 390-px phone needs. Plotly's toolbar would lie over a chart's
+# title at a tap; a long formula scrolls instead of being cut; a table's cells wrap.
+SCREEN_STYLE = """<style>
+@media (max-width: 640px) { .modebar-container { display: none !important; } }
+.katex-display { overflow-x: auto; overflow-y: hidden; }
+[data-testid="stTable"] :is(td, th) { overflow-wrap: anywhere; }
+</style>"""
+LONG_TABLE_ROWS = 20  # longer tables scroll inside a box of TABLE_PX, their header kept
+TABLE_PX = 620
+
+
+def table(rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rows of plain values as a static table: every cell read whole on a phone (it wraps)
+    and sized up with the text on a projector, where st.dataframe's canvas grid cuts long
+    cells and keeps its own small type. st.table reads Markdown in cells, so every cell
+    and header is escaped text."""
+    cells = [{cell_text(k, limit=200): _cell(v) for k, v in row.items()} for row in rows]
+    if len(cells) > LONG_TABLE_ROWS:
+        st.table(cells, hide_index=True, height=TABLE_PX)
+    else:
+        st.table(cells, hide_index=True)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else ("yes" if value else "no")
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:,}"  # callers round
+    return cell_text(value)

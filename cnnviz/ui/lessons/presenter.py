@@ -24,8 +24,7 @@ html {{ font-size: {BODY_PX}px; }}
 .st-key-lesson_nav button {{ min-height: 3rem; padding: 0.4rem 1.6rem; }}
 .st-key-lesson_nav button p {{ font-size: 1.25rem; }}
 .modebar-container {{ display: none !important; }}
-.js-plotly-plot :is(.xtick text, .ytick text, .legendtext, .annotation-text, .xtitle, .ytitle,
-                    .gtitle)
+:is(.js-plotly-plot, [data-testid="stEChartsChart"]) svg text
     {{ font-size: {CHART_PX}px !important; }}
 [data-testid="stMain"] :is(table, [data-testid="stTable"]) :is(td, th)
     {{ font-size: 0.9rem !important; }}

@@ -9,6 +9,7 @@ from cnnviz.render import network_charts as charts
 from cnnviz.topics import networks as topic
 from cnnviz.ui.frame import cache
 from cnnviz.ui.frame.text import safe_text
+from cnnviz.ui.frame.widgets import table
 
 
 def scaling_tab(spec: NetworkSpec, device: str) -> None:
@@ -32,7 +33,7 @@ def scaling_tab(spec: NetworkSpec, device: str) -> None:
             st.warning(f"{v.name}: {safe_text(error, limit=300)}", icon="⚠️")
     st.plotly_chart(charts.fig_scaling(variants, reports, topic.compound_rule(phi)),
                     width="stretch", key="net_scaling")
-    st.dataframe(charts.scaling_rows(variants, reports), hide_index=True, width="stretch")
+    table(charts.scaling_rows(variants, reports))
     st.caption("Depth repeats each stage's blocks, rounded up per stage (2 blocks become 3 "
                "at ×1.2, so a shallow network grows by more than the factor; a VGG block "
                "gets more convolutions instead, since its pool must not repeat); the stem "
