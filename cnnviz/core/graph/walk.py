@@ -1,0 +1,208 @@
+"""The predicted walk over a torch.fx graph: branches and merges come from the graph.
+
+Registering fx.GraphModule as a layer kind makes every consumer of the container walk
+(cnnviz.core.walk.predict, the exact field's tape, the budget's module_work) walk a traced
+module too: leaf modules by their registry rule, function and method calls by the kinds of
+cnnviz.core.graph.functions, plain values (sizes, their arithmetic) evaluated as Python
+does. A call with no kind gets its output shape from torch (one forward, on the meta device
+when the model is a structure only) and a row marked "no formula": its numbers are torch's,
+never guessed, and the field past it is not predicted.
+"""
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import torch
+import torch.fx as fx
+import torch.nn as nn
+from torch.utils._pytree import tree_flatten, tree_map
+
+from cnnviz.core.errors import ModelError
+from cnnviz.core.graph.functions import FUNCTIONS, METHODS
+from cnnviz.core.graph.trace import registry_leaf
+from cnnviz.core.graph.values import NO_FORMULA, P, T, add_row, as_t, last_row
+from cnnviz.core.kinds import visit
+from cnnviz.core.kinds.registry import LayerKind, register
+from cnnviz.core.tape import Axis, Signal, Walk, global_map
+
+_VALUE_METHODS = {"size", "dim"}
+
+
+def row_names(gm: fx.GraphModule) -> dict[str, str]:
+    """Report row name -> fx node name (a module's row is its path, a call's the node's)."""
+    return {(str(n.target) if n.op == "call_module" else n.name): n.name
+            for n in gm.graph.nodes if n.op not in ("placeholder", "output")}
+
+
+def graph_rule(w: Walk, name: str, gm: fx.GraphModule, x: Signal) -> Signal:
+    env: dict[fx.Node, Any] = {}
+    seen: set[int] = set()
+    out: Any = None
+    inputs = 0
+    for node in gm.graph.nodes:
+        args = tree_map(lambda a: env[a] if isinstance(a, fx.Node) else a, node.args)
+        kwargs = tree_map(lambda a: env[a] if isinstance(a, fx.Node) else a, node.kwargs)
+        if node.op == "placeholder":
+            inputs += 1
+            if inputs == 1:
+                env[node] = as_t(x, w.batch)
+            elif node.args:  # a default value
+                env[node] = node.args[0]
+            else:
+                raise ModelError(f"The forward of {type(gm).__name__} takes more than one "
+                                 f"input ('{node.name}' too); cnnviz feeds it one image batch.")
+        elif node.op == "get_attr":
+            env[node] = _get_attr(w, gm, node, x, seen)
+        elif node.op == "output":
+            out = args[0]
+        else:
+            env[node] = _call(w, gm, node, list(args), dict(kwargs), seen)
+    if not isinstance(out, T):
+        first = next((v for v in tree_flatten(out)[0] if isinstance(v, T)), None)
+        if first is None:
+            raise ModelError(f"The forward of {type(gm).__name__} returns no tensor.")
+        out = first
+    return out.sig
+
+
+def _get_attr(w: Walk, gm: fx.GraphModule, node: fx.Node, x: Signal, seen: set[int]) -> Any:
+    value = operator.attrgetter(str(node.target))(gm)
+    if not isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, nn.Parameter) and id(value) not in seen:
+        seen.add(id(value))
+        w.row(str(node.target), "parameter", x, x, params=value.numel())
+    return P(tuple(value.shape))
+
+
+def _call(w: Walk, gm: fx.GraphModule, node: fx.Node, args: list, kwargs: dict,
+          seen: set[int]) -> Any:
+    tensors = [v for v in tree_flatten((args, kwargs))[0] if isinstance(v, (T, P))]
+    target = node.target
+    if node.op == "call_module":
+        m = gm.get_submodule(str(target))
+        if registry_leaf(m) and len(args) == 1 and not kwargs and isinstance(args[0], T):
+            return _module(w, str(target), m, args[0], seen)
+        return _no_formula(w, gm, node, str(target), tensors, m, seen)
+    if not tensors:  # sizes and their arithmetic: plain Python values
+        if node.op == "call_function" and getattr(target, "__module__", "") in (
+                "_operator", "operator", "builtins") or target is getattr:
+            return target(*args, **kwargs)  # type: ignore[operator]
+        return _no_formula(w, gm, node, node.name, tensors, None, seen)
+    if node.op == "call_method" and target in _VALUE_METHODS or target is getattr:
+        return _value(args, kwargs, target)
+    handler = FUNCTIONS.get(target) if node.op == "call_function" else METHODS.get(str(target))
+    result = handler(w, node.name, args, kwargs) if handler is not None else None
+    if result is None:
+        return _no_formula(w, gm, node, node.name, tensors, None, seen)
+    return result
+
+
+def _value(args: list, kwargs: dict, target: Any) -> Any:
+    x = args[0]
+    if not isinstance(x, (T, P)):
+        return None
+    shape = torch.Size(x.shape)
+    if target == "dim":
+        return len(shape)
+    if target == "size":
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        return shape if dim is None else shape[dim]
+    attr = args[1]
+    if attr == "shape":
+        return shape
+    if attr == "ndim":
+        return len(shape)
+    return None
+
+
+def _module(w: Walk, name: str, m: nn.Module, x: T, seen: set[int]) -> T:
+    before = len(w.layers)
+    y = visit(w, m, x.sig, name)
+    out = T(y, x.shape) if y is x.sig else as_t(y, w.batch)
+    last_row(w, before, out.shape)
+    for layer in w.layers[before:]:
+        if id(m) in seen:  # a module called twice holds its weights once
+            layer.params = 0
+        if getattr(m, "inplace", False):
+            layer.memory = 0
+    seen.add(id(m))
+    return out
+
+
+def _no_formula(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, tensors: list,
+                m: nn.Module | None, seen: set[int]) -> Any:
+    """torch's output for a call no kind describes; its row says it has no formula."""
+    value = measured_values(gm, w)[node.name]
+    params = 0
+    if m is not None and id(m) not in seen:
+        seen.add(id(m))
+        params = sum(p.numel() for p in m.parameters())
+    ts = [t for t in tensors if isinstance(t, T)]
+    first = ts[0].sig if ts else Signal(1, 1, 1, Axis(), Axis())
+    kind = type(m).__name__ if m is not None else getattr(node.target, "__name__",
+                                                          str(node.target))
+
+    def to_t(shape: tuple[int, ...]) -> T:
+        spatial = len(shape) == 4
+        c, h, wd = (shape[1], shape[2], shape[3]) if spatial else (math.prod(shape[1:]), 1, 1)
+        y = w.emit([(t.sig, global_map(t.sig.height), global_map(t.sig.width)) for t in ts],
+                   c, h, wd, first.rf_h, first.rf_w, True, flat=not spatial)
+        return T(y, shape)
+
+    if isinstance(value, torch.Size):
+        out: Any = to_t(tuple(value))
+        shape = out.shape
+    elif isinstance(value, tuple) and value and all(isinstance(v, torch.Size) for v in value):
+        out = tuple(to_t(tuple(v)) for v in value)
+        shape = out[0].shape
+    else:
+        return value  # a plain value
+    x = ts[0] if ts else out if isinstance(out, T) else out[0]
+    add_row(w, name, kind, x, out if isinstance(out, T) else out[0], op=NO_FORMULA,
+            params=params)
+    w.layers[-1].out_shape = shape[1:]
+    return out
+
+
+def measured_values(gm: fx.GraphModule, w: Walk) -> dict[str, Any]:
+    """Every node's output as torch gives it: a shape for a tensor (a tuple of shapes for
+    several), the value itself otherwise. One forward, on the model's own device (meta for a
+    structure), kept for the rest of the walk."""
+    cached = getattr(w, "graph_values", None)
+    if cached is not None:
+        return cached
+    shape = (w.batch, *_input_shape(w))
+    first = next(iter(gm.parameters()), None) or next(iter(gm.buffers()), None)
+    device = first.device if first is not None else torch.device("cpu")
+    values: dict[str, Any] = {}
+
+    class Recorder(fx.Interpreter):
+        def run_node(self, n: fx.Node) -> Any:
+            result = super().run_node(n)
+            values[n.name] = tree_map(
+                lambda v: v.shape if isinstance(v, torch.Tensor) else v, result)
+            return result
+    try:
+        with torch.no_grad():
+            Recorder(gm).run(torch.zeros(shape, device=device))
+    except Exception as e:  # the model's own code fails on this input
+        raise ModelError(f"{type(gm).__name__} fails on an input of {shape[1:]}: "
+                         f"{' '.join(str(e).split())[:300]}") from None
+    w.graph_values = values  # type: ignore[attr-defined]
+    return values
+
+
+def _input_shape(w: Walk) -> tuple[int, ...]:
+    return w.graph_input  # type: ignore[attr-defined]
+
+
+def _graph_predict(w: Walk, name: str, gm: fx.GraphModule, x: Signal) -> Signal:
+    w.graph_input = x.shape  # type: ignore[attr-defined]
+    return graph_rule(w, name, gm, x)
+
+
+register(LayerKind((fx.GraphModule,), _graph_predict, code=lambda m: type(m).__name__ + "()",
+                   row=False))
