@@ -16,7 +16,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cnnviz.core.graph.values import P, T, add_row, as_t, last_row, nbytes, regroup
+from cnnviz.core.graph.values import Handler, P, T, add_row, as_t, last_row, nbytes
+from cnnviz.core.graph.views import (
+    chunk_kind,
+    contiguous_kind,
+    expand_kind,
+    getitem_kind,
+    permute_kind,
+    reshape_kind,
+    split_kind,
+    torch_flatten_kind,
+    transpose_kind,
+)
 from cnnviz.core.kinds import visit
 from cnnviz.core.tape import (
     Axis,
@@ -25,11 +36,8 @@ from cnnviz.core.tape import (
     Walk,
     axis_after,
     broadcast_map,
-    global_map,
     reads_map,
 )
-
-Handler = Callable[[Walk, str, list[Any], dict[str, Any]], Any]
 
 
 def _widest(axes: list[Axis]) -> Axis:
@@ -169,135 +177,6 @@ def _mean(w: Walk, name: str, args: list, kwargs: dict) -> T | None:
     return T(flat, (w.batch, s.channels))
 
 
-def _flatten(w: Walk, name: str, x: T, memory: int = 0) -> T:
-    """(N, ...) -> (N, F): one vector holds every position (the classifier sees it all)."""
-    s = x.sig
-    y = w.emit([(s, global_map(s.height), global_map(s.width))], s.numel, 1, 1, s.rf_h, s.rf_w,
-               is_global=True, flat=True)
-    out = T(y, (x.shape[0], s.numel))
-    add_row(w, name, "flatten", x, out, memory=memory)
-    return out
-
-
-def _torch_flatten(w: Walk, name: str, args: list, kwargs: dict) -> T | None:
-    x = args[0]
-    start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
-    end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
-    if not isinstance(x, T) or start != 1 or end not in (-1, len(x.shape) - 1):
-        return None
-    if len(x.shape) == 2:
-        add_row(w, name, "flatten", x, x)
-        return x
-    return _flatten(w, name, x, 0 if x.contiguous else nbytes(x))
-
-
-def _reshape(view: bool) -> Handler:
-    def handle(w: Walk, name: str, args: list, kwargs: dict) -> T | None:
-        x, shape = args[0], list(args[1:]) or [kwargs.get("shape") or kwargs.get("size")]
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list, torch.Size)):
-            shape = list(shape[0])
-        if not isinstance(x, T) or not all(isinstance(s, int) for s in shape):
-            return None
-        if -1 in shape:
-            known = int(torch.Size([s for s in shape if s != -1]).numel())
-            shape[shape.index(-1)] = x.numel // max(1, known)
-        new = tuple(shape)
-        copy = 0 if x.contiguous else nbytes(x)
-        if new[0] != x.shape[0] or int(torch.Size(new).numel()) != x.numel:
-            return None
-        if len(new) == 2 and x.spatial:
-            return _flatten(w, name, x, copy)
-        if new == x.shape or (len(new) >= 4 and x.spatial and new[-2:] == x.shape[-2:]):
-            out = regroup(x, new) if len(new) >= 4 else T(x.sig, new)
-            add_row(w, name, "view" if view else "reshape", x, out, op="copy" if copy else "",
-                    elementwise=w.batch * x.sig.numel if copy else 0, memory=copy)
-            return out
-        return None
-    return handle
-
-
-def _permutation(x: T, perm: list[int]) -> T | None:
-    n = len(x.shape)
-    perm = [p % n for p in perm]
-    if not x.spatial or perm[0] != 0 or perm[-2:] != [n - 2, n - 1]:
-        return None  # moves the batch or the pixels: outside the map's rules
-    return regroup(x, tuple(x.shape[p] for p in perm), contiguous=False)
-
-
-def _transpose(w: Walk, name: str, args: list, kwargs: dict) -> T | None:
-    x = args[0]
-    if not isinstance(x, T):
-        return None
-    d0, d1 = args[1] if len(args) > 1 else kwargs["dim0"], args[2] if len(args) > 2 \
-        else kwargs["dim1"]
-    perm = list(range(len(x.shape)))
-    perm[d0], perm[d1] = perm[d1], perm[d0]
-    out = _permutation(x, perm)
-    if out is not None:
-        add_row(w, name, "transpose", x, out)  # a view: no new memory
-    return out
-
-
-def _permute(w: Walk, name: str, args: list, kwargs: dict) -> T | None:
-    x = args[0]
-    dims = list(args[1:]) or list(kwargs.get("dims", ()))
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = list(dims[0])
-    out = _permutation(x, dims) if isinstance(x, T) else None
-    if out is not None:
-        add_row(w, name, "permute", x, out)
-    return out
-
-
-def _contiguous(w: Walk, name: str, args: list, kwargs: dict) -> T | None:
-    x = args[0]
-    if not isinstance(x, T):
-        return None
-    copy = 0 if x.contiguous else nbytes(x)
-    out = T(x.sig, x.shape)
-    add_row(w, name, "contiguous", x, out, op="copy" if copy else "",
-            elementwise=w.batch * x.sig.numel if copy else 0, memory=copy)
-    return out
-
-
-def _channel_piece(x: T, start: int, stop: int) -> T:
-    s = x.sig
-    sig = Signal(stop - start, s.height, s.width, s.rf_h, s.rf_w, s.is_global, s.node)
-    return T(sig, (x.shape[0], stop - start, *x.shape[2:]), contiguous=False)
-
-
-def _pieces(w: Walk, name: str, x: Any, sizes: list[int], dim: int) -> tuple[T, ...] | None:
-    if not isinstance(x, T) or len(x.shape) != 4 or dim % 4 != 1:
-        return None
-    out, start = [], 0
-    for size in sizes:
-        out.append(_channel_piece(x, start, start + size))
-        start += size
-    add_row(w, name, "split", x, out[0])  # views: no new memory
-    return tuple(out)
-
-
-def _chunk(w: Walk, name: str, args: list, kwargs: dict) -> tuple[T, ...] | None:
-    x, k = args[0], args[1] if len(args) > 1 else kwargs["chunks"]
-    dim = args[2] if len(args) > 2 else kwargs.get("dim", 0)
-    if not isinstance(x, T):
-        return None
-    c = x.shape[dim]
-    size = -(-c // k)
-    return _pieces(w, name, x, [min(size, c - i) for i in range(0, c, size)], dim)
-
-
-def _split(w: Walk, name: str, args: list, kwargs: dict) -> tuple[T, ...] | None:
-    x, size = args[0], args[1] if len(args) > 1 else kwargs["split_size_or_sections"]
-    dim = args[2] if len(args) > 2 else kwargs.get("dim", 0)
-    if not isinstance(x, T):
-        return None
-    c = x.shape[dim]
-    sizes = list(size) if isinstance(size, (list, tuple)) else \
-        [min(size, c - i) for i in range(0, c, size)]
-    return _pieces(w, name, x, sizes, dim)
-
-
 def _cat(w: Walk, name: str, args: list, kwargs: dict) -> T | None:
     xs = args[0]
     dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
@@ -336,22 +215,6 @@ def _pad(w: Walk, name: str, args: list, kwargs: dict) -> T | None:
     return out
 
 
-def _getitem(w: Walk, name: str, args: list, kwargs: dict) -> Any:
-    """A piece of a split, or a channel slice x[:, a:b]."""
-    x, index = args
-    if isinstance(x, (tuple, list)):
-        return x[index]
-    if not isinstance(x, T) or len(x.shape) != 4 or not isinstance(index, tuple) \
-            or len(index) != 2 or index[0] != slice(None) or not isinstance(index[1], slice):
-        return None
-    start, stop, step = index[1].indices(x.shape[1])
-    if step != 1 or stop <= start:
-        return None
-    out = _channel_piece(x, start, stop)
-    add_row(w, name, "slice", x, out)
-    return out
-
-
 ACTIVATION_FUNCTIONS = (F.relu, F.relu6, F.silu, F.gelu, F.sigmoid, F.tanh, F.leaky_relu,
                         F.hardswish, F.hardsigmoid, F.elu, F.mish, F.hardtanh,
                         torch.relu, torch.sigmoid, torch.tanh)
@@ -364,9 +227,10 @@ FUNCTIONS: dict[Any, Handler] = {
     torch.sub: _binary("add"), operator.mul: _binary("mul"), torch.mul: _binary("mul"),
     operator.truediv: _binary("mul"), torch.div: _binary("mul"),
     operator.iadd: _binary("add", inplace=True), operator.imul: _binary("mul", inplace=True),
-    torch.cat: _cat, torch.concat: _cat, torch.flatten: _torch_flatten,
-    torch.reshape: _reshape(False), torch.transpose: _transpose, torch.permute: _permute,
-    torch.chunk: _chunk, torch.split: _split, torch.mean: _mean, operator.getitem: _getitem,
+    torch.cat: _cat, torch.concat: _cat, torch.flatten: torch_flatten_kind,
+    torch.reshape: reshape_kind(False), torch.transpose: transpose_kind,
+    torch.permute: permute_kind, torch.chunk: chunk_kind, torch.split: split_kind,
+    torch.mean: _mean, operator.getitem: getitem_kind,
     F.interpolate: _interpolate, F.upsample: _interpolate, F.pad: _pad,
     F.adaptive_avg_pool2d: _as_module(_adaptive, "adaptive_avg_pool2d"),
     F.max_pool2d: _as_module(_max_pool, "max_pool2d"),
@@ -378,7 +242,8 @@ METHODS: dict[str, Handler] = {
     "tanh": _per_pixel("activation", None),
     "add": _binary("add"), "add_": _binary("add", inplace=True), "mul": _binary("mul"),
     "mul_": _binary("mul", inplace=True), "sub": _binary("add"), "div": _binary("mul"),
-    "flatten": _torch_flatten, "view": _reshape(True), "reshape": _reshape(False),
-    "transpose": _transpose, "permute": _permute, "contiguous": _contiguous,
-    "chunk": _chunk, "split": _split, "mean": _mean,
+    "flatten": torch_flatten_kind, "view": reshape_kind(True), "reshape": reshape_kind(False),
+    "transpose": transpose_kind, "permute": permute_kind, "contiguous": contiguous_kind,
+    "chunk": chunk_kind, "split": split_kind, "mean": _mean, "expand": expand_kind,
+    "expand_as": expand_kind,
 }

@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from cnnviz.core.tape import Layer, Signal, Walk
 
 NO_FORMULA = "no formula"  # the op of a row torch measured and no rule predicted
+
+# (walk, row name, arguments, keyword arguments) -> output, or None: no formula
+Handler = Callable[[Walk, str, list[Any], dict[str, Any]], Any]
 
 
 @dataclass

@@ -31,9 +31,21 @@ _VALUE_METHODS = {"size", "dim"}
 
 
 def row_names(gm: fx.GraphModule) -> dict[str, str]:
-    """Report row name -> fx node name (a module's row is its path, a call's the node's)."""
-    return {(str(n.target) if n.op == "call_module" else n.name): n.name
-            for n in gm.graph.nodes if n.op not in ("placeholder", "output")}
+    """fx node name -> report row name: a module's path (the node's name when the module is
+    called again), a call's name inside the module whose forward makes it ("layer1.0.add")."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for n in gm.graph.nodes:
+        if n.op in ("placeholder", "output"):
+            continue
+        if n.op in ("call_module", "get_attr"):
+            name = str(n.target) if str(n.target) not in used else n.name
+        else:
+            scope = list(n.meta.get("nn_module_stack") or {})
+            name = f"{scope[-1]}.{n.name}" if scope and scope[-1] else n.name
+        used.add(name)
+        names[n.name] = name
+    return names
 
 
 def graph_rule(w: Walk, name: str, gm: fx.GraphModule, x: Signal) -> Signal:
@@ -41,6 +53,7 @@ def graph_rule(w: Walk, name: str, gm: fx.GraphModule, x: Signal) -> Signal:
     seen: set[int] = set()
     out: Any = None
     inputs = 0
+    names = row_names(gm)
     for node in gm.graph.nodes:
         args = tree_map(lambda a: env[a] if isinstance(a, fx.Node) else a, node.args)
         kwargs = tree_map(lambda a: env[a] if isinstance(a, fx.Node) else a, node.kwargs)
@@ -54,11 +67,11 @@ def graph_rule(w: Walk, name: str, gm: fx.GraphModule, x: Signal) -> Signal:
                 raise ModelError(f"The forward of {type(gm).__name__} takes more than one "
                                  f"input ('{node.name}' too); cnnviz feeds it one image batch.")
         elif node.op == "get_attr":
-            env[node] = _get_attr(w, gm, node, x, seen)
+            env[node] = _get_attr(w, gm, node, names[node.name], x, seen)
         elif node.op == "output":
             out = args[0]
         else:
-            env[node] = _call(w, gm, node, list(args), dict(kwargs), seen)
+            env[node] = _call(w, gm, node, names[node.name], list(args), dict(kwargs), seen)
     if not isinstance(out, T):
         first = next((v for v in tree_flatten(out)[0] if isinstance(v, T)), None)
         if first is None:
@@ -67,36 +80,38 @@ def graph_rule(w: Walk, name: str, gm: fx.GraphModule, x: Signal) -> Signal:
     return out.sig
 
 
-def _get_attr(w: Walk, gm: fx.GraphModule, node: fx.Node, x: Signal, seen: set[int]) -> Any:
+def _get_attr(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, x: Signal,
+              seen: set[int]) -> Any:
     value = operator.attrgetter(str(node.target))(gm)
     if not isinstance(value, torch.Tensor):
         return value
     if isinstance(value, nn.Parameter) and id(value) not in seen:
         seen.add(id(value))
-        w.row(str(node.target), "parameter", x, x, params=value.numel())
+        w.row(name, "parameter", x, x, params=value.numel())
+        w.layers[-1].out_shape = tuple(value.shape[1:])
     return P(tuple(value.shape))
 
 
-def _call(w: Walk, gm: fx.GraphModule, node: fx.Node, args: list, kwargs: dict,
+def _call(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, args: list, kwargs: dict,
           seen: set[int]) -> Any:
     tensors = [v for v in tree_flatten((args, kwargs))[0] if isinstance(v, (T, P))]
     target = node.target
     if node.op == "call_module":
         m = gm.get_submodule(str(target))
         if registry_leaf(m) and len(args) == 1 and not kwargs and isinstance(args[0], T):
-            return _module(w, str(target), m, args[0], seen)
-        return _no_formula(w, gm, node, str(target), tensors, m, seen)
+            return _module(w, name, m, args[0], seen)
+        return _no_formula(w, gm, node, name, tensors, m, seen)
     if not tensors:  # sizes and their arithmetic: plain Python values
         if node.op == "call_function" and getattr(target, "__module__", "") in (
                 "_operator", "operator", "builtins") or target is getattr:
             return target(*args, **kwargs)  # type: ignore[operator]
-        return _no_formula(w, gm, node, node.name, tensors, None, seen)
+        return _no_formula(w, gm, node, name, tensors, None, seen)
     if node.op == "call_method" and target in _VALUE_METHODS or target is getattr:
         return _value(args, kwargs, target)
     handler = FUNCTIONS.get(target) if node.op == "call_function" else METHODS.get(str(target))
-    result = handler(w, node.name, args, kwargs) if handler is not None else None
+    result = handler(w, name, args, kwargs) if handler is not None else None
     if result is None:
-        return _no_formula(w, gm, node, node.name, tensors, None, seen)
+        return _no_formula(w, gm, node, name, tensors, None, seen)
     return result
 
 
