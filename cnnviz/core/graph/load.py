@@ -110,7 +110,7 @@ def load(ref: str) -> Callable[..., nn.Module]:
     sys.path.insert(0, str(path.resolve().parent))  # its own imports of files beside it
     try:
         spec.loader.exec_module(module)
-    except Exception as e:
+    except (Exception, SystemExit) as e:
         reason = " ".join(str(e).split())[:300] or type(e).__name__
         raise ModelError(f"{path_text} raised {type(e).__name__} when imported: "
                          f"{reason}") from None

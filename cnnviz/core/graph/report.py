@@ -272,7 +272,11 @@ def make_inspection(gm: fx.GraphModule, p: Prediction, name: str, measured: bool
     m = None
     if measured:
         check(module_work("this model", gm, p.input_shape, FORWARD_BACKWARD))
-        m = measure_graph(probe_module(gm), p.input_shape, device, seed)
+        try:
+            m = measure_graph(probe_module(gm), p.input_shape, device, seed)
+        except (RuntimeError, TypeError, ValueError, IndexError) as e:  # the model's own code
+            raise ModelError(f"{name} fails when torch runs it on {p.input_shape[1:]}: "
+                             f"{' '.join(str(e).split())[:300]}") from None
         report.measured = m
         attach_measured(gm, report.rows, m)
     exact_fields(report, measured)
