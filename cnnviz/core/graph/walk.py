@@ -98,7 +98,8 @@ def _call(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, args: list, kwa
     target = node.target
     if node.op == "call_module":
         m = gm.get_submodule(str(target))
-        if registry_leaf(m) and len(args) == 1 and not kwargs and isinstance(args[0], T):
+        known = registry_leaf(m) or isinstance(m, nn.Identity)  # a torch.nn leaf to fx
+        if known and len(args) == 1 and not kwargs and isinstance(args[0], T):
             return _module(w, name, m, args[0], seen)
         return _no_formula(w, gm, node, name, tensors, m, seen)
     if not tensors:  # sizes and their arithmetic: plain Python values
@@ -190,7 +191,7 @@ def measured_values(gm: fx.GraphModule, w: Walk) -> dict[str, Any]:
     if cached is not None:
         return cached
     shape = (w.batch, *_input_shape(w))
-    first = next(iter(gm.parameters()), None) or next(iter(gm.buffers()), None)
+    first = next(iter([*gm.parameters(), *gm.buffers()]), None)
     device = first.device if first is not None else torch.device("cpu")
     values: dict[str, Any] = {}
 
