@@ -84,7 +84,12 @@ class Inspection:
 
     @property
     def macs(self) -> int:
-        return self.predicted.macs
+        """The rows' MACs: by formula, and torch's for a row with no formula."""
+        return sum(r.macs for r in self.rows)
+
+    @property
+    def memory(self) -> int:
+        return sum(r.memory for r in self.rows)
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -97,8 +102,8 @@ class Inspection:
     def totals(self) -> dict[str, Any]:
         p = self.predicted
         return {"input_shape": list(p.input_shape), "output_shape": list(p.output_shape),
-                "params": p.params, "macs": p.macs, "flops": p.flops,
-                "activation_memory": p.memory,
+                "params": p.params, "macs": self.macs, "flops": 2 * self.macs,
+                "activation_memory": self.memory,
                 "receptive_field": self.field.text("x") if self.field else None}
 
     def checks(self) -> dict[str, tuple[Any, Any, bool]]:
@@ -108,7 +113,7 @@ class Inspection:
             return {}
         pairs: dict[str, tuple[Any, Any]] = {
             "output shape": (p.output_shape, m.output_shape), "parameters": (p.params, m.params),
-            "MACs": (p.macs, m.macs), "activation memory (bytes)": (p.memory, m.memory)}
+            "MACs": (self.macs, m.macs), "activation memory (bytes)": (self.memory, m.memory)}
         if self.field is not None:
             pairs["receptive field of the centre pixel"] = (support_json(p.support)["size"],
                                                             list(m.support.size))

@@ -108,7 +108,8 @@ def _call(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, args: list, kwa
             return target(*args, **kwargs)  # type: ignore[operator]
         return _no_formula(w, gm, node, name, tensors, None, seen)
     if node.op == "call_method" and target in _VALUE_METHODS or target is getattr:
-        return _value(args, kwargs, target)
+        value = _value(args, kwargs, target)
+        return value if value is not None else _no_formula(w, gm, node, name, [], None, seen)
     handler = FUNCTIONS.get(target) if node.op == "call_function" else METHODS.get(str(target))
     result = handler(w, name, args, kwargs) if handler is not None else None
     if result is None:
@@ -168,10 +169,10 @@ def _no_formula(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, tensors: 
                    c, h, wd, first.rf_h, first.rf_w, True, flat=not spatial)
         return T(y, shape)
 
-    if isinstance(value, torch.Size):
+    if isinstance(value, TensorShape):
         out: Any = to_t(tuple(value))
         shape = out.shape
-    elif isinstance(value, tuple) and value and all(isinstance(v, torch.Size) for v in value):
+    elif isinstance(value, tuple) and value and all(isinstance(v, TensorShape) for v in value):
         out = tuple(to_t(tuple(v)) for v in value)
         shape = out[0].shape
     else:
@@ -181,6 +182,10 @@ def _no_formula(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, tensors: 
             params=params)
     w.layers[-1].out_shape = shape[1:]
     return out
+
+
+class TensorShape(tuple):
+    """A tensor's shape as measured_values records it (a torch.Size is a value of its own)."""
 
 
 def measured_values(gm: fx.GraphModule, w: Walk) -> dict[str, Any]:
@@ -199,7 +204,7 @@ def measured_values(gm: fx.GraphModule, w: Walk) -> dict[str, Any]:
         def run_node(self, n: fx.Node) -> Any:
             result = super().run_node(n)
             values[n.name] = tree_map(
-                lambda v: v.shape if isinstance(v, torch.Tensor) else v, result)
+                lambda v: TensorShape(v.shape) if isinstance(v, torch.Tensor) else v, result)
             return result
     try:
         with torch.no_grad():
