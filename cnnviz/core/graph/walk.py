@@ -28,6 +28,7 @@ from cnnviz.core.kinds.registry import LayerKind, register
 from cnnviz.core.tape import Axis, Signal, Walk, global_map
 
 _VALUE_METHODS = {"size", "dim"}
+_PLAIN = {getattr, len, int, float, min, max, abs, round, tuple, list}  # on plain values
 
 
 def row_names(gm: fx.GraphModule) -> dict[str, str]:
@@ -103,8 +104,8 @@ def _call(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, args: list, kwa
             return _module(w, name, m, args[0], seen)
         return _no_formula(w, gm, node, name, tensors, m, seen)
     if not tensors:  # sizes and their arithmetic: plain Python values
-        if node.op == "call_function" and getattr(target, "__module__", "") in (
-                "_operator", "operator", "builtins") or target is getattr:
+        if node.op == "call_function" and (target in _PLAIN or getattr(
+                target, "__module__", "") in ("_operator", "operator")):
             return target(*args, **kwargs)  # type: ignore[operator]
         return _no_formula(w, gm, node, name, tensors, None, seen)
     if node.op == "call_method" and target in _VALUE_METHODS or target is getattr:
