@@ -16,14 +16,18 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from cnnviz.core.budget import FORWARD, FORWARD_BACKWARD, Work, check, module_work
+from cnnviz.core.budget import FORWARD, Work, check, module_work
 from cnnviz.core.errors import ModelError
-from cnnviz.core.graph.report import Inspection, make_inspection, require_module
+from cnnviz.core.graph.report import (
+    REDUCE,
+    REDUCE_PARAMS,
+    Inspection,
+    make_inspection,
+    probe_work,
+    require_module,
+)
 from cnnviz.core.graph.trace import trace
 from cnnviz.core.walk import predict
-
-REDUCE_PARAMS = "the model's width or depth"
-REDUCE = "the input size, the batch or the model's width"
 
 
 def inspect(model: nn.Module | Callable[..., nn.Module],
@@ -48,8 +52,9 @@ def inspect(model: nn.Module | Callable[..., nn.Module],
         structure = construct(model, args or {}, "meta")
         check(Work("this model", sum(p.numel() for p in structure.parameters()), 0, 0,
                    reduce_params=REDUCE_PARAMS))
-        check(module_work("this model", trace(structure), shape,
-                          FORWARD_BACKWARD if measure else FORWARD, reduce=REDUCE,
+        graph = trace(structure)
+        check(probe_work("this model", graph, shape) if measure else
+              module_work("this model", graph, shape, FORWARD, reduce=REDUCE,
                           reduce_params=REDUCE_PARAMS))
         torch.manual_seed(seed)
         built = construct(model, args or {}, "cpu")

@@ -12,10 +12,11 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+import torch
 import torch.fx as fx
 
 from cnnviz.core.arithmetic import dims_text
-from cnnviz.core.budget import FORWARD_BACKWARD, check, module_work
+from cnnviz.core.budget import FORWARD_BACKWARD, Work, check, module_work
 from cnnviz.core.errors import BudgetError, ModelError
 from cnnviz.core.exact_field import FieldProbe, measured_field, predicted_field
 from cnnviz.core.field import ExactField
@@ -255,13 +256,26 @@ def exact_fields(report: Inspection, measured: bool) -> None:
         return
     probe = report.probe
     try:
-        check(module_work("the exact receptive field's probe", report.module,
-                          probe.input_shape, FORWARD_BACKWARD, repeats=len(probe.pixels)))
+        check(probe_work("the exact receptive field's probe", report.module,
+                         probe.input_shape, repeats=len(probe.pixels)))
     except BudgetError:
         report.notes.append("torch's check of the exact field is over the budget: the field "
                             "shown is the predicted one.")
         return
     report.measured_field = measured_field(probe_module(report.module), probe, report.field)
+
+
+def probe_work(what: str, gm: fx.GraphModule, shape: tuple[int, int, int, int],
+               repeats: int = 1) -> Work:
+    """The work of torch's probe: a forward and a backward to the input only (the weights
+    need no gradient, so they are held once)."""
+    return dataclasses.replace(module_work(what, gm, shape, FORWARD_BACKWARD, repeats,
+                                           reduce=REDUCE, reduce_params=REDUCE_PARAMS),
+                               weight_grads=False)
+
+
+REDUCE_PARAMS = "the model's width or depth"
+REDUCE = "the input size, the batch or the model's width"
 
 
 def require_module(model: Any) -> None:
@@ -276,12 +290,18 @@ def make_inspection(gm: fx.GraphModule, p: Prediction, name: str, measured: bool
     report = Inspection(name, p.input_shape, gm, p, build_rows(gm, p))
     m = None
     if measured:
-        check(module_work("this model", gm, p.input_shape, FORWARD_BACKWARD))
+        check(probe_work("this model", gm, p.input_shape))
         try:
             m = measure_graph(probe_module(gm), p.input_shape, device, seed)
         except (RuntimeError, TypeError, ValueError, IndexError) as e:  # the model's own code
             raise ModelError(f"{name} fails when torch runs it on {p.input_shape[1:]}: "
                              f"{' '.join(str(e).split())[:300]}") from None
+        # float32 underflows at the far edge of a deep field: float64 reaches it
+        if m.support != p.support and all(r.predicted for r in report.rows):
+            m.support = measure_graph(probe_module(gm), (1, *p.input_shape[1:]), "cpu", seed,
+                                      torch.float64).support
+            report.notes.append("The receptive-field probe underflowed in float32 and was "
+                                "repeated in float64 on the cpu.")
         report.measured = m
         attach_measured(gm, report.rows, m)
     exact_fields(report, measured)

@@ -64,7 +64,10 @@ def _max_as_average(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mod
 
 
 def _relu(x, *args, **kwargs):
-    return torch.relu(x)
+    """A capped activation uncapped (in place where it was): with every path open the values
+    grow past the cap, where it would pass no gradient and hide pixels of the field."""
+    inplace = kwargs.get("inplace", False) or (bool(args) and args[-1] is True)
+    return torch.relu_(x) if inplace else torch.relu(x)
 
 
 _OPENED = {F.max_pool2d: _max_as_average, F.relu6: _relu, F.hardtanh: _relu,
@@ -76,7 +79,11 @@ def probe_module(gm: fx.GraphModule) -> fx.GraphModule:
     not cap (the registry's probe hooks do the same for modules): same shapes and FLOPs."""
     graph = copy.deepcopy(gm.graph)
     for node in graph.nodes:
-        if node.op == "call_function" and node.target in _OPENED:
+        module = gm.get_submodule(str(node.target)) if node.op == "call_module" else None
+        if isinstance(module, nn.Hardtanh):  # ReLU6 too; its probe hook cannot undo in place
+            node.op, node.target = "call_function", _relu
+            node.kwargs = {"inplace": module.inplace}
+        elif node.op == "call_function" and node.target in _OPENED:
             node.target = _OPENED[node.target]
         elif node.op == "call_method" and node.target in ("relu6", "hardtanh"):
             node.op, node.target = "call_function", _relu
