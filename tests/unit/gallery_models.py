@@ -229,6 +229,35 @@ class ShuffleNet(nn.Module):
         return self.stage2(self.conv1(x))
 
 
+class ConvNeXtBlock(nn.Module):
+    """Liu et al. 2022, as its reference code writes it: channels last between two permutes
+    (LayerNorm and the two Linears per pixel), a layer scale, then the shortcut."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.pwconv1, self.act = nn.Linear(dim, 4 * dim), nn.GELU()
+        self.pwconv2 = nn.Linear(4 * dim, dim)
+        self.gamma = nn.Parameter(1e-6 * torch.ones(dim))
+
+    def forward(self, x):
+        shortcut = x
+        x = self.dwconv(x).permute(0, 2, 3, 1)
+        x = self.gamma * self.pwconv2(self.act(self.pwconv1(self.norm(x))))
+        return shortcut + x.permute(0, 3, 1, 2)
+
+
+class ConvNeXtStage(nn.Module):
+    def __init__(self, dim: int = 16):
+        super().__init__()
+        self.stem = nn.Conv2d(3, dim, 4, 4)
+        self.blocks = nn.Sequential(ConvNeXtBlock(dim), ConvNeXtBlock(dim))
+
+    def forward(self, x):
+        return self.blocks(self.stem(x))
+
+
 GALLERY = {
     "resnet18": (lambda: ResNet18(width=8, classes=10), (3, 64, 64)),
     "resnet_trunk": (lambda: ResNetTrunk(width=8), (3, 64, 64)),
@@ -237,4 +266,5 @@ GALLERY = {
     "fpn": (lambda: FPN(), (3, 32, 32)),
     "densenet": (lambda: DenseNetBlock(), (3, 24, 24)),
     "shufflenet": (lambda: ShuffleNet(), (3, 32, 32)),
+    "convnext": (lambda: ConvNeXtStage(), (3, 64, 64)),
 }

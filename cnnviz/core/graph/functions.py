@@ -82,7 +82,9 @@ def _binary(op: str, inplace: bool = False) -> Handler:
                 return None
             n = w.batch * x.sig.numel
             add_row(w, name, op, x, x, op=op, elementwise=n, memory=0 if inplace else nbytes(x))
-            return T(x.sig, x.shape)
+            return x.same_pixels()
+        if any(t.last for t in ts):
+            return None
         return merge(w, name, op, ts, shape, memory=not inplace)
     return handle
 
@@ -97,7 +99,7 @@ def _per_pixel(op: str, inplace_arg: int | None = 1, inplace: bool = False) -> H
             inplace_arg is not None and len(args) > inplace_arg and args[inplace_arg] is True)
         add_row(w, name, op, x, x, op=op, elementwise=w.batch * x.sig.numel,
                 memory=0 if same else nbytes(x))
-        return T(x.sig, x.shape)
+        return x.same_pixels()
     return handle
 
 

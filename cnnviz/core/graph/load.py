@@ -62,7 +62,8 @@ def inspect(model: nn.Module | Callable[..., nn.Module],
         raise ModelError(f"cnnviz.inspect takes a torch.nn.Module, or a class or function "
                          f"that makes one, not a {type(model).__name__}.")
     gm = trace(built)
-    return make_inspection(gm, predict(gm, shape), name, measure, device, seed)
+    return make_inspection(gm, predict(gm, shape), name, measure, device, seed,
+                           params=sum(p.numel() for p in built.parameters()))
 
 
 def input_shape(value: Any, batch: int = 1) -> tuple[int, int, int, int]:

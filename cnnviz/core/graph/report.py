@@ -286,7 +286,10 @@ def require_module(model: Any) -> None:
 
 
 def make_inspection(gm: fx.GraphModule, p: Prediction, name: str, measured: bool,
-                    device: str = "cpu", seed: int = 0) -> Inspection:
+                    device: str = "cpu", seed: int = 0, params: int | None = None
+                    ) -> Inspection:
+    """The report of traced `gm` (walked as `p`); `params`: the model's own count, every
+    parameter it holds (the trace keeps only those its forward uses)."""
     report = Inspection(name, p.input_shape, gm, p, build_rows(gm, p))
     m = None
     if measured:
@@ -302,6 +305,10 @@ def make_inspection(gm: fx.GraphModule, p: Prediction, name: str, measured: bool
                                       torch.float64).support
             report.notes.append("The receptive-field probe underflowed in float32 and was "
                                 "repeated in float64 on the cpu.")
+        m.params = sum(t.numel() for t in gm.parameters()) if params is None else params
+        if m.params != p.params:
+            report.notes.append(f"The model holds {m.params:,} parameters; its forward uses "
+                                f"{p.params:,} of them.")
         report.measured = m
         attach_measured(gm, report.rows, m)
     exact_fields(report, measured)

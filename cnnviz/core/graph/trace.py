@@ -70,7 +70,13 @@ def _relu(x, *args, **kwargs):
     return torch.relu_(x) if inplace else torch.relu(x)
 
 
-_OPENED = {F.max_pool2d: _max_as_average, F.relu6: _relu, F.hardtanh: _relu,
+def _pass_on(x, *args, **kwargs):
+    """A norm's statistics mix pixels and, with uniform weights after it, cancel: the probe
+    passes its input on (statistics count as constants, as receptive fields assume)."""
+    return x.clone()
+
+
+_OPENED = {F.layer_norm: _pass_on, F.max_pool2d: _max_as_average, F.relu6: _relu, F.hardtanh: _relu,
            F.hardsigmoid: torch.sigmoid}
 
 
@@ -83,6 +89,8 @@ def probe_module(gm: fx.GraphModule) -> fx.GraphModule:
         if isinstance(module, nn.Hardtanh):  # ReLU6 too; its probe hook cannot undo in place
             node.op, node.target = "call_function", _relu
             node.kwargs = {"inplace": module.inplace}
+        elif isinstance(module, nn.LayerNorm):  # as LayerNorm2d's probe hook does
+            node.op, node.target, node.kwargs = "call_function", _pass_on, {}
         elif node.op == "call_function" and node.target in _OPENED:
             node.target = _OPENED[node.target]
         elif node.op == "call_method" and node.target in ("relu6", "hardtanh"):

@@ -24,6 +24,7 @@ class T:
     sig: Signal
     shape: tuple[int, ...]
     contiguous: bool = True
+    last: bool = False  # (N, H, W, C): channels last, as after x.permute(0, 2, 3, 1)
 
     @property
     def numel(self) -> int:
@@ -31,7 +32,11 @@ class T:
 
     @property
     def spatial(self) -> bool:
-        return len(self.shape) >= 4 and not self.sig.flat
+        return len(self.shape) >= 4 and not self.sig.flat and not self.last
+
+    def same_pixels(self) -> T:
+        """A new tensor of the same shape and layout (one pixel at a time made it)."""
+        return T(self.sig, self.shape, self.contiguous, self.last)
 
 
 @dataclass

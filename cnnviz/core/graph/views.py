@@ -68,6 +68,11 @@ def reshape_kind(view: bool) -> Handler:
 def _permutation(x: T, perm: list[int]) -> T | None:
     n = len(x.shape)
     perm = [p % n for p in perm]
+    if n == 4 and not x.sig.flat and perm in ([0, 2, 3, 1], [0, 3, 1, 2]):
+        to_last = perm == [0, 2, 3, 1]
+        if to_last == x.last:
+            return None
+        return T(x.sig, tuple(x.shape[p] for p in perm), False, last=to_last)
     if not x.spatial or perm[0] != 0 or perm[-2:] != [n - 2, n - 1]:
         return None  # moves the batch or the pixels: outside the map's rules
     return regroup(x, tuple(x.shape[p] for p in perm), contiguous=False)

@@ -20,14 +20,19 @@ import torch.nn as nn
 from torch.utils._pytree import tree_flatten, tree_map
 
 from cnnviz.core.errors import ModelError
-from cnnviz.core.graph.functions import FUNCTIONS, METHODS
+from cnnviz.core.graph.channels_last import LAST_FUNCTIONS, last_module
+from cnnviz.core.graph.functions import ACTIVATION_FUNCTIONS, FUNCTIONS, METHODS
 from cnnviz.core.graph.trace import registry_leaf
 from cnnviz.core.graph.values import NO_FORMULA, P, T, add_row, as_t, last_row
-from cnnviz.core.kinds import visit
+from cnnviz.core.kinds import ACTIVATIONS, visit
 from cnnviz.core.kinds.registry import LayerKind, register
 from cnnviz.core.tape import Axis, Signal, Walk, global_map
 
 _VALUE_METHODS = {"size", "dim"}
+_PER_PIXEL = (*ACTIVATIONS, nn.Identity, nn.Dropout)
+_LAST_OK = {*ACTIVATION_FUNCTIONS, torch.relu_, operator.add, operator.mul, torch.add, torch.mul,
+            operator.sub, operator.truediv, torch.permute, "permute", "contiguous", "relu",
+            "relu_", "sigmoid", "add", "mul"}
 _PLAIN = {getattr, len, int, float, min, max, abs, round, tuple, list}  # on plain values
 
 
@@ -100,8 +105,16 @@ def _call(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, args: list, kwa
     if node.op == "call_module":
         m = gm.get_submodule(str(target))
         known = registry_leaf(m) or isinstance(m, nn.Identity)  # a torch.nn leaf to fx
-        if known and len(args) == 1 and not kwargs and isinstance(args[0], T):
-            return _module(w, name, m, args[0], seen)
+        x = args[0] if len(args) == 1 and not kwargs and isinstance(args[0], T) else None
+        if x is not None and x.last:
+            out = last_module(w, name, m, x) if id(m) not in seen else None
+            if out is None and isinstance(m, _PER_PIXEL):
+                out = _module(w, name, m, x, seen)
+            if out is not None:
+                seen.add(id(m))
+                return out
+        elif known and x is not None:
+            return _module(w, name, m, x, seen)
         return _no_formula(w, gm, node, name, tensors, m, seen)
     if not tensors:  # sizes and their arithmetic: plain Python values
         if node.op == "call_function" and (target in _PLAIN or getattr(
@@ -111,7 +124,13 @@ def _call(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, args: list, kwa
     if node.op == "call_method" and target in _VALUE_METHODS or target is getattr:
         value = _value(args, kwargs, target)
         return value if value is not None else _no_formula(w, gm, node, name, [], None, seen)
-    handler = FUNCTIONS.get(target) if node.op == "call_function" else METHODS.get(str(target))
+    if node.op == "call_function":
+        handler = FUNCTIONS.get(target) or LAST_FUNCTIONS.get(target)  # type: ignore[arg-type]
+    else:
+        handler = METHODS.get(str(target))
+    if any(isinstance(t, T) and t.last for t in tensors) and not (
+            target in _LAST_OK or target in LAST_FUNCTIONS):
+        handler = None  # the handlers read channels at dim 1
     result = handler(w, name, args, kwargs) if handler is not None else None
     if result is None:
         return _no_formula(w, gm, node, name, tensors, None, seen)
@@ -139,7 +158,7 @@ def _value(args: list, kwargs: dict, target: Any) -> Any:
 def _module(w: Walk, name: str, m: nn.Module, x: T, seen: set[int]) -> T:
     before = len(w.layers)
     y = visit(w, m, x.sig, name)
-    out = T(y, x.shape) if y is x.sig else as_t(y, w.batch)
+    out = x.same_pixels() if y is x.sig else as_t(y, w.batch)
     last_row(w, before, out.shape)
     for layer in w.layers[before:]:
         if id(m) in seen:  # a module called twice holds its weights once
