@@ -58,6 +58,10 @@ class ResNet18(nn.Module):
 class ResNetTrunk(ResNet18):
     """The same without its head: the output is a map, so it has a receptive field."""
 
+    def __init__(self, width: int = 64):
+        super().__init__(width)
+        del self.avgpool, self.fc
+
     def forward(self, x):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
