@@ -20,7 +20,7 @@ from cnnviz.cli import main
 from cnnviz.core.errors import BudgetError, ModelError
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gallery_models import GALLERY, ResNetTrunk, UNet  # noqa: E402
+from gallery_models import GALLERY, ResNet18, ResNetTrunk, UNet  # noqa: E402
 
 GALLERY_FILE = Path(__file__).parent / "gallery_models.py"
 
@@ -118,6 +118,15 @@ def test_a_call_with_no_kind_is_measured_and_marked_never_guessed():
     assert "receptive field of the centre pixel" not in report.checks()
 
 
+def test_parameters_the_forward_never_reads_are_torch_s_count_not_the_walk_s():
+    model = ResNet18(width=4, classes=10)
+    model.aux = nn.Linear(32, 10)  # held, never called: the trace drops it
+    report = cnnviz.inspect(model, (3, 32, 32))
+    held = sum(p.numel() for p in model.parameters())
+    assert report.checks()["parameters"] == (held - 330, held, False)
+    assert f"holds {held:,} parameters; its forward uses {held - 330:,}" in report.notes[0]
+
+
 class DataDependent(nn.Module):
     def __init__(self):
         super().__init__()
@@ -198,7 +207,7 @@ def test_the_model_command_reports_a_gallery_model_as_torch_does(capsys):
     code = main(["model", f"{GALLERY_FILE}:ResNet18", "--args", '{"width": 8, "classes": 10}',
                  "--input", "3,64,64", "--json"])
     out = json.loads(capsys.readouterr().out)
-    model = ResNetTrunk.__mro__[1](width=8, classes=10)
+    model = ResNet18(width=8, classes=10)
     assert code == 0 and out["params"] == sum(p.numel() for p in model.parameters())
     assert out["macs"] == torch_macs(model, (3, 64, 64))[0] and out["output_shape"] == [1, 10]
     assert out["no_formula"] == [] and all(out["agree"].values())
