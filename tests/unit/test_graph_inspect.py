@@ -231,3 +231,14 @@ def test_functions_that_a_module_does_too_follow_its_rule():
     assert report.no_formula == [] and report.agrees, report.checks()
     assert [r.kind for r in report.rows] == ["Conv2d", "activation", "max_pool2d",
                                              "avg_pool2d", "add", "adaptive_avg_pool2d"]
+
+
+def test_a_served_classroom_never_gets_the_model(capsys):
+    from cnnviz.deploy.own_model import MODEL_VARIABLES, without_model
+    environ = {"PATH": "/bin", **{name: "x" for name in MODEL_VARIABLES}}
+    assert without_model(environ) == {"PATH": "/bin"}
+    assert main(["hall", "--model", f"{GALLERY_FILE}:UNet"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "the hall takes no --model" in err
+    assert main(["app", "--model", f"{GALLERY_FILE}:Nope"]) == 2  # refused before a server
+    assert "defines no 'Nope'" in capsys.readouterr().err
