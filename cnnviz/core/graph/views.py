@@ -46,12 +46,12 @@ def reshape_kind(view: bool) -> Handler:
             known = int(torch.Size([s for s in shape if s != -1]).numel())
             shape[shape.index(-1)] = x.numel // max(1, known)
         new = tuple(shape)
-        copy = 0 if x.contiguous else nbytes(x)
+        copy = 0 if x.contiguous or view else nbytes(x)  # a view never copies
         if new[0] != x.shape[0] or int(torch.Size(new).numel()) != x.numel:
             return None
         if len(new) == 2 and x.spatial:
             return _flatten(w, name, x, copy)
-        if len(new) == 4 and not x.spatial and new[2:] == (1, 1):  # (N, C) -> (N, C, 1, 1)
+        if len(new) == 4 and x.sig.flat and new[2:] == (1, 1):  # (N, C) -> (N, C, 1, 1)
             s = x.sig
             out = T(Signal(new[1], 1, 1, s.rf_h, s.rf_w, s.is_global, s.node), new)
             add_row(w, name, "view" if view else "reshape", x, out)
