@@ -56,8 +56,9 @@ def inspect(model: nn.Module | Callable[..., nn.Module],
         check(probe_work("this model", graph, shape) if measure else
               module_work("this model", graph, shape, FORWARD, reduce=REDUCE,
                           reduce_params=REDUCE_PARAMS))
-        torch.manual_seed(seed)
-        built = construct(model, args or {}, "cpu")
+        with torch.random.fork_rng(devices=[]):  # the caller's random state stays as it was
+            torch.manual_seed(seed)
+            built = construct(model, args or {}, "cpu")
     else:
         raise ModelError(f"cnnviz.inspect takes a torch.nn.Module, or a class or function "
                          f"that makes one, not a {type(model).__name__}.")
