@@ -17,7 +17,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import cnnviz
 from cnnviz.cli import main
-from cnnviz.core.errors import BudgetError, ModelError
+from cnnviz.core.errors import BudgetError, InputError, ModelError
 
 sys.path.insert(0, str(Path(__file__).parent))
 from gallery_models import GALLERY, ResNet18, ResNetTrunk, UNet  # noqa: E402
@@ -157,7 +157,7 @@ def test_what_cnnviz_refuses_is_one_sentence():
         cnnviz.inspect(UNet(), (3, 32))
     with pytest.raises(ModelError, match="not a int"):
         cnnviz.inspect(lambda: 3, (3, 8, 8))
-    with pytest.raises(ModelError, match="kernel|padded input"):
+    with pytest.raises(InputError, match="padded input is only 1"):
         cnnviz.inspect(nn.Sequential(*[nn.Conv2d(3, 3, 3, 2) for _ in range(5)]), (3, 16, 16))
 
 
@@ -229,6 +229,8 @@ def test_functions_that_a_module_does_too_follow_its_rule():
 
     report = cnnviz.inspect(Functional(), (3, 19, 19))
     assert report.no_formula == [] and report.agrees, report.checks()
+    assert report.checks()["receptive field of the centre pixel"][2]
+    assert report.field is None and "grows with the input" in report.notes[0]
     assert [r.kind for r in report.rows] == ["Conv2d", "activation", "max_pool2d",
                                              "avg_pool2d", "add", "adaptive_avg_pool2d"]
 

@@ -115,7 +115,7 @@ class Inspection:
         pairs: dict[str, tuple[Any, Any]] = {
             "output shape": (p.output_shape, m.output_shape), "parameters": (p.params, m.params),
             "MACs": (self.macs, m.macs), "activation memory (bytes)": (self.memory, m.memory)}
-        if self.field is not None:
+        if not self.no_formula:
             pairs["receptive field of the centre pixel"] = (support_json(p.support)["size"],
                                                             list(m.support.size))
         if self.field is not None and self.measured_field is not None:
@@ -140,7 +140,7 @@ class Inspection:
             raise ModelError(f"The output is {y.height}x{y.width}: a pixel is (row, column) "
                              f"inside it, not {pixel!r:.40}.")
         out = {"predicted": predict_supports(self.module, self.input_shape, [pixel])[1][0]}
-        if self.field is None:
+        if self.no_formula:  # past a row with no formula the tape proves nothing
             out.pop("predicted")
         if self.measured is not None:
             out["measured"] = pixel_supports(probe_module(self.module), self.input_shape,
@@ -166,6 +166,7 @@ class Inspection:
                                "notes": self.notes}
         if self.field is not None:
             out["exact_receptive_field"] = self.field.to_json()
+        if not self.no_formula:
             out["centre_pixel"] = support_json(self.predicted.support)
         m = self.measured
         if m is not None:
@@ -251,7 +252,13 @@ def exact_fields(report: Inspection, measured: bool) -> None:
         report.notes.append("A row has no formula, so the receptive field past it is not "
                             "predicted: torch's centre-pixel support stands alone.")
         return
-    report.field, report.probe = predicted_field(report.module, report.predicted)
+    try:
+        report.field, report.probe = predicted_field(report.module, report.predicted)
+    except RuntimeError:  # exact_field's own: no input holds the field (it grows with it)
+        report.notes.append("The receptive field grows with the input here (an adaptive "
+                            "pooling to a fixed grid): only the centre pixel's field on this "
+                            "input is shown.")
+        return
     if not measured:
         return
     probe = report.probe
