@@ -86,12 +86,13 @@ def construct(factory: Callable[..., Any], args: dict[str, Any], device: str) ->
             model = factory(**args)
     except Exception as e:
         reason = " ".join(str(e).split())[:300] or type(e).__name__
-        if device == "meta" and "meta" in reason:  # needs real values in __init__
-            raise ModelError(f"{name} cannot be built as a structure alone (on the meta "
-                             f"device), so its size cannot be checked before its weights "
-                             f"exist: {reason}") from None
+        where = ""
+        if device == "meta" and isinstance(e, (RuntimeError, NotImplementedError)):
+            # what a tensor without values raises (an .item() or .tolist() in __init__)
+            where = (" (built as a structure alone, on the meta device, so that its size "
+                     "is checked before its weights exist)")
         raise ModelError(f"{name}({_args_text(args)}) raised {type(e).__name__}: "
-                         f"{reason}") from None
+                         f"{reason}{where}") from None
     require_module(model)
     return model
 
