@@ -61,8 +61,8 @@ def graph_rule(w: Walk, name: str, gm: fx.GraphModule, x: Signal) -> Signal:
     inputs = 0
     names = row_names(gm)
     for node in gm.graph.nodes:
-        args = tree_map(lambda a: env[a] if isinstance(a, fx.Node) else a, node.args)
-        kwargs = tree_map(lambda a: env[a] if isinstance(a, fx.Node) else a, node.kwargs)
+        args = fx.node.map_arg(node.args, env.__getitem__)
+        kwargs = fx.node.map_arg(node.kwargs, env.__getitem__)
         if node.op == "placeholder":
             inputs += 1
             if inputs == 1:
@@ -100,7 +100,7 @@ def _get_attr(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, x: Signal,
 
 def _call(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, args: list, kwargs: dict,
           seen: set[int]) -> Any:
-    tensors = [v for v in tree_flatten((args, kwargs))[0] if isinstance(v, (T, P))]
+    tensors = _tensors((args, kwargs))
     target = node.target
     if node.op == "call_module":
         m = gm.get_submodule(str(target))
@@ -135,6 +135,17 @@ def _call(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, args: list, kwa
     if result is None:
         return _no_formula(w, gm, node, name, tensors, None, seen)
     return result
+
+
+def _tensors(value: Any) -> list[T | P]:
+    """The tensors among a call's arguments (nested in lists, tuples and dicts)."""
+    if isinstance(value, (T, P)):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _tensors(v)]
+    return []
 
 
 def _value(args: list, kwargs: dict, target: Any) -> Any:
