@@ -88,7 +88,8 @@ def measure_graph(probe: fx.GraphModule, input_shape: tuple[int, int, int, int],
     flags = [(m, m.training) for m in probe.modules()]
     probe.eval()
     try:
-        y = functional_call(run, tensors, (x,), tie_weights=False)
+        # a copy: an in-place first op (F.relu(x, inplace=True)) may not write to a leaf
+        y = functional_call(run, tensors, (x.clone(),), tie_weights=False)
         y = next(v for v in tree_flatten(y)[0] if isinstance(v, torch.Tensor))
         if y.dim() == 4:
             pixel = centre_pixel(y.shape[2], y.shape[3])
