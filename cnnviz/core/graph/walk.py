@@ -44,8 +44,11 @@ def row_names(gm: fx.GraphModule) -> dict[str, str]:
     for n in gm.graph.nodes:
         if n.op in ("placeholder", "output"):
             continue
-        if n.op in ("call_module", "get_attr"):
-            name = str(n.target) if str(n.target) not in used else n.name
+        if n.op in ("call_module", "get_attr"):  # a module called again: "relu (call 2)"
+            name, k = str(n.target), 1
+            while name in used:
+                k += 1
+                name = f"{n.target} (call {k})"
         else:
             scope = list(n.meta.get("nn_module_stack") or {})
             name = f"{scope[-1]}.{n.name}" if scope and scope[-1] else n.name
