@@ -245,3 +245,26 @@ def test_a_served_classroom_never_gets_the_model(capsys):
     assert len(err.splitlines()) == 1 and "the hall takes no --model" in err
     assert main(["app", "--model", f"{GALLERY_FILE}:Nope"]) == 2  # refused before a server
     assert "defines no 'Nope'" in capsys.readouterr().err
+
+
+def test_torch_activations_the_registry_lacks_work_per_pixel_and_open_in_the_probe():
+    class MobileV3ish(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, padding=1)
+            self.act = nn.Hardswish(inplace=True)
+            self.squeeze, self.excite = nn.Conv2d(8, 2, 1), nn.Conv2d(2, 8, 1)
+            self.out = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.PReLU(8), nn.Tanh(),
+                                     nn.Hardsigmoid())
+
+        def forward(self, x):
+            x = self.act(self.conv(x))
+            s = F.hardsigmoid(self.excite(F.relu(self.squeeze(x.mean((2, 3), True)))), True)
+            return self.out(x * s)
+
+    model = MobileV3ish()
+    report = cnnviz.inspect(model, (3, 16, 16))
+    assert report.no_formula == [] and report.agrees, report.checks()
+    assert report.params == sum(p.numel() for p in model.parameters())  # PReLU's 8 slopes
+    assert {"Hardswish", "PReLU", "Tanh", "Hardsigmoid"} <= {r.kind for r in report.rows}
+    assert report.checks()["receptive field of the centre pixel"][1] == [16, 16]

@@ -70,14 +70,20 @@ def _relu(x, *args, **kwargs):
     return torch.relu_(x) if inplace else torch.relu(x)
 
 
+def _sigmoid(x, *args, **kwargs):
+    """A hard sigmoid is flat past ±3 (no gradient there): the probe's is a sigmoid."""
+    inplace = kwargs.get("inplace", False) or (bool(args) and args[-1] is True)
+    return torch.sigmoid_(x) if inplace else torch.sigmoid(x)
+
+
 def _pass_on(x, *args, **kwargs):
     """A norm's statistics mix pixels and, with uniform weights after it, cancel: the probe
     passes its input on (statistics count as constants, as receptive fields assume)."""
     return x.clone()
 
 
-_OPENED = {F.layer_norm: _pass_on, F.max_pool2d: _max_as_average, F.relu6: _relu, F.hardtanh: _relu,
-           F.hardsigmoid: torch.sigmoid}
+_OPENED = {F.layer_norm: _pass_on, F.max_pool2d: _max_as_average, F.relu6: _relu,
+           F.hardtanh: _relu, F.hardsigmoid: _sigmoid}
 
 
 def probe_module(gm: fx.GraphModule) -> fx.GraphModule:
@@ -88,6 +94,9 @@ def probe_module(gm: fx.GraphModule) -> fx.GraphModule:
         module = gm.get_submodule(str(node.target)) if node.op == "call_module" else None
         if isinstance(module, nn.Hardtanh):  # ReLU6 too; its probe hook cannot undo in place
             node.op, node.target = "call_function", _relu
+            node.kwargs = {"inplace": module.inplace}
+        elif isinstance(module, nn.Hardsigmoid):
+            node.op, node.target = "call_function", _sigmoid
             node.kwargs = {"inplace": module.inplace}
         elif isinstance(module, nn.LayerNorm):  # as LayerNorm2d's probe hook does
             node.op, node.target, node.kwargs = "call_function", _pass_on, {}

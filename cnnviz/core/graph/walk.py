@@ -20,7 +20,12 @@ import torch.nn as nn
 from torch.utils._pytree import tree_flatten, tree_map
 
 from cnnviz.core.errors import ModelError
-from cnnviz.core.graph.channels_last import LAST_FUNCTIONS, last_module
+from cnnviz.core.graph.channels_last import (
+    LAST_FUNCTIONS,
+    TORCH_ACTIVATIONS,
+    last_module,
+    torch_activation,
+)
 from cnnviz.core.graph.functions import ACTIVATION_FUNCTIONS, FUNCTIONS, METHODS
 from cnnviz.core.graph.trace import registry_leaf
 from cnnviz.core.graph.values import NO_FORMULA, P, T, add_row, as_t, last_row
@@ -29,7 +34,7 @@ from cnnviz.core.kinds.registry import LayerKind, register
 from cnnviz.core.tape import Axis, Signal, Walk, global_map
 
 _VALUE_METHODS = {"size", "dim"}
-_PER_PIXEL = (*ACTIVATIONS, nn.Identity, nn.Dropout)
+_PER_PIXEL = (*ACTIVATIONS, *TORCH_ACTIVATIONS, nn.Identity, nn.Dropout)
 _LAST_OK = {*ACTIVATION_FUNCTIONS, torch.relu_, operator.add, operator.mul, torch.add, torch.mul,
             operator.sub, operator.truediv, torch.permute, "permute", "contiguous", "relu",
             "relu_", "sigmoid", "add", "mul"}
@@ -118,6 +123,8 @@ def _call(w: Walk, gm: fx.GraphModule, node: fx.Node, name: str, args: list, kwa
                 return out
         elif known and x is not None:
             return _module(w, name, m, x, seen)
+        elif x is not None and isinstance(m, TORCH_ACTIVATIONS):
+            return torch_activation(w, name, m, x, id(m) in seen)
         return _no_formula(w, gm, node, name, tensors, m, seen)
     if not tensors:  # sizes and their arithmetic: plain Python values
         if node.op == "call_function" and (target in _PLAIN or getattr(
