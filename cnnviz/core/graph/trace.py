@@ -19,6 +19,12 @@ import torch.nn.functional as F
 from cnnviz.core.errors import ModelError
 from cnnviz.core.kinds import KINDS, find_kind
 
+GraphModule: type[fx.GraphModule]
+try:  # generates the forward's code when it first runs: the predicted walk never does
+    from torch.fx._lazy_graph_module import _LazyGraphModule as GraphModule
+except ImportError:  # pragma: no cover - an older or newer torch without it
+    GraphModule = fx.GraphModule
+
 
 def registry_leaf(m: nn.Module) -> bool:
     """A module whose registry rule describes its forward: its exact type is registered,
@@ -52,7 +58,7 @@ def trace(model: nn.Module) -> fx.GraphModule:
         reason = " ".join(str(e).split()) or type(e).__name__
         raise ModelError(f"torch.fx cannot trace {name}: {reason[:300]} (cnnviz needs a "
                          f"forward whose steps do not depend on the input's values).") from None
-    return fx.GraphModule(model, graph, name)
+    return GraphModule(model, graph, name)
 
 
 # --- the probe's copy: every path open -------------------------------------------------
@@ -105,7 +111,7 @@ def probe_module(gm: fx.GraphModule) -> fx.GraphModule:
         elif node.op == "call_method" and node.target in ("relu6", "hardtanh"):
             node.op, node.target = "call_function", _relu
     graph.lint()
-    return fx.GraphModule(gm, graph, gm.__class__.__name__)
+    return GraphModule(gm, graph, gm.__class__.__name__)
 
 
 INPLACE = (operator.iadd, operator.imul)
