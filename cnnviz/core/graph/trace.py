@@ -9,7 +9,6 @@ their rows are measured only ("no formula").
 from __future__ import annotations
 
 import copy
-import operator
 
 import torch
 import torch.fx as fx
@@ -112,6 +111,3 @@ def probe_module(gm: fx.GraphModule) -> fx.GraphModule:
             node.op, node.target = "call_function", _relu
     graph.lint()
     return GraphModule(gm, graph, gm.__class__.__name__)
-
-
-INPLACE = (operator.iadd, operator.imul)
