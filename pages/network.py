@@ -14,9 +14,13 @@ from cnnviz.render import network_charts as charts
 from cnnviz.render.explorer_charts import check_rows, number
 from cnnviz.topics import networks as topic
 from cnnviz.ui.network import builder as nb
+from cnnviz.ui.network import own_model
 from cnnviz.ui.network import scaling as network_scaling
 
 st.title("🏛️ Networks")
+if own_model.active():  # `cnnviz app --model FILE.py:NAME` on this machine
+    own_model.page()
+    st.stop()
 spec = nb.current_network()
 nb.sidebar(spec)
 device, preset = ui.current_device(), nb.preset_of(spec)

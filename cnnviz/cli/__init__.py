@@ -1,5 +1,5 @@
-"""Command line: `cnnviz {blocks,report,gradflow,networks,network,bench,hall,lessons,lesson,
-trained,train,predict,rooms}`
+"""Command line: `cnnviz {blocks,report,gradflow,networks,network,model,app,bench,hall,
+lessons,lesson,trained,train,predict,rooms}`
 (also `python -m cnnviz`).
 
 Bad input exits with status 2 and one line on stderr, never a traceback: a file or output
@@ -58,7 +58,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser(prog: str = "cnnviz") -> Parser:
-    from cnnviz.cli import gradflow, hall, lessons, network, rooms, training
+    from cnnviz.cli import app, gradflow, hall, lessons, model, network, rooms, training
     from cnnviz.cli.args import Parser, add_stack_args
     parser = Parser(prog=prog, description="Convolutional blocks: shapes, "
                     "receptive fields, cost and gradient flow, checked against torch.")
@@ -74,6 +74,8 @@ def build_parser(prog: str = "cnnviz") -> Parser:
     p.set_defaults(run=cmd_bench)
     gradflow.add_cli(sub)
     network.add_cli(sub)
+    model.add_cli(sub)
+    app.add_cli(sub)
     hall.add_cli(sub)
     lessons.add_cli(sub)
     training.add_cli(sub)

@@ -27,11 +27,16 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
                    help="the room database of every process: sqlite:///PATH (one machine) or "
                         "postgresql://... (several machines); default CNNVIZ_DATABASE_URL or "
                         "SQLite in the data directory")
+    p.add_argument("--model", help=argparse.SUPPRESS)  # refused: see run_cli
     p.set_defaults(run=run_cli)
     return p
 
 
 def run_cli(args: argparse.Namespace) -> int:
+    if args.model is not None:
+        raise ValueError("A served classroom never runs code it did not start with: the hall "
+                         "takes no --model. Open your own model on your machine with "
+                         "`cnnviz app --model FILE.py:NAME`.")
     processes, port = _whole("--processes", args.processes), _whole("--port", args.port)
     database = database_url(args.database) if args.database else None
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",

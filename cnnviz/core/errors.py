@@ -33,3 +33,8 @@ class NetworkTextError(InputError):
 
 class AnswerError(InputError):
     """A typed answer the one number rule (cnnviz.core.numbers) refuses."""
+
+
+class ModelError(InputError):
+    """A person's own PyTorch model (a file, a name in it, its constructor, its forward)
+    that cnnviz cannot load, trace or run."""

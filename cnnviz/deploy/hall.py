@@ -38,6 +38,7 @@ from cnnviz.deploy.nginx import (
     parse_ip,
     render_nginx_conf,
 )
+from cnnviz.deploy.own_model import without_model
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_PROCESSES = 32
@@ -176,7 +177,7 @@ class Hall:
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def _start_apps(self, repo: Path, torch_threads: int, database: str | None) -> None:
-        env = dict(os.environ)
+        env = without_model(os.environ)  # a classroom runs no model file it did not ship
         if database:  # every process answers rooms from the same database
             env[DATABASE_ENV] = database
         # N processes each using every core for torch would fight over the cores.
