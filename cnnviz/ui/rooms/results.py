@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from cnnviz.lessons import LessonError, load_lesson
 from cnnviz.lessons.answers import Lab
 from cnnviz.lessons.exports import export_csv, export_rows, lesson_results, report_csv
 from cnnviz.lessons.results import QuestionResult, pre_post_gain
@@ -41,12 +42,19 @@ def _pct(share: float | None) -> str:
     return "–" if share is None else f"{share:.0f}%"
 
 
+def _title(name: str) -> str:
+    try:
+        return load_lesson(name).title
+    except (LookupError, LessonError):
+        return name
+
+
 def _rows(results: Sequence[tuple[str, QuestionResult]]) -> list[dict[str, str]]:
     rows = []
     several = len({name for name, _ in results}) > 1
     for lesson, r in results:
         s = r.switches
-        row = {"lesson": lesson} if several else {}
+        row = {"lesson": _title(lesson)} if several else {}
         row |= {"step": str(r.step), "question": r.ask,
                 "answer": r.answer + (f" (twin {r.twin_answer})"
                                       if r.twin_answer and r.votes["twin"] else "")}

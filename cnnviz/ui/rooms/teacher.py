@@ -28,7 +28,7 @@ from typing import Literal
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from cnnviz.lessons import Lesson, Step
+from cnnviz.lessons import Lesson, LessonError, Step, load_lesson
 from cnnviz.lessons.twins import twin_step
 from cnnviz.store import Phase, Room, RoomError, RoomStore, UnknownRoom
 from cnnviz.ui.frame.text import safe_text
@@ -94,6 +94,14 @@ def _start(lesson: Lesson, step: Step, bar: DeltaGenerator) -> None:
                       on_click=_hold, args=(resume.code, kept[1], resume.lesson))
 
 
+def _title(name: str) -> str:
+    """A lesson's title, as Markdown that shows its characters (its name if it is gone)."""
+    try:
+        return safe_text(load_lesson(name).title)
+    except (LookupError, LessonError):
+        return safe_text(name, quoted=True)
+
+
 def _hold(code: str, secret: str, lesson: str) -> None:
     st.session_state[TEACHER] = {"code": code, "secret": secret, "lesson": lesson}
 
@@ -126,8 +134,8 @@ def _teacher_panel(lesson: Lesson, step: Step, device: str, go: Callable[[int], 
     with bar.container(border=True, key="room_panel"):
         link, where = join_link(code)
         if (room.lesson, room.step) != here:
-            _row(code, link, lambda: st.info(f"The room is on another question (step "
-                                             f"{room.step} of {safe_text(room.lesson)})."))
+            _row(code, link, lambda: st.info(f"The room is on another question: step "
+                                             f"{room.step} of {_title(room.lesson)}."))
             st.button("Move the room to this question", key="room_here",
                       on_click=act, args=(rooms.move, code, secret, step.number,
                                           lesson.name))
