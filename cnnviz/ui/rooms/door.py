@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import time
 
 import streamlit as st
 
@@ -85,9 +86,15 @@ def browser_room(keep: tuple[str, str] | None = None, forget: str | None = None
     return _mount(data)
 
 
-@functools.lru_cache(maxsize=1)
+_found: list[tuple[float, tuple[str, ...]]] = []  # (when, addresses): looked at again after
+NETWORK_TTL_S = 30.0                               # a while (a laptop joins the Wi-Fi late)
+
+
 def _network() -> tuple[str, ...]:
-    return lan_addresses()
+    now = time.monotonic()
+    if not _found or now - _found[0][0] > NETWORK_TTL_S:
+        _found[:] = [(now, lan_addresses())]
+    return _found[0][1]
 
 
 def join_link(code: str) -> tuple[str, JoinAddress]:
