@@ -12,13 +12,14 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from cnnviz.lessons.answers import Lab
 from cnnviz.lessons.catalog import load_lesson
 from cnnviz.lessons.grading import number_text
-from cnnviz.lessons.model import LessonError
+from cnnviz.lessons.model import Lesson, LessonError
 from cnnviz.lessons.results import (
     QuestionResult,
     graded,
@@ -81,6 +82,14 @@ def _by_lesson(room: Room, answers: Sequence[Answer]) -> dict[str, list[Answer]]
     return out
 
 
+def _answered(name: str, given: Sequence[Answer]) -> Lesson:
+    """The lesson `name` with only the steps the answers answer: only their answers are
+    computed (LookupError, LessonError when it cannot be loaded)."""
+    lesson = load_lesson(name)
+    steps = {a.step for a in given}
+    return replace(lesson, steps=tuple(s for s in lesson.steps if s.number in steps))
+
+
 def export_rows(room: Room, answers: Sequence[Answer], lab: Lab | None = None
                 ) -> list[dict[str, Any]]:
     """Every answer of a room with the answer cnnviz computes for its question and whether
@@ -88,7 +97,7 @@ def export_rows(room: Room, answers: Sequence[Answer], lab: Lab | None = None
     rows: list[dict[str, Any]] = []
     for name, given in _by_lesson(room, answers).items():
         try:
-            known = truths(load_lesson(name), lab)
+            known = truths(_answered(name, given), lab)
         except (LookupError, LessonError):
             known = {}
         for a in given:
@@ -111,7 +120,7 @@ def lesson_results(room: Room, answers: Sequence[Answer], lab: Lab | None = None
     out: list[tuple[str, QuestionResult]] = []
     for name, given in _by_lesson(room, answers).items():
         try:
-            lesson = load_lesson(name)
+            lesson = _answered(name, given)
         except (LookupError, LessonError):
             continue
         out += [(name, r) for r in question_results(lesson, given, lab)]
