@@ -19,6 +19,7 @@ from cnnviz.store import CODE_LENGTH
 from cnnviz.ui.frame.text import safe_text
 
 ADDRESS = "room_address"  # the teacher's pick among the machine's network addresses
+KEEPER = "room_keeper"    # the element that reads (and writes) the browser's storage
 SECRET_MAX = 64
 LOOPBACK_WARNING = (
     "This page was opened at a name that means *this computer* ({host}): a phone that scans "
@@ -61,8 +62,8 @@ def _keeper():
     return st.components.v2.component("cnnviz_teacher_room", js=_KEEP_JS)
 
 
-def _mount(data: dict) -> tuple[str, str] | None:
-    result = _keeper()(key="room_keeper", data=data, on_room_change=lambda: None)
+def _mount(data: dict, key: str) -> tuple[str, str] | None:
+    result = _keeper()(key=key, data=data, on_room_change=lambda: None)
     room = getattr(result, "room", None)
     if not isinstance(room, dict):
         return None
@@ -78,12 +79,10 @@ def browser_room(keep: tuple[str, str] | None = None, forget: str | None = None
     """The room code and secret this browser keeps (untrusted: the store checks the secret
     before anything is resumed), or None. `keep`: this session's room, kept for a reload
     to resume it; `forget`: a room that ended. Drawn once per run (an invisible element)."""
-    data: dict = {}
-    if keep is not None:
-        data["keep"] = {"code": keep[0], "secret": keep[1]}
-    if forget is not None:
-        data["forget"] = forget
-    return _mount(data)
+    if keep is not None:  # keyed by the room: its script runs when the element appears
+        return _mount({"keep": {"code": keep[0], "secret": keep[1]}},
+                      f"{KEEPER}_{keep[0]}")
+    return _mount({} if forget is None else {"forget": forget}, KEEPER)
 
 
 _found: list[tuple[float, tuple[str, ...]]] = []  # (when, addresses): looked at again after
