@@ -100,8 +100,8 @@ def bins(guesses: list[float], truth: float | None = None, low: float = 0.0,
 @dataclass(frozen=True)
 class Shares:
     """Of the graded guesses: how many are right (within the band graded right), close
-    (outside it, but within twice its half-width, a tenth of the answer, or 1 for a whole
-    answer) and off."""
+    (outside it, but off by at most the band's width, a tenth of the answer, or 1 for a
+    whole answer) and off."""
 
     right: int
     close: int
@@ -121,7 +121,7 @@ class Shares:
 def _kind(g: float, truth: float, low: float, high: float) -> str:
     if low <= g <= high:
         return "right"
-    near = max(high / 2 - low / 2, abs(truth) / 10, 1.0 if _whole(truth) else 0.0)
+    near = max(2 * (high / 2 - low / 2), abs(truth) / 10, 1.0 if _whole(truth) else 0.0)
     return "close" if abs(g / 2 - truth / 2) * 2 <= near else "off"
 
 
