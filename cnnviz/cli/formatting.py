@@ -1,9 +1,6 @@
 """Text tables of the report and the bench (the JSON forms come from their to_json)."""
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from cnnviz.core.arithmetic import dims_text
 from cnnviz.core.report import Report
 
@@ -57,21 +54,5 @@ def format_bench(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-# OWASP's CSV-injection rule: a spreadsheet reads a cell that begins with one of these as
-# a formula (TAB and CR too: some strip them first). Such a cell gets a leading apostrophe,
-# which spreadsheets show as text; a plain number (e.g. -3 or -1.5e+08) stays as it is.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-
-
-def csv_cell(value: Any) -> Any:
-    """A value safe to write as a CSV cell that a spreadsheet may open."""
-    if not isinstance(value, str) or not value.startswith(FORMULA_START) \
-            or PLAIN_NUMBER.fullmatch(value):
-        return value
-    return "'" + value
-
-
-def csv_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Every cell of a row through `csv_cell`."""
-    return {key: csv_cell(value) for key, value in row.items()}
+# The CSV rule (OWASP's CSV injection): cnnviz.lessons.exports, with the room's files the app
+# offers too.

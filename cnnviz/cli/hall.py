@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 
+from cnnviz.deploy.address import checked_public_url
 from cnnviz.deploy.hall import start_hall
 from cnnviz.store import database_url
 
@@ -28,6 +29,9 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
                         "postgresql://... (several machines); default CNNVIZ_DATABASE_URL or "
                         "SQLite in the data directory")
     p.add_argument("--model", help=argparse.SUPPRESS)  # refused: see run_cli
+    p.add_argument("--public-url", metavar="URL",
+                   help="the address students open, e.g. https://cnnviz.school.example behind "
+                        "a proxy: the room's link and QR code carry it (CNNVIZ_PUBLIC_URL)")
     p.set_defaults(run=run_cli)
     return p
 
@@ -39,11 +43,12 @@ def run_cli(args: argparse.Namespace) -> int:
                          "`cnnviz app --model FILE.py:NAME`.")
     processes, port = _whole("--processes", args.processes), _whole("--port", args.port)
     database = database_url(args.database) if args.database else None
+    public = checked_public_url(args.public_url) if args.public_url is not None else None
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S")  # the hall's restarts, on stderr
     try:
         hall = start_hall(processes, port, args.address, database=database,
-                          hosts=tuple(args.host))
+                          hosts=tuple(args.host), public_url=public)
     except RuntimeError as e:  # a process failed to start: its log says why
         raise ValueError(str(e).splitlines()[0]) from None
     def interrupt(signum, frame):

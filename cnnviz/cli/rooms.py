@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cnnviz.cli.formatting import csv_row
 from cnnviz.store import Room, RoomStore, UnknownRoom, normal_code
+
+if TYPE_CHECKING:
+    from cnnviz.lessons.results import QuestionResult
 
 
 def add_cli(subparsers) -> None:
@@ -36,7 +38,7 @@ def add_cli(subparsers) -> None:
     q.set_defaults(run=cmd_purge)
 
 
-def _when(t: float) -> str:
+def _when(t: float) -> str:  # as cnnviz.lessons.exports.when, without importing the lessons
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
@@ -69,112 +71,76 @@ def _room(rooms: RoomStore, text: str) -> Room:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from cnnviz.lessons import LessonError, load_lesson, number_text
-    from cnnviz.lessons.results import graded, truths
+    from cnnviz.lessons.exports import export_csv, export_rows
 
     rooms = RoomStore(args.database)
     room = _room(rooms, args.code)
-    try:
-        known = truths(load_lesson(room.lesson))
-    except (LookupError, LessonError):
-        known = {}
-    rows: list[dict[str, Any]] = []
-    for a in rooms.answers(room.code):
-        truth = known.get(a.step)
-        pair = truth.of(a.twin) if truth is not None else None
-        right = graded(truth, a)
-        shown = number_text(a.number) if a.number is not None else a.choice
-        rows.append({"step": a.step, "round": a.round, "twin": str(a.twin).lower(),
-                     "student": a.student, "answer": shown, "confidence": a.confidence or "",
-                     "time": _when(a.at), "computed": pair[1].text() if pair else "",
-                     "right": "" if right is None else str(right).lower()})
-    fields = ["step", "round", "twin", "student", "answer", "confidence", "time", "computed",
-              "right"]
+    rows = export_rows(room, rooms.answers(room.code))
     if args.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(csv_row(r) for r in rows)  # every text column neutralised
+        sys.stdout.write(export_csv(rows))  # every text column neutralised
         return 0
     print(f"room {room.code}: {room.lesson}, {len(rows)} answers")
-    print(f"{'step':>4} {'round':>5} {'twin':>5}  {'student':32}  {'answer':>12}  "
-          f"{'sure?':>11}  {'computed':>10}  time")
+    print(f"{'lesson':16} {'step':>4} {'round':>5} {'twin':>5}  {'student':32}  "
+          f"{'answer':>12}  {'sure?':>11}  {'computed':>10}  time")
     for r in rows:
-        print(f"{r['step']:>4} {r['round']:>5} {r['twin']:>5}  {r['student']}  "
-              f"{str(r['answer'])[:12]:>12}  {r['confidence'][:11]:>11}  "
+        print(f"{r['lesson'][:16]:16} {r['step']:>4} {r['round']:>5} {r['twin']:>5}  "
+              f"{r['student']}  {str(r['answer'])[:12]:>12}  {r['confidence'][:11]:>11}  "
               f"{r['computed'][:10]:>10}  {r['time']}")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from cnnviz.lessons import LessonError, load_lesson
-    from cnnviz.lessons.results import ROUNDS, pre_post_gain, question_results
+    from cnnviz.lessons.exports import lesson_results, report_csv, report_json
 
     rooms = RoomStore(args.database)
     room = _room(rooms, args.code)
     try:
-        lesson = load_lesson(room.lesson)
+        load_lesson(room.lesson)
     except (LookupError, LessonError):
         raise UnknownRoom(f"Room {room.code}'s lesson {room.lesson[:40]!r} is not one this "
                           f"cnnviz can load, so its answers cannot be graded.") from None
-    results = question_results(lesson, rooms.answers(room.code))
-    test = pre_post_gain(results)
+    results = lesson_results(room, rooms.answers(room.code))
     if args.json:
-        print(json.dumps({"code": room.code, "lesson": room.lesson,
-                          "phase": room.phase.text(), "step": room.step,
-                          "questions": [r.to_json() for r in results],
-                          "pre_post": test.to_json() if test else None}, indent=2,
-                         ensure_ascii=False))
+        print(json.dumps(report_json(room, results), indent=2, ensure_ascii=False))
         return 0
-    rows = [report_row(r.to_json()) for r in results]
     if args.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(REPORT_FIELDS))
-        writer.writeheader()
-        writer.writerows(csv_row(r) for r in rows)
+        sys.stdout.write(report_csv(results))
         return 0
-    print(f"room {room.code}: {room.lesson}, on step {room.step} ({room.phase.text()}), "
-          f"{len(results)} question{'' if len(results) == 1 else 's'} answered")
-    for r, row in zip(results, rows):
-        print(f"step {r.step}: {r.ask}")
-        print(f"  answer {r.answer}" + (f", twin {r.twin_answer}" if r.twin_answer else ""))
-        for name in ROUNDS:
-            n = row[f"{name} answers"]
-            if n:
-                print(f"  {name:8} {n:>4} answers, {_pct(row[f'{name} right %'])} right, "
-                      f"{row[f'{name} confident wrong']} confident and wrong")
-        print(f"  switches: wrong→right {row['wrong to right']}, right→wrong "
-              f"{row['right to wrong']}, right→right {row['right to right']}, wrong→wrong "
-              f"{row['wrong to wrong']}")
-        print(f"  gain round 1 → twin: {r.gain.text()}")
-        print(f"  next move: {r.suggestion.text}")
-    if test is not None:
-        print(f"pre/post (round 1 → twin): class ⟨g⟩ {test.average.text()} from "
-              f"{_num(test.pre)}% → {_num(test.post)}%; students' own g: mean "
-              f"{_num(test.mean)}, sd {_num(test.sd)} over {test.students} students "
-              f"({test.left_out} already right before left out)")
+    sys.stdout.write(report_text(room, results))
     return 0
 
 
-REPORT_FIELDS = ("step", "ask", "answer", "twin answer",
-                 *(f"{n} {what}" for n in ("round 1", "round 2", "twin")
-                   for what in ("answers", "right %", "confident wrong")),
-                 "wrong to right", "right to wrong", "right to right", "wrong to wrong",
-                 "gain", "next move")
+def report_text(room: Room, results: Sequence[tuple[str, QuestionResult]]) -> str:
+    """The report as `cnnviz rooms report CODE` prints it."""
+    from cnnviz.lessons.exports import report_row
+    from cnnviz.lessons.results import ROUNDS, pre_post_gain
 
-
-def report_row(q: dict[str, Any]) -> dict[str, Any]:
-    row: dict[str, Any] = {"step": q["step"], "ask": q["ask"], "answer": q["answer"],
-                           "twin answer": q["twin_answer"] or ""}
-    for name, r in q["rounds"].items():
-        row |= {f"{name} answers": r["answers"], f"{name} right %": _round(r["share_right"]),
-                f"{name} confident wrong": r["confident_wrong"]}
-    row |= {k.replace("_", " "): v for k, v in q["switches"].items()}
-    row |= {"gain": "" if q["gain"] is None else round(q["gain"], 3),
-            "next move": q["next_move"]}
-    return row
-
-
-def _round(share: float | None) -> float | str:
-    return "" if share is None else round(share, 1)
+    test = pre_post_gain([r for _, r in results])
+    lines = [f"room {room.code}: {room.lesson}, on step {room.step} ({room.phase.text()}), "
+             f"{len(results)} question{'' if len(results) == 1 else 's'} answered"]
+    for lesson, r in results:
+        row = report_row(r.to_json())
+        where = f"{lesson} " if lesson != room.lesson else ""
+        lines.append(f"{where}step {r.step}: {r.ask}")
+        lines.append(f"  answer {r.answer}" + (f", twin {r.twin_answer}" if r.twin_answer
+                                               else ""))
+        for name in ROUNDS:
+            n = row[f"{name} answers"]
+            if n:
+                lines.append(f"  {name:8} {n:>4} answers, {_pct(row[f'{name} right %'])} "
+                             f"right, {row[f'{name} confident wrong']} confident and wrong")
+        lines.append(f"  switches: wrong→right {row['wrong to right']}, right→wrong "
+                     f"{row['right to wrong']}, right→right {row['right to right']}, "
+                     f"wrong→wrong {row['wrong to wrong']}")
+        lines.append(f"  gain round 1 → twin: {r.gain.text()}")
+        lines.append(f"  next move: {r.suggestion.text}")
+    if test is not None:
+        lines.append(f"pre/post (round 1 → twin): class ⟨g⟩ {test.average.text()} from "
+                     f"{_num(test.pre)}% → {_num(test.post)}%; students' own g: mean "
+                     f"{_num(test.mean)}, sd {_num(test.sd)} over {test.students} students "
+                     f"({test.left_out} already right before left out)")
+    return "\n".join(lines) + "\n"
 
 
 def _pct(share: float | str) -> str:

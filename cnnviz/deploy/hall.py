@@ -30,6 +30,7 @@ import urllib.request
 from pathlib import Path
 from typing import Self
 
+from cnnviz.deploy.address import PUBLIC_URL_ENV  # the room's join link
 from cnnviz.deploy.nginx import (
     check_hosts,
     check_port,
@@ -176,10 +177,13 @@ class Hall:
         return subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
-    def _start_apps(self, repo: Path, torch_threads: int, database: str | None) -> None:
+    def _start_apps(self, repo: Path, torch_threads: int, database: str | None,
+                    public_url: str | None = None) -> None:
         env = without_model(os.environ)  # a classroom runs no model file it did not ship
         if database:  # every process answers rooms from the same database
             env[DATABASE_ENV] = database
+        if public_url:  # the address students open, for the room's link and QR code
+            env[PUBLIC_URL_ENV] = public_url
         # N processes each using every core for torch would fight over the cores.
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, str(torch_threads))
@@ -320,7 +324,7 @@ def _end(procs: list[subprocess.Popen]) -> None:
 def start_hall(processes: int, port: int, address: str = "127.0.0.1", repo: Path = REPO,
                *, run_dir: Path | None = None, torch_threads: int | None = None,
                timeout: float = START_TIMEOUT_S, database: str | None = None,
-               hosts: tuple[str, ...] = ()) -> Hall:
+               hosts: tuple[str, ...] = (), public_url: str | None = None) -> Hall:
     """Start `processes` app processes and nginx on `address`:`port` (0: a free port).
 
     The app processes listen on free loopback ports only; nginx is the one door. Returns
@@ -329,7 +333,9 @@ def start_hall(processes: int, port: int, address: str = "127.0.0.1", repo: Path
     to the cores divided among the processes. `database` (a URL) is the room database every
     process uses (CNNVIZ_DATABASE_URL); with PostgreSQL, any process serves any room.
     `hosts` are the names students may use besides an IP address and localhost (nginx
-    refuses any other, against DNS rebinding). Raises ValueError for a setting to change
+    refuses any other, against DNS rebinding). `public_url` (checked by
+    cnnviz.deploy.address.checked_public_url) is the address students open, which the
+    room's link and QR code carry (CNNVIZ_PUBLIC_URL). Raises ValueError for a setting to change
     (nginx missing, port taken, ...) and RuntimeError, with the log, if a process fails.
     """
     if isinstance(processes, bool) or not isinstance(processes, int) \
@@ -356,7 +362,7 @@ def start_hall(processes: int, port: int, address: str = "127.0.0.1", repo: Path
     try:
         conf = render_nginx_conf(address, port, hall.backends, run_dir, upload_mb, hosts)
         deadline = time.monotonic() + timeout
-        hall._start_apps(repo, threads, database)
+        hall._start_apps(repo, threads, database, public_url)
         hall._wait_apps(deadline)
         hall._start_nginx(nginx, conf, deadline)
     except BaseException:  # including Ctrl-C during the start: end what did start

@@ -35,7 +35,7 @@ from cnnviz.store.engine import (
 )
 from cnnviz.store.errors import RoomError, StoreUnavailable, unavailable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 META = MetaData()
 VERSION = Table("schema_version", META, Column("version", Integer, nullable=False))
 Step = str | Callable[[Connection], None]
@@ -53,6 +53,32 @@ def add_column(table: str, column: str, ddl: str, then: tuple[str, ...] = ()) ->
     return step
 
 
+def answers_name_their_lesson(c: Connection) -> None:
+    """Version 3: an answer names its lesson (one room follows the teacher through a class's
+    lessons, so two lessons' step 1 must not meet), filled from its room's lesson and part
+    of the answers' primary key. PostgreSQL changes the key in place; SQLite cannot, so the
+    table is made again and its rows copied."""
+    if "lesson" in {col["name"] for col in inspect(c).get_columns("answers")}:
+        return
+    if c.dialect.name == "postgresql":
+        key = inspect(c).get_pk_constraint("answers")["name"]
+        c.exec_driver_sql("ALTER TABLE answers ADD COLUMN lesson VARCHAR(80) NOT NULL "
+                          "DEFAULT ''")
+        c.exec_driver_sql("UPDATE answers SET lesson = COALESCE((SELECT lesson FROM rooms "
+                          "WHERE rooms.code = answers.code), '')")
+        c.exec_driver_sql(f'ALTER TABLE answers DROP CONSTRAINT "{key}", '
+                          "ADD PRIMARY KEY (code, lesson, step, round, student)")
+        return
+    columns = "step, round, student, number, choice, at, confidence, twin"
+    c.exec_driver_sql("ALTER TABLE answers RENAME TO answers_before_3")
+    META.tables["answers"].create(c)
+    c.exec_driver_sql(f"INSERT INTO answers (code, lesson, {columns}) SELECT a.code, "
+                      f"COALESCE(r.lesson, ''), "
+                      + ", ".join(f"a.{x.strip()}" for x in columns.split(","))
+                      + " FROM answers_before_3 a LEFT JOIN rooms r ON r.code = a.code")
+    c.exec_driver_sql("DROP TABLE answers_before_3")
+
+
 # version -> the steps that bring a database of the version before it up to that one
 MIGRATIONS: dict[int, list[Step]] = {
     # peer instruction (cnnviz.store.rounds): a room's phase, filled from its round and
@@ -62,6 +88,8 @@ MIGRATIONS: dict[int, list[Step]] = {
             "WHEN round <= 1 THEN 'closed1' WHEN is_open THEN 'vote2' ELSE 'closed2' END",)),
         add_column("answers", "confidence", "VARCHAR(16)"),
         add_column("answers", "twin", "BOOLEAN NOT NULL DEFAULT FALSE")],
+    # one room for a class: an answer names its lesson
+    3: [answers_name_their_lesson],
 }
 
 

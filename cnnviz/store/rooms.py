@@ -81,7 +81,8 @@ ROOMS = Table(
 ANSWERS = Table(
     "answers", META,
     Column("code", String(CODE_LENGTH), primary_key=True),
-    Column("step", Integer, primary_key=True),
+    Column("lesson", String(80), primary_key=True, server_default=""),  # the room follows
+    Column("step", Integer, primary_key=True),                          # the teacher
     Column("round", Integer, primary_key=True),
     Column("student", String(32), primary_key=True),
     Column("number", Float),
@@ -125,6 +126,7 @@ class Answer:
     at: float
     confidence: str | None = None  # sure, fairly sure, guessing; or not given
     twin: bool = False             # an answer to the question's twin
+    lesson: str = ""               # the lesson of the question it answers
 
     @property
     def value(self) -> float | str | None:
@@ -196,10 +198,24 @@ class RoomStore(Database):
         answers are marked as the twin's. The caller checks that the question has one."""
         return self._teacher(code, secret, TWIN)
 
-    def move(self, code: str, secret: str, step: int) -> Room:
-        """The room moves to another step of the lesson: round 1, open."""
+    def move(self, code: str, secret: str, step: int, lesson: str | None = None) -> Room:
+        """The room moves to another step of its lesson (or of `lesson`: one room follows
+        the teacher through a class's lessons): round 1, open."""
+        lessons = {} if lesson is None else {"lesson": str(lesson)[:80]}
         return self._teacher(code, secret, None, step=step, round=1, is_open=True,
-                             phase=Phase.VOTE1)
+                             phase=Phase.VOTE1, **lessons)
+
+    def teacher_room(self, code: str, secret: str) -> Room:
+        """The room, when `secret` is its teacher's (a browser resuming it, a download);
+        UnknownRoom or NotTeacher otherwise. Changes nothing."""
+        room = self.room(code)
+        with self._tx() as c:
+            held = c.execute(select(ROOMS.c.teacher).where(ROOMS.c.code == room.code)
+                             ).scalar()
+        if not secret or not isinstance(secret, str) or held is None \
+                or not secrets.compare_digest(held, _hash(secret)):
+            raise NotTeacher("Only the teacher who opened this room can change it.")
+        return room
 
     def end(self, code: str, secret: str, now: float | None = None) -> Room:
         """End the room now: it expires (its answers go at the next purge)."""
@@ -277,7 +293,8 @@ class RoomStore(Database):
             if not row["is_open"]:
                 raise RoomClosed("This round is closed: look at the projector.")
             twin = phase_of(row["phase"], row["round"], row["is_open"]).is_twin
-            values = dict(code=code, step=row["step"], round=row["round"], student=student,
+            values = dict(code=code, lesson=row["lesson"], step=row["step"],
+                          round=row["round"], student=student,
                           number=None if number is None else float(number), choice=choice,
                           at=now, confidence=confidence, twin=twin)
             c.execute(self._upsert(values))
@@ -287,21 +304,25 @@ class RoomStore(Database):
         dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
         insert = dialect.insert(ANSWERS).values(**values)
         return insert.on_conflict_do_update(
-            index_elements=["code", "step", "round", "student"],
+            index_elements=["code", "lesson", "step", "round", "student"],
             set_={k: insert.excluded[k] for k in ("number", "choice", "at", "confidence",
                                                   "twin")})
 
-    def count(self, code: str, step: int, round: int) -> int:
-        """How many students answered this round."""
+    def count(self, code: str, step: int, round: int, lesson: str | None = None) -> int:
+        """How many students answered this round (of `lesson`'s step, if given)."""
+        query = select(func.count()).select_from(ANSWERS).where(
+            ANSWERS.c.code == code, ANSWERS.c.step == step, ANSWERS.c.round == round)
+        if lesson is not None:
+            query = query.where(ANSWERS.c.lesson == lesson)
         with self._tx() as c:
-            return int(c.execute(select(func.count()).select_from(ANSWERS).where(
-                ANSWERS.c.code == code, ANSWERS.c.step == step, ANSWERS.c.round == round)
-            ).scalar_one())
+            return int(c.execute(query).scalar_one())
 
-    def answers(self, code: str, step: int | None = None, round: int | None = None
-                ) -> list[Answer]:
-        """The room's answers (of one step and round, if given), oldest first."""
+    def answers(self, code: str, step: int | None = None, round: int | None = None,
+                lesson: str | None = None) -> list[Answer]:
+        """The room's answers (of one lesson, step and round, if given), oldest first."""
         query = select(ANSWERS).where(ANSWERS.c.code == normal_code(code))
+        if lesson is not None:
+            query = query.where(ANSWERS.c.lesson == lesson)
         if step is not None:
             query = query.where(ANSWERS.c.step == step)
         if round is not None:
@@ -309,7 +330,8 @@ class RoomStore(Database):
         with self._tx() as c:
             rows = c.execute(query.order_by(ANSWERS.c.at, ANSWERS.c.student)).mappings()
             return [Answer(r["step"], r["round"], r["student"], r["number"], r["choice"],
-                           r["at"], r["confidence"], bool(r["twin"])) for r in rows]
+                           r["at"], r["confidence"], bool(r["twin"]), r["lesson"])
+                    for r in rows]
 
     def rooms(self) -> list[tuple[Room, int]]:
         """Every room not yet purged, newest first, with its number of answers."""

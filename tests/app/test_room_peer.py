@@ -264,13 +264,19 @@ def test_the_results_download_is_the_reports_csv(db):
     assert "⟨g⟩ = 0.70" in text and "Hake 1998" in text
     assert table.value.iloc[0]["round 1"] == "33% of 6"
     assert table.value.iloc[0]["gain g"] == "0.70"
-    out = subprocess.run([sys.executable, "-m", "cnnviz", "rooms", "--database", db,
-                          "report", code, "--csv"], cwd=ROOT, capture_output=True,
-                         timeout=120, check=True).stdout
+
+    def cli(*args: str) -> bytes:
+        return subprocess.run([sys.executable, "-m", "cnnviz", "rooms", "--database", db,
+                               *args, code, "--csv"], cwd=ROOT, capture_output=True,
+                              timeout=120, check=True).stdout
+
+    out = cli("report")
     assert out.count(b"\r\n") == 2 and b",33.3," in out
-    [button] = [b for b in at.get("download_button")]
-    assert button.proto.label == "Download CSV"
-    expected = MediaFileManager(MemoryMediaFileStorage("/mock/media")).add(
-        out, "text/csv", "x", file_name=f"room-{code}-report.csv",
-        is_for_static_download=True)
-    assert button.proto.url == expected  # the file's id is its content's hash
+    buttons = {b.proto.label: b.proto.url for b in at.get("download_button")}
+    assert list(buttons) == ["Download the answers (CSV)", "Download the report (CSV)"]
+    for label, text, name in (("Download the report (CSV)", out, "report"),
+                              ("Download the answers (CSV)", cli("export"), "answers")):
+        expected = MediaFileManager(MemoryMediaFileStorage("/mock/media")).add(
+            text, "text/csv", "x", file_name=f"room-{code}-{name}.csv",
+            is_for_static_download=True)
+        assert buttons[label] == expected  # the file's id is its content's hash

@@ -104,7 +104,7 @@ def test_presenter_mode_on_a_projector(streamlit_server, browser):
 
         # the page could show the answer: it is blurred until the reveal, the panel is not
         assert _blurred(page, ".st-key-arith_mode") and not _blurred(page, PANEL)
-        page.locator(f"{PANEL} button", has_text="Reveal the answer").click()
+        page.locator(f"{PANEL} button", has_text="Reveal").click()
         page.get_by_text("The answer is 3", exact=False).wait_for(timeout=TIMEOUT)
         page.wait_for_selector(APP_IDLE, timeout=TIMEOUT)  # the run's end removes the veil
         assert not _blurred(page, ".st-key-arith_mode")

@@ -18,6 +18,7 @@ TIMEOUT = 180_000
 STEP = "/conv_arithmetic?lesson=output_size&step=1&present=1"  # asks "How tall...?" (3)
 PHONE = {"width": 390, "height": 844}
 PROJECTOR = {"width": 1280, "height": 720}
+ROOM_CHARTS = '[class*="st-key-room_"] .js-plotly-plot'  # the room's, not the page's own
 
 
 def teacher_opens_a_room(browser, url: str, step: str = STEP):
@@ -67,7 +68,15 @@ def test_the_room_runs_peer_instruction_and_the_teacher_sees_it_live(streamlit_s
     assert phone.locator(".js-plotly-plot").count() == 0  # nobody else's answers
     # the teacher's count follows without a reload
     teacher.get_by_text("3 answers").wait_for(timeout=10_000)
-    save_screenshot(teacher, "room-teacher-open")
+    opened = save_screenshot(teacher, "room-teacher-open")
+    # code, QR code, count and the round's buttons in one row within the first 720 px
+    boxes = [teacher.locator(sel).first.bounding_box() for sel in (
+        ".room-code", ".st-key-room_panel img", ".st-key-room_panel h3",
+        ".st-key-room_close")]
+    assert all(b is not None for b in boxes), boxes
+    assert max(b["y"] + b["height"] for b in boxes) <= PROJECTOR["height"], boxes
+    assert max(b["y"] for b in boxes) - min(b["y"] for b in boxes) < 150, boxes  # one row
+    teacher.screenshot(path=str(opened.with_name("room-teacher-open-720.png")))
     # a forged teacher action (the code, not the secret) changes nothing
     with pytest.raises(NotTeacher):
         RoomStore().close(code, code)
@@ -76,7 +85,7 @@ def test_the_room_runs_peer_instruction_and_the_teacher_sees_it_live(streamlit_s
     wait_rerun(teacher)
     teacher.get_by_text("Suggested next move").wait_for(timeout=30_000)
     assert teacher.get_by_text(re.compile(r"\d+% right \(")).count() == 0  # no share
-    assert teacher.locator(".st-key-room_panel .js-plotly-plot").count() == 0
+    assert teacher.locator(ROOM_CHARTS).count() == 0
     phone.get_by_text("This round is closed").wait_for(timeout=10_000)
     # round 2, after discussion
     teacher.get_by_role("button", name="Discuss, then vote again").click()
@@ -95,7 +104,8 @@ def test_the_room_runs_peer_instruction_and_the_teacher_sees_it_live(streamlit_s
     teacher.get_by_text("Round 2: 1 answer").wait_for(timeout=30_000)
     assert teacher.get_by_text("Round 1: 3 answers").count() == 1
     assert teacher.get_by_text("67% right").count() == 1
-    assert teacher.locator(".st-key-room_panel .js-plotly-plot").count() == 2
+    assert teacher.locator(ROOM_CHARTS).count() == 2
+    assert teacher.get_by_role("button", name="Reveal", exact=True).count() == 0  # pressed
     teacher.locator(".st-key-room_controls").scroll_into_view_if_needed()
     shot = save_screenshot(teacher, "room-teacher-reveal")
     teacher.screenshot(path=str(shot.with_name("room-teacher-reveal-720.png")))
@@ -118,8 +128,21 @@ def test_the_room_runs_peer_instruction_and_the_teacher_sees_it_live(streamlit_s
     teacher.get_by_text("Gain g = 1.00").scroll_into_view_if_needed()
     teacher.screenshot(path=str(shot.with_name("room-teacher-twin-720.png")))
     teacher.get_by_text("Results of this room").click()  # the report, behind the secret
-    teacher.get_by_role("button", name="Download CSV").scroll_into_view_if_needed()
+    teacher.get_by_role("button", name="Download the report (CSV)").scroll_into_view_if_needed()
     teacher.screenshot(path=str(shot.with_name("room-teacher-results-720.png")))
+    # F5 on the projector: the browser kept the room, so it resumes with the same code
+    teacher.reload()
+    teacher.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    teacher.get_by_role("button", name=f"Resume room {code}").click(timeout=30_000)
+    wait_rerun(teacher)
+    assert teacher.locator(".room-code").inner_text().strip() == code
+    # a clicker's PageDown is Next: the room follows to step 2, the phones too, and the
+    # new step starts at the top of the page
+    teacher.keyboard.press("PageDown")
+    teacher.get_by_text("step 2 of").wait_for(timeout=30_000)
+    phone.get_by_text("How wide is the output now?").wait_for(timeout=15_000)
+    wait_rerun(teacher)
+    assert teacher.locator(".room-code").bounding_box()["y"] < PROJECTOR["height"]
     for page in (teacher, *[p for _, p in students]):
         assert not page.errors, page.errors
     assert_clean(teacher)

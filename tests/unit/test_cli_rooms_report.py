@@ -80,8 +80,7 @@ def test_export_has_round_confidence_and_twin_columns(room):
 
 
 def test_a_formula_in_a_report_cell_is_neutralised(tmp_path):
-    from cnnviz.cli.formatting import csv_row
-    from cnnviz.cli.rooms import report_row
+    from cnnviz.lessons.exports import csv_row, report_row
     row = csv_row(report_row({"step": 1, "ask": "=HYPERLINK(1)", "answer": "-x",
                                "twin_answer": "@a", "rounds": {}, "switches": {},
                                "gain": None, "next_move": "+1"}))

@@ -183,12 +183,13 @@ def test_an_older_database_is_upgraded_in_place(url):
     engine.dispose()
     rooms = RoomStore(url)
     try:
-        assert rooms.schema_version() == SCHEMA_VERSION == 2
+        assert rooms.schema_version() == SCHEMA_VERSION == 3
         assert {r.code: r.phase for r, _ in rooms.rooms()} == {
             "AAAAAA": Phase.VOTE1, "BBBBBB": Phase.CLOSED1, "CCCCCC": Phase.VOTE2,
             "DDDDDD": Phase.CLOSED2}
         [old] = rooms.answers("DDDDDD")
         assert (old.round, old.value, old.confidence, old.twin) == (2, 3.0, None, False)
+        assert old.lesson == "output_size"  # version 3: from its room
         assert rooms.start_round_two("BBBBBB", "secret").phase == Phase.VOTE2
         rooms.reveal("DDDDDD", "secret")
         rooms.ask_twin("DDDDDD", "secret")
@@ -200,3 +201,37 @@ def test_an_older_database_is_upgraded_in_place(url):
         assert rooms.room("DDDDDD").phase == Phase.TWIN  # not reset from round and is_open
     finally:
         rooms.engine.dispose()
+
+
+def test_one_room_follows_the_teacher_across_lessons(rooms):
+    """Version 3: an answer names its lesson, so two lessons' step 1 keep their answers."""
+    room, secret = rooms.open_room("output_size", 1)
+    rooms.submit(room.code, ALICE, number=3)
+    rooms.reveal(room.code, secret)
+    with pytest.raises(NotTeacher):
+        rooms.move(room.code, "forged", 1, "convolution_by_hand")
+    moved = rooms.move(room.code, secret, 1, "convolution_by_hand")
+    assert (moved.code, moved.lesson, moved.step, moved.phase) == (
+        room.code, "convolution_by_hand", 1, Phase.VOTE1)
+    rooms.submit(room.code, ALICE, number=7)
+    rooms.submit(room.code, BOB, number=8)
+    assert [(a.lesson, a.value) for a in rooms.answers(room.code)] == [
+        ("output_size", 3.0), ("convolution_by_hand", 7.0), ("convolution_by_hand", 8.0)]
+    assert rooms.count(room.code, 1, 1, "output_size") == 1
+    assert rooms.count(room.code, 1, 1, "convolution_by_hand") == 2
+    assert len(rooms.answers(room.code, 1, 1, lesson="convolution_by_hand")) == 2
+    assert rooms.move(room.code, secret, 1, "output_size").lesson == "output_size"
+    rooms.submit(room.code, ALICE, number=4)  # back on the first question: replaced
+    assert [a.value for a in rooms.answers(room.code, lesson="output_size")] == [4.0]
+
+
+def test_the_teacher_room_checks_the_secret_and_changes_nothing(rooms):
+    room, secret = rooms.open_room("output_size", 1)
+    _, theirs = rooms.open_room("output_size", 1)
+    assert rooms.teacher_room(room.code.lower(), secret) == rooms.room(room.code)
+    for forged in ("forged", theirs, "", secret + "x"):
+        with pytest.raises(NotTeacher):
+            rooms.teacher_room(room.code, forged)
+    rooms.end(room.code, secret)
+    with pytest.raises(UnknownRoom):
+        rooms.teacher_room(room.code, secret)

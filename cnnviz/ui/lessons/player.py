@@ -181,12 +181,15 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
     step, count, present = lesson.steps[number - 1], len(lesson.steps), presenting()
     if present:
         presenter.style(PAGES[step.page], step.state, step.figure, step.text)
+    presenter.arrive(lesson.name, number, present)
     with st.container(border=True, key="lesson_panel"):
         notice = st.session_state.pop(_NOTICE, None)
         if notice:
             st.warning(notice, icon="⚠️")
         st.caption(f"📚 {safe_text(lesson.title)} · step {number} of {count}")
         st.progress(number / count)
+        # the room's row (code, QR code, count, buttons) first: within a projector's 720 px
+        bar = st.container(key="room_bar") if present and step.question else None
         # A lesson's title and text come from the repository's lesson files: trusted
         # Markdown and LaTeX, written by the teacher (URL values never reach them).
         st.subheader(step.title)
@@ -194,10 +197,12 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
         if step.question is None:
             sources_line(step.sources)
         else:
-            _question(lesson, step, step.question, present, device)
-            if present:  # the room and its database: imported when a teacher presents
+            asked, room = st.container(), None
+            if bar is not None:  # the room and its database: imported when a teacher presents
                 from cnnviz.ui.rooms.teacher import teacher_panel
-                teacher_panel(lesson, step, device, go=_go)
+                room = teacher_panel(lesson, step, device, go=_go, bar=bar)
+            with asked:
+                _question(lesson, step, step.question, present, device, room)
         _navigation(lesson, number, present)
         if number == count and lesson.name in st.session_state.get(_FINISHED, set()):
             _summary(lesson)
@@ -234,7 +239,11 @@ def _answers(lesson: str) -> dict[int, predict.Revealed[Record]]:
     return st.session_state.setdefault(_ANSWERS, {}).setdefault(lesson, {})
 
 
-def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: str) -> None:
+def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: str,
+              room: bool | None = None) -> None:
+    """The step's question, predict then reveal. `room`: whether the room this session runs
+    on this question has revealed its answer (None: no room here); with a room, its
+    *Reveal* is the one that lifts the veil (one button for one action)."""
     key = f"lesson_{lesson.name}_{step.number}"  # lesson names are [a-z0-9_-]
     st.markdown(f"**❓ {q.ask}**")
     guess: float | str | None = None
@@ -259,8 +268,18 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
             return None
         return Record(guess, result, grade(q, result, guess))
 
-    revealed = predict.reveal(f"{key}_reveal", q, compute, label="Reveal the answer",
-                              store=_answers(lesson.name), slot=step.number)
+    if room is None:
+        revealed = predict.reveal(f"{key}_reveal", q, compute, label="Reveal",
+                                  store=_answers(lesson.name), slot=step.number)
+    else:
+        revealed = _answers(lesson.name).get(step.number)
+        if room and (revealed is None or revealed.asked != q):
+            record = compute()
+            revealed = predict.Revealed(q, record) if record is not None else None
+            if revealed is not None:
+                _answers(lesson.name)[step.number] = revealed
+        elif not room:
+            revealed = None
     if failed:
         return
     if revealed is None:
@@ -308,7 +327,8 @@ def _navigation(lesson: Lesson, number: int, present: bool) -> None:
                   help="the step's block, depth, input and page controls again")
         st.button("Leave presenter mode" if present else "📽️ Presenter mode",
                   key="lesson_present", on_click=_toggle_presenter,
-                  help="large type for a projector; ← and → change steps")
+                  help="large type for a projector; ← and → (or PageUp and PageDown) change "
+                       "steps")
         st.page_link(str(startup.page_path(LESSONS)), label="All lessons", icon="📚")
 
 

@@ -1,12 +1,18 @@
 """Presenter mode (?present=1): a lesson on a projector at 1280×720.
 
-One stylesheet, no script: large type (charts' and tables' text too, and no chart toolbar),
-no sidebar or header, big navigation buttons (their keyboard shortcuts, ← and →, are
-Streamlit's own `shortcut=`), and the page's widgets that
-the step does not set hidden, with the other figures when the step names its figure.
-Widgets are found by the class Streamlit gives every keyed element, `st-key-<key>`.
+One stylesheet: large type (charts' and tables' text too, and no chart toolbar), no sidebar
+or header, big navigation buttons (their keyboard shortcuts, ← and →, are Streamlit's own
+`shortcut=`), and the page's widgets that the step does not set hidden, with the other
+figures when the step names its figure. Widgets are found by the class Streamlit gives
+every keyed element, `st-key-<key>`.
+
+One small script (`arrive`, in and out of presenter mode): a new step starts at the top of
+the page, and in presenter mode PageDown and PageUp, which presentation clickers send, press
+*Next* and *Previous* as → and ← do.
 """
 from __future__ import annotations
+
+import functools
 
 import streamlit as st
 
@@ -43,3 +49,45 @@ def style(page: PageSpec, state: StepState, figure: str = "", text: str = "") ->
     hidden = f'[class*="st-key-{page.prefix}"]' + "".join(
         f':not([class*="st-key-{key}"])' for key in keep)
     st.html(f"<style>{_FRAME}{hidden} {{ display: none !important; }}</style>")
+
+
+_ARRIVE_JS = """
+export default function (component) {
+    const { data } = component;
+    const doc = window.document;
+    for (const sel of ['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]',
+                       '[data-testid="stAppScrollToBottomContainer"]']) {
+        for (const e of doc.querySelectorAll(sel)) e.scrollTop = 0;
+    }
+    window.scrollTo(0, 0);
+    if (!data || !data.clicker) return;
+    const press = (key) => {
+        const e = doc.querySelector(`.st-key-${key} button`);
+        if (e && !e.disabled) { e.click(); return true; }
+        return false;
+    };
+    const onKey = (event) => {
+        const t = event.target;
+        if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+        if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+        const done = event.key === "PageDown" ? press("lesson_next") || press("lesson_finish")
+            : event.key === "PageUp" ? press("lesson_prev") : false;
+        if (done) event.preventDefault();
+    };
+    doc.addEventListener("keydown", onKey);
+    return () => doc.removeEventListener("keydown", onKey);
+}
+"""
+
+
+@functools.cache
+def _arrive():
+    return st.components.v2.component("cnnviz_step_arrival", js=_ARRIVE_JS)
+
+
+def arrive(lesson: str, number: int, present: bool) -> None:
+    """A new step starts at the top of the page; in presenter mode PageDown and PageUp
+    (a presentation clicker's buttons) move between steps as → and ← do. Keyed by the step,
+    so it runs once on each arrival."""
+    _arrive()(key=f"lesson_arrive_{lesson}_{number}_{int(present)}",
+              data={"clicker": present})

@@ -1,51 +1,63 @@
 """The room's results for the teacher: per question the share right per round and twin, the
-switches, the gain and the confident-and-wrong answers, and the same rows as a CSV file.
+switches, the gain and the confident-and-wrong answers, and the room's files to download.
 
-Behind the teacher's secret: only the session that opened the room draws it. The rows and
-the CSV are `cnnviz rooms report CODE --csv`'s own (cnnviz.cli.rooms), every cell through
-the CSV formatter that neutralises a formula (cnnviz.cli.formatting.csv_row).
+Behind the teacher's secret: only the session that opened the room draws it, and the files
+are made only after the store has checked the secret again (room_files). They are `cnnviz
+rooms export CODE --csv` and `cnnviz rooms report CODE --csv`, byte for byte
+(cnnviz.lessons.exports, every cell through the rule that neutralises a formula).
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
-from dataclasses import replace
 
 import streamlit as st
 
-from cnnviz.cli.formatting import csv_row
-from cnnviz.cli.rooms import REPORT_FIELDS, report_row
-from cnnviz.lessons import Lesson
-from cnnviz.lessons.results import QuestionResult, pre_post_gain, question_results
-from cnnviz.store import Room, RoomStore
+from cnnviz.lessons import LessonError, load_lesson
+from cnnviz.lessons.answers import Lab
+from cnnviz.lessons.exports import export_csv, export_rows, lesson_results, report_csv
+from cnnviz.lessons.results import QuestionResult, pre_post_gain
+from cnnviz.store import NotTeacher, Room, RoomStore
 from cnnviz.topics.gains import confident_wrong
 from cnnviz.ui.analysis.lab import CachedLab
+from cnnviz.ui.frame.text import safe_text
 
-__all__ = ["report_csv", "results_view"]
+__all__ = ["room_files", "results_view"]
+FILES_NOTE = ("The same files as the command line's `cnnviz rooms export CODE --csv` and "
+              "`cnnviz rooms report CODE --csv`: every question so far, the one on the "
+              "projector too, with its computed answer. A cell a spreadsheet would read as "
+              "a formula starts with an apostrophe.")
 
 
-def report_csv(results: Sequence[QuestionResult]) -> str:
-    """The report's rows as CSV text, exactly as `cnnviz rooms report CODE --csv` writes
-    them."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(REPORT_FIELDS))
-    writer.writeheader()
-    writer.writerows(csv_row(report_row(r.to_json())) for r in results)
-    return out.getvalue()
+def room_files(rooms: RoomStore, code: str, secret: str, lab: Lab | None = None
+               ) -> dict[str, str]:
+    """The room's answers and report as CSV text, as the command line writes them; for its
+    teacher only: NotTeacher (a sentence) when `secret` is not the room's."""
+    room = rooms.teacher_room(code, secret)
+    answers = rooms.answers(room.code)
+    return {"answers": export_csv(export_rows(room, answers, lab)),
+            "report": report_csv(lesson_results(room, answers, lab))}
 
 
 def _pct(share: float | None) -> str:
     return "–" if share is None else f"{share:.0f}%"
 
 
-def _rows(results: Sequence[QuestionResult]) -> list[dict[str, str]]:
+def _title(name: str) -> str:
+    try:
+        return load_lesson(name).title
+    except (LookupError, LessonError):
+        return name
+
+
+def _rows(results: Sequence[tuple[str, QuestionResult]]) -> list[dict[str, str]]:
     rows = []
-    for r in results:
+    several = len({name for name, _ in results}) > 1
+    for lesson, r in results:
         s = r.switches
-        row = {"step": str(r.step), "question": r.ask,
-               "answer": r.answer + (f" (twin {r.twin_answer})"
-                                     if r.twin_answer and r.votes["twin"] else "")}
+        row = {"lesson": _title(lesson)} if several else {}
+        row |= {"step": str(r.step), "question": r.ask,
+                "answer": r.answer + (f" (twin {r.twin_answer})"
+                                      if r.twin_answer and r.votes["twin"] else "")}
         for name in ("round 1", "round 2", "twin"):
             votes = r.votes[name]
             row[name] = f"{_pct(r.share(name))} of {len(votes)}" if votes else "–"
@@ -57,35 +69,46 @@ def _rows(results: Sequence[QuestionResult]) -> list[dict[str, str]]:
     return rows
 
 
-def results_view(rooms: RoomStore, room: Room, lesson: Lesson, device: str) -> None:
-    """An expander under the room's panel: the room's numbers per question, and the CSV."""
+def results_view(rooms: RoomStore, room: Room, secret: str, device: str) -> None:
+    """An expander under the room's panel: the room's numbers per question, and its files."""
     with st.expander("Results of this room", expanded=False):
         # the question on the projector joins once revealed (its answer, or the twin's,
         # must not reach the projector before)
-        answers = [a for a in rooms.answers(room.code)
-                   if room.phase.revealed or a.step != room.step]
-        answered = {a.step for a in answers}  # only their answers are computed
-        asked = replace(lesson, steps=tuple(s for s in lesson.steps if s.number in answered))
-        results = question_results(asked, answers, CachedLab(device))
-        if not results:
+        answers = [a for a in rooms.answers(room.code) if room.phase.revealed
+                   or (a.lesson or room.lesson, a.step) != (room.lesson, room.step)]
+        results = lesson_results(room, answers, CachedLab(device))
+        if results:
+            st.table(_rows(results))
+            test = pre_post_gain([r for _, r in results])
+            if test is not None:
+                st.markdown(f"**Pre/post (round 1 → twin): the class's ⟨g⟩ = "
+                            f"{test.average.text()}** from {_pct(test.pre)} to "
+                            f"{_pct(test.post)} right.")
+            st.caption("Shares right per round, of the answers graded; the switches from "
+                       "round 1 (alone) to round 2 (after discussion), as Crouch & Mazur "
+                       "2001 count them; g is Hake's normalized gain from round 1 to the "
+                       "twin, (post − pre) / (100 − pre) (Hake 1998); ⟨g⟩ is Hake's average "
+                       "normalized gain, from the class's average scores on round 1 and on "
+                       "the twins asked (not the mean of the g's); sure and wrong counts the "
+                       "wrong answers given as sure or fairly sure. The question on the "
+                       "projector joins once its answer is revealed.")
+        else:
             st.caption("No graded answers yet. The question on the projector joins the "
                        "results once its answer is revealed.")
-            return
-        st.table(_rows(results))
-        test = pre_post_gain(results)
-        if test is not None:
-            st.markdown(f"**Pre/post (round 1 → twin): the class's ⟨g⟩ = "
-                        f"{test.average.text()}** from {_pct(test.pre)} to "
-                        f"{_pct(test.post)} right.")
-        st.caption("Shares right per round, of the answers graded; the switches from round 1 "
-                   "(alone) to round 2 (after discussion), as Crouch & Mazur 2001 count "
-                   "them; g is Hake's normalized gain from round 1 to the twin, (post − "
-                   "pre) / (100 − pre) (Hake 1998); ⟨g⟩ is Hake's average normalized gain, "
-                   "from the class's average scores on round 1 and on the twins asked (not "
-                   "the mean of the g's); sure and wrong counts the wrong answers given as "
-                   "sure or "
-                   "fairly sure. The question on the projector joins once its answer is "
-                   "revealed.")
-        st.download_button("Download CSV", report_csv(results),
-                           file_name=f"room-{room.code}-report.csv", mime="text/csv",
+        _downloads(rooms, room.code, secret, device)
+
+
+def _downloads(rooms: RoomStore, code: str, secret: str, device: str) -> None:
+    try:
+        files = room_files(rooms, code, secret, CachedLab(device))
+    except NotTeacher as e:
+        st.error(safe_text(e, limit=300), icon="🚫")
+        return
+    with st.container(horizontal=True, key="room_files"):
+        st.download_button("Download the answers (CSV)", files["answers"],
+                           file_name=f"room-{code}-answers.csv", mime="text/csv",
+                           key="room_answers_csv", on_click="ignore")
+        st.download_button("Download the report (CSV)", files["report"],
+                           file_name=f"room-{code}-report.csv", mime="text/csv",
                            key="room_csv", on_click="ignore")
+    st.caption(FILES_NOTE)

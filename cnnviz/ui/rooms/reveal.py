@@ -23,6 +23,7 @@ from cnnviz.render import room_charts as charts
 from cnnviz.store import Answer, Room, RoomStore
 from cnnviz.topics.gains import EXPLAIN_BELOW, MOVE_ON_ABOVE, Move, confident_wrong
 from cnnviz.ui.analysis.lab import CachedLab
+from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import show_error
 
 TITLES = {"round 1": "Round 1", "round 2": "Round 2", "twin": "Twin"}
@@ -69,10 +70,30 @@ def hidden(rooms: RoomStore, room: Room, asked: Step, key: str) -> None:
     """The current round's guesses with nothing marked (the answer not revealed)."""
     question = asked.question
     assert question is not None
-    values = guesses(question, rooms.answers(room.code, room.step, room.round))
+    values = guesses(question, rooms.answers(room.code, room.step, room.round,
+                                             lesson=room.lesson))
     title = f"{'The twin' if room.twin else f'Round {room.round}'}: {answers_text(len(values))}"
     st.plotly_chart(_figure(question, values, None, title), width="stretch", key=key,
                     config={"displayModeBar": False})
+    _common(values)
+
+
+def _common(values: list) -> None:
+    """The five most common answers, as typed: a typo stays readable here even when the
+    chart counts it under *other*."""
+    top = charts.common(values)
+    if top:
+        st.caption("Most common: " + ", ".join(
+            f"{safe_text(v)} (×{n})" for v, n in top))
+
+
+def _shares(question: Question, values: list, truth: float | str) -> None:
+    """Right, close and off, of a number question's answers (charts.Shares)."""
+    if question.kind != "number" or not values:
+        return
+    low, high = band(question, float(truth))
+    st.caption(charts.shares([float(v) for v in values], float(truth), low, high).text()
+               + " (close: off by at most 1, a tenth of the answer or the band's width)")
 
 
 def step_result(lesson: Lesson, step: Step, answers: list[Answer], device: str
@@ -124,7 +145,7 @@ def revealed(rooms: RoomStore, room: Room, lesson: Lesson, step: Step, device: s
     except InputError as e:
         show_error(e)
         return
-    answers = rooms.answers(room.code, room.step)
+    answers = rooms.answers(room.code, room.step, lesson=room.lesson)
     result = step_result(lesson, step, answers, device)
     names = ["round 1"] + (["round 2"] if any(round_name(a) == "round 2" for a in answers)
                            or room.round == 2 and not room.twin else [])
@@ -141,6 +162,8 @@ def revealed(rooms: RoomStore, room: Room, lesson: Lesson, step: Step, device: s
                                     f"{TITLES[name]}: {answers_text(len(values))}"),
                             width="stretch", key=f"room_chart_{name.replace(' ', '_')}",
                             config={"displayModeBar": False})
+            _shares(asked, values, truth_here.value)
+            _common(values)
     st.markdown(f"The answer is **{truth.text()}**." + (
         f" The twin's answer is **{twin_truth.text()}**."
         if twin_truth is not None and "twin" in names else ""))

@@ -32,7 +32,7 @@ from cnnviz.ui.rooms.question import what_it_reads
 
 STUDENT = "room__student"     # the anonymous id when the browser gives none
 WRONG = "room__wrong_codes"   # when this session typed codes of no room (rate limit)
-SENT = "room__sent"           # (code, step, round, value, confidence): the last answer
+SENT = "room__sent"  # (code, lesson, step, round, value, confidence): the last answer
 LAST_WRONG = "room__last_wrong"  # (typed, message): the last code of no room
 MAX_WRONG, WRONG_WINDOW_S = 5, 60.0
 TOO_MANY = "Too many codes that open no room: wait a minute, then try again."
@@ -126,8 +126,8 @@ def _asked(step: Step, room: Room) -> Step | None:
 def _mine(room: Room) -> tuple[str, str | None] | None:
     """This student's answer to the room's current round, and how sure they were."""
     sent = st.session_state.get(SENT)
-    if sent and sent[:3] == (room.code, room.step, room.round):
-        return sent[3], sent[4]
+    if sent and sent[:4] == (room.code, room.lesson, room.step, room.round):
+        return sent[4], sent[5]
     return None
 
 
@@ -212,12 +212,12 @@ def _send(rooms: RoomStore, room: Room, question: Question, raw: str | None,
         return
     value = fields["number"] if "number" in fields else fields["choice"]
     shown = number_text(value) if isinstance(value, float) else value
-    st.session_state[SENT] = (room.code, room.step, room.round, shown, sure)
+    st.session_state[SENT] = (room.code, room.lesson, room.step, room.round, shown, sure)
 
 
 def _follow(rooms: RoomStore, room: Room) -> None:
-    """Every few seconds: when the teacher closes the round, opens another or moves on,
-    the page follows (a full rerun)."""
+    """Every few seconds: when the teacher closes the round, opens another or moves on (to
+    another step or another lesson), the page follows (a full rerun)."""
     @st.fragment(run_every=STUDENT_POLL_S)
     def watch() -> None:
         try:
@@ -225,7 +225,8 @@ def _follow(rooms: RoomStore, room: Room) -> None:
         except RoomError:
             st.rerun()
             return
-        if (now.step, now.round, now.open) != (room.step, room.round, room.open):
+        if (now.lesson, now.step, now.round, now.open) != (room.lesson, room.step,
+                                                            room.round, room.open):
             st.rerun()
 
     watch()

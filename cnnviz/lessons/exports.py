@@ -1,0 +1,164 @@
+"""A room's answers and report as files: the rows of `cnnviz rooms export` and `cnnviz rooms
+report`, and the CSV rule that keeps a spreadsheet from running a cell as a formula.
+
+One place for both doors: the command line prints these rows, and the teacher's projector
+page offers the same text as downloads (behind the room's secret). A room may follow the
+teacher across lessons, so every row names its lesson; each answer is graded against its
+own lesson's computed answer (cnnviz.lessons.results).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from cnnviz.lessons.answers import Lab
+from cnnviz.lessons.catalog import load_lesson
+from cnnviz.lessons.grading import number_text
+from cnnviz.lessons.model import Lesson, LessonError
+from cnnviz.lessons.results import (
+    QuestionResult,
+    graded,
+    pre_post_gain,
+    question_results,
+    truths,
+)
+from cnnviz.store.rooms import Answer, Room
+
+# OWASP's CSV-injection rule: a spreadsheet reads a cell that begins with one of these as
+# a formula (TAB and CR too: some strip them first). Such a cell gets a leading apostrophe,
+# which spreadsheets show as text; a plain number (e.g. -3 or -1.5e+08) stays as it is.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+EXPORT_FIELDS = ("lesson", "step", "round", "twin", "student", "answer", "confidence", "time",
+                 "computed", "right")
+REPORT_FIELDS = ("lesson", "step", "ask", "answer", "twin answer",
+                 *(f"{n} {what}" for n in ("round 1", "round 2", "twin")
+                   for what in ("answers", "right %", "confident wrong")),
+                 "wrong to right", "right to wrong", "right to right", "wrong to wrong",
+                 "gain", "next move")
+
+__all__ = ["EXPORT_FIELDS", "REPORT_FIELDS", "csv_cell", "csv_row", "csv_text", "export_csv",
+           "export_rows", "lesson_results", "report_csv", "report_json", "report_row",
+           "when"]
+
+
+def csv_cell(value: Any) -> Any:
+    """A value safe to write as a CSV cell that a spreadsheet may open."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_START) \
+            or PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
+def csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Every cell of a row through `csv_cell`."""
+    return {key: csv_cell(value) for key, value in row.items()}
+
+
+def csv_text(fields: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    """Rows as CSV text (a header, then every cell neutralised), as the CLI writes it."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(fields))
+    writer.writeheader()
+    writer.writerows(csv_row(r) for r in rows)
+    return out.getvalue()
+
+
+def when(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _by_lesson(room: Room, answers: Sequence[Answer]) -> dict[str, list[Answer]]:
+    """The answers per lesson, in the order the room met its lessons (an answer stored
+    before answers named their lesson counts as the room's)."""
+    out: dict[str, list[Answer]] = {}
+    for a in answers:
+        out.setdefault(a.lesson or room.lesson, []).append(a)
+    return out
+
+
+def _answered(name: str, given: Sequence[Answer]) -> Lesson:
+    """The lesson `name` with only the steps the answers answer: only their answers are
+    computed (LookupError, LessonError when it cannot be loaded)."""
+    lesson = load_lesson(name)
+    steps = {a.step for a in given}
+    return replace(lesson, steps=tuple(s for s in lesson.steps if s.number in steps))
+
+
+def export_rows(room: Room, answers: Sequence[Answer], lab: Lab | None = None
+                ) -> list[dict[str, Any]]:
+    """Every answer of a room with the answer cnnviz computes for its question and whether
+    it is right (`cnnviz rooms export`)."""
+    rows: list[dict[str, Any]] = []
+    for name, given in _by_lesson(room, answers).items():
+        try:
+            known = truths(_answered(name, given), lab)
+        except (LookupError, LessonError):
+            known = {}
+        for a in given:
+            truth = known.get(a.step)
+            pair = truth.of(a.twin) if truth is not None else None
+            right = graded(truth, a)
+            shown = number_text(a.number) if a.number is not None else a.choice
+            rows.append({"lesson": name, "step": a.step, "round": a.round,
+                         "twin": str(a.twin).lower(), "student": a.student, "answer": shown,
+                         "confidence": a.confidence or "", "time": when(a.at),
+                         "computed": pair[1].text() if pair else "",
+                         "right": "" if right is None else str(right).lower()})
+    return rows
+
+
+def lesson_results(room: Room, answers: Sequence[Answer], lab: Lab | None = None
+                   ) -> list[tuple[str, QuestionResult]]:
+    """Per question the room answered, lesson by lesson: its lesson's name and the class's
+    numbers. A lesson this cnnviz cannot load is left out (its answers cannot be graded)."""
+    out: list[tuple[str, QuestionResult]] = []
+    for name, given in _by_lesson(room, answers).items():
+        try:
+            lesson = _answered(name, given)
+        except (LookupError, LessonError):
+            continue
+        out += [(name, r) for r in question_results(lesson, given, lab)]
+    return out
+
+
+def report_json(room: Room, results: Sequence[tuple[str, QuestionResult]]) -> dict[str, Any]:
+    test = pre_post_gain([r for _, r in results])
+    return {"code": room.code, "lesson": room.lesson, "phase": room.phase.text(),
+            "step": room.step,
+            "questions": [{"lesson": name} | r.to_json() for name, r in results],
+            "pre_post": test.to_json() if test else None}
+
+
+def report_row(q: dict[str, Any]) -> dict[str, Any]:
+    """One question of the report as a CSV row (`q`: QuestionResult.to_json, with its
+    lesson)."""
+    row: dict[str, Any] = {"lesson": q.get("lesson", ""), "step": q["step"], "ask": q["ask"],
+                           "answer": q["answer"], "twin answer": q["twin_answer"] or ""}
+    for name, r in q["rounds"].items():
+        row |= {f"{name} answers": r["answers"], f"{name} right %": _round(r["share_right"]),
+                f"{name} confident wrong": r["confident_wrong"]}
+    row |= {k.replace("_", " "): v for k, v in q["switches"].items()}
+    row |= {"gain": "" if q["gain"] is None else round(q["gain"], 3),
+            "next move": q["next_move"]}
+    return row
+
+
+def report_csv(results: Sequence[tuple[str, QuestionResult]]) -> str:
+    """The report's rows as CSV text (`cnnviz rooms report CODE --csv`)."""
+    return csv_text(REPORT_FIELDS, (report_row({"lesson": name} | r.to_json())
+                                    for name, r in results))
+
+
+def export_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """The answers as CSV text (`cnnviz rooms export CODE --csv`)."""
+    return csv_text(EXPORT_FIELDS, rows)
+
+
+def _round(share: float | None) -> float | str:
+    return "" if share is None else round(share, 1)
