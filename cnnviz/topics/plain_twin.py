@@ -67,7 +67,7 @@ def ratio_sentence(plain: StackFlow, residual: StackFlow, plain_name: str, name:
                 f"one's; here it cannot be read ({plain.headline()} and "
                 f"{residual.headline()}).")
     return (f"The ratio divides the first convolution's weight-gradient norm by the last "
-            f"one's: in {plain_name} the first convolution's weights get {fmt(q_plain)} "
-            f"times the gradient of the last one's, in {name} {fmt(q_res)} times; the further "
-            f"a ratio is from 1, the more unevenly the gradient is spread over the depth (it "
-            f"says nothing of how much gradient the network gets in all).")
+            f"one's: in {plain_name} the first one's is {fmt(q_plain)} times as large as the "
+            f"last one's, in {name} {fmt(q_res)} times; the further a ratio is from 1, the "
+            f"more unevenly the gradient is spread over the depth (it says nothing of how "
+            f"much gradient the network gets in all).")

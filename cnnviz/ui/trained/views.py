@@ -94,8 +94,8 @@ def accuracy_words(nets: list[Net], telling: str) -> str:
                  if plain != residual else "")
         return (f"Both score {scores[0]} on the test split: here the shortcuts make no "
                 f"difference.{other}")
-    return "Test accuracy: " + ", ".join(f"{net.title} {score}"
-                                         for net, score in zip(nets, scores)) + "."
+    return "Test accuracy: " + " · ".join(f"{net.title}: {score}"
+                                          for net, score in zip(nets, scores))
 
 
 def record_accuracy(name: str) -> float:
