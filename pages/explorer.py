@@ -21,6 +21,7 @@ st.caption(f"📄 {entry.paper} · {spec.title()}")
 with ui.stop_on_error():
     report = ui.cached_report(spec, device)
 p, m = report.predicted, report.measured
+st.caption("What the parameter counts include: " + " ".join(report.counting_notes()))
 if report.device_note:
     st.warning(report.device_note)
 
@@ -118,6 +119,13 @@ if checks_tab.open:
         ui.table(plots.check_rows(report))
         for note in m.notes:
             st.caption(note)
+        st.subheader("Layer by layer")
+        st.caption(plots.WORK_CAPTION)
+        work = plots.work_rows(report)
+        ui.table(work)
+        st.download_button("⬇️ Download the table (CSV)", plots.work_csv(work),
+                           file_name=f"{spec.block}-layers.csv", mime="text/csv",
+                           key="explorer_work_csv")
 
 if diagram_tab.open:
     with diagram_tab:

@@ -16,6 +16,7 @@ from cnnviz.topics import networks as topic
 from cnnviz.ui.network import builder as nb
 from cnnviz.ui.network import own_model
 from cnnviz.ui.network import scaling as network_scaling
+from cnnviz.ui.network import twin as network_twin
 
 st.title("🏛️ Networks")
 if own_model.active():  # `cnnviz app --model FILE.py:NAME` on this machine
@@ -57,6 +58,9 @@ if a_spec is not None:
     a_report = ui.cache.network_predicted(a_spec, device)
     ui.compare.headline(a_report.predicted, p, a_spec.label(), spec.label())
     ui.compare.stages(a_report.stages, stages)
+twin = network_twin.twin_toggle(spec)  # one step to the same network without its shortcuts
+if twin is not None:
+    network_twin.twin_view(spec, report, twin, device)
 
 with st.container(border=True):
     st.markdown("**What to notice**")

@@ -25,7 +25,8 @@ def live(source: str, number: int) -> None:
     left, *right = st.columns([1.2, 1, 1])
     with left:
         counts, what = tr.read_input(test, source, number)
-    trained_live.show(trained_live.look(counts, what, nets), left, right)
+    trained_live.show(trained_live.look(counts, what, nets, tr.showing_words(what, number)),
+                      left, right)
 
 
 # one view at a time, drawn in the page's flow: a stroke redraws less, and each view fits

@@ -38,6 +38,11 @@ class Measurement:
     layer_shapes: dict[str, tuple[int, ...]]
     device: str
     notes: list[str] = field(default_factory=list)
+    # per report row (cnnviz.core.kinds.row_name): the parameters its module holds itself
+    # (a merge: none of its branches'), and torch's FLOPs of the ops it ran outside the
+    # rows nested in it, halved (FLOPs = 2 x MACs)
+    layer_params: dict[str, int] = field(default_factory=dict)
+    layer_macs: dict[str, int] = field(default_factory=dict)
 
 
 def count_params(model: nn.Module) -> int:
@@ -202,17 +207,30 @@ def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dty
     x.requires_grad_(True)
     shapes: dict[str, tuple] = {}
     storages: dict[int, torch.Tensor] = {}  # held, so the allocator cannot reuse them
+    flops = FlopCount()
+    row_flops: dict[str, int] = {}
+    open_rows: list[list[int]] = []  # per running row: [FLOPs at its start, FLOPs of rows in it]
     hooks = path_hooks(model)
+
+    def enter(mod, args):
+        open_rows.append([flops.total, 0])
+
     def recorder(name: str):
         def record(mod, args, out):
             shapes[name] = tuple(out.shape[1:])
             storages[out.untyped_storage().data_ptr()] = out
+            start, nested = open_rows.pop()
+            inside = flops.total - start
+            row_flops[name] = row_flops.get(name, 0) + inside - nested
+            if open_rows:
+                open_rows[-1][1] += inside
         return record
 
     for name, m in node_modules(model).items():
+        hooks.append(m.register_forward_pre_hook(enter))
         hooks.append(m.register_forward_hook(recorder(row_name(name, m))))
     try:
-        with _training_off(model), FlopCount() as flops:
+        with _training_off(model), flops:
             y = functional_call(model, tensors, (x,), tie_weights=False)  # none are tied
         if y.dim() == 2:  # a classifier's vector: every feature is the one "pixel"
             pixel = (0, 0)
@@ -225,7 +243,20 @@ def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dty
             h.remove()
     storages.pop(x.untyped_storage().data_ptr(), None)
     memory = sum(t.untyped_storage().nbytes() for t in storages.values())
-    return tuple(y.shape), flops.total, pixel_support(input_grad(x), pixel), shapes, memory
+    return (tuple(y.shape), flops.total, pixel_support(input_grad(x), pixel), shapes, memory,
+            row_flops)
+
+
+def row_params(model: nn.Module) -> dict[str, int]:
+    """The parameters each report row's module holds (numel): a leaf all of its own, a
+    merge only those outside its branches (none in cnnviz's merges)."""
+    out = {}
+    for name, m in node_modules(model).items():
+        kind = find_kind(m)
+        recurse = kind is not None and kind.is_leaf
+        out[row_name(name, m)] = sum(p.numel() for p in m.parameters(recurse=recurse)
+                                     if p.requires_grad)
+    return out
 
 
 def pixel_supports(model: nn.Module, input_shape: tuple[int, int, int, int],
@@ -264,8 +295,8 @@ def measure(model: nn.Module, input_shape: tuple[int, int, int, int],
     module it has just built).
     """
     device = torch.device(device)
-    out_shape, flops, support, shapes, memory = _probe(model, input_shape, device,
-                                                       torch.float32, seed)
+    out_shape, flops, support, shapes, memory, row_flops = _probe(model, input_shape, device,
+                                                                  torch.float32, seed)
     notes = []
     if prediction is not None and support != prediction.support:
         # Deep stacks can make the gradient at the far edge of the field smaller than
@@ -275,4 +306,5 @@ def measure(model: nn.Module, input_shape: tuple[int, int, int, int],
         notes.append("The receptive-field probe underflowed in float32 and was repeated in "
                      "float64 on the cpu.")
     return Measurement(out_shape, count_params(model), flops, memory, support, shapes,
-                       str(device), notes)
+                       str(device), notes, row_params(model),
+                       {name: n // 2 for name, n in row_flops.items()})

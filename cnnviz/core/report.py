@@ -18,6 +18,7 @@ from cnnviz.core.field import ExactField, ReceptiveField
 from cnnviz.core.measure import Measurement, measure
 from cnnviz.core.spec import StackSpec, build, resolve_device
 from cnnviz.core.walk import Prediction, Support
+from cnnviz.core.work import LayerWork, counting_notes, layer_work
 
 
 @dataclass
@@ -42,6 +43,15 @@ class Report:
     @property
     def agrees(self) -> bool:
         return all(ok for _, _, ok in self.checks().values())
+
+    def work(self) -> list[LayerWork]:
+        """Each weighted layer's counts as products of its numbers, predicted and measured
+        (cnnviz.core.work)."""
+        return layer_work(self)
+
+    def counting_notes(self) -> list[str]:
+        """What the parameter counts include (conv biases, the norms' scale and shift)."""
+        return counting_notes(self.model)
 
     def rf_notes(self) -> list[str]:
         """Why a receptive-field number is what it is, when that is not obvious."""

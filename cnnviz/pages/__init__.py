@@ -26,7 +26,7 @@ from cnnviz.topics import costs
 from cnnviz.topics import degradation as dg
 from cnnviz.topics.features import FILTER_LABELS, FILTERS
 from cnnviz.topics.gradflow import LOSSES
-from cnnviz.topics.learned import PAIRS, SOURCES, TEST_IMAGES
+from cnnviz.topics.learned import PAIRS, SOURCES, TEST_IMAGES, opening_pair
 from cnnviz.topics.sliding import HAND_OUTPUT, HAND_SEEDS
 
 # --- the views: each by name, its value the label the page shows ------------------------
@@ -196,7 +196,8 @@ NETWORK = PageSpec("network", "Networks", "🏛️", "net_", (
 # Trained Networks draws the picker only in the view that trains the picker's stack: on the
 # others it would be a score of widgets unrelated to what is shown, redrawn with every stroke.
 TRAINED = PageSpec("trained", "Trained Networks", "🎓", "tr_", (
-    Control("pair", "tr_pair", tuple(PAIRS), default=next(iter(PAIRS)), label="Networks"),
+    # opens on the shipped pair where the shortcuts make the largest difference (records)
+    Control("pair", "tr_pair", tuple(PAIRS), default=opening_pair(), label="Networks"),
     Control("source", "tr_source", SOURCES, default=SOURCES[0], label="Input",
             words=(("draw", "A digit drawn on the page"), ("test", "A test image"))),
     Control("image", "tr_image", low=1, high=TEST_IMAGES, default=1, label="Test image"),

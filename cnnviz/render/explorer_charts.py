@@ -6,8 +6,11 @@ as it is.
 """
 from __future__ import annotations
 
+import csv
+import io
 from typing import TYPE_CHECKING, Any
 
+from cnnviz.cli.formatting import csv_row
 from cnnviz.core.arithmetic import dims_text
 from cnnviz.core.field import ExactField, Jump, ReceptiveField
 from cnnviz.core.kinds import node_modules, row_name
@@ -217,3 +220,58 @@ def check_rows(report: Report | NetworkReport) -> list[dict[str, str]]:
         rows.append({"number": name, "predicted (formulas)": _fmt(name, predicted),
                      "measured (torch)": measured_text, "agree": "✅" if ok else "❌"})
     return rows
+
+
+# --- the work, layer by layer ----------------------------------------------------------
+
+WORK_COLUMNS = ("layer", "kernel", "Cin → Cout", "stride", "output C × H × W",
+                "parameters: formula", "parameters predicted", "parameters measured",
+                "MACs: formula", "MACs predicted", "MACs measured", "agree")
+
+WORK_CAPTION = (
+    "Every layer with weights or multiply-accumulates (MACs), in the order the input flows "
+    "through the stack. A convolution has k·k·(Cin/groups)·Cout weights, plus Cout biases "
+    "when it has them; a norm layer has a scale and a shift per channel. Its MACs are one "
+    "per weight per output pixel: k·k·(Cin/groups)·Cout·Hout·Wout, times the batch when "
+    "it is more than 1. Predicted: the formula, from the built module. Measured: the "
+    "parameters torch counts in the layer, and torch's FLOP counter on the operations the "
+    "layer runs, halved (FLOPs = 2 × MACs).")
+
+
+def _worked(expr: str, value: int) -> str:
+    """"3·3·64·64 + 64 = 36,928"; "0" where there is nothing to count."""
+    return f"{expr} = {value:,}" if expr else "0"
+
+
+def _count(n: int | None) -> str:
+    return "not measured" if n is None else f"{n:,}"
+
+
+def work_rows(report: Report) -> list[dict[str, str]]:
+    """One row per weighted layer (cnnviz.core.work), then the whole stack's totals."""
+    rows = []
+    for w in report.work():
+        ok = (w.params_measured, w.macs_measured) == (w.params, w.macs)
+        rows.append(dict(zip(WORK_COLUMNS, (
+            w.title, w.kernel, f"{w.in_channels} → {w.out_channels}", w.stride,
+            dims_text(w.out_shape, " × "), _worked(w.params_expr, w.params),
+            f"{w.params:,}", _count(w.params_measured), _worked(w.macs_expr, w.macs),
+            f"{w.macs:,}", _count(w.macs_measured), "✅" if ok else "❌"))))
+    p, m = report.predicted, report.measured
+    measured = (None, None) if m is None else (m.params, m.flops // 2)
+    rows.append(dict(zip(WORK_COLUMNS, (
+        "whole stack (every layer)", "", "", "", dims_text(p.output_shape[1:], " × "),
+        "the sum of the layers", f"{p.params:,}", _count(measured[0]),
+        "the sum of the layers", f"{p.macs:,}", _count(measured[1]),
+        "✅" if measured == (p.params, p.macs) else "❌"))))
+    return rows
+
+
+def work_csv(rows: list[dict[str, str]]) -> str:
+    """The rows as CSV text, every cell through the CSV-injection rule of the other exports
+    (cnnviz.cli.formatting.csv_row)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(WORK_COLUMNS))
+    writer.writeheader()
+    writer.writerows(csv_row(r) for r in rows)
+    return out.getvalue()

@@ -153,15 +153,26 @@ def fig_probe(plain: Sequence[float], residual: Sequence[float]) -> go.Figure:
     return fig
 
 
-def stage_chain_dot(stages: Sequence[StageRow], input_shape: Sequence[int]) -> str:
+def stage_chain_dot(stages: Sequence[StageRow], input_shape: Sequence[int],
+                    shortcuts: Sequence[int | None] | None = None) -> str:
     """DOT of the network collapsed to its stages: one box a stage (its name, then its
-    parts), the shape flowing out of each on the edges."""
+    parts), the shape flowing out of each on the edges; with `shortcuts` (per stage: a
+    count, or None to say nothing), a stage's shortcuts as a dashed loop on its box, and
+    "no shortcuts" in the box where the count is 0."""
     lines = ['  input [label="input", shape=oval, style=filled, fillcolor="#e8eef7"];']
     edges, previous, shape = [], "input", tuple(input_shape)
     for i, s in enumerate(stages):
-        label = dot_text("\n".join([s.name, *parts_words(s.parts)]))
+        words = [s.name, *parts_words(s.parts)]
+        count = shortcuts[i] if shortcuts is not None else None
+        if count == 0:
+            words.append("no shortcuts")
+        label = dot_text("\n".join(words))
         lines.append(f'  s{i} [label="{label}", shape=box, style="rounded,filled", '
                      f'fillcolor="#fdf0d5", tooltip="{dot_text(s.name)}"];')
+        if count:
+            noun = "shortcut" if count == 1 else "shortcuts"
+            edges.append(f'  s{i}:e -> s{i}:e [style=dashed, color="#3b6ea5", '
+                         f'label="{count} {noun}"];')
         edges.append(f'  {previous} -> s{i} [label="{dims_text(shape)}"];')
         previous, shape = f"s{i}", tuple(s.output_shape)
     lines.append('  output [label="output", shape=oval, style=filled, fillcolor="#e8eef7"];')

@@ -51,6 +51,20 @@ def shipped() -> dict[str, dict]:
             for path in sorted(TRAINED.glob("*/record.json"))}
 
 
+def opening_pair() -> str:
+    """The shipped pair where the shortcuts make the largest difference: the residual
+    stack's test accuracy minus the plain one's, read from their records (the first pair
+    on a tie, or when a record is missing)."""
+    records = shipped()
+
+    def gap(pair: str) -> float:
+        plain, residual = PAIRS[pair]
+        if plain not in records or residual not in records:
+            return -1.0
+        return records[residual]["test_accuracy"] - records[plain]["test_accuracy"]
+    return max(PAIRS, key=gap)
+
+
 def check_name(name: str) -> None:
     if name not in shipped():
         raise InputError(f"There is no trained stack {name!r}; the shipped ones are "

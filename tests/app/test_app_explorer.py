@@ -10,9 +10,12 @@ from conftest import app_test, page_file, shown
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.core.blocks import REGISTRY
+from cnnviz.core.report import make_report
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import predict
 from cnnviz.render.diagram import to_dot
+from cnnviz.render.explorer_charts import WORK_COLUMNS, work_csv, work_rows
+from cnnviz.ui.frame.widgets import table_cells
 
 TIMEOUT = 90
 
@@ -80,9 +83,11 @@ def check_view(at: AppTest, view: str) -> None:
         assert len(charts) == 1 and costs["title"][0]["text"] == "Parameters"
         assert len(at.table) == 1 and "Measured (torch storages)" in metrics(at)
     elif view == "Predicted vs measured":
-        table = at.table[0].value
-        assert not charts and len(at.table) == 1 and len(table) >= 5
+        table, work = at.table[0].value, at.table[1].value
+        assert not charts and len(at.table) == 2 and len(table) >= 5
         assert (table.iloc[:, -1].astype(str).str.contains("✅")).all(), table
+        assert list(work.columns) == list(WORK_COLUMNS) and set(work["agree"]) == {"✅"}
+        assert at.get("download_button")  # the layer table as CSV
     elif view == "Diagram":
         assert not charts and "digraph" in at.get("graphviz_chart")[0].proto.spec
     elif view == "torchinfo":
@@ -155,6 +160,11 @@ def test_every_block_renders_every_view(block):
     assert at.selectbox(key="pick_block").value == block
     for view in VIEWS:
         check_view(open_view(at, view), view)
+        if view == "Predicted vs measured":  # the layer table is the report's, row by row
+            rows = work_rows(make_report(StackSpec.create(block, height=8, width=8)))
+            assert at.table[1].value.to_dict("records") == table_cells(rows)
+            button = at.get("download_button")[0].proto
+            assert button.label.endswith("(CSV)") and work_csv(rows).startswith("layer,")
 
 
 @pytest.mark.parametrize("query, expect", [

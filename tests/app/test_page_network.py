@@ -17,6 +17,8 @@ from cnnviz.core.network import PRESETS, NetworkSpec
 from cnnviz.core.network.report import make_network_report
 from cnnviz.render.explorer_charts import number
 from cnnviz.render.network_charts import shape_text
+from cnnviz.topics.networks import compare_networks
+from cnnviz.topics.plain_twin import plain_twin, probe_pair, ratio_sentence
 from cnnviz.ui.network import builder as nb
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -285,6 +287,32 @@ def test_plain_vs_residual_probe():
     assert [t["name"] for t in fig["data"][:2]] == ["plain", "residual"]
     assert fig["layout"]["yaxis"]["type"] == "log"
     assert any("plain-34" in m.value for m in at.markdown)
+
+
+def test_the_plain_twin_in_one_step():
+    at = page(net="resnet34")
+    assert not at.get("graphviz_chart")  # the twin's diagrams only once asked for
+    at.toggle(key="net_twin").set_value(True).run()
+    assert_clean(at)
+    spec = nb.network_from_query({"net": "resnet34"})
+    twin = plain_twin(spec)
+    assert twin is not None and twin.name == "plain34"  # the preset plain-34 itself
+    dots = [c.proto.spec for c in at.get("graphviz_chart")][:2]
+    assert "3 shortcuts" in dots[0] and "style=dashed" in dots[0]
+    assert "no shortcuts" in dots[1] and "style=dashed" not in dots[1]
+    flows = compare_networks(*probe_pair(spec, twin))
+    sentence = ratio_sentence(*flows, "Plain-34", "ResNet-34")
+    assert "divides the first convolution's weight-gradient norm by the last" in sentence
+    assert any(shown(m.value) == sentence for m in at.markdown), sentence
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [t["name"] for t in fig["data"][:2]] == ["plain", "residual"]
+
+
+def test_no_twin_for_a_network_without_shortcuts():
+    for name in ("vgg16", "plain34"):
+        at = page(net=name)
+        assert_clean(at)
+        assert not [t for t in at.toggle if t.key == "net_twin"]
 
 
 # --- tampered URLs ------------------------------------------------------------------------

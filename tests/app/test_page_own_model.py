@@ -35,7 +35,7 @@ def test_the_networks_page_opens_on_the_model_of_the_environment(monkeypatch):
     assert metrics["MACs"] == number(report.macs)
     assert metrics["Receptive field"] == report.field.text(" × ")
     assert at.success and "torch confirms" in at.success[0].value
-    layers = at.dataframe[1].value  # the stages, then the layers
+    layers = at.table[1].value  # the stages, then the layers
     assert len(layers) == len(report.rows) and set(layers["agree"]) == {"yes"}
 
 

@@ -46,12 +46,28 @@ def predictions(at: AppTest) -> list[str]:
     return [m.value for m in at.metric if m.label == "Prediction"]
 
 
+def test_the_page_opens_on_the_pair_where_shortcuts_make_a_difference():
+    records = learned.shipped()
+    gaps = {pair: records[residual]["test_accuracy"] - records[plain]["test_accuracy"]
+            for pair, (plain, residual) in learned.PAIRS.items()}
+    best = max(gaps, key=gaps.get)
+    assert gaps[best] > 0 and learned.opening_pair() == best  # depth 12: 97.33% vs 99.33%
+    at = open_page()
+    assert at.selectbox(key="tr_pair").value == best
+    plain, residual = (f"{records[n]['test_accuracy']:.2%}" for n in learned.PAIRS[best])
+    assert f"Test accuracy: plain, depth 12: {plain} · residual, depth 12: {residual}" in [
+        c.value for c in at.caption]
+    at.selectbox(key="tr_pair").set_value("depth 4").run()  # equal scores: said so
+    assert any("here the shortcuts make no difference" in c.value for c in at.caption)
+
+
 def test_the_first_view_answers_for_a_test_image_until_something_is_drawn():
     at = open_page()
     test = load_dataset("digits", 16)
     truth = str(int(test.y_test[0]))
-    assert predictions(at) == [truth, truth]  # plain and residual, depth 4
+    assert predictions(at) == [truth, truth]  # plain and residual of the opening pair
     assert any("Nothing drawn yet" in c.value for c in at.caption)
+    assert [c.value for c in at.caption].count("Showing test image 1") == 2
     assert at.number_input(key="tr_image").disabled  # drawing is the default input
     assert any("1,347 training and 450 test images" in c.value for c in at.caption)
     tables = [m.value for m in at.markdown if m.value.startswith("| class | probability")]
@@ -62,13 +78,15 @@ def test_another_test_image_changes_the_answer():
     at = open_page()
     at.radio(key="tr_source").set_value("test").run()
     test = load_dataset("digits", 16)
+    plain = learned.PAIRS[learned.opening_pair()][0]
     wrong = learned.test_results(*(lambda r: (r.model(), learned.run_data(r)))(
-        learned.shipped_run("plain-4"))).mistakes[0]
+        learned.shipped_run(plain))).mistakes[0]
     at.number_input(key="tr_image").set_value(int(wrong) + 1).run()
     assert not at.exception
     said = predictions(at)
     assert said[0] != str(int(test.y_test[wrong]))  # the plain stack's known mistake
     assert any(f"test image #{wrong + 1}," in caption for caption in image_captions(at))
+    assert f"Showing test image {wrong + 1}" in [c.value for c in at.caption]
 
 
 def test_every_view_draws_without_an_error():
@@ -78,7 +96,7 @@ def test_every_view_draws_without_an_error():
     at = open_page("Test split")
     accuracy = [m.value for m in at.metric if m.label == "Test accuracy"]
     assert accuracy == [f"{learned.shipped()[n]['test_accuracy']:.2%}"
-                        for n in learned.PAIRS["depth 4"]]
+                        for n in learned.PAIRS[learned.opening_pair()]]
     assert len(at.get("plotly_chart")) == 6  # confusion, curves and gradients, twice
 
 

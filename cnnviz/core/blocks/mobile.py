@@ -48,7 +48,8 @@ def _with_skip(c: BlockConfig, body: nn.Module) -> nn.Module:
           summary="Expand with a 1x1 conv (t times wider), filter with a depthwise k x k, "
                   "project back with a linear 1x1 (no activation: a ReLU on the narrow output "
                   "would destroy information; Sandler et al. 2018, §3.2). The skip joins the "
-                  "narrow ends, only when shapes match (§3.3).",
+                  "narrow ends, only when shapes match (§3.3). The stride sits on the "
+                  "depthwise conv (Sandler et al. 2018, Table 1).",
           common=CONV + ("norm", "act", "skip"), own=(EXPAND, SE_RATIO),
           defaults={"act": "relu6"})
 def inverted_residual(c: BlockConfig) -> nn.Module:

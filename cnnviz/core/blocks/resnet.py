@@ -49,7 +49,9 @@ def residual_block(c: BlockConfig) -> nn.Module:
 
 @register("resnet_basic", family="ResNet", paper=RESNET,
           summary="Two 3x3 conv-BN layers with a shortcut, ReLU after the sum: the block of "
-                  "ResNet-18/34. A 1x1 projection shortcut appears when the shape changes.",
+                  "ResNet-18/34. A 1x1 projection shortcut appears when the shape changes. At "
+                  "stride 2 the first 3x3 and the projection stride (He et al. 2016, Table 1 "
+                  "and §3.3).",
           common=CONV + ("norm", "act") + SHORTCUT)
 def resnet_basic(c: BlockConfig) -> nn.Module:
     return _post_act(c, _chain(c, 2))
@@ -91,7 +93,9 @@ EXPANSION = Param("expansion", int, 4, "output channels / bottleneck width (4 in
 @register("resnet_bottleneck", family="ResNet", paper=RESNET,
           summary="1x1 conv to a narrow width, 3x3 conv there, 1x1 conv back to the full "
                   "width, with a shortcut: the block of ResNet-50/101/152. The 3x3 runs on a "
-                  "quarter of the channels, so the block is cheap for its width.",
+                  "quarter of the channels, so the block is cheap for its width. The stride sits "
+                  "on the 3x3, as in torchvision (ResNet v1.5). The original ResNet strides "
+                  "the first 1x1 instead (torchvision's ResNet documentation, note on v1.5).",
           common=CONV + ("groups", "norm", "act") + SHORTCUT, own=(EXPANSION,),
           defaults={"in_channels": 64, "out_channels": 64})
 def resnet_bottleneck(c: BlockConfig) -> nn.Module:
@@ -103,7 +107,7 @@ def resnet_bottleneck(c: BlockConfig) -> nn.Module:
                   "(cardinality) and made wider: 32x4d means 32 groups of 4 channels, 128 "
                   "in all, where ResNet-50's first-stage bottleneck has 64. The grouping "
                   "pays for the width, so the cost stays about the same (Xie et al. 2017, "
-                  "Table 1).",
+                  "Table 1). The stride sits on the grouped 3x3 (Xie et al. 2017, §4).",
           common=CONV + ("norm", "act") + SHORTCUT,
           own=(Param("cardinality", int, 32, "number of groups in the 3x3 conv", 1, 64),
                Param("width_per_group", int, 4, "channels per group", 1, 64)),

@@ -216,6 +216,17 @@ def network_probe(device: str = "cpu") -> tuple[StackFlow, StackFlow]:
     return networks.compare_networks(*networks.probe_specs(), device=device)
 
 
+@st.cache_data(max_entries=8, show_spinner="Forward + backward through the network and its "
+                                           "plain twin…")
+@heavy
+def twin_probe(plain: NetworkSpec, network: NetworkSpec, device: str = "cpu"
+               ) -> tuple[StackFlow, StackFlow]:
+    """The gradient probe of a network's plain twin and of the network (the Networks page's
+    plain-twin comparison); BudgetError when the two are over the live budget."""
+    from cnnviz.topics import networks
+    return networks.compare_networks(plain, network, device=device)
+
+
 # --- Trained networks -------------------------------------------------------------------
 # Keys name the network: a shipped stack's name, or a session's own run id (unique), so
 # entries of different sessions never meet; the model itself is not hashed (`_model`).

@@ -14,7 +14,7 @@ from cnnviz.core.graph.report import Inspection
 from cnnviz.deploy.own_model import MODEL_ARGS_ENV, MODEL_ENV, MODEL_INPUT_ENV
 from cnnviz.render.explorer_charts import number
 from cnnviz.ui.frame.text import safe_text
-from cnnviz.ui.frame.widgets import show_error
+from cnnviz.ui.frame.widgets import show_error, table
 
 
 def active() -> bool:
@@ -64,19 +64,17 @@ def page() -> None:
     stages = report.stages()
     if stages:
         st.subheader("Stage by stage")
-        st.dataframe(stages, hide_index=True, width="stretch")
+        table(stages)
     layers, kinds, checks = st.tabs(["Layer by layer", "By kind of layer", "Checks"])
     with layers:
-        st.dataframe(report.table(), hide_index=True, width="stretch")
+        table(report.table())
         st.caption("Every row predicted by formula from the traced graph; a row marked "
                    "no formula is torch's measurement alone.")
     with kinds:
-        st.dataframe(_by_kind(report), hide_index=True, width="stretch")
+        table(_by_kind(report))
     with checks:
-        st.dataframe([{"number": k, "predicted": str(a), "measured": str(b),
-                       "agree": "yes" if ok else "NO"}
-                      for k, (a, b, ok) in report.checks().items()],
-                     hide_index=True, width="stretch")
+        table([{"number": k, "predicted": str(a), "measured": str(b),
+                "agree": "yes" if ok else "NO"} for k, (a, b, ok) in report.checks().items()])
 
 
 def _by_kind(report: Inspection) -> list[dict[str, object]]:

@@ -39,6 +39,7 @@ class Look:
     inputs: str   # the 8×8 counts and the image of each input size, side by side
     inputs_caption: str
     seen: list[Seen]
+    showing: str = ""  # beside each prediction: "Showing test image 1", "Showing your drawing"
 
 
 def inspections(nets: list[Net], counts: np.ndarray) -> list[learned.Inspection]:
@@ -46,7 +47,7 @@ def inspections(nets: list[Net], counts: np.ndarray) -> list[learned.Inspection]
                                      [(net.model, net.data) for net in nets])
 
 
-def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
+def look(counts: np.ndarray, what: str, nets: list[Net], showing: str = "") -> Look:
     """Run the input through every network and make every picture; draws nothing.
 
     Pictures that belong together are one picture (the inputs; each network's evidence
@@ -73,7 +74,7 @@ def look(counts: np.ndarray, what: str, nets: list[Net]) -> Look:
                                                 gap=6)),
             ", ".join(dict.fromkeys(f"{m.shape[1]}×{m.shape[2]}" for m in found.maps))))
     return Look(what, png_data_url(img.mosaic(inputs, cols=len(inputs), gap=12)),
-                "Left to right: " + "; ".join(parts) + ".", seen)
+                "Left to right: " + "; ".join(parts) + ".", seen, showing)
 
 
 def show(view: Look, left, right: list) -> None:
@@ -91,6 +92,8 @@ def show(view: Look, left, right: list) -> None:
         with col:
             st.markdown(f"**{safe_text(seen.net.title)}**")
             st.metric("Prediction", names[found.prediction])  # its probability: the table
+            if view.showing:
+                st.caption(view.showing)
             st.markdown(probability_table(names, found.probabilities, found.prediction))
             picture(st, seen.picture, width="stretch",
                     caption=f"Evidence for {found.prediction}: Grad-CAM of the last block "

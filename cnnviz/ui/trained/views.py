@@ -34,6 +34,7 @@ from cnnviz.ui.frame.widgets import picture, show_error
 
 PREFIX = "tr_"
 YOURS = "yours"
+DRAWING = "your drawing"  # what read_input calls the canvas's digit
 CANVAS_SIDE, STROKE = 224, 30  # strokes as thick, for the height, as the data set's pens
 _OWN = "trained__own"     # {"id": run id, "nets": [Net, ...]} of the session's training
 _SHOW_OWN = "trained__show_own"  # select "yours" on the next run (after training)
@@ -68,15 +69,38 @@ def choose_pair(device: str = "cpu") -> list[Net]:
     if state.pop(_SHOW_OWN, False) and own:  # just trained: look inside them
         state[PREFIX + "pair"] = YOURS
         state[TRAINED.view_key] = TrainedView.INSIDE.value  # view_choice's
-    if state.get(PREFIX + "pair") not in options:
-        state[PREFIX + "pair"] = options[0]
+    if state.get(PREFIX + "pair") not in options:  # the pair where shortcuts matter most
+        state[PREFIX + "pair"] = learned.opening_pair()
     pair = st.selectbox("Networks", options, key=PREFIX + "pair", format_func=pair_label,
                         on_change=lambda: state.pop(PREFIX + "block", None),  # the last block
                         help="two stacks of the same depth trained the same way, one without "
                              "shortcuts (plain) and one with (residual)")
     if pair == YOURS and own:
-        return list(own["nets"])
-    return [shipped_net(name, device) for name in learned.PAIRS[pair]]
+        nets = list(own["nets"])
+    else:
+        nets = [shipped_net(name, device) for name in learned.PAIRS[pair]]
+    st.caption(accuracy_words(nets, learned.opening_pair()))
+    return nets
+
+
+def accuracy_words(nets: list[Net], telling: str) -> str:
+    """The pair's test accuracies in a sentence; where they are equal, that the shortcuts
+    change nothing here, and which shipped pair (`telling`, see learned.opening_pair) shows
+    a difference."""
+    scores = [f"{net.run.test_accuracy:.2%}" for net in nets]
+    if len(nets) == 2 and scores[0] == scores[1]:
+        plain, residual = (record_accuracy(name) for name in learned.PAIRS[telling])
+        other = (f" The {telling} pair does: {plain:.2%} plain, {residual:.2%} residual."
+                 if plain != residual else "")
+        return (f"Both score {scores[0]} on the test split: here the shortcuts make no "
+                f"difference.{other}")
+    return "Test accuracy: " + " · ".join(f"{net.title}: {score}"
+                                          for net, score in zip(nets, scores))
+
+
+def record_accuracy(name: str) -> float:
+    """A shipped stack's test accuracy, from its record."""
+    return float(learned.shipped()[name]["test_accuracy"])
 
 
 def shipped_net(name: str, device: str = "cpu") -> Net:
@@ -122,11 +146,17 @@ def read_input(test: DataSet, source: str, number: int) -> tuple[np.ndarray, str
         if pixels is None or is_blank(pixels):
             st.caption(f"Nothing drawn yet: the networks look at {fallback[1]}.")
             return fallback
-        return digit_counts(pixels), "your drawing"
+        return digit_counts(pixels), DRAWING
     except InputError as e:
         show_error(e)
         st.caption(f"Meanwhile the networks look at {fallback[1]}.")
         return fallback
+
+
+def showing_words(what: str, number: int) -> str:
+    """What the prediction beside it is of: the drawing, or the test image (also while the
+    canvas is empty)."""
+    return "Showing your drawing" if what == DRAWING else f"Showing test image {number}"
 
 
 def drawn_pixels() -> np.ndarray | None:
