@@ -1,5 +1,5 @@
 """A room's answers and report as files: the rows of `cnnviz rooms export` and `cnnviz rooms
-report`, and the CSV rule that keeps a spreadsheet from running a cell as a formula.
+report`, every cell through the CSV rule of cnnviz.core.csv_cells.
 
 One place for both doors: the command line prints these rows, and the teacher's projector
 page offers the same text as downloads (behind the room's secret). A room may follow the
@@ -8,14 +8,12 @@ own lesson's computed answer (cnnviz.lessons.results).
 """
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from cnnviz.core.csv_cells import csv_text
 from cnnviz.lessons.answers import Lab
 from cnnviz.lessons.catalog import load_lesson
 from cnnviz.lessons.grading import number_text
@@ -29,11 +27,6 @@ from cnnviz.lessons.results import (
 )
 from cnnviz.store.rooms import Answer, Room
 
-# OWASP's CSV-injection rule: a spreadsheet reads a cell that begins with one of these as
-# a formula (TAB and CR too: some strip them first). Such a cell gets a leading apostrophe,
-# which spreadsheets show as text; a plain number (e.g. -3 or -1.5e+08) stays as it is.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 EXPORT_FIELDS = ("lesson", "step", "round", "twin", "student", "answer", "confidence", "time",
                  "computed", "right")
 REPORT_FIELDS = ("lesson", "step", "ask", "answer", "twin answer",
@@ -42,31 +35,9 @@ REPORT_FIELDS = ("lesson", "step", "ask", "answer", "twin answer",
                  "wrong to right", "right to wrong", "right to right", "wrong to wrong",
                  "gain", "next move")
 
-__all__ = ["EXPORT_FIELDS", "REPORT_FIELDS", "csv_cell", "csv_row", "csv_text", "export_csv",
+__all__ = ["EXPORT_FIELDS", "REPORT_FIELDS", "export_csv",
            "export_rows", "lesson_results", "report_csv", "report_json", "report_row",
            "when"]
-
-
-def csv_cell(value: Any) -> Any:
-    """A value safe to write as a CSV cell that a spreadsheet may open."""
-    if not isinstance(value, str) or not value.startswith(FORMULA_START) \
-            or PLAIN_NUMBER.fullmatch(value):
-        return value
-    return "'" + value
-
-
-def csv_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Every cell of a row through `csv_cell`."""
-    return {key: csv_cell(value) for key, value in row.items()}
-
-
-def csv_text(fields: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
-    """Rows as CSV text (a header, then every cell neutralised), as the CLI writes it."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(fields))
-    writer.writeheader()
-    writer.writerows(csv_row(r) for r in rows)
-    return out.getvalue()
 
 
 def when(t: float) -> str:

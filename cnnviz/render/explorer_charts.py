@@ -6,12 +6,10 @@ as it is.
 """
 from __future__ import annotations
 
-import csv
-import io
 from typing import TYPE_CHECKING, Any
 
-from cnnviz.cli.formatting import csv_row
 from cnnviz.core.arithmetic import dims_text
+from cnnviz.core.csv_cells import csv_text
 from cnnviz.core.field import ExactField, Jump, ReceptiveField
 from cnnviz.core.kinds import node_modules, row_name
 from cnnviz.core.names import layer_names
@@ -269,9 +267,5 @@ def work_rows(report: Report) -> list[dict[str, str]]:
 
 def work_csv(rows: list[dict[str, str]]) -> str:
     """The rows as CSV text, every cell through the CSV-injection rule of the other exports
-    (cnnviz.cli.formatting.csv_row)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(WORK_COLUMNS))
-    writer.writeheader()
-    writer.writerows(csv_row(r) for r in rows)
-    return out.getvalue()
+    (cnnviz.core.csv_cells)."""
+    return csv_text(WORK_COLUMNS, rows)

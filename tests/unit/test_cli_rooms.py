@@ -67,14 +67,14 @@ FORMULAS = ["=1+1", "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)
 
 @pytest.mark.parametrize("cell", FORMULAS)
 def test_a_cell_a_spreadsheet_would_run_is_text(cell):
-    from cnnviz.lessons.exports import csv_cell
+    from cnnviz.core.csv_cells import csv_cell
     assert csv_cell(cell) == "'" + cell
 
 
 @pytest.mark.parametrize("cell", ["-3", "-1,234", "-1.5e+08", "+2", "3", "two 3×3", "",
                                   "a=b", 7, None, 2.5])
 def test_numbers_and_plain_text_are_kept(cell):
-    from cnnviz.lessons.exports import csv_cell
+    from cnnviz.core.csv_cells import csv_cell
     assert csv_cell(cell) == cell
 
 

@@ -80,7 +80,8 @@ def test_export_has_round_confidence_and_twin_columns(room):
 
 
 def test_a_formula_in_a_report_cell_is_neutralised(tmp_path):
-    from cnnviz.lessons.exports import csv_row, report_row
+    from cnnviz.core.csv_cells import csv_row
+    from cnnviz.lessons.exports import report_row
     row = csv_row(report_row({"step": 1, "ask": "=HYPERLINK(1)", "answer": "-x",
                                "twin_answer": "@a", "rounds": {}, "switches": {},
                                "gain": None, "next_move": "+1"}))

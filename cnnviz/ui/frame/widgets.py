@@ -171,7 +171,7 @@ def table(rows: Sequence[Mapping[str, Any]]) -> None:
     """Rows of plain values as a static table: every cell read whole on a phone (it wraps)
     and sized up with the text on a projector, where st.dataframe's canvas grid cuts long
     cells and keeps its own small type. st.table reads Markdown in cells, so every cell
-    and header is escaped text."""
+    is escaped text."""
     cells = table_cells(rows)
     if len(cells) > LONG_TABLE_ROWS:
         st.table(cells, hide_index=True, height=TABLE_PX)
@@ -180,8 +180,9 @@ def table(rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 def table_cells(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """What table() shows for `rows`: every header and cell as escaped text."""
-    return [{cell_text(k, limit=200): _cell(v) for k, v in row.items()} for row in rows]
+    """What table() shows for `rows`: every cell as escaped text (the headers are the code's
+    own words, kept as written)."""
+    return [{k: _cell(v) for k, v in row.items()} for row in rows]
 
 
 def _cell(value: Any) -> str:

@@ -85,15 +85,15 @@ def choose_pair(device: str = "cpu") -> list[Net]:
 
 def accuracy_words(nets: list[Net], telling: str) -> str:
     """The pair's test accuracies in a sentence; where they are equal, that the shortcuts
-    change nothing here, and which shipped pair (`telling`, see learned.opening_pair) shows
-    a difference."""
+    do not change the accuracy here, and which shipped pair (`telling`, see
+    learned.opening_pair) shows a difference."""
     scores = [f"{net.run.test_accuracy:.2%}" for net in nets]
     if len(nets) == 2 and scores[0] == scores[1]:
         plain, residual = (record_accuracy(name) for name in learned.PAIRS[telling])
         other = (f" The {telling} pair does: {plain:.2%} plain, {residual:.2%} residual."
                  if plain != residual else "")
-        return (f"Both score {scores[0]} on the test split: here the shortcuts make no "
-                f"difference.{other}")
+        return (f"Both score {scores[0]} on the test split: here the shortcuts do not change "
+                f"the accuracy (the two may still miss different digits).{other}")
     return "Test accuracy: " + " · ".join(f"{net.title}: {score}"
                                           for net, score in zip(nets, scores))
 
