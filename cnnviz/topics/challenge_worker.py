@@ -25,9 +25,11 @@ from cnnviz.topics.training import train
 
 BEAT_S = 2.0     # a training's heartbeat, and how often it looks whether it was stopped
 IDLE_S = 1.0     # a worker with nothing queued looks again after this
+RECOVER_S = 10.0  # how often a process looks for trainings whose heartbeat stopped
 log = logging.getLogger(__name__)
-_started: dict[str, list[threading.Thread]] = {}
+_started: dict[str, tuple[threading.Event, list[threading.Thread]]] = {}
 _lock = threading.Lock()
+_recovered: dict[str, float] = {}  # store's url -> when this process last recovered
 
 
 class Stopped(Exception):
@@ -38,7 +40,7 @@ def train_one(store: ChallengeStore, device: str = "cpu") -> Submission | None:
     """Recover stale trainings; then, in a training slot, claim the next queued design and
     train it to the end (or to a failure, stored with its sentence). The design as stored
     after, or None when nothing was queued."""
-    store.recover()
+    _recover(store)
     if not store.waiting():
         return None
     with hold_slot(None, TRAINING_SLOTS):  # claimed only once a slot is ours: it beats
@@ -63,6 +65,16 @@ def train_one(store: ChallengeStore, device: str = "cpu") -> Submission | None:
     return store.submission(claimed.id)
 
 
+def _recover(store: ChallengeStore) -> None:
+    """store.recover(), at most once every RECOVER_S in this process (it writes)."""
+    now = time.monotonic()
+    with _lock:
+        if now - _recovered.get(store.url, -RECOVER_S) < RECOVER_S:
+            return
+        _recovered[store.url] = now
+    store.recover()
+
+
 def _fail(store: ChallengeStore, id: int, message: str) -> None:
     try:
         store.fail(id, message)
@@ -83,27 +95,40 @@ def _beats(store: ChallengeStore, id: int) -> Callable[[int, int], None]:
     return on_step
 
 
-def _loop(store: ChallengeStore, device: str) -> None:
-    while True:
+def _loop(store: ChallengeStore, device: str, stop: threading.Event) -> None:
+    while not stop.is_set():
         try:
             if train_one(store, device) is None:
-                time.sleep(IDLE_S)
+                stop.wait(IDLE_S)
         except RoomError:  # the database is unavailable: try again in a moment
-            time.sleep(5 * IDLE_S)
+            stop.wait(5 * IDLE_S)
         except Exception:
             log.exception("the challenge worker failed; it goes on")
-            time.sleep(5 * IDLE_S)
+            stop.wait(5 * IDLE_S)
 
 
 def ensure_workers(store: ChallengeStore, device: str = "cpu") -> int:
     """Start this process's workers for `store` (one per training slot) unless they run;
     how many run."""
     with _lock:
-        alive = [t for t in _started.get(store.url, []) if t.is_alive()]
+        stop, threads = _started.get(store.url, (threading.Event(), []))
+        alive = [t for t in threads if t.is_alive()]
         for i in range(len(alive), TRAINING_SLOTS.size):
-            thread = threading.Thread(target=_loop, args=(store, device), daemon=True,
+            thread = threading.Thread(target=_loop, args=(store, device, stop), daemon=True,
                                       name=f"cnnviz-challenge-{i}")
             thread.start()
             alive.append(thread)
-        _started[store.url] = alive
+        _started[store.url] = (stop, alive)
         return len(alive)
+
+
+def stop_workers(timeout: float = 30.0) -> None:
+    """Stop every worker of this process after its current training (tests, shutdown)."""
+    with _lock:
+        started = list(_started.values())
+        _started.clear()
+    for stop, _ in started:
+        stop.set()
+    for _, threads in started:
+        for thread in threads:
+            thread.join(timeout)

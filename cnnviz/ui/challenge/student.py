@@ -131,6 +131,11 @@ def design_form(found: Challenge) -> ch.Design | None:
     if why is not None:
         st.warning(why, icon="⚖️")
         return None
+    try:
+        ch.checked(design, budget)  # and the server's own limit on one training
+    except InputError as e:
+        show_error(e)
+        return None
     st.caption(f"A 3×3 stem convolution to {design.width} channels, your blocks, global "
                f"average pooling and a linear layer to the ten digits; trained by the "
                f"server with AdamW, learning rate 0.005 with cosine decay, batch 64, seed 0.")
