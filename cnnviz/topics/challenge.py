@@ -92,15 +92,12 @@ class Design:
     def create(cls, block: Any, depth: Any, width: Any, kernel: Any, stride: Any,
                epochs: Any, size: int) -> Design:
         if block not in BLOCKS:
-            raise InputError(f"A design uses one of the blocks {', '.join(BLOCKS)}.")
-        kernel = int(kernel) if isinstance(kernel, int | str) and str(kernel).isdigit() \
-            else kernel
+            raise InputError("A design uses one of the blocks the page offers.")
+        kernel, stride = _whole(kernel), _whole(stride)
         if kernel not in KERNELS or kernel > size:
             fits = [k for k in KERNELS if k <= size]
             raise InputError(f"The kernel size is one of {', '.join(map(str, fits))} at "
                              f"{size}×{size} pixels.")
-        stride = int(stride) if isinstance(stride, int | str) and str(stride).isdigit() \
-            else stride
         if stride not in STRIDES:
             raise InputError("The first block's stride is 1 or 2.")
         return cls(block, DEPTH.parse(depth), WIDTH.parse(width), kernel, stride,
@@ -134,6 +131,17 @@ class Design:
         stride = ", the first with stride 2" if self.stride == 2 else ""
         return (f"{REGISTRY[self.block].title} ×{self.depth}, {self.width} channels, "
                 f"{self.kernel}×{self.kernel} kernels{stride}; {self.epochs} epochs")
+
+
+def _whole(value: Any) -> int | None:
+    """A small whole number given as an int or its ASCII digits (never a bool); None else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 4:
+        return int(value)
+    return None
 
 
 @dataclass(frozen=True)

@@ -123,8 +123,6 @@ def test_a_training_cut_by_a_restart_is_queued_again_then_failed(store):
     for _ in range(MAX_ATTEMPTS - 1):
         store.claim()
         store.recover(now=later)
-    store.claim()
-    store.recover(now=later)
     failed = store.submission(sent.id)
     assert failed.status == "failed" and f"{MAX_ATTEMPTS} times" in failed.message
     assert failed.attempts == MAX_ATTEMPTS
@@ -236,6 +234,8 @@ def test_over_budget_designs_are_refused_with_a_sentence():
     dict(block="conv_bn_act", depth="1e9", width=8, kernel=3, stride=1, epochs=1),
     dict(block="conv_bn_act", depth=1, width=8, kernel=3, stride=1, epochs=10**9),
     dict(block=["conv_bn_act"], depth=1, width=8, kernel=3, stride=1, epochs=1),
+    dict(block="conv_bn_act", depth=1, width=8, kernel=True, stride=1, epochs=1),
+    dict(block="conv_bn_act", depth=1, width=8, kernel=3, stride=True, epochs=1),
 ])
 def test_a_design_at_or_past_every_limit_is_a_sentence(fields):
     with pytest.raises(InputError):
