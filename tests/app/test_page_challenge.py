@@ -107,6 +107,7 @@ def test_three_designs_one_over_budget_reach_the_leaderboard(db):
     ada.run()  # the student sees their own result, and no send while closed
     clean(ada)
     assert any("closed" in t for t in said(ada))
+    assert any("Your last design is trained" in t for t in said(ada))
     assert ada.dataframe[0].value["status"].tolist() == ["trained"]
 
 

@@ -16,7 +16,15 @@ import streamlit as st
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.errors import InputError
 from cnnviz.store import ChallengeStore, RoomError, StoreUnavailable, normal_code
-from cnnviz.store.challenge_rows import ACTIVE, NICKNAME_LENGTH, QUEUED, TRAINING, Challenge
+from cnnviz.store.challenge_rows import (
+    ACTIVE,
+    DONE,
+    FAILED,
+    NICKNAME_LENGTH,
+    QUEUED,
+    TRAINING,
+    Challenge,
+)
 from cnnviz.topics import challenge as ch
 from cnnviz.topics.challenge_worker import ensure_workers
 from cnnviz.ui.frame.text import safe_text
@@ -183,6 +191,12 @@ def _my_designs(store: ChallengeStore, found: Challenge, student: str,
                     icon="⏳")
         elif last.status == TRAINING:
             st.info("Your design is training on the server.", icon="🏋️")
+        elif last.status == DONE:
+            st.success(f"Your last design is trained: {ch.share(last.public)} of the public "
+                       f"test images right.", icon="🎯")
+        elif last.status == FAILED:
+            st.error(safe_text(last.message or "Your last design failed.", limit=300),
+                     icon="🚫")
         if last.status in ACTIVE:
             st.button("Stop my design", key="ch_stop", on_click=_stop,
                       args=(store, found.code, student))

@@ -90,7 +90,8 @@ def teacher_view(store: ChallengeStore) -> None:
     link = join_url(found.code)
     left, right = st.columns([3, 1])
     with left:
-        st.html(f'<div style="font-size:3.2rem;font-weight:700;letter-spacing:0.3rem;'
+        st.html(f'<div class="challenge-code" style="font-size:3.2rem;font-weight:700;'
+                f'letter-spacing:0.3rem;'
                 f'line-height:1.1">{html.escape(found.code)}</div>'
                 f'<div style="font-size:1.4rem">Design at <b>{html.escape(link)}</b></div>')
         st.markdown(f"**Budget:** {budget_text(found)}")
