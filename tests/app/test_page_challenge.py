@@ -15,7 +15,7 @@ from cnnviz.store import challenge_store
 from cnnviz.topics.challenge_worker import stop_workers
 
 PAGE = "pages/challenge.py"
-HOSTILE = "<img src=x onerror=alert(1)>"
+HOSTILE = "<img src=x onerror=f()>"
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_three_designs_one_over_budget_reach_the_leaderboard(db):
     charts = [json.loads(c.proto.spec) for c in teacher.get("plotly_chart")]
     assert len(charts) == 2
     texts = [t for chart in charts for trace in chart["data"] for t in trace.get("text", [])]
-    assert "&lt;img src=x onerror=alert(1)&gt;" in texts and HOSTILE not in texts
+    assert "&lt;img src=x onerror=f()&gt;" in texts and HOSTILE not in texts
     assert any("Pareto front" == trace.get("name") for trace in charts[0]["data"])
     top = teacher.dataframe[0].value
     assert set(top["nickname"]) == {HOSTILE, "Bob"}
