@@ -207,13 +207,15 @@ TRAINED = PageSpec("trained", "Trained Networks", "🎓", "tr_", (
     picker_rule="own", views=TrainedView)
 LESSONS = PageSpec("lessons", "Lessons", "📚", "lessons_", picker_rule="none", lesson=False)
 JOIN = PageSpec("join", "Join a room", "🙋", "room_", picker_rule="none", lesson=False)
+CHALLENGE = PageSpec("challenge", "Design challenge", "🏁", "ch_", picker_rule="none",
+                     lesson=False, url_names=("challenge",))
 
 # What the lesson player draws on every step's page, which a step's text may name.
 PLAYER_TOOLS = (Control("peek", "", label="Show the page before the answer"),)
 
 PAGES: dict[str, PageSpec] = {p.name: p for p in (
     EXPLORER, PLAIN_VS_RESIDUAL, FEATURE_MAPS, RECEPTIVE_FIELD, CONV_ARITHMETIC, COST_LAB,
-    NETWORK, TRAINED, LESSONS, JOIN)}
+    NETWORK, TRAINED, LESSONS, JOIN, CHALLENGE)}
 
 
 def default_page() -> PageSpec:

@@ -3,6 +3,12 @@
 SQLite by default (a file in the data directory), PostgreSQL when CNNVIZ_DATABASE_URL says
 so; see cnnviz.store.rooms.
 """
+from cnnviz.store.challenges import (
+    Challenge,
+    ChallengeStore,
+    Submission,
+    challenge_store,
+)
 from cnnviz.store.rooms import (
     ALPHABET,
     CODE_LENGTH,
@@ -22,6 +28,7 @@ from cnnviz.store.rooms import (
 from cnnviz.store.rounds import CONFIDENCES, Phase, WrongPhase
 
 __all__ = ["ALPHABET", "CODE_LENGTH", "CONFIDENCES", "STUDENT_ID_LENGTH", "Answer",
+           "Challenge", "ChallengeStore", "Submission", "challenge_store",
            "NotTeacher", "Phase", "Room", "RoomClosed", "RoomError", "RoomStore",
            "StoreUnavailable", "UnknownRoom", "WrongPhase", "database_url", "normal_code",
            "store"]

@@ -18,7 +18,7 @@ from cnnviz.core.errors import InputError
 from cnnviz.core.handwriting import canvas_pixels, digit_counts, is_blank
 from cnnviz.core.spec import StackSpec
 from cnnviz.deploy.heavy import TRAINING_SLOTS, hold_slot
-from cnnviz.pages import TRAINED, TrainedView
+from cnnviz.pages import CHALLENGE, TRAINED, TrainedView
 from cnnviz.render import digit_images as img
 from cnnviz.topics import learned
 from cnnviz.topics.training import (
@@ -28,7 +28,7 @@ from cnnviz.topics.training import (
     check_training,
     train_epochs,
 )
-from cnnviz.ui.frame import cache, controls
+from cnnviz.ui.frame import cache, controls, startup
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import picture, show_error
 
@@ -262,6 +262,9 @@ def train_panel(spec: StackSpec | None, device: str) -> None:
                 "digits' 1,347 training images: a stem convolution, your stack, global "
                 "average pooling and a linear layer, with AdamW (Loshchilov & Hutter 2019) and a "
                 "cosine schedule (Loshchilov & Hutter 2017).")
+    st.page_link(str(startup.page_path(CHALLENGE)), icon="🏁",
+                 label="A design challenge for the class: a budget, everyone's design "
+                       "trained by the server, a live leaderboard")
     if spec is None:
         st.info("Fix the picker in the sidebar first: its message says what to change.")
         return

@@ -1,0 +1,228 @@
+"""The student's side of a design challenge: join by code, design under the budget, send.
+
+The design's numbers shown here are the server's (cnnviz.topics.challenge.cost, from the
+design itself), redrawn on every change against the teacher's budget; the same function
+checks them again when the design is sent, whatever the browser sent. After sending, the
+student follows their design: its place in the queue, its training, its accuracy on the
+public split (the private one is the teacher's to reveal), or why it failed; *Stop*
+withdraws it.
+"""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from cnnviz.core.blocks import REGISTRY
+from cnnviz.core.errors import InputError
+from cnnviz.store import ChallengeStore, RoomError, StoreUnavailable, normal_code
+from cnnviz.store.challenge_rows import (
+    ACTIVE,
+    DONE,
+    FAILED,
+    NICKNAME_LENGTH,
+    QUEUED,
+    TRAINING,
+    Challenge,
+)
+from cnnviz.topics import challenge as ch
+from cnnviz.topics.challenge_worker import ensure_workers
+from cnnviz.ui.frame.text import safe_text
+from cnnviz.ui.frame.widgets import show_error
+from cnnviz.ui.rooms.student import student_id
+
+WRONG = "ch__wrong_codes"   # when this session typed codes of no challenge (rate limit)
+SENT = "ch__sent"           # the sentence of the last send, shown on the next run
+MAX_WRONG, WRONG_WINDOW_S = 5, 60.0
+STATUS_POLL_S = 2.0
+STATUS_TEXT = {"queued": "queued", "training": "training", "done": "trained",
+               "failed": "failed", "withdrawn": "stopped"}
+
+__all__ = ["budget_text", "find_challenge", "student_view"]
+
+
+def find_challenge(store: ChallengeStore) -> Challenge | None:
+    """The challenge whose code the student typed (or the link carried), or None after
+    saying why not; codes of no challenge are limited to a few a minute per session."""
+    given = st.query_params.get("challenge", "")
+    typed = st.text_input("Challenge code", value=given[:12], key="ch_code", max_chars=12,
+                          placeholder="e.g. K7QX2M", help="the six characters on the "
+                          "projector (no 0, O, 1, I or L)")
+    if not typed.strip():
+        st.info("Type the challenge code from the projector, or open the link your teacher "
+                "shows.", icon="🏁")
+        return None
+    now = time.monotonic()
+    wrong = [t for t in st.session_state.get(WRONG, []) if now - t < WRONG_WINDOW_S]
+    st.session_state[WRONG] = wrong
+    if len(wrong) >= MAX_WRONG:
+        st.error("Too many codes that open no challenge: wait a minute, then try again.",
+                 icon="⏳")
+        return None
+    try:
+        found = store.challenge(normal_code(typed))
+    except StoreUnavailable as e:
+        st.error(safe_text(e, limit=300), icon="🚫")
+        return None
+    except RoomError as e:
+        st.session_state[WRONG] = [*wrong, now]
+        st.warning(safe_text(e, limit=200), icon="⚠️")
+        return None
+    st.query_params["challenge"] = found.code
+    return found
+
+
+def budget_text(found: Challenge) -> str:
+    return (f"The digits at {found.size}×{found.size} pixels; at most "
+            f"{found.max_params:,} parameters, {found.max_macs:,} MACs per image and "
+            f"{found.max_epochs} epochs.")
+
+
+def student_view(store: ChallengeStore, found: Challenge) -> None:
+    """The budget, the design with its numbers, the send, and this student's designs."""
+    ensure_workers(store)
+    st.markdown(f"**Budget:** {budget_text(found)}")
+    student = student_id()
+    mine = store.submissions(found.code, student)
+    sent = st.session_state.pop(SENT, None)  # (whether it went through, its sentence)
+    if sent and sent[0]:
+        st.success(safe_text(sent[1], limit=300), icon="✅")
+    elif sent:
+        st.error(safe_text(sent[1], limit=300), icon="🚫")
+    if found.is_open():
+        design = design_form(found)
+        if design is not None and not any(s.active for s in mine):
+            _send_form(store, found, design, student, mine)
+    else:
+        st.info("This challenge is closed: no more designs are taken. The projector shows "
+                "the leaderboard.", icon="🏁")
+    if mine:
+        _my_designs(store, found, student, any(s.active for s in mine))
+
+
+def design_form(found: Challenge) -> ch.Design | None:
+    """The design's fields, its numbers against the budget; the design when it fits."""
+    size = found.size
+    kernels = [k for k in ch.KERNELS if k <= size]
+    c = st.columns(3)
+    block = c[0].selectbox("Block", ch.BLOCKS, key="ch_block",
+                           format_func=lambda b: f"{REGISTRY[b].family} · {REGISTRY[b].title}")
+    depth = c[1].number_input(ch.DEPTH.label, ch.DEPTH.low, ch.DEPTH.high, ch.DEPTH.default,
+                              key="ch_depth", help=ch.DEPTH.help)
+    width = c[2].number_input(ch.WIDTH.label, ch.WIDTH.low, ch.WIDTH.high, ch.WIDTH.default,
+                              key="ch_width", help=ch.WIDTH.help)
+    c = st.columns(3)
+    kernel = c[0].selectbox("Kernel size", kernels, index=min(1, len(kernels) - 1),
+                            key="ch_kernel", format_func=lambda k: f"{k}×{k}")
+    stride = c[1].selectbox("First block's stride", ch.STRIDES, key="ch_stride",
+                            help="2 halves the height and width after the first block")
+    epochs = c[2].number_input(ch.EPOCHS.label, 1, found.max_epochs,
+                               min(3, found.max_epochs), key="ch_epochs",
+                               help="passes over the 1,347 training images")
+    try:
+        design = ch.Design.create(block, depth, width, kernel, stride, epochs, size)
+        cost = ch.cost(design, size)
+    except InputError as e:
+        show_error(e)
+        return None
+    budget = ch.Budget(size, found.max_params, found.max_macs, found.max_epochs)
+    m = st.columns(2)
+    m[0].metric("Parameters", f"{cost.params:,}", help="of the whole network: stem, "
+                "blocks and the linear head, computed by cnnviz from the design")
+    m[0].progress(min(1.0, cost.params / found.max_params),
+                  f"{cost.params / found.max_params:.0%} of the budget's {found.max_params:,}")
+    m[1].metric("MACs per image", f"{cost.macs:,}",
+                help=f"multiply-accumulates of one {size}×{size} image's forward pass")
+    m[1].progress(min(1.0, cost.macs / found.max_macs),
+                  f"{cost.macs / found.max_macs:.0%} of the budget's {found.max_macs:,}")
+    why = ch.refusal(design, cost, budget)
+    if why is not None:
+        st.warning(why, icon="⚖️")
+        return None
+    try:
+        ch.checked(design, budget)  # and the server's own limit on one training
+    except InputError as e:
+        show_error(e)
+        return None
+    st.caption(f"A 3×3 stem convolution to {design.width} channels, your blocks, global "
+               f"average pooling and a linear layer to the ten digits; trained by the "
+               f"server with AdamW, learning rate 0.005 with cosine decay, batch 64, seed 0.")
+    return design
+
+
+def _send_form(store: ChallengeStore, found: Challenge, design: ch.Design, student: str,
+               mine: list) -> None:
+    held = mine[-1].nickname if mine else ""
+    nickname = st.text_input("Nickname on the leaderboard", value=held, key="ch_nick",
+                             max_chars=NICKNAME_LENGTH, placeholder="e.g. Ada")
+    if st.button("Send my design", key="ch_send", type="primary"):
+        try:
+            budget = ch.Budget(found.size, found.max_params, found.max_macs,
+                               found.max_epochs)
+            cost = ch.checked(design, budget)  # again, on the server, from the design
+            sent = store.submit(found.code, student, nickname, design.to_json(),
+                                cost.params, cost.macs)
+        except InputError as e:  # RoomError among them: a sentence
+            show_error(e)
+            return
+        ensure_workers(store)
+        st.session_state[SENT] = (True, f"Your design is in the queue as {sent.nickname}: "
+                                        f"{design.describe()}.")
+        st.rerun()
+
+
+def _my_designs(store: ChallengeStore, found: Challenge, student: str,
+                active: bool) -> None:
+    """This student's designs, newest first, redrawn every few seconds; the whole page
+    reruns when the last one ends (the send comes back) or starts."""
+    @st.fragment(run_every=STATUS_POLL_S)
+    def status() -> None:
+        try:
+            mine = store.submissions(found.code, student)
+            place = store.queue_place(mine[-1].id) if mine else None
+        except RoomError as e:
+            st.error(safe_text(e, limit=300), icon="🚫")
+            return
+        if any(s.active for s in mine) != active:
+            st.rerun()
+        last = mine[-1]
+        if last.status == QUEUED:
+            st.info(f"Your design is queued: number {place or 1} in the server's queue.",
+                    icon="⏳")
+        elif last.status == TRAINING:
+            st.info("Your design is training on the server.", icon="🏋️")
+        elif last.status == DONE:
+            st.success(f"Your last design is trained: {ch.share(last.public)} of the public "
+                       f"test images right.", icon="🎯")
+        elif last.status == FAILED:
+            st.error(safe_text(last.message or "Your last design failed.", limit=300),
+                     icon="🚫")
+        if last.status in ACTIVE:
+            st.button("Stop my design", key="ch_stop", on_click=_stop,
+                      args=(store, found.code, student))
+        rows = [{"design": describe(s.spec, found.size), "parameters": s.params,
+                 "MACs per image": s.macs, "status": STATUS_TEXT.get(s.status, s.status),
+                 "public accuracy": ch.share(s.public),
+                 **({"private accuracy": ch.share(s.private)} if found.revealed else {}),
+                 "note": s.message or ""} for s in reversed(mine)]
+        st.markdown("**Your designs** (the leaderboard is on the projector)")
+        st.dataframe(rows, hide_index=True, key="ch_mine")
+
+    status()
+
+
+def _stop(store: ChallengeStore, code: str, student: str) -> None:
+    try:
+        store.withdraw(code, student)
+    except RoomError as e:
+        st.session_state[SENT] = (False, str(e))
+        return
+    st.session_state[SENT] = (True, "Your design was stopped; you may send another.")
+
+
+def describe(spec: dict, size: int) -> str:
+    """A stored design in words (a design stored by an older cnnviz: its fields)."""
+    try:
+        return ch.Design.from_json(spec, size).describe()
+    except InputError:
+        return ", ".join(f"{k} {v}" for k, v in spec.items())[:120]
