@@ -157,6 +157,7 @@ VIEWS = {
     "pages/trained.py": ("view", labels(TrainedView)[1:]),
     "pages/lessons.py": ("", ()),
     "pages/join.py": ("", ()),
+    "pages/challenge.py": ("", ()),
 }
 
 

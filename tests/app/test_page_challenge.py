@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz.store import challenge_store
 from cnnviz.topics.challenge_worker import stop_workers
+from cnnviz.ui.frame.text import cell_text
 
 PAGE = "pages/challenge.py"
 HOSTILE = "<img src=x onerror=f()>"
@@ -98,17 +99,17 @@ def test_three_designs_one_over_budget_reach_the_leaderboard(db):
     texts = [t for chart in charts for trace in chart["data"] for t in trace.get("text", [])]
     assert "&lt;img src=x onerror=f()&gt;" in texts and HOSTILE not in texts
     assert any("Pareto front" == trace.get("name") for trace in charts[0]["data"])
-    top = teacher.dataframe[0].value
-    assert set(top["nickname"]) == {HOSTILE, "Bob"}
+    top = teacher.table[0].value
+    assert set(top["nickname"]) == {cell_text(HOSTILE), "Bob"}  # escaped: shown as text
     assert "private accuracy" not in top.columns
     teacher.button(key="ch_reveal").click().run()
     clean(teacher)
-    assert "private accuracy" in teacher.dataframe[0].value.columns
+    assert "private accuracy" in teacher.table[0].value.columns
     ada.run()  # the student sees their own result, and no send while closed
     clean(ada)
     assert any("closed" in t for t in said(ada))
     assert any("Your last design is trained" in t for t in said(ada))
-    assert ada.dataframe[0].value["status"].tolist() == ["trained"]
+    assert ada.table[0].value["status"].tolist() == ["finished"]
 
 
 def test_a_forged_secret_shows_no_leaderboard(db):

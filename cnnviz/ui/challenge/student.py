@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.errors import InputError
+from cnnviz.pages import CHALLENGE
 from cnnviz.store import ChallengeStore, RoomError, StoreUnavailable, normal_code
 from cnnviz.store.challenge_rows import (
     ACTIVE,
@@ -28,14 +29,14 @@ from cnnviz.store.challenge_rows import (
 from cnnviz.topics import challenge as ch
 from cnnviz.topics.challenge_worker import ensure_workers
 from cnnviz.ui.frame.text import safe_text
-from cnnviz.ui.frame.widgets import show_error
+from cnnviz.ui.frame.widgets import show_error, table
 from cnnviz.ui.rooms.student import student_id
 
 WRONG = "ch__wrong_codes"   # when this session typed codes of no challenge (rate limit)
 SENT = "ch__sent"           # the sentence of the last send, shown on the next run
 MAX_WRONG, WRONG_WINDOW_S = 5, 60.0
 STATUS_POLL_S = 2.0
-STATUS_TEXT = {"queued": "queued", "training": "training", "done": "trained",
+STATUS_TEXT = {"queued": "queued", "training": "training", "done": "finished",
                "failed": "failed", "withdrawn": "stopped"}
 
 __all__ = ["budget_text", "find_challenge", "student_view"]
@@ -44,7 +45,7 @@ __all__ = ["budget_text", "find_challenge", "student_view"]
 def find_challenge(store: ChallengeStore) -> Challenge | None:
     """The challenge whose code the student typed (or the link carried), or None after
     saying why not; codes of no challenge are limited to a few a minute per session."""
-    given = st.query_params.get("challenge", "")
+    given = st.query_params.get(CHALLENGE.url_names[0], "")  # the link's code
     typed = st.text_input("Challenge code", value=given[:12], key="ch_code", max_chars=12,
                           placeholder="e.g. K7QX2M", help="the six characters on the "
                           "projector (no 0, O, 1, I or L)")
@@ -206,7 +207,7 @@ def _my_designs(store: ChallengeStore, found: Challenge, student: str,
                  **({"private accuracy": ch.share(s.private)} if found.revealed else {}),
                  "note": s.message or ""} for s in reversed(mine)]
         st.markdown("**Your designs** (the leaderboard is on the projector)")
-        st.dataframe(rows, hide_index=True, key="ch_mine")
+        table(rows)
 
     status()
 

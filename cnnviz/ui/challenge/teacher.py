@@ -22,7 +22,7 @@ from cnnviz.topics import challenge as ch
 from cnnviz.topics.challenge_worker import ensure_workers
 from cnnviz.ui.challenge.student import budget_text, describe
 from cnnviz.ui.frame.text import safe_text
-from cnnviz.ui.frame.widgets import picture, show_error
+from cnnviz.ui.frame.widgets import picture, show_error, table
 from cnnviz.ui.rooms.teacher import qr_png
 
 TEACHER = "ch__teacher"    # {"code", "secret"}: the challenge this session opened
@@ -171,4 +171,4 @@ def leaderboard(designs: list[Submission], found: Challenge) -> None:
              "design": describe(d.spec, found.size)}
             for i, (d, s) in enumerate(ranked, 1)]
     st.markdown(f"**Top {len(rows)}** by {which}")
-    st.dataframe(rows, hide_index=True, key="ch_top")
+    table(rows)
