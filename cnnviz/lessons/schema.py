@@ -23,6 +23,7 @@ from cnnviz.core.spec import StackSpec
 from cnnviz.lessons.answers import QUANTITIES, Quantity
 from cnnviz.lessons.model import (
     LAST,
+    LEVELS,
     Lesson,
     Option,
     Problem,
@@ -46,7 +47,7 @@ STEP_FIELDS = ("page", "title", "text", "figure", "sources", "controls", "questi
 QUESTION_FIELDS = ("kind", "ask", "compute", "args", "tolerance", "explain", "options", "pick",
                    "twin")
 OPTION_FIELDS = ("label", "controls", "args", *STACK_FIELDS)
-LESSON_FIELDS = ("title", "audience", "duration", "concepts", "order", "steps")
+LESSON_FIELDS = ("title", "audience", "duration", "level", "concepts", "order", "steps")
 
 
 def read_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
@@ -64,6 +65,9 @@ def read_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
     audience = r.text(data, "audience", "")
     duration = r.whole(data, "duration", "", 1, 240)
     order = r.whole(data, "order", "", 1, LAST, required=False) or LAST
+    level = data.get("level", LEVELS[1])
+    if level not in LEVELS:
+        r.problem("level", not_one_of(level, "a level", (repr(v) for v in LEVELS)))
     concepts = data.get("concepts")
     if not (isinstance(concepts, list) and concepts
             and all(isinstance(c, str) and c.strip() for c in concepts)):
@@ -87,7 +91,7 @@ def read_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
     if r.problems or duration is None:
         return None, r.problems
     return Lesson(path.stem, title, audience, duration, tuple(c.strip() for c in concepts),
-                  tuple(steps), file, order), []
+                  tuple(steps), file, order, str(level)), []
 
 
 def _shown(path: Path) -> str:

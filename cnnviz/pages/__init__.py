@@ -102,8 +102,13 @@ def _cost_knobs(values: Mapping[str, Any]) -> tuple[Control, ...]:
 
 # --- the pages, in the navigation's order -------------------------------------------------
 
+# The first visit's page, served at /: three ways in (a first lesson, presenting to a
+# class, the Explorer). A URL at / that carries a query (an older link to the Explorer,
+# ?block=..., ?view=...) opens the Explorer instead (cnnviz.ui.frame.shell).
+START = PageSpec("start", "Start here", "👋", "start_", picker_rule="none", lesson=False,
+                 default=True)
 EXPLORER = PageSpec("explorer", "Block Explorer", "🔎", "explorer_", (
-    _view(ExplorerView),), default=True, views=ExplorerView)
+    _view(ExplorerView),), views=ExplorerView)
 # Plain vs Residual's stories: each sets the page's toggles to one effect the page explains.
 STORIES = {
     "Vanishing gradient: no norm, torch's default init": dict(norm="none", init="torch",
@@ -206,13 +211,16 @@ TRAINED = PageSpec("trained", "Trained Networks", "🎓", "tr_", (
     picker_rule="own", views=TrainedView)
 LESSONS = PageSpec("lessons", "Lessons", "📚", "lessons_", picker_rule="none", lesson=False)
 JOIN = PageSpec("join", "Join a room", "🙋", "room_", picker_rule="none", lesson=False)
+# The words the pages' metrics use, one sentence each (cnnviz.lessons.glossary), by anchor.
+GLOSSARY = PageSpec("glossary", "Glossary", "📖", "glossary_", picker_rule="none",
+                    lesson=False)
 
 # What the lesson player draws on every step's page, which a step's text may name.
 PLAYER_TOOLS = (Control("peek", "", label="Show the page before the answer"),)
 
 PAGES: dict[str, PageSpec] = {p.name: p for p in (
-    EXPLORER, PLAIN_VS_RESIDUAL, FEATURE_MAPS, RECEPTIVE_FIELD, CONV_ARITHMETIC, COST_LAB,
-    NETWORK, TRAINED, LESSONS, JOIN)}
+    START, EXPLORER, PLAIN_VS_RESIDUAL, FEATURE_MAPS, RECEPTIVE_FIELD, CONV_ARITHMETIC,
+    COST_LAB, NETWORK, TRAINED, LESSONS, GLOSSARY, JOIN)}
 
 
 def default_page() -> PageSpec:

@@ -331,11 +331,12 @@ def catalog() -> Catalog:
     return load_lessons()
 
 
-def start_link(lesson: Lesson, present: bool = False) -> None:
-    """A link that opens the lesson's first step (in presenter mode if asked)."""
-    params = {LESSON: lesson.name, STEP: "1"} | ({PRESENT: "1"} if present else {})
-    st.page_link(page_file(lesson.steps[0].page), query_params=params,
-                 label="Present to a class" if present else "Start the lesson",
+def start_link(lesson: Lesson, present: bool = False, label: str = "", step: int = 1) -> None:
+    """A link that opens a step of the lesson, the first by default (in presenter mode if
+    asked)."""
+    params = {LESSON: lesson.name, STEP: str(step)} | ({PRESENT: "1"} if present else {})
+    st.page_link(page_file(lesson.steps[step - 1].page), query_params=params,
+                 label=label or ("Present to a class" if present else "Start the lesson"),
                  icon="📽️" if present else "▶️")
 
 
