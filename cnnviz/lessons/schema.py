@@ -32,6 +32,7 @@ from cnnviz.lessons.model import (
     StepState,
 )
 from cnnviz.lessons.reader import Reader, join, not_one_of
+from cnnviz.lessons.sections import missing
 from cnnviz.lessons.sources import read_sources
 from cnnviz.lessons.twins import read_twin
 from cnnviz.pages import PAGES, PLAIN_VS_RESIDUAL, check_divisors, lesson_pages, one_of
@@ -122,6 +123,9 @@ def _read_step(r: Reader, raw: Any, number: int, previous: tuple[dict, str] | No
     state, fields = _read_state(r, raw, {**inherited, "controls": controls_before}, page, where)
     title = r.text(raw, "title", where, required=False) or f"Step {number}"
     text = r.text(raw, "text", where)
+    for number in missing(text, PAGES[page]):
+        r.problem(join(where, "text"), f"names section {number}, which the {page} page "
+                  f"does not have (no heading of it is numbered {number}).")
     figure = r.text(raw, "figure", where, required=False)
     if figure and figure not in PAGES[page].figures:
         r.problem(join(where, "figure"), f"{figure!r} is not a figure of the {page} page; "

@@ -166,6 +166,11 @@ RECEPTIVE_FIELD = PageSpec("receptive_field", "Receptive Field", "🎯", "rf_", 
     Control("dilation", "rf_dilation", low=1, high=4, default=2,
             label="Dilation of each of the three 3×3 layers (left chart)")),
     figures=("rf_box", "rf_erf", "rf_blind", "rf_grid", "rf_short"),
+    headings=(("theoretical-field", "1 · Theoretical receptive field"),
+              ("effective-field", "2 · Effective receptive field"),
+              ("blind-spot", "3 · The blind spot of a masked (PixelCNN) stack"),
+              ("gridding", "4 · Dilated convolutions and gridding"),
+              ("downsampling-shortcut", "5 · The downsampling shortcut")),
     tools=(Control("row", "rf_row", label="Output row"),
            Control("col", "rf_col", label="Output column")))
 # The arithmetic page's geometry: started from the picked block's where it fits the grid
@@ -187,6 +192,7 @@ CONV_ARITHMETIC = PageSpec("conv_arithmetic", "Convolution Arithmetic", "🧮", 
     Control("ws_row", "arith_ws_row", low=1, high=HAND_OUTPUT, default=1, label="Output row"),
     Control("ws_col", "arith_ws_col", low=1, high=HAND_OUTPUT, default=1, label="Output column")),
     figures=("arith_slide", "arith_hand", "arith_cb"), question_figures=("arith_hand",),
+    headings=(("by-hand", "One output value by hand"), ("checkerboard", "Checkerboard artifacts")),
     own_controls=ARITH_GEOMETRY)
 COST_LAB = PageSpec("cost_lab", "Cost & Bottlenecks", "⚖️", "cost_", (
     Control("topic", "cost_topic", tuple(costs.TOPICS), default=next(iter(costs.TOPICS)),

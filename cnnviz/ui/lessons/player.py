@@ -32,12 +32,14 @@ from cnnviz.lessons import (
     load_lessons,
     number_text,
 )
+from cnnviz.lessons.kept import fingerprint
+from cnnviz.lessons.sections import linked
 from cnnviz.pages import LESSONS, PAGES, PLAYER_TOOLS
 from cnnviz.ui.analysis.lab import CachedLab
 from cnnviz.ui.frame import picker, predict, startup
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import number_or_warn, show_error
-from cnnviz.ui.lessons import presenter
+from cnnviz.ui.lessons import memory, presenter, review
 
 LESSON, STEP, PRESENT = "lesson", "step", "present"  # the URL's query parameters
 _APPLIED = "lesson__applied"  # (lesson, step) whose state this visit has applied
@@ -54,6 +56,7 @@ class Record:
     guess: float | str | None
     answer: Answer
     grade: Grade
+    fingerprint: str = ""  # the step's (cnnviz.lessons.kept): the browser keeps it with it
 
 
 # --- the URL -----------------------------------------------------------------------------
@@ -181,7 +184,10 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
     step, count, present = lesson.steps[number - 1], len(lesson.steps), presenting()
     if present:
         presenter.style(PAGES[step.page], step.state, step.figure, step.text)
+    else:
+        memory.opened(lesson, number)
     with st.container(border=True, key="lesson_panel"):
+        load_kept()  # a reload's answers come back
         notice = st.session_state.pop(_NOTICE, None)
         if notice:
             st.warning(notice, icon="⚠️")
@@ -190,7 +196,7 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
         # A lesson's title and text come from the repository's lesson files: trusted
         # Markdown and LaTeX, written by the teacher (URL values never reach them).
         st.subheader(step.title)
-        st.markdown(step.text)
+        st.markdown(linked(step.text, PAGES[step.page]))  # "Section 4" links to it
         if step.question is None:
             sources_line(step.sources)
         else:
@@ -199,8 +205,10 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
                 from cnnviz.ui.rooms.teacher import teacher_panel
                 teacher_panel(lesson, step, device, go=_go)
         _navigation(lesson, number, present)
-        if number == count and lesson.name in st.session_state.get(_FINISHED, set()):
-            _summary(lesson)
+        if number == count and lesson.name in _finished():
+            review.summary(lesson, _answers(lesson.name), catalog().lessons, _finished(),
+                           start_link)
+        memory.save(_all_answers(), _finished())
 
 
 # Every element after the lesson panel (Streamlit wraps the panel in a layout wrapper):
@@ -230,8 +238,31 @@ def veil(step: Step) -> str:
             + " { filter: blur(16px); }</style>")
 
 
+def _all_answers() -> dict[str, dict[int, predict.Revealed[Record]]]:
+    return st.session_state.setdefault(_ANSWERS, {})
+
+
 def _answers(lesson: str) -> dict[int, predict.Revealed[Record]]:
-    return st.session_state.setdefault(_ANSWERS, {}).setdefault(lesson, {})
+    return _all_answers().setdefault(lesson, {})
+
+
+def _finished() -> set[str]:
+    return st.session_state.setdefault(_FINISHED, set())
+
+
+def answers(lesson: str) -> dict[int, predict.Revealed[Record]]:
+    """The learner's revealed answers of a lesson, by step (this session's and the
+    browser's)."""
+    return dict(_answers(lesson))
+
+
+def finished() -> set[str]:
+    return set(_finished())
+
+
+def load_kept() -> None:
+    """The learner's lessons from the browser into this session (once)."""
+    memory.load(_all_answers(), _finished(), Record)
 
 
 def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: str) -> None:
@@ -257,7 +288,7 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
             show_error(e)
             failed = True
             return None
-        return Record(guess, result, grade(q, result, guess))
+        return Record(guess, result, grade(q, result, guess), fingerprint(step))
 
     revealed = predict.reveal(f"{key}_reveal", q, compute, label="Reveal the answer",
                               store=_answers(lesson.name), slot=step.number)
@@ -312,19 +343,6 @@ def _navigation(lesson: Lesson, number: int, present: bool) -> None:
         st.page_link(str(startup.page_path(LESSONS)), label="All lessons", icon="📚")
 
 
-def _summary(lesson: Lesson) -> None:
-    records = {n: kept.answer for n, kept in _answers(lesson.name).items()}
-    asked = [(s.number, s.question) for s in lesson.steps if s.question is not None]
-    right = sum(records[n].grade.right for n, _ in asked if n in records)
-    st.markdown(f"#### Your answers: {right} right of {len(asked)} questions")
-    for n, q in asked:
-        r = records.get(n)
-        mark = "⏭️" if r is None or r.guess is None else "✅" if r.grade.right else "❌"
-        said = "not revealed" if r is None else r.grade.text
-        st.markdown(f"{mark} **Step {n}** · {q.ask} — {safe_text(said, limit=300)}")
-    st.caption("Kept in this browser session only: nothing is stored on the server.")
-
-
 # --- the Lessons page ----------------------------------------------------------------------------
 
 def catalog() -> Catalog:
@@ -340,5 +358,5 @@ def start_link(lesson: Lesson, present: bool = False, label: str = "", step: int
                  icon="📽️" if present else "▶️")
 
 
-__all__ = ["PRESENT", "apply", "catalog", "follow", "panel", "presenting",
-           "start_link"]
+__all__ = ["PRESENT", "answers", "apply", "catalog", "finished", "follow", "load_kept",
+           "panel", "presenting", "start_link"]
