@@ -18,6 +18,7 @@ from cnnviz.core.spec import StackSpec
 from cnnviz.deploy.heavy import set_wait_display, set_yield_point
 from cnnviz.pages import EXPLORER, PAGES, PageSpec, default_page
 from cnnviz.ui.frame import picker as picker_widget
+from cnnviz.ui.frame.picker import STACK_DEFAULTS
 from cnnviz.ui.frame import startup
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.lessons import player as lesson_player
@@ -110,9 +111,9 @@ def main() -> None:
         # the first pages' first views draw no table: the rest can follow in the background
         startup.prepare(QUICK_PAGES.get(page.url_path))
         playing = lesson_player.follow(page)  # a lesson step sets the picker's values
-        if playing is None and not page.url_path and st.query_params:
-            # / with a query is a link to the Explorer from before Start here was the
-            # first page (?block=..., ?view=...): it still opens the Explorer
+        if playing is None and not page.url_path and _explorer_query():
+            # a link to / from before Start here was the first page (?block=...,
+            # ?view=...): it still opens the Explorer, with its query
             st.switch_page(str(startup.page_path(EXPLORER)),
                            query_params=st.query_params.to_dict())
         if spec_of(page.url_path).draws_picker:
@@ -122,6 +123,13 @@ def main() -> None:
         if playing:
             lesson_player.panel(*playing, current_device())
         page.run()
+
+
+def _explorer_query() -> bool:
+    """Whether the URL's query names something the Explorer reads: the picker's stack or
+    device, its view, or a design pinned to compare."""
+    return any(name in (EXPLORER.view_key, "a", "block", "device") or name in STACK_DEFAULTS
+               or name.startswith("p_") for name in st.query_params)
 
 
 def require_shell() -> None:
