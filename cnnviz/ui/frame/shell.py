@@ -18,8 +18,8 @@ from cnnviz.core.spec import StackSpec
 from cnnviz.deploy.heavy import set_wait_display, set_yield_point
 from cnnviz.pages import EXPLORER, PAGES, PageSpec, default_page
 from cnnviz.ui.frame import picker as picker_widget
-from cnnviz.ui.frame.picker import STACK_DEFAULTS
 from cnnviz.ui.frame import startup
+from cnnviz.ui.frame.picker import STACK_DEFAULTS
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.lessons import player as lesson_player
 
