@@ -9,8 +9,6 @@ from cnnviz.pages import EXPLORER, GLOSSARY, JOIN, LESSONS, NETWORK
 from cnnviz.ui.frame import startup
 from cnnviz.ui.lessons import player
 
-PATHS_KEY = "start_paths"  # the three paths' row (a test and the phone layout find it)
-
 
 def _link(page, label: str, icon: str, **params: str) -> None:
     st.page_link(str(startup.page_path(page)), label=label, icon=icon,
@@ -24,8 +22,9 @@ def start_page() -> None:
                 "they do to an image: sizes, receptive fields, parameters, cost and gradients, "
                 "each computed by formula and checked by running torch. Pick a way in.")
     first = next(iter(player.catalog().lessons), None)
-    with st.container(horizontal=True, key=PATHS_KEY):
-        with st.container(border=True, key="start_learn"):
+    learn, teach, explore = st.columns(3)  # side by side; one under the other on a phone
+    with learn:
+        with st.container(border=True, key="start_learn", height="stretch"):
             st.subheader("🧑‍🎓 Learn on your own")
             st.markdown("A lesson opens the pages for you, step by step, and asks you to "
                         "predict each number before cnnviz reveals it. Your answers stay in "
@@ -33,7 +32,8 @@ def start_page() -> None:
             if first is not None:
                 player.start_link(first, label=f"First lesson: {first.title}")
             _link(LESSONS, "All lessons, by topic and level", "📚")
-        with st.container(border=True, key="start_teach"):
+    with teach:
+        with st.container(border=True, key="start_teach", height="stretch"):
             st.subheader("🧑‍🏫 Teach a class")
             st.markdown("*Present to a class* shows a lesson in large type for a projector, "
                         "with ← and → between steps. Under each question, *Ask the room* "
@@ -44,7 +44,8 @@ def start_page() -> None:
                                   label=f"Present the first lesson: {first.title}")
             _link(LESSONS, "Choose a lesson to present", "📽️")
             _link(JOIN, "Where students join a room", "🙋")
-        with st.container(border=True, key="start_explore"):
+    with explore:
+        with st.container(border=True, key="start_explore", height="stretch"):
             st.subheader("🔎 Explore freely")
             st.markdown("Pick any block in the sidebar (VGG, ResNet, ResNeXt, MobileNet, "
                         "ConvNeXt and more), change its depth, kernel, stride and channels, "
