@@ -3,9 +3,10 @@
 `follow(page)` runs before the picker: it switches to the step's page and applies the step's
 state once per visit (the picker's values go through the picker's own reading of the URL,
 as for a shared link; the page's controls go into the session under the page's widget
-keys). `panel()` then draws the step above the page: its text, its question (predict, then
-reveal), progress and navigation, and at the end a summary of the learner's answers, kept
-in the session only.
+keys). `panel()` then draws the step above the page: its text (a section it names linked),
+its question (predict, then reveal), progress and navigation, and at the end a review of
+the learner's answers with the next lesson (review). The answers are kept in the browser
+too (memory), so a reload brings them back.
 """
 from __future__ import annotations
 
