@@ -68,6 +68,10 @@ def test_a_reload_keeps_the_answers_and_the_lessons_page_continues(streamlit_ser
     assert f"1 of {lesson.questions} revealed, 1 right" in card
     assert_clean(page)
 
+    goto_page(page, f"{streamlit_server}/", TIMEOUT)  # Start here: where they left off too
+    page.locator(".st-key-start_continue").get_by_role("link", name="Continue").wait_for(
+        timeout=TIMEOUT)
+
 
 def test_a_section_named_by_a_step_is_a_link_that_scrolls_to_it(streamlit_server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 720})

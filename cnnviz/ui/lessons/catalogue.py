@@ -24,13 +24,13 @@ def _pages(lesson: Lesson) -> list[str]:
     return seen
 
 
-def _continue(lessons: tuple[Lesson, ...]) -> None:
-    """A link back to the last step the learner opened (kept by the browser)."""
+def continue_box(lessons: tuple[Lesson, ...], key: str = "lessons_continue") -> None:
+    """A link back to the last step the learner opened (kept by the browser), if any."""
     last = memory.last()
     lesson = next((x for x in lessons if last and x.name == last[0]), None)
     if lesson is None or last is None or not 1 <= last[1] <= len(lesson.steps):
         return
-    with st.container(border=True, key="lessons_continue"):
+    with st.container(border=True, key=key):
         st.markdown(f"**Continue where you left off:** {lesson.title}, step {last[1]} of "
                     f"{len(lesson.steps)}")
         player.start_link(lesson, label="Continue", step=last[1])
@@ -86,7 +86,7 @@ def catalogue_page() -> None:
                "→ to move between steps.")
     catalog = player.catalog()
     player.load_kept()
-    _continue(catalog.lessons)
+    continue_box(catalog.lessons)
     shown = _filters(catalog.lessons) if catalog.lessons else ()
     for lesson in shown:
         card(lesson)
@@ -99,4 +99,4 @@ def catalogue_page() -> None:
                 icon="📝")
 
 
-__all__ = ["card", "catalogue_page"]
+__all__ = ["card", "catalogue_page", "continue_box"]

@@ -7,7 +7,7 @@ import streamlit as st
 from cnnviz.lessons.glossary import ENTRIES
 from cnnviz.pages import EXPLORER, GLOSSARY, JOIN, LESSONS, NETWORK
 from cnnviz.ui.frame import startup
-from cnnviz.ui.lessons import player
+from cnnviz.ui.lessons import catalogue, player
 
 
 def _link(page, label: str, icon: str, **params: str) -> None:
@@ -21,7 +21,10 @@ def start_page() -> None:
     st.markdown("cnnviz builds real PyTorch convolutional blocks and networks and shows what "
                 "they do to an image: sizes, receptive fields, parameters, cost and gradients, "
                 "each computed by formula and checked by running torch. Pick a way in.")
-    first = next(iter(player.catalog().lessons), None)
+    lessons = player.catalog().lessons
+    first = next(iter(lessons), None)
+    player.load_kept()  # a learner coming back: where they left off
+    catalogue.continue_box(lessons, key="start_continue")
     learn, teach, explore = st.columns(3)  # side by side; one under the other on a phone
     with learn:
         with st.container(border=True, key="start_learn", height="stretch"):
