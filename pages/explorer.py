@@ -92,8 +92,9 @@ if shape_tab.open:
                             "pixels (the product of the strides). " + link("jump"))
         cols[1].metric("Centre pixel sees (H × W)", f"{p.support.size[0]} × "
                        f"{p.support.size[1]}",
-                       help=f"output pixel {p.support.pixel} reads input rows "
-                            f"{p.support.rows}, columns {p.support.cols} (borders included)")
+                       help=f"The centre output pixel {p.support.pixel} reads input rows "
+                            f"{p.support.rows}, columns {p.support.cols} (borders included): "
+                            f"its receptive field on this input. {link('receptive-field')}")
         st.echarts_chart(plots.rf_growth_chart(p.layers, rf, field), height=340,
                          renderer="svg")
         st.caption("Each point is one layer's output, in the order the analysis walks them; a "
