@@ -53,11 +53,11 @@ def start_page() -> None:
             st.markdown("Pick any block in the sidebar (VGG, ResNet, ResNeXt, MobileNet, "
                         "ConvNeXt and more), change its depth, kernel, stride and channels, "
                         "and see every number change. Or open a whole network.")
-            _link(EXPLORER, "Block Explorer", EXPLORER.icon)
+            _link(EXPLORER, EXPLORER.title, EXPLORER.icon)
             _link(NETWORK, "Networks, from AlexNet to ConvNeXt", NETWORK.icon)
     st.markdown("New words (MAC, receptive field, jump, stride…)? Every number's tooltip links "
                 "to the glossary:")
-    _link(GLOSSARY, "Glossary", GLOSSARY.icon)
+    _link(GLOSSARY, GLOSSARY.title, GLOSSARY.icon)
 
 
 def glossary_page() -> None:
