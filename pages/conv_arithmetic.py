@@ -83,7 +83,7 @@ if anim is not None:
                       if skipped else "Every cell of the padded input is read at least once."))
 
 # --- one output value by hand ---
-st.subheader("One output value by hand")
+st.subheader(CONV_ARITHMETIC.heading("by-hand"), anchor="by-hand")
 st.caption("Each output of a convolution is a weighted sum: lay the kernel over a window of "
            "the input, multiply each input number by the weight on it, and add the products "
            "(a bias would be added last; there is none here). torch slides the kernel as it "
@@ -117,7 +117,7 @@ predict.predict_then_reveal(
     hint="Work out the value under the outlined window, type it, and press **Reveal the sum**.")
 
 # --- checkerboard artifacts ---
-st.subheader("Checkerboard artifacts")
+st.subheader(CONV_ARITHMETIC.heading("checkerboard"), anchor="checkerboard")
 st.caption("A transposed conv, nearest-upsample + 3x3 conv and a sub-pixel conv (3x3 conv "
            "to 4 channels + PixelShuffle(2), Shi et al. 2016), all real torch modules, on the "
            "same constant image (Odena et al. 2016). Uneven kernel overlap shows as a "

@@ -6,6 +6,7 @@ runs and is drawn, so a picker change redraws one tab, not the whole page.
 import streamlit as st
 
 from cnnviz import ui
+from cnnviz.lessons.glossary import link
 from cnnviz.pages import EXPLORER
 from cnnviz.pages import ExplorerView as View
 from cnnviz.render import codegen, diagram
@@ -27,15 +28,26 @@ if report.device_note:
 
 cols = st.columns(3) + st.columns(3)
 cols[0].metric("Output C × H × W", plots.chw_text(p.output_shape),
-               help=f"(N, C, H, W) = {plots.shape_text(p.output_shape)}")
+               help=f"Channels × height × width of the last layer's output; with the batch "
+                    f"N first, (N, C, H, W) = {plots.shape_text(p.output_shape)}. Stride and "
+                    f"padding set H and W: {link('stride')}.")
 rf, field = p.receptive_field, report.field
 cols[1].metric("Receptive field" if rf.is_global else "Receptive field (H × W)",
                plots.rf_text(rf) if field is None or rf.is_global else field.text(" × "),
-               help=plots.field_help(field))
-cols[2].metric("Parameters", plots.number(p.params), help=f"{p.params:,}")
-cols[3].metric("MACs", plots.number(p.macs), help=f"{p.macs:,} multiply-accumulates")
-cols[4].metric("FLOPs", plots.number(p.flops), help=f"{p.flops:,} = 2 × MACs")
-cols[5].metric("Activation memory", plots.nbytes(p.memory), help=f"{p.memory:,} bytes")
+               help=plots.field_help(field) + ". " + link("receptive-field"))
+cols[2].metric("Parameters", plots.number(p.params),
+               help=f"A parameter is a number training learns: a weight, a bias, a "
+                    f"normalization's scale or shift. This stack has {p.params:,}. "
+                    f"{link('parameter')}")
+cols[3].metric("MACs", plots.number(p.macs),
+               help=f"A MAC is one multiply and one add; one forward pass of this stack "
+                    f"does {p.macs:,} of them. {link('mac')}")
+cols[4].metric("FLOPs", plots.number(p.flops),
+               help=f"A FLOP is one multiply or one add, so FLOPs = 2 × MACs = "
+                    f"{p.flops:,}. {link('flop')}")
+cols[5].metric("Activation memory", plots.nbytes(p.memory),
+               help=f"The bytes that keep every layer's output for the backward pass, 4 per "
+                    f"number: {p.memory:,} bytes. {link('activation-memory')}")
 if report.agrees:
     st.success("torch confirms every predicted number: see *Predicted vs measured*.", icon="✅")
 else:
@@ -77,12 +89,13 @@ if shape_tab.open:
         st.subheader("Receptive field")
         cols = st.columns(3)
         cols[0].metric("Jump (H, W)", ", ".join(plots.jump_text(j) for j in rf.jump),
-                       help="input pixels between neighbouring outputs (the product of "
-                            "strides)")
+                       help="The jump: input pixels between two neighbouring output "
+                            "pixels (the product of the strides). " + link("jump"))
         cols[1].metric("Centre pixel sees (H × W)", f"{p.support.size[0]} × "
                        f"{p.support.size[1]}",
-                       help=f"output pixel {p.support.pixel} reads input rows "
-                            f"{p.support.rows}, columns {p.support.cols} (borders included)")
+                       help=f"The centre output pixel {p.support.pixel} reads input rows "
+                            f"{p.support.rows}, columns {p.support.cols} (borders included): "
+                            f"its receptive field on this input. {link('receptive-field')}")
         st.echarts_chart(plots.rf_growth_chart(p.layers, rf, field), height=340,
                          renderer="svg")
         st.caption("Each point is one layer's output, in the order the analysis walks them; a "
@@ -104,7 +117,8 @@ if cost_tab.open:
         ui.table(plots.elementwise_rows(report))
         st.subheader("Activation memory")
         cols = st.columns(2)
-        cols[0].metric("Predicted (float32)", plots.nbytes(p.memory), help=f"{p.memory:,} bytes")
+        cols[0].metric("Predicted (float32)", plots.nbytes(p.memory),
+                       help=f"{p.memory:,} bytes. {link('activation-memory')}")
         cols[1].metric("Measured (torch storages)", plots.nbytes(m.memory),
                        help=f"{m.memory:,} bytes")
         st.caption("Every layer's output, 4 bytes a number, as kept for a backward pass (the "

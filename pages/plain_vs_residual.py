@@ -6,6 +6,7 @@ from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.blocks.registry import option_label
 from cnnviz.core.errors import InputError
 from cnnviz.core.spec import StackSpec
+from cnnviz.lessons.glossary import link
 from cnnviz.pages import PLAIN_VS_RESIDUAL, STORIES
 from cnnviz.render import gradflow_plots as plots
 from cnnviz.topics import degradation as dg
@@ -77,10 +78,19 @@ ui.show_overrides(picked, spec)
 
 p, r = result.plain, result.residual
 m = st.columns(4)
-m[0].metric("plain: first / last ‖∂L/∂W‖", p.headline())
-m[1].metric("residual: first / last ‖∂L/∂W‖", r.headline())
-m[2].metric("plain: output std growth", gf.fmt(p.std_growth))
-m[3].metric("residual: output std growth", gf.fmt(r.std_growth))
+GRADIENT = ("The first layer's gradient norm ‖∂L/∂W‖ divided by the last layer's: far "
+            "below 1, the gradient fades on its way back (it vanishes); far above 1, it "
+            "grows. " + link("gradient-norm"))
+GROWTH = ("The standard deviation of the last block's output divided by the first "
+          "block's: above 1 the forward signal grows with depth, below 1 it fades. The "
+          "init and the normalization set it: " + link("initialization") + ", "
+          + link("normalization") + ".")
+m[0].metric("Plain: gradient, first ÷ last layer", p.headline(), help=GRADIENT)
+m[1].metric("Residual: gradient, first ÷ last layer", r.headline(),
+            help=GRADIENT + " " + link("shortcut"))
+m[2].metric("Plain: output std, last ÷ first block", gf.fmt(p.std_growth), help=GROWTH)
+m[3].metric("Residual: output std, last ÷ first block", gf.fmt(r.std_growth),
+            help=GROWTH)
 for line in gf.story(result):
     st.markdown(line)
 weights, inputs, activations = ui.cache.gradient_figures(spec, loss, device)

@@ -26,7 +26,7 @@ with ui.stop_on_error(f"This block cannot take a {side}×{side} RGB image"):
 pixels = images.image_array(images.decode_image(data), side, side)
 
 # --- 1. theory ---------------------------------------------------------------------------
-st.header("1 · Theoretical receptive field")
+st.header(RECEPTIVE_FIELD.heading("theoretical-field"), anchor="theoretical-field")
 out_h, out_w = geometry.output_hw
 centre = (out_h // 2, out_w // 2)
 c1, c2 = st.columns(2)
@@ -65,7 +65,7 @@ for note in notes:
     st.caption(note)
 
 # --- 2. effective ------------------------------------------------------------------------
-st.header("2 · Effective receptive field")
+st.header(RECEPTIVE_FIELD.heading("effective-field"), anchor="effective-field")
 st.markdown(f"Luo et al. 2016, §2: the mean of $|\\partial y_{{\\text{{centre}}}} / \\partial x|$ "
             f"over {rf.ERF_SAMPLES} random inputs and the image, with this stack's random "
             f"weights. The dotted box is the theoretical field of the centre pixel.")
@@ -98,7 +98,7 @@ st.caption("The gradient mass gathers in the middle of the theoretical field, ro
            "2016, §2).")
 
 # --- 3. masked -----------------------------------------------------------------------------
-st.header("3 · The blind spot of a masked (PixelCNN) stack")
+st.header(RECEPTIVE_FIELD.heading("blind-spot"), anchor="blind-spot")
 st.markdown("A masked convolution follows raster order: inside its kernel it reads the rows "
             "above the pixel (left of it, above it and right of it) and the pixels to its left "
             "on its own row; mask A (first layer) also hides the pixel itself, mask B (later "
@@ -122,11 +122,12 @@ st.caption(f"{int(spot.blind.sum())} allowed pixels inside the field are never s
            f"({int((spot.seen & ~spot.causal).sum())} future pixels seen).")
 
 # --- 4. dilation ---------------------------------------------------------------------------
-st.header("4 · Dilated convolutions and gridding")
+st.header(RECEPTIVE_FIELD.heading("gridding"), anchor="gridding")
 gridding_section(ctl["dilation"])
 
 # --- 5. shortcut ---------------------------------------------------------------------------
-st.header("5 · The downsampling shortcut")
+st.header(RECEPTIVE_FIELD.heading("downsampling-shortcut"),
+          anchor="downsampling-shortcut")
 st.markdown("When a residual block halves the resolution, its shortcut must too. ResNet's "
             "strided 1×1 convolution reads one pixel of every 2×2 window and drops the other "
             "three; averaging the window first (ResNet-D: He et al. 2019, *Bag of Tricks*, "

@@ -1,6 +1,7 @@
 """The lessons of a folder: every file read, the good ones kept, every problem listed."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,28 @@ class Catalog:
 
     def get(self, name: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.name == name), None)
+
+
+def matching(lessons: tuple[Lesson, ...], text: str = "", concepts: Collection[str] = (),
+             pages: Collection[str] = (), levels: Collection[str] = ()) -> tuple[Lesson, ...]:
+    """The lessons a learner's search and filters keep, in their order: every word of
+    `text` in the lesson's title, audience, level, concepts or step titles (any case); a
+    filter left empty keeps all, one with values keeps a lesson that has any of them."""
+    words = text.casefold().split()
+    out = []
+    for lesson in lessons:
+        hay = " ".join((lesson.title, lesson.audience, lesson.level, *lesson.concepts,
+                        *(s.title for s in lesson.steps))).casefold()
+        if not all(w in hay for w in words):
+            continue
+        if concepts and not set(concepts) & set(lesson.concepts):
+            continue
+        if pages and not set(pages) & {s.page for s in lesson.steps}:
+            continue
+        if levels and lesson.level not in levels:
+            continue
+        out.append(lesson)
+    return tuple(out)
 
 
 def lesson_files(directory: Path | None = None) -> list[Path]:

@@ -14,6 +14,8 @@ from cnnviz.core.spec import StackSpec
 from cnnviz.pages import PAGES
 
 LAST = 999  # the place of a lesson that gives no `order`
+# a lesson's level, from a first visit's to one that assumes the core lessons
+LEVELS = ("first steps", "core", "deeper")
 COMPUTED = "computed"  # a step's only source when it states just what cnnviz computes
 
 
@@ -154,6 +156,11 @@ class Lesson:
     steps: tuple[Step, ...]
     file: str
     order: int = LAST  # its place in the Lessons page's teaching order
+    level: str = LEVELS[1]
+
+    @property
+    def questions(self) -> int:
+        return sum(s.question is not None for s in self.steps)
 
     def url(self, number: int) -> str:
         """The relative URL that opens step `number` (the app's root page has no path)."""
@@ -162,10 +169,17 @@ class Lesson:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "audience": self.audience,
-                "order": self.order, "duration": self.duration,
+                "order": self.order, "duration": self.duration, "level": self.level,
                 "concepts": list(self.concepts), "file": self.file,
                 "steps": [{"number": s.number, "title": s.title, "page": s.page,
                            "url": self.url(s.number), "state": s.state.to_json(),
                            "sources": list(s.sources),
                            "question": s.question.to_json() if s.question else None}
                           for s in self.steps]}
+
+
+def estimated_minutes(steps: int, questions: int) -> int:
+    """A lesson's duration as README.md estimates it: a minute a step to read it and look
+    at its page, two more a question to predict, reveal and read the explanation, rounded
+    up to the next five minutes."""
+    return -(-(steps + 2 * questions) // 5) * 5

@@ -23,6 +23,7 @@ from cnnviz.core.spec import StackSpec
 from cnnviz.lessons.answers import QUANTITIES, Quantity
 from cnnviz.lessons.model import (
     LAST,
+    LEVELS,
     Lesson,
     Option,
     Problem,
@@ -31,6 +32,7 @@ from cnnviz.lessons.model import (
     StepState,
 )
 from cnnviz.lessons.reader import Reader, join, not_one_of
+from cnnviz.lessons.sections import missing
 from cnnviz.lessons.sources import read_sources
 from cnnviz.lessons.twins import read_twin
 from cnnviz.pages import PAGES, PLAIN_VS_RESIDUAL, check_divisors, lesson_pages, one_of
@@ -46,7 +48,7 @@ STEP_FIELDS = ("page", "title", "text", "figure", "sources", "controls", "questi
 QUESTION_FIELDS = ("kind", "ask", "compute", "args", "tolerance", "explain", "options", "pick",
                    "twin")
 OPTION_FIELDS = ("label", "controls", "args", *STACK_FIELDS)
-LESSON_FIELDS = ("title", "audience", "duration", "concepts", "order", "steps")
+LESSON_FIELDS = ("title", "audience", "duration", "level", "concepts", "order", "steps")
 
 
 def read_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
@@ -64,6 +66,9 @@ def read_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
     audience = r.text(data, "audience", "")
     duration = r.whole(data, "duration", "", 1, 240)
     order = r.whole(data, "order", "", 1, LAST, required=False) or LAST
+    level = data.get("level", LEVELS[1])
+    if level not in LEVELS:
+        r.problem("level", not_one_of(level, "a level", (repr(v) for v in LEVELS)))
     concepts = data.get("concepts")
     if not (isinstance(concepts, list) and concepts
             and all(isinstance(c, str) and c.strip() for c in concepts)):
@@ -87,7 +92,7 @@ def read_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
     if r.problems or duration is None:
         return None, r.problems
     return Lesson(path.stem, title, audience, duration, tuple(c.strip() for c in concepts),
-                  tuple(steps), file, order), []
+                  tuple(steps), file, order, str(level)), []
 
 
 def _shown(path: Path) -> str:
@@ -118,6 +123,9 @@ def _read_step(r: Reader, raw: Any, number: int, previous: tuple[dict, str] | No
     state, fields = _read_state(r, raw, {**inherited, "controls": controls_before}, page, where)
     title = r.text(raw, "title", where, required=False) or f"Step {number}"
     text = r.text(raw, "text", where)
+    for number in missing(text, PAGES[page]):
+        r.problem(join(where, "text"), f"names section {number}, which the {page} page "
+                  f"does not have (no heading of it is numbered {number}).")
     figure = r.text(raw, "figure", where, required=False)
     if figure and figure not in PAGES[page].figures:
         r.problem(join(where, "figure"), f"{figure!r} is not a figure of the {page} page; "

@@ -102,8 +102,13 @@ def _cost_knobs(values: Mapping[str, Any]) -> tuple[Control, ...]:
 
 # --- the pages, in the navigation's order -------------------------------------------------
 
+# The first visit's page, served at /: three ways in (a first lesson, presenting to a
+# class, the Explorer). A URL at / that carries a query (an older link to the Explorer,
+# ?block=..., ?view=...) opens the Explorer instead (cnnviz.ui.frame.shell).
+START = PageSpec("start", "Start here", "👋", "start_", picker_rule="none", lesson=False,
+                 default=True)
 EXPLORER = PageSpec("explorer", "Block Explorer", "🔎", "explorer_", (
-    _view(ExplorerView),), default=True, views=ExplorerView)
+    _view(ExplorerView),), views=ExplorerView)
 # Plain vs Residual's stories: each sets the page's toggles to one effect the page explains.
 STORIES = {
     "Vanishing gradient: no norm, torch's default init": dict(norm="none", init="torch",
@@ -161,6 +166,11 @@ RECEPTIVE_FIELD = PageSpec("receptive_field", "Receptive Field", "🎯", "rf_", 
     Control("dilation", "rf_dilation", low=1, high=4, default=2,
             label="Dilation of each of the three 3×3 layers (left chart)")),
     figures=("rf_box", "rf_erf", "rf_blind", "rf_grid", "rf_short"),
+    headings=(("theoretical-field", "1 · Theoretical receptive field"),
+              ("effective-field", "2 · Effective receptive field"),
+              ("blind-spot", "3 · The blind spot of a masked (PixelCNN) stack"),
+              ("gridding", "4 · Dilated convolutions and gridding"),
+              ("downsampling-shortcut", "5 · The downsampling shortcut")),
     tools=(Control("row", "rf_row", label="Output row"),
            Control("col", "rf_col", label="Output column")))
 # The arithmetic page's geometry: started from the picked block's where it fits the grid
@@ -182,6 +192,7 @@ CONV_ARITHMETIC = PageSpec("conv_arithmetic", "Convolution Arithmetic", "🧮", 
     Control("ws_row", "arith_ws_row", low=1, high=HAND_OUTPUT, default=1, label="Output row"),
     Control("ws_col", "arith_ws_col", low=1, high=HAND_OUTPUT, default=1, label="Output column")),
     figures=("arith_slide", "arith_hand", "arith_cb"), question_figures=("arith_hand",),
+    headings=(("by-hand", "One output value by hand"), ("checkerboard", "Checkerboard artifacts")),
     own_controls=ARITH_GEOMETRY)
 COST_LAB = PageSpec("cost_lab", "Cost & Bottlenecks", "⚖️", "cost_", (
     Control("topic", "cost_topic", tuple(costs.TOPICS), default=next(iter(costs.TOPICS)),
@@ -209,13 +220,16 @@ LESSONS = PageSpec("lessons", "Lessons", "📚", "lessons_", picker_rule="none",
 JOIN = PageSpec("join", "Join a room", "🙋", "room_", picker_rule="none", lesson=False)
 CHALLENGE = PageSpec("challenge", "Design challenge", "🏁", "ch_", picker_rule="none",
                      lesson=False, url_names=("challenge",))
+# The words the pages' metrics use, one sentence each (cnnviz.lessons.glossary), by anchor.
+GLOSSARY = PageSpec("glossary", "Glossary", "📖", "glossary_", picker_rule="none",
+                    lesson=False)
 
 # What the lesson player draws on every step's page, which a step's text may name.
 PLAYER_TOOLS = (Control("peek", "", label="Show the page before the answer"),)
 
 PAGES: dict[str, PageSpec] = {p.name: p for p in (
-    EXPLORER, PLAIN_VS_RESIDUAL, FEATURE_MAPS, RECEPTIVE_FIELD, CONV_ARITHMETIC, COST_LAB,
-    NETWORK, TRAINED, LESSONS, JOIN, CHALLENGE)}
+    START, EXPLORER, PLAIN_VS_RESIDUAL, FEATURE_MAPS, RECEPTIVE_FIELD, CONV_ARITHMETIC,
+    COST_LAB, NETWORK, TRAINED, LESSONS, GLOSSARY, JOIN, CHALLENGE)}
 
 
 def default_page() -> PageSpec:

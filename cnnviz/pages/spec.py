@@ -114,6 +114,9 @@ class PageSpec:
         sections: (name, names of the controls and tools in it): a part of the page with
             its heading, in a container keyed `section(name)`, hidden in presenter mode
             when all its widgets are.
+        headings: (anchor, text as drawn) of the page's headings a step's text may point
+            at, in the page's order: "Section 4 of this page" (a heading drawn "4 · ...")
+            or "the section *Checkerboard artifacts*" becomes a link that scrolls to it.
         default: the app's default page, served at / rather than at its name.
         url_names: the query parameters the page keeps its own state in; a new step clears
             them.
@@ -130,6 +133,7 @@ class PageSpec:
     own_controls: tuple[Control, ...] = ()
     tools: tuple[Control, ...] = ()
     sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    headings: tuple[tuple[str, str], ...] = ()
     default: bool = False
     picker_rule: Picker = "sidebar"
     lesson: bool = True
@@ -168,6 +172,10 @@ class PageSpec:
         named = {m.casefold() for m in italics}
         return [c for c in (*self.controls, *self.own_controls, *self.tools)
                 if c.label and c.label.casefold() in named]
+
+    def heading(self, anchor: str) -> str:
+        """The text of the heading with that anchor (KeyError for none)."""
+        return dict(self.headings)[anchor]
 
     def section(self, name: str) -> str:
         """The container key of one of the page's sections."""

@@ -24,10 +24,12 @@ REST_AFTER_S = 3.0
 
 
 def warm_server() -> None:
-    """The server's start: import the first page's modules, compute the Explorer's default
-    view with every core (the first students are waiting for it), import the rest, then
-    share the cores among the heavy slots and compute the other pages' default views."""
+    """The server's start: import the first page's modules, read the lessons (Start here
+    links the first), compute the Explorer's default view with every core (the first
+    students are waiting for it), import the rest, then share the cores among the heavy
+    slots and compute the other pages' default views."""
     startup.prepare(FIRST_PAGE)
+    load_lessons()  # Start here names the first lesson: each step's stack checked once
     explorer_view()
     # Leave the first visitors' first page the CPU and the GIL for a moment: the rest is
     # for when they move on (a run that needs it sooner waits for it, never races it).
@@ -56,7 +58,6 @@ def other_views(device: str = "cpu") -> None:
     topic, (_, knobs) = next(iter(costs.TOPICS.items()))  # Cost & Bottlenecks
     cache.cost_comparison(topic, **{k.name: k.default for k in knobs})
     trained_views()
-    load_lessons()  # the Lessons page: each step's stack checked once against the budget
 
 
 def trained_views() -> None:

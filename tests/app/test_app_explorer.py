@@ -13,6 +13,7 @@ from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.report import make_report
 from cnnviz.core.spec import StackSpec, build
 from cnnviz.core.walk import predict
+from cnnviz.pages import EXPLORER
 from cnnviz.render.diagram import to_dot
 from cnnviz.render.explorer_charts import WORK_COLUMNS, work_csv, work_rows
 from cnnviz.ui.frame.widgets import table_cells
@@ -23,7 +24,12 @@ pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def app(**query: str) -> AppTest:
-    return app_test(TIMEOUT, **query).run()
+    """The Explorer: a link to / with the Explorer's query opens it; / alone is Start here,
+    so the test then opens the Explorer as its navigation link does."""
+    at = app_test(TIMEOUT, **query).run()
+    if not (at.title and at.title[0].value.endswith("Block Explorer")):
+        at.switch_page(page_file(EXPLORER.file)).run()
+    return at
 
 
 def latex(at: AppTest) -> str:

@@ -7,6 +7,8 @@ import pytest
 from conftest import app_test, page_file, shown
 from streamlit.testing.v1 import AppTest
 
+from cnnviz.pages import EXPLORER
+
 
 def rows(at: AppTest) -> list[dict]:
     """The A-vs-B headline table's rows."""
@@ -19,6 +21,7 @@ def rows(at: AppTest) -> list[dict]:
 
 def test_pin_a_then_change_the_picker_to_compare():
     at = app_test().run()
+    at.switch_page(page_file(EXPLORER.file)).run()  # / alone is Start here
     assert not rows(at)
     at.button(key="explorer_pin").click().run()
     assert "a" in at.query_params  # the defaults: an empty query

@@ -147,6 +147,7 @@ def report(found: list[tuple[str, str]]) -> str:
 # (page file, the session key of its views, the views beyond the first); every page opens
 # first at its defaults
 VIEWS = {
+    "pages/start.py": ("", ()),
     "pages/explorer.py": ("view", labels(ExplorerView)[1:]),
     "pages/plain_vs_residual.py": ("", ()),
     "pages/feature_maps.py": ("", ()),
@@ -156,6 +157,7 @@ VIEWS = {
     "pages/network.py": ("net_view", labels(NetworkView)[1:]),
     "pages/trained.py": ("view", labels(TrainedView)[1:]),
     "pages/lessons.py": ("", ()),
+    "pages/glossary.py": ("", ()),
     "pages/join.py": ("", ()),
     "pages/challenge.py": ("", ()),
 }

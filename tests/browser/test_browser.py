@@ -140,7 +140,7 @@ def test_page_renders_cleanly(streamlit_server, browser_page, file, title):
 
 def test_explorer_follows_the_picker(streamlit_server, browser_page):
     page = browser_page
-    goto_page(page, streamlit_server, PAGE_TIMEOUT)
+    goto_page(page, f"{streamlit_server}/{pages.EXPLORER.url_path}", PAGE_TIMEOUT)
     _expect_numbers(page, _predicted("resnet_basic"))
     assert_clean(page)
 

@@ -458,7 +458,7 @@ def test_lessons_lists_the_good_ones_and_exits_2_for_the_bad(lesson_dir, capsys)
     listed = json.loads(captured.out)
     assert [lesson["name"] for lesson in listed] == ["good"]
     assert listed[0]["steps"][0]["question"]["answer"] == 5
-    assert listed[0]["steps"][0]["url"] == "?lesson=good&step=1"
+    assert listed[0]["steps"][0]["url"] == "explorer?lesson=good&step=1"
     assert len(captured.err.strip().splitlines()) == len(BAD)
     assert main(["lessons", "--dir", str(lesson_dir / "none")]) == 2
     assert "is not a folder" in capsys.readouterr().err
@@ -473,7 +473,7 @@ def test_text_listing_shows_urls_and_answers(lesson_dir, capsys):
     assert main(["lessons", "--dir", str(lesson_dir)]) == 0
     out = capsys.readouterr().out
     assert "good: Good (5 min, 1 steps)" in out
-    assert "[?lesson=good&step=1]" in out and "A: 5  (output_height, tolerance 0)" in out
+    assert "[explorer?lesson=good&step=1]" in out and "A: 5  (output_height, tolerance 0)" in out
 
 
 def test_the_bundled_lessons_check_clean(capsys):

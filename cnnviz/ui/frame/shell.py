@@ -16,14 +16,17 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import (
 
 from cnnviz.core.spec import StackSpec
 from cnnviz.deploy.heavy import set_wait_display, set_yield_point
-from cnnviz.pages import PAGES, PageSpec, default_page
+from cnnviz.pages import EXPLORER, PAGES, PageSpec, default_page
 from cnnviz.ui.frame import picker as picker_widget
 from cnnviz.ui.frame import startup
+from cnnviz.ui.frame.picker import STACK_DEFAULTS
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import SCREEN_STYLE
 from cnnviz.ui.lessons import player as lesson_player
 
 FIRST_PAGE = startup.page_path(default_page())
+# pages whose run needs only what their file imports at its top (a first visit's pages)
+QUICK_PAGES = {p.url_path: startup.page_path(p) for p in (default_page(), EXPLORER)}
 
 _RUN = threading.local()  # one script thread per session run
 
@@ -107,9 +110,14 @@ def main() -> None:
     st.html(SCREEN_STYLE)
     with shell():
         page = navigation()
-        # the first page's first tab draws no table: the rest can follow in the background
-        startup.prepare(FIRST_PAGE if not page.url_path else None)
+        # the first pages' first views draw no table: the rest can follow in the background
+        startup.prepare(QUICK_PAGES.get(page.url_path))
         playing = lesson_player.follow(page)  # a lesson step sets the picker's values
+        if playing is None and not page.url_path and _explorer_query():
+            # a link to / from before Start here was the first page (?block=...,
+            # ?view=...): it still opens the Explorer, with its query
+            st.switch_page(str(startup.page_path(EXPLORER)),
+                           query_params=st.query_params.to_dict())
         if spec_of(page.url_path).draws_picker:
             picker_widget.picker()
         else:  # a page with controls of its own: the picker's values are kept
@@ -117,6 +125,13 @@ def main() -> None:
         if playing:
             lesson_player.panel(*playing, current_device())
         page.run()
+
+
+def _explorer_query() -> bool:
+    """Whether the URL's query names something the Explorer reads: the picker's stack or
+    device, its view, or a design pinned to compare."""
+    return any(name in (EXPLORER.view_key, "a", "block", "device") or name in STACK_DEFAULTS
+               or name.startswith("p_") for name in st.query_params)
 
 
 def require_shell() -> None:

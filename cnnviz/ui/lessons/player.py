@@ -3,9 +3,10 @@
 `follow(page)` runs before the picker: it switches to the step's page and applies the step's
 state once per visit (the picker's values go through the picker's own reading of the URL,
 as for a shared link; the page's controls go into the session under the page's widget
-keys). `panel()` then draws the step above the page: its text, its question (predict, then
-reveal), progress and navigation, and at the end a summary of the learner's answers, kept
-in the session only.
+keys). `panel()` then draws the step above the page: its text (a section it names linked),
+its question (predict, then reveal), progress and navigation, and at the end a review of
+the learner's answers with the next lesson (review). The answers are kept in the browser
+too (memory), so a reload brings them back.
 """
 from __future__ import annotations
 
@@ -32,12 +33,14 @@ from cnnviz.lessons import (
     load_lessons,
     number_text,
 )
+from cnnviz.lessons.kept import fingerprint
+from cnnviz.lessons.sections import linked
 from cnnviz.pages import LESSONS, PAGES, PLAYER_TOOLS
 from cnnviz.ui.analysis.lab import CachedLab
 from cnnviz.ui.frame import picker, predict, startup
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import number_or_warn, show_error
-from cnnviz.ui.lessons import presenter
+from cnnviz.ui.lessons import memory, presenter, review
 
 LESSON, STEP, PRESENT = "lesson", "step", "present"  # the URL's query parameters
 _APPLIED = "lesson__applied"  # (lesson, step) whose state this visit has applied
@@ -54,6 +57,7 @@ class Record:
     guess: float | str | None
     answer: Answer
     grade: Grade
+    fingerprint: str = ""  # the step's (cnnviz.lessons.kept): the browser keeps it with it
 
 
 # --- the URL -----------------------------------------------------------------------------
@@ -181,8 +185,11 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
     step, count, present = lesson.steps[number - 1], len(lesson.steps), presenting()
     if present:
         presenter.style(PAGES[step.page], step.state, step.figure, step.text)
+    else:
+        memory.opened(lesson, number)
     presenter.arrive(lesson.name, number, present)
     with st.container(border=True, key="lesson_panel"):
+        load_kept()  # a reload's answers come back
         notice = st.session_state.pop(_NOTICE, None)
         if notice:
             st.warning(notice, icon="⚠️")
@@ -193,7 +200,7 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
         # A lesson's title and text come from the repository's lesson files: trusted
         # Markdown and LaTeX, written by the teacher (URL values never reach them).
         st.subheader(step.title)
-        st.markdown(step.text)
+        st.markdown(linked(step.text, PAGES[step.page]))  # "Section 4" links to it
         if step.question is None:
             sources_line(step.sources)
         else:
@@ -204,8 +211,10 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
             with asked:
                 _question(lesson, step, step.question, present, device, room)
         _navigation(lesson, number, present)
-        if number == count and lesson.name in st.session_state.get(_FINISHED, set()):
-            _summary(lesson)
+        if number == count and lesson.name in _finished():
+            review.summary(lesson, _answers(lesson.name), catalog().lessons, _finished(),
+                           start_link)
+        memory.save(_all_answers(), _finished())
 
 
 # Every element after the lesson panel (Streamlit wraps the panel in a layout wrapper):
@@ -235,8 +244,31 @@ def veil(step: Step) -> str:
             + " { filter: blur(16px); }</style>")
 
 
+def _all_answers() -> dict[str, dict[int, predict.Revealed[Record]]]:
+    return st.session_state.setdefault(_ANSWERS, {})
+
+
 def _answers(lesson: str) -> dict[int, predict.Revealed[Record]]:
-    return st.session_state.setdefault(_ANSWERS, {}).setdefault(lesson, {})
+    return _all_answers().setdefault(lesson, {})
+
+
+def _finished() -> set[str]:
+    return st.session_state.setdefault(_FINISHED, set())
+
+
+def answers(lesson: str) -> dict[int, predict.Revealed[Record]]:
+    """The learner's revealed answers of a lesson, by step (this session's and the
+    browser's)."""
+    return dict(_answers(lesson))
+
+
+def finished() -> set[str]:
+    return set(_finished())
+
+
+def load_kept() -> None:
+    """The learner's lessons from the browser into this session (once)."""
+    memory.load(_all_answers(), _finished(), Record)
 
 
 def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: str,
@@ -266,7 +298,7 @@ def _question(lesson: Lesson, step: Step, q: Question, present: bool, device: st
             show_error(e)
             failed = True
             return None
-        return Record(guess, result, grade(q, result, guess))
+        return Record(guess, result, grade(q, result, guess), fingerprint(step))
 
     if room is None:
         revealed = predict.reveal(f"{key}_reveal", q, compute, label="Reveal",
@@ -332,32 +364,20 @@ def _navigation(lesson: Lesson, number: int, present: bool) -> None:
         st.page_link(str(startup.page_path(LESSONS)), label="All lessons", icon="📚")
 
 
-def _summary(lesson: Lesson) -> None:
-    records = {n: kept.answer for n, kept in _answers(lesson.name).items()}
-    asked = [(s.number, s.question) for s in lesson.steps if s.question is not None]
-    right = sum(records[n].grade.right for n, _ in asked if n in records)
-    st.markdown(f"#### Your answers: {right} right of {len(asked)} questions")
-    for n, q in asked:
-        r = records.get(n)
-        mark = "⏭️" if r is None or r.guess is None else "✅" if r.grade.right else "❌"
-        said = "not revealed" if r is None else r.grade.text
-        st.markdown(f"{mark} **Step {n}** · {q.ask} — {safe_text(said, limit=300)}")
-    st.caption("Kept in this browser session only: nothing is stored on the server.")
-
-
 # --- the Lessons page ----------------------------------------------------------------------------
 
 def catalog() -> Catalog:
     return load_lessons()
 
 
-def start_link(lesson: Lesson, present: bool = False) -> None:
-    """A link that opens the lesson's first step (in presenter mode if asked)."""
-    params = {LESSON: lesson.name, STEP: "1"} | ({PRESENT: "1"} if present else {})
-    st.page_link(page_file(lesson.steps[0].page), query_params=params,
-                 label="Present to a class" if present else "Start the lesson",
+def start_link(lesson: Lesson, present: bool = False, label: str = "", step: int = 1) -> None:
+    """A link that opens a step of the lesson, the first by default (in presenter mode if
+    asked)."""
+    params = {LESSON: lesson.name, STEP: str(step)} | ({PRESENT: "1"} if present else {})
+    st.page_link(page_file(lesson.steps[step - 1].page), query_params=params,
+                 label=label or ("Present to a class" if present else "Start the lesson"),
                  icon="📽️" if present else "▶️")
 
 
-__all__ = ["PRESENT", "apply", "catalog", "follow", "panel", "presenting",
-           "start_link"]
+__all__ = ["PRESENT", "answers", "apply", "catalog", "finished", "follow", "load_kept",
+           "panel", "presenting", "start_link"]
