@@ -108,7 +108,7 @@ async def measure(url: str, pid: int, passes: int, floor_actions: int | None) ->
     tab = Tab(url)
     warm = Meter(pid)
     try:
-        await tab.open("", "")
+        await tab.open(EXPLORER.url_path, "")
         if floor_actions is None:
             await cnnviz_pass(tab, warm, seed=1)  # imports, caches, the pages' first runs
         else:
@@ -139,7 +139,7 @@ def settle(pid: int, quiet_ms: float = 20, timeout_s: float = 90) -> None:
 async def _first_page(url: str, metric: str) -> float:
     tab = Tab(url)
     try:
-        result = await tab.open("", "")
+        result = await tab.open(EXPLORER.url_path, "")
     finally:
         await tab.close()
     if metric not in result.metrics:

@@ -238,9 +238,10 @@ class Student:
 
     async def page_load(self) -> None:
         rng, cat = self.rng, self.load.catalog
-        paths = [p for _, p, _ in cat.pages] or [""]
-        others = [p for p in paths if p]
-        path = "" if rng.random() < EXPLORER_SHARE or not others else rng.choice(others)
+        paths = [p for _, p, _ in cat.pages] or [EXPLORER.url_path]
+        others = [p for p in paths if p != EXPLORER.url_path]
+        path = (EXPLORER.url_path if rng.random() < EXPLORER_SHARE or not others
+                else rng.choice(others))
         query = self._random_query(path)
         if self.tab is not None:
             await self.tab.close()
@@ -352,7 +353,7 @@ async def verify(base: str, timeout: float = TIMEOUT_S) -> dict:
     if the server ignores the states sent. Returns what it saw."""
     tab = Tab(base, timeout)
     try:
-        first = await tab.open("", "")
+        first = await tab.open(EXPLORER.url_path, "")
         params = first.metrics.get(HEADLINE_METRIC)
         depth = tab.widget("pick_depth")
         if params is None or depth is None:

@@ -63,7 +63,7 @@ ENTRIES: tuple[Entry, ...] = (
           "The input pixels that can change one output pixel: cnnviz reports the exact set "
           "(its height and width); the textbook recurrence below adds $(k-1)$ times the "
           "jump at each layer and is an upper bound of it.",
-          r"r_l = r_{l-1} + (k_l - 1)\, j_{l-1}, \qquad r_0 = 1",
+          r"r_{l} = r_{l-1} + (k_{l} - 1)\, j_{l-1}, \qquad r_{0} = 1",
           ("Araujo, Norris & Sim 2019, Computing Receptive Fields of Convolutional Neural "
            "Networks (Distill)",)),
     Entry("effective-receptive-field", "Effective receptive field",
@@ -75,7 +75,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("jump", "Jump",
           "The distance, in input pixels, between two neighbouring output pixels: the "
           "product of the strides of every layer so far.",
-          r"j_l = j_{l-1}\, s_l, \qquad j_0 = 1",
+          r"j_{l} = j_{l-1}\, s_{l}, \qquad j_{0} = 1",
           ("Araujo, Norris & Sim 2019, Computing Receptive Fields of Convolutional Neural "
            "Networks (Distill)",)),
     Entry("activation-memory", "Activation memory",
@@ -87,8 +87,8 @@ ENTRIES: tuple[Entry, ...] = (
           "$\\lVert \\partial L / \\partial W \\rVert$: how strongly training would move that "
           "layer; when the first layer's norm is far smaller than the last's, the gradient "
           "vanishes on its way back.",
-          r"\lVert \partial L/\partial W \rVert = \sqrt{\textstyle\sum_i "
-          r"(\partial L/\partial w_i)^2}",
+          r"\lVert \partial L/\partial W \rVert = \sqrt{\textstyle\sum_{i} "
+          r"(\partial L/\partial w_{i})^2}",
           ("Glorot & Bengio 2010, §4.2", "He et al. 2015, Delving Deep into Rectifiers, "
            "§2.2")),
     Entry("normalization", "Normalization (batch norm)",

@@ -29,6 +29,8 @@ from support_fuzz import Case, battery, query_cases, selectable, state
 from support_protocol import ActionError, RunResult, Tab, Widget
 from websockets.exceptions import ConnectionClosed
 
+from cnnviz.pages import EXPLORER
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -323,7 +325,8 @@ async def _fuzz(url: str, pid: int) -> tuple[Fuzzer, dict[str, float]]:
     await fuzzer.urls(paths)
     mb["after"], mb["peak"] = memory(pid)
     # a fresh tab after all that: the Explorer's first view, healthy
-    fresh = await fuzzer.run("fresh tab after the battery", Tab(url, RERUN_TIMEOUT_S).open(""))
+    fresh = await fuzzer.run("fresh tab after the battery",
+                            Tab(url, RERUN_TIMEOUT_S).open(EXPLORER.url_path))
     if fresh is not None and HEADLINE not in fresh.metrics:
         fuzzer.failures.append(f"a fresh tab's Explorer has no {HEADLINE} metric: "
                                f"{sorted(fresh.metrics)} {fresh.refusals[:2]}")
