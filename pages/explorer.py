@@ -22,7 +22,8 @@ st.caption(f"📄 {entry.paper} · {spec.title()}")
 with ui.stop_on_error():
     report = ui.cached_report(spec, device)
 p, m = report.predicted, report.measured
-st.caption("What the parameter counts include: " + " ".join(report.counting_notes()))
+if notes := report.counting_notes():
+    st.caption("What the parameter counts include: " + " ".join(notes))
 if report.device_note:
     st.warning(report.device_note)
 

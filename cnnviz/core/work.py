@@ -150,27 +150,35 @@ def _of(n: int, total: int, what: str) -> str:
     return f"All {total} {what}s" if n == total else f"{n} of the {total} {what}s"
 
 
+_NORM_SOURCES = ((nn.BatchNorm2d, "Ioffe & Szegedy 2015, §3"),
+                 (nn.GroupNorm, "Wu & He 2018, Group Normalization, §3"),
+                 (LayerNorm2d, "Ba, Kiros & Hinton 2016, Layer Normalization, §3"))
+
+
 def counting_notes(model: nn.Module) -> list[str]:
     """What the parameter counts of `model` include, read from its modules: conv biases
     (present or left out) and the norms' scale and shift, each with its source."""
     convs = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
     norms = [m for m in model.modules()
              if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm, LayerNorm2d))]
+    batch_norms = any(isinstance(m, nn.BatchNorm2d) for m in norms)
     notes = []
     without = sum(m.bias is None for m in convs)
     if without:
         verb = "has" if without == 1 else "have"
         notes.append(f"{_of(without, len(convs), 'convolution')} {verb} no bias." + (
-            " A norm right after a conv subtracts the mean, which cancels a bias (Ioffe & "
-            "Szegedy 2015, §3.2)." if norms else ""))
+            " A batch norm right after a conv subtracts each channel's mean, which cancels "
+            "a bias (Ioffe & Szegedy 2015, §3.2)." if batch_norms else ""))
     if len(convs) > without:
         verb = "keeps" if len(convs) - without == 1 else "keep"
         notes.append(f"{_of(len(convs) - without, len(convs), 'convolution')} {verb} a "
                      f"bias: one more parameter per output channel.")
     if norms:
+        sources = [source for kind, source in _NORM_SOURCES
+                   if any(isinstance(m, kind) for m in norms)]
         notes.append("Each norm layer counts 2 parameters per channel: its learned scale γ "
-                     "and shift β (Ioffe & Szegedy 2015, §3).")
-    if any(isinstance(m, nn.BatchNorm2d) for m in norms):
+                     f"and shift β ({'; '.join(sources)}).")
+    if batch_norms:
         notes.append("BatchNorm's running mean and variance are not parameters: torch does "
                      "not count them, and neither does cnnviz.")
     return notes

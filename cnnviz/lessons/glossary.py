@@ -31,13 +31,14 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("parameter", "Parameter",
           "A number the network learns from data: a convolution's weights (and its biases, "
           "if it has any) and a normalization layer's learned scale and shift; cnnviz counts "
-          "every number that training would change.",
+          "every tensor torch registers as learnable (what the optimizer updates), not a "
+          "batch norm's running mean and variance.",
           r"\text{weights of a } k\times k \text{ convolution} = k\cdot k\cdot "
           r"\frac{C_{in}}{g}\cdot C_{out}"),
     Entry("mac", "MAC (multiply-accumulate)",
           "A MAC is one multiply and one add, $a \\leftarrow a + w\\,x$: a convolution does "
-          "one for every weight at every output pixel, so its MACs measure the arithmetic "
-          "of a forward pass.",
+          "one for every weight at every output pixel (a transposed convolution, at every "
+          "input pixel), so its MACs measure the arithmetic of a forward pass.",
           r"\text{MACs} = k\cdot k\cdot \frac{C_{in}}{g}\cdot C_{out}\cdot H_{out}\cdot "
           r"W_{out}"),
     Entry("flop", "FLOP (floating-point operation)",
@@ -79,14 +80,15 @@ ENTRIES: tuple[Entry, ...] = (
           ("Araujo, Norris & Sim 2019, Computing Receptive Fields of Convolutional Neural "
            "Networks (Distill)",)),
     Entry("activation-memory", "Activation memory",
-          "The bytes needed to keep every layer's output until the backward pass uses it: "
-          "the number of values the layers output, times 4 bytes for a 32-bit float.",
+          "cnnviz's estimate of the bytes needed to keep the layers' outputs until the "
+          "backward pass: every value a layer outputs (views excluded), times 4 bytes for a "
+          "32-bit float; what autograd really keeps differs layer by layer.",
           r"\text{bytes} = 4 \sum_{\text{layers}} N\cdot C\cdot H\cdot W"),
     Entry("gradient-norm", "Gradient norm",
           "The length of the loss's gradient with respect to one layer's weights, "
           "$\\lVert \\partial L / \\partial W \\rVert$: how strongly training would move that "
-          "layer; when the first layer's norm is far smaller than the last's, the gradient "
-          "vanishes on its way back.",
+          "layer; when, across layers of similar size, the first layer's norm is far "
+          "smaller than the last's, the gradient vanishes on its way back.",
           r"\lVert \partial L/\partial W \rVert = \sqrt{\textstyle\sum_{i} "
           r"(\partial L/\partial w_{i})^2}",
           ("Glorot & Bengio 2010, §4.2", "He et al. 2015, Delving Deep into Rectifiers, "
@@ -100,9 +102,12 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("initialization", "Initialization",
           "How the weights are drawn before training: Kaiming (He) initialization gives "
           "each weight the variance $2/\\text{fan-in}$ so that a stack of ReLU layers keeps "
-          "its signal's scale; Xavier (Glorot) uses $2/(\\text{fan-in} + \\text{fan-out})$.",
+          "its forward signal's scale, or $2/\\text{fan-out}$ to keep the backward "
+          "gradient's (the paper shows either will do; cnnviz's default is fan-out); Xavier "
+          "(Glorot) uses $2/(\\text{fan-in} + \\text{fan-out})$.",
           r"\operatorname{Var}(w) = \frac{2}{\text{fan-in}}, \quad "
-          r"\text{fan-in} = k\cdot k\cdot C_{in}",
+          r"\text{fan-in} = k\cdot k\cdot \frac{C_{in}}{g}, \quad "
+          r"\text{fan-out} = k\cdot k\cdot C_{out}",
           ("He et al. 2015, Delving Deep into Rectifiers, §2.2", "Glorot & Bengio 2010, "
            "§4.2")),
     Entry("shortcut", "Shortcut (residual connection)",

@@ -230,7 +230,8 @@ WORK_CAPTION = (
     "Every layer with weights or multiply-accumulates (MACs), in the order the input flows "
     "through the stack. A convolution has k·k·(Cin/groups)·Cout weights, plus Cout biases "
     "when it has them; a norm layer has a scale and a shift per channel. Its MACs are one "
-    "per weight per output pixel: k·k·(Cin/groups)·Cout·Hout·Wout, times the batch when "
+    "per weight per output pixel: k·k·(Cin/groups)·Cout·Hout·Wout (a transposed "
+    "convolution's, per input pixel: k·k·Cin·(Cout/groups)·Hin·Win), times the batch when "
     "it is more than 1. Predicted: the formula, from the built module. Measured: the "
     "parameters torch counts in the layer, and torch's FLOP counter on the operations the "
     "layer runs, halved (FLOPs = 2 × MACs).")

@@ -67,7 +67,9 @@ def ratio_sentence(plain: StackFlow, residual: StackFlow, plain_name: str, name:
                 f"one's; here it cannot be read ({plain.headline()} and "
                 f"{residual.headline()}).")
     return (f"The ratio divides the first convolution's weight-gradient norm by the last "
-            f"one's: in {plain_name} the first one's is {fmt(q_plain)} times as large as the "
-            f"last one's, in {name} {fmt(q_res)} times; the further a ratio is from 1, the "
-            f"more unevenly the gradient is spread over the depth (it says nothing of how "
-            f"much gradient the network gets in all).")
+            f"one's on the main path (the last with a gradient): in {plain_name} the first "
+            f"one's is {fmt(q_plain)} times as large as the last one's, in {name} "
+            f"{fmt(q_res)} times; the further a ratio is from 1, the "
+            f"more the first and the last convolution's gradients differ (the two layers "
+            f"differ in size too, and the ratio says nothing of how much gradient the "
+            f"network gets in all).")
