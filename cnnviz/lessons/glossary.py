@@ -106,8 +106,7 @@ ENTRIES: tuple[Entry, ...] = (
           "gradient's (the paper shows either will do; cnnviz's default is fan-out); Xavier "
           "(Glorot) uses $2/(\\text{fan-in} + \\text{fan-out})$.",
           r"\operatorname{Var}(w) = \frac{2}{\text{fan-in}}, \quad "
-          r"\text{fan-in} = k\cdot k\cdot \frac{C_{in}}{g}, \quad "
-          r"\text{fan-out} = k\cdot k\cdot C_{out}",
+          r"\text{fan-in} = k\cdot k\cdot \frac{C_{in}}{g}",
           ("He et al. 2015, Delving Deep into Rectifiers, §2.2", "Glorot & Bengio 2010, "
            "§4.2")),
     Entry("shortcut", "Shortcut (residual connection)",

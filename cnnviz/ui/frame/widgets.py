@@ -157,10 +157,12 @@ def python_code(code: str) -> None:
 
 
 # Every page, every run: what a 390-px phone needs. Plotly's toolbar would lie over a chart's
-# title at a tap; a long formula scrolls instead of being cut; a table's cells wrap.
+# title at a tap; a table's cells wrap. A formula never scrolls (a box that scrolls must
+# take the keyboard's focus, WCAG's scrollable-region rule; KaTeX's display box scrolled by
+# a pixel or two of its own height).
 SCREEN_STYLE = """<style>
 @media (max-width: 640px) { .modebar-container { display: none !important; } }
-.katex-display { overflow-x: auto; overflow-y: hidden; }
+.katex-display { overflow: visible !important; }
 [data-testid="stTable"] :is(td, th) { overflow-wrap: anywhere; }
 </style>"""
 LONG_TABLE_ROWS = 20  # longer tables scroll inside a box of TABLE_PX, their header kept
