@@ -79,11 +79,14 @@ import _harness  # noqa: F401  (the repository root on the import path)
 
 from cnnviz.deploy.hall import start_hall
 from cnnviz.pages import (  # noqa: E402
+    CHALLENGE,
     EXPLORER,
+    GLOSSARY,
     JOIN,
     LESSONS,
     NETWORK,
     PLAIN_VS_RESIDUAL,
+    START,
     TRAINED,
     ExplorerView,
 )
@@ -267,9 +270,11 @@ class Student:
     def _check_content(self, path: str, query: str, result: RunResult) -> None:
         if path in (EXPLORER.url_path, NETWORK.url_path):
             found, what = HEADLINE_METRIC in result.metrics, f"its {HEADLINE_METRIC} metric"
-        elif path == LESSONS.url_path:
-            found, what = any(result.kinds[k] for k in LINKS), "its links to the lessons"
-        elif path == JOIN.url_path:  # no room yet: the box for the room's code
+        elif path in (LESSONS.url_path, START.url_path):
+            found, what = any(result.kinds[k] for k in LINKS), "its links"
+        elif path == GLOSSARY.url_path:
+            found, what = result.kinds["heading"] > 1, "its words' headings"
+        elif path in (JOIN.url_path, CHALLENGE.url_path):  # the box for the code
             found, what = result.kinds["text_input"] > 0, "its room-code box"
         elif path == TRAINED.url_path:
             found, what = "Prediction" in result.metrics, "its Prediction metrics"
@@ -499,7 +504,7 @@ async def run_async(url: str, students: int = 30, duration: float = 60, think: f
     load = Load(base, timeout, 0.0, 0.0)
     probe = Tab(base, timeout)  # learn the pages and blocks before the students arrive
     try:
-        await probe.open("", "")
+        await probe.open(EXPLORER.url_path, "")  # its tabs and blocks too
         load.catalog.learn(probe)
     finally:
         await probe.close()
