@@ -38,6 +38,7 @@ from support_server import SKELETON
 from cnnviz.deploy import nginx as nginx_mod
 from cnnviz.deploy.hall import start_hall
 from cnnviz.deploy.nginx import COOKIE, find_nginx, render_nginx_conf
+from cnnviz.pages import EXPLORER
 
 STUDENTS = 4
 PAGE_TIMEOUT = 120_000  # ms: two cold processes and four browsers share two cores
@@ -224,7 +225,8 @@ def test_start_hall_says_when_nginx_is_missing(monkeypatch):
 def test_students_get_a_clean_app_on_both_processes_and_stay_there(hall, browser):
     students = [_student(browser) for _ in range(STUDENTS)]
     try:
-        responses = [s.goto(hall.url, wait_until="domcontentloaded", timeout=PAGE_TIMEOUT)
+        responses = [s.goto(f"{hall.url}/{EXPLORER.url_path}", wait_until="domcontentloaded",
+                            timeout=PAGE_TIMEOUT)
                      for s in students]  # all load at once, as a class does
         for page in students:
             page.wait_for_selector(APP_IDLE, timeout=PAGE_TIMEOUT)
@@ -282,7 +284,7 @@ def test_a_student_uploads_an_image_through_the_proxy(hall, browser, tmp_path):
     page.on("response", lambda r: uploads.append((r.request.method, r.status))
             if "/_stcore/upload_file/" in r.url else None)
     try:
-        goto_page(page, hall.url, PAGE_TIMEOUT)
+        goto_page(page, f"{hall.url}/{EXPLORER.url_path}", PAGE_TIMEOUT)
         page.get_by_role("link", name="Feature Maps").first.click()
         wait_rerun(page, PAGE_TIMEOUT)
         page.locator('[data-testid="stSelectbox"]').filter(has_text="Image").first.click()
