@@ -83,7 +83,9 @@ def test_presenter_mode_on_a_projector(streamlit_server, browser):
         wait_step(page, lesson, 1)
         assert_clean(page)
         assert not page.locator('[data-testid="stSidebar"]').is_visible()
-        body = page.locator(f"{PANEL} [data-testid='stMarkdownContainer'] p").first
+        # the step's own text (the room's row above it has its own, smaller type)
+        body = page.locator(f"{PANEL} [data-testid='stMarkdownContainer'] p",
+                            has_text="window slides over").first
         assert _font_px(body) >= 20 and BODY_PX >= 20
         page_text = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]')
         assert min(_font_px(page_text.nth(i)) for i in range(page_text.count())) >= 14
