@@ -1,7 +1,7 @@
 """Every page read on a phone (390×844) and on a projector (1280×720, presenter mode).
 
 On a phone: the page does not scroll sideways, no chart toolbar lies over a title, no
-chart title runs off its chart, no table cell is cut (tables are static HTML that wraps;
+chart title runs off its chart, no table cell or link is cut (tables are static HTML that wraps;
 a canvas grid would cut long cells). On a projector, in a lesson step on each page: every
 table's and every chart's text is at least CHART_PX and no chart toolbar is shown.
 Each page's screenshot at both sizes lands in test-artifacts/screenshots.
@@ -45,6 +45,9 @@ _PHONE_PROBLEMS = "() => {" + _VISIBLE + """
   document.querySelectorAll('[data-testid="stTable"] :is(td, th)').forEach(c => {
     if (seen(c) && c.scrollWidth > c.clientWidth + 1)
       problems.push('a cut cell: ' + c.innerText.slice(0, 40)); });
+  document.querySelectorAll('[data-testid="stPageLink"] p').forEach(e => {
+    if (seen(e) && e.scrollWidth > e.clientWidth + 1)
+      problems.push('a cut link: ' + e.textContent.slice(0, 40)); });
   document.querySelectorAll('.js-plotly-plot').forEach(p => {
     if (!seen(p)) return;
     const box = p.getBoundingClientRect();

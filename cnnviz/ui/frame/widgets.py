@@ -164,6 +164,7 @@ SCREEN_STYLE = """<style>
 @media (max-width: 640px) { .modebar-container { display: none !important; } }
 .katex-display { overflow: visible !important; }
 [data-testid="stTable"] :is(td, th) { overflow-wrap: anywhere; }
+[data-testid="stPageLink"] :is(span, div, p) { white-space: normal; overflow: visible; }
 </style>"""
 LONG_TABLE_ROWS = 20  # longer tables scroll inside a box of TABLE_PX, their header kept
 TABLE_PX = 620
