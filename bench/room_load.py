@@ -1,18 +1,23 @@
-"""A room of 200 students answering one question within ten seconds, at the WebSocket level.
+"""A room of 200 students through peer instruction, at the WebSocket level.
 
 Not a test. A teacher (one real Chromium, presenter mode, 1280x720) opens a room for the
 first question of the output-size lesson; `--students` simulated students (the protocol
 client of bench/classroom_load.py: no browser each) open `/join?room=CODE` while the
-teacher waits, then each sends its answer at a random moment of a `--window`-second
-window (the form's text and its submit button, as a browser sends them) and waits for the
-acknowledgment ("Your answer ... is in"). Then:
+teacher waits. Then three rounds, as Crouch & Mazur's peer instruction runs a question and
+Smith et al. 2009 check it: round 1 (alone), the teacher closes it without revealing and
+starts round 2 (after discussion), then reveals and asks the isomorphic twin. In each
+round every student sends an answer at a random moment of a `--window`-second window (the
+form's text and its submit button, as a browser sends them) and waits for the
+acknowledgment ("Your answer ... is in"); between rounds each student's page reruns, as
+its poll does when the teacher moves. Per round:
 
-* lost answers: the answers in the database minus the acknowledged ones (must be 0);
+* lost answers: the acknowledged ones minus those in the database (must be 0);
 * submit -> acknowledgment: p50, p95 and max;
 * catch-up: from the last acknowledgment to the teacher's page showing the full count.
 
     python bench/room_load.py                      # one process, SQLite (a fresh file)
     python bench/room_load.py --hall 2 --postgres  # 2 processes behind nginx, PostgreSQL
+    python bench/room_load.py --rounds 1           # round 1 only
 """
 from __future__ import annotations
 
@@ -23,8 +28,8 @@ import os
 import random
 import statistics
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 import _harness  # noqa: F401  (the repository root on the import path)
@@ -32,7 +37,15 @@ from classroom_load import ActionError, Tab
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from cnnviz.pages import JOIN  # noqa: E402
-from tests.support_server import CHROMIUM, CHROMIUM_ARGS, goto_page, start_server, stop_server
+from cnnviz.ui.rooms.reveal import answers_text, round_name  # noqa: E402
+from tests.support_server import (
+    APP_IDLE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    goto_page,
+    start_server,
+    stop_server,
+)
 
 STEP = "/conv_arithmetic?lesson=output_size&step=1&present=1"
 
@@ -57,58 +70,78 @@ class Student(Tab):
         elif kind == "alert" and "is in" in element.alert.body:
             self.acknowledged = True
 
-    async def answer(self, code: str, guess: str) -> float:
+    async def answer(self, field_key: str, guess: str) -> float:
         """Type the guess, press Send; seconds until the acknowledgment."""
-        field = self.widget(f"join_{code}_1_1_number")
+        field = self.widget(field_key)
         if field is None or self.submit_id is None:
-            raise ActionError("the answer form is not on the page")
+            raise ActionError(f"the answer form ({field_key}) is not on the page: "
+                              f"{sorted(w.key or '' for w in self.widgets.values())}")
         field.value = guess
-        trigger = WidgetState(id=self.submit_id, trigger_value=True)
-
-        class Press:
-            def state(self) -> WidgetState:
-                return trigger
-
-        self.widgets[self.submit_id] = Press()  # type: ignore[assignment]
         self.acknowledged = False
         t0 = time.perf_counter()
-        try:
-            await self.rerun(page_hash=self.page_hash)
-        finally:
-            self.widgets.pop(self.submit_id, None)
+        # the form's submit button, pressed: a trigger sent with the form's values
+        await self.rerun(page_hash=self.page_hash,
+                         raw=[WidgetState(id=self.submit_id, trigger_value=True)])
         if not self.acknowledged:
             raise ActionError("no acknowledgment")
         return time.perf_counter() - t0
 
 
-async def run_students(url: str, code: str, students: int, window: float, rng: random.Random
-                       ) -> dict:
+# (name, as the room's results name it; the teacher's buttons that open it; the room's round)
+ROUNDS = [("round 1", [], 1),
+          ("round 2", ["Close round 1", "Discuss, then vote again"], 2),
+          ("twin", ["Close round 2", "Reveal", "Ask the twin"], 3)]
+GUESSES = {"round 1": [2, 3, 3, 3, 4, 5], "round 2": [3, 3, 3, 3, 4], "twin": [4, 5, 5, 5, 6]}
+
+
+async def join(url: str, code: str, students: int) -> list[Student]:
     tabs = [Student(url, timeout=120) for _ in range(students)]
     await asyncio.gather(*(t.open(JOIN.url_path, f"room={code}") for t in tabs))
+    return tabs
+
+
+async def answer_round(tabs: list[Student], code: str, name: str, room_round: int,
+                       refresh: bool, window: float, rng: random.Random) -> dict:
+    """Each student (its page rerun first when the teacher moved on) answers once at a
+    random moment of the window."""
+    if refresh:  # what each phone's poll does when the round changes
+        await asyncio.gather(*(t.rerun(page_hash=t.page_hash) for t in tabs))
     latencies: list[float] = []
     errors: list[str] = []
     last_ack = [0.0]
+    field_key = f"join_{code}_1_{room_round}_number"
 
     async def one(tab: Student) -> None:
         await asyncio.sleep(rng.uniform(0, window))
         try:
-            latencies.append(await tab.answer(code, str(rng.choice([2, 3, 3, 3, 4, 5]))))
+            latencies.append(await tab.answer(field_key, str(rng.choice(GUESSES[name]))))
             last_ack[0] = max(last_ack[0], time.monotonic())
         except ActionError as e:
             errors.append(str(e))
 
-    start = time.monotonic()
     await asyncio.gather(*(one(t) for t in tabs))
-    for t in tabs:
-        await t.close()
-    return {"latencies": latencies, "errors": errors, "window_s": time.monotonic() - start,
-            "last_ack": last_ack[0]}
+    return {"latencies": latencies, "errors": errors, "last_ack": last_ack[0]}
+
+
+def figures(name: str, result: dict, stored: int, catch_up: float) -> dict:
+    lat = sorted(result["latencies"])
+    acked = len(lat)
+    return {"round": name, "acknowledged": acked, "stored": stored,
+            "lost": max(0, acked - stored), "extra": max(0, stored - acked),
+            "errors": result["errors"][:5], "error_count": len(result["errors"]),
+            "submit_ack_ms": {"p50": round(statistics.median(lat) * 1000) if lat else None,
+                              "p95": round(lat[int(0.95 * (acked - 1))] * 1000) if lat
+                              else None,
+                              "max": round(lat[-1] * 1000) if lat else None},
+            "teacher_catch_up_s": round(catch_up, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=200)
     ap.add_argument("--window", type=float, default=10.0)
+    ap.add_argument("--rounds", type=int, default=3, choices=(1, 2, 3),
+                    help="round 1 only, rounds 1-2, or rounds 1-2 and the twin")
     ap.add_argument("--hall", type=int, default=0, help="app processes behind nginx (0: one "
                                                        "plain process)")
     ap.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL, else SQLite")
@@ -120,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     from cnnviz.deploy.hall import start_hall
     from cnnviz.store import RoomStore
 
+    rng = random.Random(a.seed)
+    rounds: list[dict] = []
     with ExitStack() as stack:
         if a.postgres:
             from support_pg import postgres_server
@@ -136,43 +171,60 @@ def main(argv: list[str] | None = None) -> int:
             stack.callback(stop_server, proc)
         rooms = RoomStore(database)
         stack.callback(rooms.engine.dispose)
+        # the students' sockets live on one event loop of their own, off Playwright's thread
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        thread.start()
+        stack.callback(thread.join, 5)
+        stack.callback(loop.call_soon_threadsafe, loop.stop)
+
+        def students(coro):
+            return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
         pw = stack.enter_context(sync_playwright())
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        stack.callback(browser.close)
         teacher = browser.new_page(viewport={"width": 1280, "height": 720})
         goto_page(teacher, url + STEP, 180_000)
         teacher.get_by_role("button", name="Ask the room").click()
         teacher.locator(".room-code").wait_for(timeout=60_000)
         code = teacher.locator(".room-code").inner_text().strip()
-        with ThreadPoolExecutor(1) as pool:  # the students' own event loop, off Playwright's
-            result = pool.submit(asyncio.run, run_students(
-                url, code, a.students, a.window, random.Random(a.seed))).result()
-        acked = len(result["latencies"])
-        wanted = f"{acked} answer{'' if acked == 1 else 's'}"
-        teacher.get_by_text(wanted, exact=True).wait_for(timeout=30_000)
-        catch_up = time.monotonic() - result["last_ack"]
-        stored = rooms.count(code, 1, 1)
-        browser.close()
-    lat = sorted(result["latencies"])
-    q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")  # noqa: E731
+        tabs = students(join(url, code, a.students))
+
+        async def leave() -> None:
+            await asyncio.gather(*(t.close() for t in tabs))
+
+        stack.callback(lambda: students(leave()))
+        for number, (name, buttons, room_round) in enumerate(ROUNDS[:a.rounds]):
+            for label in buttons:  # the teacher's moves, as clicked on the projector
+                teacher.get_by_role("button", name=label, exact=True).click()
+                teacher.wait_for_selector(APP_IDLE, timeout=60_000)
+            result = students(answer_round(tabs, code, name, room_round, number > 0,
+                                           a.window, rng))
+            acked = len(result["latencies"])
+            teacher.get_by_text(answers_text(acked), exact=True).first.wait_for(
+                timeout=30_000)
+            catch_up = time.monotonic() - result["last_ack"]
+            stored = sum(round_name(x) == name for x in rooms.answers(code, 1))
+            rounds.append(figures(name, result, stored, catch_up))
     out = {"setup": f"{a.hall or 1} process(es), {'PostgreSQL' if a.postgres else 'SQLite'}",
-           "students": a.students, "acknowledged": acked, "stored": stored,
-           "lost": acked - stored if stored <= acked else 0, "extra": max(0, stored - acked),
-           "errors": result["errors"][:5], "submit_ack_ms": {
-               "p50": round(statistics.median(lat) * 1000) if lat else None,
-               "p95": round(q(0.95)), "max": round(lat[-1] * 1000) if lat else None},
-           "teacher_catch_up_s": round(catch_up, 2)}
+           "students": a.students, "window_s": a.window, "rounds": rounds}
     if a.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"{out['setup']}: {a.students} students in {a.window:g} s; acknowledged "
-              f"{acked}, in the database {stored}, lost {out['lost']}, errors "
-              f"{len(result['errors'])}")
-        s = out["submit_ack_ms"]
-        print(f"submit -> acknowledgment: p50 {s['p50']} ms, p95 {s['p95']} ms, max "
-              f"{s['max']} ms (target p95 <= 500 ms)")
-        print(f"teacher's count caught up {out['teacher_catch_up_s']} s after the last "
-              f"acknowledgment (target <= 2 s)")
-    return 1 if out["lost"] or result["errors"] else 0
+        print(f"{out['setup']}: {a.students} students, each round's answers within "
+              f"{a.window:g} s")
+        for r in rounds:
+            s = r["submit_ack_ms"]
+            print(f"{r['round']:>8}: acknowledged {r['acknowledged']}, in the database "
+                  f"{r['stored']}, lost {r['lost']}, errors {r['error_count']}; submit -> "
+                  f"acknowledgment p50 {s['p50']} ms, p95 {s['p95']} ms, max {s['max']} ms; "
+                  f"teacher's count caught up in {r['teacher_catch_up_s']} s")
+            for e in r["errors"]:
+                print(f"          error: {e}")
+        print("targets: 0 lost, p95 <= 500 ms, catch-up <= 2 s")
+    bad = any(r["lost"] or r["error_count"] for r in rounds) or len(rounds) < a.rounds
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
