@@ -19,19 +19,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import statistics
-import tempfile
 import time
 from contextlib import ExitStack
 
 import _harness  # noqa: F401  (the repository root on the import path)
+import _served
 from classroom_load import ActionError, Tab
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from cnnviz.pages import CHALLENGE  # noqa: E402
-from tests.support_server import start_server, stop_server
 
 
 async def one_student(url: str, code: str, i: int, window: float, rng: random.Random,
@@ -72,30 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=30)
     ap.add_argument("--window", type=float, default=60.0)
-    ap.add_argument("--hall", type=int, default=0, help="app processes behind nginx")
-    ap.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL, else SQLite")
+    _served.add_options(ap)
     ap.add_argument("--limit", type=float, default=600.0, help="seconds to wait for results")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
-    from cnnviz.deploy.hall import start_hall
     from cnnviz.store import ChallengeStore
 
     with ExitStack() as stack:
-        if a.postgres:
-            from support_pg import postgres_server
-            database = stack.enter_context(postgres_server())
-        else:
-            folder = tempfile.mkdtemp(prefix="cnnviz-challenge-bench-")
-            database = f"sqlite:///{folder}/challenge.db"
-        os.environ["CNNVIZ_DATABASE_URL"] = database
-        if a.hall:
-            hall = start_hall(a.hall, 0, database=database)
-            stack.callback(hall.stop)
-            url = hall.url
-        else:
-            proc, url, _ = start_server(env={"CNNVIZ_DATABASE_URL": database})
-            stack.callback(stop_server, proc)
+        url, database = _served.serve(stack, a, "challenge")
         store = ChallengeStore(database)
         stack.callback(store.engine.dispose)
         found, _ = store.open_challenge(8, 100_000, 5_000_000, 3, 30)
@@ -112,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
               if d.status == "done" and d.started is not None and d.finished is not None]
     last_sent = max((d.submitted for d in designs), default=float("nan"))
     last_done = max((d.finished or 0.0 for d in designs), default=float("nan"))
-    out = {"setup": f"{a.hall or 1} process(es), {'PostgreSQL' if a.postgres else 'SQLite'}",
+    out = {"setup": _served.setup_text(a),
            "students": a.students, "stored": len(designs),
            "lost": a.students - len(designs) - len(errors),
            "done": sum(d.status == "done" for d in designs),

@@ -24,27 +24,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
+import math
 import random
 import statistics
-import tempfile
 import threading
 import time
 from contextlib import ExitStack
 
 import _harness  # noqa: F401  (the repository root on the import path)
+import _served
 from classroom_load import ActionError, Tab
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from cnnviz.pages import JOIN  # noqa: E402
+from cnnviz.store.rounds import Phase  # noqa: E402
 from cnnviz.ui.rooms.reveal import answers_text, round_name  # noqa: E402
 from tests.support_server import (
     APP_IDLE,
     CHROMIUM,
     CHROMIUM_ARGS,
     goto_page,
-    start_server,
-    stop_server,
 )
 
 STEP = "/conv_arithmetic?lesson=output_size&step=1&present=1"
@@ -87,10 +86,11 @@ class Student(Tab):
         return time.perf_counter() - t0
 
 
-# (name, as the room's results name it; the teacher's buttons that open it; the room's round)
-ROUNDS = [("round 1", [], 1),
-          ("round 2", ["Close round 1", "Discuss, then vote again"], 2),
-          ("twin", ["Close round 2", "Reveal", "Ask the twin"], 3)]
+# (name, as the room's results name it; the teacher's buttons that open it; the room's round
+# and phase once they are pressed)
+ROUNDS = [("round 1", [], 1, Phase.VOTE1),
+          ("round 2", ["Close round 1", "Discuss, then vote again"], 2, Phase.VOTE2),
+          ("twin", ["Close round 2", "Reveal", "Ask the twin"], 3, Phase.TWIN)]
 GUESSES = {"round 1": [2, 3, 3, 3, 4, 5], "round 2": [3, 3, 3, 3, 4], "twin": [4, 5, 5, 5, 6]}
 
 
@@ -104,8 +104,10 @@ async def answer_round(tabs: list[Student], code: str, name: str, room_round: in
                        refresh: bool, window: float, rng: random.Random) -> dict:
     """Each student (its page rerun first when the teacher moved on) answers once at a
     random moment of the window."""
+    said: dict[int, list[str]] = {}
     if refresh:  # what each phone's poll does when the round changes
-        await asyncio.gather(*(t.rerun(page_hash=t.page_hash) for t in tabs))
+        runs = await asyncio.gather(*(t.rerun(page_hash=t.page_hash) for t in tabs))
+        said = {id(t): r.errors + r.refusals + r.warnings for t, r in zip(tabs, runs)}
     latencies: list[float] = []
     errors: list[str] = []
     last_ack = [0.0]
@@ -117,7 +119,7 @@ async def answer_round(tabs: list[Student], code: str, name: str, room_round: in
             latencies.append(await tab.answer(field_key, str(rng.choice(GUESSES[name]))))
             last_ack[0] = max(last_ack[0], time.monotonic())
         except ActionError as e:
-            errors.append(str(e))
+            errors.append(f"{e} {said.get(id(tab), [])}"[:400])
 
     await asyncio.gather(*(one(t) for t in tabs))
     return {"latencies": latencies, "errors": errors, "last_ack": last_ack[0]}
@@ -130,7 +132,7 @@ def figures(name: str, result: dict, stored: int, catch_up: float) -> dict:
             "lost": max(0, acked - stored), "extra": max(0, stored - acked),
             "errors": result["errors"][:5], "error_count": len(result["errors"]),
             "submit_ack_ms": {"p50": round(statistics.median(lat) * 1000) if lat else None,
-                              "p95": round(lat[int(0.95 * (acked - 1))] * 1000) if lat
+                              "p95": round(lat[math.ceil(0.95 * acked) - 1] * 1000) if lat
                               else None,
                               "max": round(lat[-1] * 1000) if lat else None},
             "teacher_catch_up_s": round(catch_up, 2)}
@@ -142,33 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--window", type=float, default=10.0)
     ap.add_argument("--rounds", type=int, default=3, choices=(1, 2, 3),
                     help="round 1 only, rounds 1-2, or rounds 1-2 and the twin")
-    ap.add_argument("--hall", type=int, default=0, help="app processes behind nginx (0: one "
-                                                       "plain process)")
-    ap.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL, else SQLite")
+    _served.add_options(ap)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    from cnnviz.deploy.hall import start_hall
     from cnnviz.store import RoomStore
 
     rng = random.Random(a.seed)
     rounds: list[dict] = []
     with ExitStack() as stack:
-        if a.postgres:
-            from support_pg import postgres_server
-            database = stack.enter_context(postgres_server())
-        else:
-            database = f"sqlite:///{tempfile.mkdtemp(prefix='cnnviz-room-bench-')}/rooms.db"
-        os.environ["CNNVIZ_DATABASE_URL"] = database
-        if a.hall:
-            hall = start_hall(a.hall, 0, database=database)
-            stack.callback(hall.stop)
-            url = hall.url
-        else:
-            proc, url, _ = start_server(env={"CNNVIZ_DATABASE_URL": database})
-            stack.callback(stop_server, proc)
+        url, database = _served.serve(stack, a, "room")
         rooms = RoomStore(database)
         stack.callback(rooms.engine.dispose)
         # the students' sockets live on one event loop of their own, off Playwright's thread
@@ -195,10 +182,15 @@ def main(argv: list[str] | None = None) -> int:
             await asyncio.gather(*(t.close() for t in tabs))
 
         stack.callback(lambda: students(leave()))
-        for number, (name, buttons, room_round) in enumerate(ROUNDS[:a.rounds]):
+        for number, (name, buttons, room_round, phase) in enumerate(ROUNDS[:a.rounds]):
             for label in buttons:  # the teacher's moves, as clicked on the projector
                 teacher.get_by_role("button", name=label, exact=True).click()
                 teacher.wait_for_selector(APP_IDLE, timeout=60_000)
+            # the page may still read idle before the click's run: the move is made when
+            # the database says so (students see it at their next poll, within 2 s)
+            deadline = time.monotonic() + 30
+            while rooms.room(code).phase != phase and time.monotonic() < deadline:
+                time.sleep(0.1)
             result = students(answer_round(tabs, code, name, room_round, number > 0,
                                            a.window, rng))
             acked = len(result["latencies"])
@@ -207,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             catch_up = time.monotonic() - result["last_ack"]
             stored = sum(round_name(x) == name for x in rooms.answers(code, 1))
             rounds.append(figures(name, result, stored, catch_up))
-    out = {"setup": f"{a.hall or 1} process(es), {'PostgreSQL' if a.postgres else 'SQLite'}",
+    out = {"setup": _served.setup_text(a),
            "students": a.students, "window_s": a.window, "rounds": rounds}
     if a.json:
         print(json.dumps(out, indent=2))
