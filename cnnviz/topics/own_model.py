@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 
 from cnnviz.core.budget import FORWARD_BACKWARD, check, module_work
+from cnnviz.core.errors import ModelError
 from cnnviz.core.field import ReceptiveField
 from cnnviz.core.graph.report import Inspection
 from cnnviz.core.names import kind_words
@@ -54,4 +55,8 @@ def probe_model(report: Inspection, make: Callable[[], nn.Module], seed: int = 0
     model = make()
     generator = torch.Generator().manual_seed(seed + 1)  # the data; +0 made the weights
     x = torch.randn(shape, generator=generator)
-    return probe_blocks(model, [model], x, "ce", generator)
+    try:
+        return probe_blocks(model, [model], x, "ce", generator)
+    except (RuntimeError, TypeError, ValueError, IndexError) as e:  # the model's own code
+        raise ModelError(f"{report.name} fails in training mode on a batch of {shape[0]}: "
+                         f"{' '.join(str(e).split())[:300]}") from None
