@@ -75,16 +75,18 @@ def trace_afresh(model: nn.Module) -> fx.GraphModule:
 
 
 _PLAIN_VALUES = (bool, int, float, str, type(None))
+_PLAIN_TYPES = frozenset(_PLAIN_VALUES)
 
 
 def _plain(v: Any, identity: bool) -> Any:
     """A module attribute as the fingerprint holds it: by value when plain (a forward may
     branch on it), else by identity (or its type's name, for a layout)."""
-    if isinstance(v, _PLAIN_VALUES):
+    kind = type(v)
+    if kind in _PLAIN_TYPES or isinstance(v, _PLAIN_VALUES):
         return v
-    if isinstance(v, (tuple, list)) and len(v) <= 16 and all(
-            isinstance(x, _PLAIN_VALUES) for x in v):
-        return (type(v), *v)
+    if (kind is tuple or kind is list) and len(v) <= 16 and all(
+            type(x) in _PLAIN_TYPES for x in v):
+        return (kind, *v)
     return id(v) if identity else type(v).__name__
 
 
@@ -97,7 +99,7 @@ def structure(model: nn.Module, identity: bool = True) -> list[tuple[Any, ...]]:
     out = []
     for path, m in model.named_modules(remove_duplicate=False):
         attrs = tuple((k, _plain(v, identity)) for k, v in vars(m).items() if k[0] != "_")
-        tensors = tuple((k, id(t) if identity else 0, tuple(t.shape))
+        tensors = tuple((k, id(t) if identity else 0, t.shape)
                         for d in (m._parameters, m._buffers) for k, t in d.items()
                         if t is not None)
         out.append((path, type(m), id(type(m).forward), id(m) if identity else 0, m.training,
