@@ -119,5 +119,16 @@ def test_a_draw_without_a_generator_argument_is_still_seeded():
     assert not torch.equal(first, call_seeded(make, 6))
 
 
+def test_a_generator_the_constructor_names_is_kept():
+    own = torch.Generator().manual_seed(3)
+
+    def make():  # nn.init takes its generator by position too
+        return nn.init.uniform_(torch.empty(4), -1, 1, own), torch.rand(2, generator=own)
+    by_position, by_name = call_seeded(make, 0)
+    mine = torch.Generator().manual_seed(3)
+    assert torch.equal(by_position, torch.empty(4).uniform_(-1, 1, generator=mine))
+    assert torch.equal(by_name, torch.rand(2, generator=mine))
+
+
 def teardown_module():
     TRACES.clear()

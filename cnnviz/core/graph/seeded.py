@@ -10,6 +10,8 @@ inside fork_rng so that the caller's state is restored.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -35,9 +37,28 @@ class DrawsFrom(TorchFunctionMode):
     def __torch_function__(self, func: Any, types: Any, args: tuple = (),
                            kwargs: dict | None = None) -> Any:
         kwargs = dict(kwargs or {})
-        if getattr(func, "__name__", None) in _DRAWS and kwargs.get("generator") is None:
+        if getattr(func, "__name__", None) in _DRAWS and kwargs.get("generator") is None \
+                and not _generator_in(func, args):
             kwargs["generator"] = self.generator
         return func(*args, **kwargs)
+
+
+def _generator_in(func: Any, args: tuple) -> bool:
+    """Whether a call passes `generator` by position (nn.init's functions take it so)."""
+    sig = _signature(func)
+    if sig is None or "generator" not in sig.parameters:
+        return False
+    return list(sig.parameters).index("generator") < len(args)
+
+
+@functools.lru_cache(maxsize=64)
+def _signature(func: Any) -> inspect.Signature | None:
+    """A Python function's signature; None for torch's builtins (their generator is
+    keyword-only)."""
+    try:
+        return inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
 
 
 def call_seeded(make: Callable[[], Any], seed: int) -> Any:

@@ -111,32 +111,41 @@ class TraceCache:
     """The last few models' traces, keyed on the model object and checked against its
     structure (a model changed since, a submodule replaced or an attribute set, is traced
     again). Bounded, and an entry goes when its model is garbage collected: a trace shares
-    the model's submodules, so it would keep their weights alive."""
+    the model's submodules, so it would keep their weights alive.
+
+    A collected model's callback only notes its key (it may run inside any allocation,
+    this cache's own included); the next call removes the entry."""
 
     def __init__(self, size: int = 8):
         self.size = size
         self._entries: OrderedDict[int, tuple[weakref.ref, list, fx.GraphModule]] = \
             OrderedDict()
+        self._dead: list[tuple[int, weakref.ref]] = []
         self._lock = threading.Lock()
 
     def get(self, model: nn.Module) -> fx.GraphModule:
         key, shape = id(model), structure(model)
         with self._lock:
+            self._purge()
             hit = self._entries.get(key)
             if hit is not None and hit[0]() is model and hit[1] == shape:
                 self._entries.move_to_end(key)
                 return hit[2]
         gm = trace_afresh(model)
+        ref = weakref.ref(model, functools.partial(self._note_dead, key))
         with self._lock:
-            ref = weakref.ref(model, functools.partial(self._forget, key))
             self._entries[key] = (ref, shape, gm)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return gm
 
-    def _forget(self, key: int, ref: weakref.ref) -> None:
-        with self._lock:
+    def _note_dead(self, key: int, ref: weakref.ref) -> None:
+        self._dead.append((key, ref))  # atomic: no lock, no dict change here
+
+    def _purge(self) -> None:
+        while self._dead:
+            key, ref = self._dead.pop()
             hit = self._entries.get(key)
             if hit is not None and hit[0] is ref:
                 del self._entries[key]
@@ -146,7 +155,9 @@ class TraceCache:
             self._entries.clear()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        with self._lock:
+            self._purge()
+            return len(self._entries)
 
 
 TRACES = TraceCache()
