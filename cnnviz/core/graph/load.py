@@ -29,7 +29,7 @@ from cnnviz.core.graph.report import (
     require_module,
 )
 from cnnviz.core.graph.seeded import call_seeded
-from cnnviz.core.graph.trace import GraphModule, trace
+from cnnviz.core.graph.trace import GraphModule, trace, trace_afresh
 from cnnviz.core.graph.trace import structure as structure_of
 from cnnviz.core.walk import predict
 
@@ -60,7 +60,7 @@ def inspect(model: nn.Module | Callable[..., nn.Module],
     structure = construct(model, args or {}, "meta")
     check(Work("this model", sum(p.numel() for p in structure.parameters()), 0, 0,
                reduce_params=REDUCE_PARAMS))
-    graph = trace(structure)
+    graph = trace_afresh(structure)  # a throwaway: kept out of the cache of models
     p = predict(graph, shape)
     check(probe_work("this model", graph, shape, prediction=p) if measure else
           module_work("this model", graph, shape, FORWARD, reduce=REDUCE,
@@ -99,6 +99,7 @@ def construct(factory: Callable[..., Any], args: dict[str, Any], device: str,
     when it raises or returns no module. With a seed, its initial weights are drawn from
     that seed, the same on every call, and the caller's random state is left as it was."""
     name = getattr(factory, "__name__", "the model")
+
     def make() -> Any:
         with torch.device(device):
             return factory(**args)
