@@ -8,6 +8,7 @@ code, in table cells marked Code."""
 from __future__ import annotations
 
 import json
+import math
 import os
 from typing import Any
 
@@ -136,8 +137,12 @@ def _probe_view(key: tuple[str, str, str], report: Inspection) -> None:
     st.plotly_chart(charts.fig_model_probe(flow.grad_norms), width="stretch")
     table([{"layer": i, "name": Code(name), "weight-gradient norm": f"{g:.3g}"}
            for i, (name, g) in enumerate(zip(flow.layers, flow.grad_norms), 1)])
-    st.markdown(safe_text(f"The first layer's weight gradient is {flow.headline()}× that "
-                          f"of the last one.", limit=200))
+    if math.isfinite(flow.first_over_last) and not flow.exploded:
+        st.markdown(safe_text(f"The first layer's weight gradient is {flow.headline()}× that "
+                              f"of the last one.", limit=200))
+    else:
+        st.markdown("Some gradients are not finite numbers or are all zero: no ratio of the "
+                    "first layer's to the last one's.")
 
 
 def _by_kind(report: Inspection) -> list[dict[str, object]]:
