@@ -71,15 +71,14 @@ def test_the_probe_copy_is_made_once_per_trace():
 
 
 def test_a_class_is_traced_once_and_walked_once(monkeypatch):
-    traced, walked = [], []
-    monkeypatch.setattr(load, "trace", lambda m: traced.append(m) or trace(m))
-    monkeypatch.setattr(load, "trace_afresh", lambda m: traced.append(m) or trace_afresh(m))
+    afresh, cached, walked = [], [], []
+    monkeypatch.setattr(load, "trace", lambda m: cached.append(m) or trace(m))
+    monkeypatch.setattr(load, "trace_afresh", lambda m: afresh.append(m) or trace_afresh(m))
     monkeypatch.setattr(load, "predict", lambda gm, s: walked.append(gm) or
                         __import__("cnnviz.core.walk").core.walk.predict(gm, s))
-    before = len(TRACES)
     report = load.inspect(ResNet18, (3, 32, 32), args={"width": 8, "classes": 10})
-    assert [str(m.conv1.weight.device) for m in traced] == ["meta"] and len(walked) == 1
-    assert len(TRACES) == before  # the throwaway structure is kept out of the cache
+    assert [str(m.conv1.weight.device) for m in afresh] == ["meta"] and len(walked) == 1
+    assert not cached  # the throwaway structure is kept out of the cache of models
     assert report.agrees and report.module.get_submodule("conv1").weight.device.type == "cpu"
 
 
