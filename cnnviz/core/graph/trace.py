@@ -93,17 +93,19 @@ def _plain(v: Any, identity: bool) -> Any:
 def structure(model: nn.Module, identity: bool = True) -> list[tuple[Any, ...]]:
     """What a trace depends on, module by module: path, class and its forward, the module
     object, train or eval, its plain attributes, its parameters and buffers (object and
-    shape). Equal fingerprints trace alike, unless the forward reads something outside the
-    module (a global, a closure): tracing bakes those in, and TRACES.clear() forgets.
-    identity=False: the layout alone (two builds of one constructor have equal layouts)."""
+    shape), its forward hooks. Equal fingerprints trace alike, unless the forward reads
+    something outside the module (a global, a closure): tracing bakes those in, and
+    TRACES.clear() forgets. identity=False: the layout alone (two builds of one
+    constructor have equal layouts)."""
     out = []
     for path, m in model.named_modules(remove_duplicate=False):
         attrs = tuple((k, _plain(v, identity)) for k, v in vars(m).items() if k[0] != "_")
         tensors = tuple((k, id(t) if identity else 0, t.shape)
                         for d in (m._parameters, m._buffers) for k, t in d.items()
                         if t is not None)
+        hooks = (tuple(m._forward_pre_hooks), tuple(m._forward_hooks))  # they run in a trace
         out.append((path, type(m), id(type(m).forward), id(m) if identity else 0, m.training,
-                    attrs, tensors))
+                    attrs, tensors, hooks))
     return out
 
 
