@@ -203,10 +203,11 @@ def input_bytes(shape: tuple[int, ...]) -> int:
 
 def module_work(what: str, model: nn.Module, input_shape: tuple[int, int, int, int],
                 passes: int = FORWARD, repeats: int = 1, reduce: str = Work.reduce,
-                reduce_params: str = Work.reduce_params) -> Work:
+                reduce_params: str = Work.reduce_params,
+                prediction: Prediction | None = None) -> Work:
     """Count a module's work by the predicted walk (no tensor arithmetic: a module on the
-    meta device will do)."""
-    p = predict(model, input_shape)
+    meta device will do); `prediction`: that walk, when the caller has it already."""
+    p = predict(model, input_shape) if prediction is None else prediction
     return Work(what, p.params, p.macs, p.memory, passes, repeats, reduce, reduce_params,
                 inputs=input_bytes(input_shape), units=tuple(work_units(p).items()))
 

@@ -59,9 +59,14 @@ def _layout(fig: go.Figure, title: str, xtitle: str, ytitle: str, log: bool = Tr
 
 def fig_weight_grads(plain: Sequence[float], residual: Sequence[float]) -> go.Figure:
     """||dL/dW|| per weighted layer, input -> output, plain vs residual."""
+    return fig_layer_grads({"plain": plain, "residual": residual})
+
+
+def fig_layer_grads(series: dict[str, Sequence[float]]) -> go.Figure:
+    """||dL/dW|| per weighted layer, input -> output, one line per named series."""
     fig = go.Figure()
-    _log_series(fig, range(1, len(plain) + 1), plain, "plain")
-    _log_series(fig, range(1, len(residual) + 1), residual, "residual")
+    for name, values in series.items():
+        _log_series(fig, range(1, len(values) + 1), values, name)
     return _layout(fig, "Weight-gradient norm per layer", "layer (input → output)",
                    "‖∂L/∂W‖")
 

@@ -17,7 +17,7 @@ from cnnviz.core.network.report import NetworkReport, StageRow
 from cnnviz.core.network.spec import MAX_BLOCKS
 from cnnviz.render.diagram import dot_text, to_dot
 from cnnviz.render.explorer_charts import BLUE, ORANGE, jump_text, number
-from cnnviz.render.gradflow_plots import fig_weight_grads
+from cnnviz.render.gradflow_plots import fig_layer_grads, fig_weight_grads
 from cnnviz.topics.networks import PresetPoint, ScaledVariant, share
 
 
@@ -150,6 +150,14 @@ def fig_probe(plain: Sequence[float], residual: Sequence[float]) -> go.Figure:
     fig = fig_weight_grads(plain, residual)
     fig.update_layout(title="Weight-gradient norm per main-path convolution",
                       xaxis_title="convolution (input → output)", height=400)
+    return fig
+
+
+def fig_model_probe(norms: Sequence[float]) -> go.Figure:
+    """The weight-gradient norm of each convolution and linear layer of one model."""
+    fig = fig_layer_grads({"your model": norms})
+    fig.update_layout(title="Weight-gradient norm per convolution and linear layer",
+                      xaxis_title="layer (input → output)", height=400, showlegend=False)
     return fig
 
 

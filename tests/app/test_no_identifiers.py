@@ -7,7 +7,9 @@ and every step of every lesson on its page; the text a learner sees is collected
 rendered elements (Markdown, captions, alerts, headings, widget labels, their help and the
 options they show, metrics, table headers and cells, chart titles, axes, legends and
 hovers) and searched for a snake_case word or a dotted module path. A code box (st.code)
-may hold identifiers: it is code. The failure lists every offending (where, text).
+may hold identifiers: it is code; so may a table cell that is all one code span (what
+table() makes of a value marked Code: a name from a person's own model, which has no words
+of its own). The failure lists every offending (where, text).
 """
 from __future__ import annotations
 
@@ -58,6 +60,16 @@ def identifiers(text: str, math: bool = False) -> list[str]:
     return [f for f in found if f not in ALLOWED]
 
 
+def code_span(cell: str) -> bool:
+    """A cell that is one Markdown code span and nothing else: `name`, ``a`b``."""
+    fence = re.match(r"`+", cell)
+    if fence is None or len(cell) <= 2 * len(fence.group(0)):
+        return False
+    inner = cell[len(fence.group(0)):-len(fence.group(0))]
+    return cell.endswith(fence.group(0)) and fence.group(0) not in inner and \
+        not inner.startswith("`") and not inner.endswith("`")
+
+
 def _chart_strings(value, key: str = "") -> Iterator[str]:
     if key in CHART_STYLE:
         return
@@ -102,7 +114,7 @@ def texts(node) -> Iterator[tuple[str, str, bool]]:
             yield kind, str(column), False
         for column in frame.columns:
             for cell in frame[column]:
-                if isinstance(cell, str):
+                if isinstance(cell, str) and not code_span(cell):
                     yield kind, cell, False
         return
     if kind == "imgs" or kind == "image":

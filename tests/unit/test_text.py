@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from cnnviz.ui.frame.text import MAX_SHOWN, cell_text, safe_text
+from cnnviz.ui.frame.text import MAX_SHOWN, cell_text, code_cell, safe_text
 
 PAYLOADS = [
     "[X](http://127.0.0.1:9/evil)",          # a link inside a warning
@@ -61,3 +61,23 @@ def test_a_table_cell_escapes_every_inline_mark_and_keeps_the_rest(payload):
     assert not unescaped, (payload, text)
     assert unescape(text) == payload.replace("\n", " ")
     assert cell_text("1.79 G · 64 × 56 × 56 (-3%)") == "1.79 G · 64 × 56 × 56 (-3%)"
+
+
+def code_span_text(markdown: str) -> str:
+    """What CommonMark shows for one code span (spec 6.1): the text between two equal
+    backtick runs, no equal run inside, one space stripped from each end when both are
+    spaces; no escape or other mark is read inside."""
+    fence = re.match(r"`+", markdown).group(0)
+    assert markdown.endswith(fence) and len(markdown) > 2 * len(fence), markdown
+    inner = markdown[len(fence):-len(fence)]
+    runs = re.findall(r"`+", inner)
+    assert fence not in runs, markdown  # an equal run inside would close the span early
+    if inner.startswith(" ") and inner.endswith(" ") and inner.strip():
+        inner = inner[1:-1]
+    return inner
+
+
+@pytest.mark.parametrize("payload", [*PAYLOADS, "layer1.0.conv1", "`x", "a``b`", "` `",
+                                     " spaced "])
+def test_a_code_cell_shows_exactly_its_characters(payload):
+    assert code_span_text(code_cell(payload, limit=1000)) == payload.replace("\n", " ")

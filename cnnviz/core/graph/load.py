@@ -7,6 +7,7 @@ milliseconds. A module already built is inspected as given.
 """
 from __future__ import annotations
 
+import copy
 import importlib.util
 import sys
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.fx as fx
 import torch.nn as nn
 
 from cnnviz.core.budget import FORWARD, Work, check, module_work
@@ -26,7 +28,9 @@ from cnnviz.core.graph.report import (
     probe_work,
     require_module,
 )
-from cnnviz.core.graph.trace import trace
+from cnnviz.core.graph.seeded import call_seeded
+from cnnviz.core.graph.trace import GraphModule, trace, trace_afresh
+from cnnviz.core.graph.trace import structure as structure_of
 from cnnviz.core.walk import predict
 
 
@@ -46,25 +50,37 @@ def inspect(model: nn.Module | Callable[..., nn.Module],
         if args:
             raise ModelError("args are for a class or a function that makes the model, not "
                              "for a model already built.")
-        built, name = model, type(model).__name__
-    elif callable(model):
-        name = getattr(model, "__name__", type(model).__name__)
-        structure = construct(model, args or {}, "meta")
-        check(Work("this model", sum(p.numel() for p in structure.parameters()), 0, 0,
-                   reduce_params=REDUCE_PARAMS))
-        graph = trace(structure)
-        check(probe_work("this model", graph, shape) if measure else
-              module_work("this model", graph, shape, FORWARD, reduce=REDUCE,
-                          reduce_params=REDUCE_PARAMS))
-        with torch.random.fork_rng(devices=[]):  # the caller's random state stays as it was
-            torch.manual_seed(seed)
-            built = construct(model, args or {}, "cpu")
-    else:
+        gm = trace(model)
+        return make_inspection(gm, predict(gm, shape), type(model).__name__, measure, device,
+                               seed, params=sum(p.numel() for p in model.parameters()))
+    if not callable(model):
         raise ModelError(f"cnnviz.inspect takes a torch.nn.Module, or a class or function "
                          f"that makes one, not a {type(model).__name__}.")
-    gm = trace(built)
-    return make_inspection(gm, predict(gm, shape), name, measure, device, seed,
-                           params=sum(p.numel() for p in built.parameters()))
+    name = getattr(model, "__name__", type(model).__name__)
+    structure = construct(model, args or {}, "meta")
+    check(Work("this model", sum(p.numel() for p in structure.parameters()), 0, 0,
+               reduce_params=REDUCE_PARAMS))
+    graph = trace_afresh(structure)  # a throwaway: kept out of the cache of models
+    p = predict(graph, shape)
+    check(probe_work("this model", graph, shape, prediction=p) if measure else
+          module_work("this model", graph, shape, FORWARD, reduce=REDUCE,
+                      reduce_params=REDUCE_PARAMS, prediction=p))
+    built = construct(model, args or {}, "cpu", seed)
+    same = retarget(graph, structure, built)
+    if same is None:  # built unlike its structure (a constructor that reads random values)
+        same = trace(built)
+        p = predict(same, shape)
+    return make_inspection(same, p, name, measure, device, seed,
+                           params=sum(t.numel() for t in built.parameters()))
+
+
+def retarget(gm: fx.GraphModule, structure: nn.Module, built: nn.Module
+             ) -> fx.GraphModule | None:
+    """The graph traced on the meta structure, over the built model's modules (no second
+    trace), when the two have the same layout; None when they differ."""
+    if structure_of(structure, identity=False) != structure_of(built, identity=False):
+        return None
+    return GraphModule(built, copy.deepcopy(gm.graph), type(built).__name__)
 
 
 def input_shape(value: Any, batch: int = 1) -> tuple[int, int, int, int]:
@@ -77,13 +93,18 @@ def input_shape(value: Any, batch: int = 1) -> tuple[int, int, int, int]:
     return (batch, *value)
 
 
-def construct(factory: Callable[..., Any], args: dict[str, Any], device: str) -> nn.Module:
+def construct(factory: Callable[..., Any], args: dict[str, Any], device: str,
+              seed: int | None = None) -> nn.Module:
     """factory(**args) built on `device` ("meta": structure only); a ModelError naming it
-    when it raises or returns no module."""
+    when it raises or returns no module. With a seed, its initial weights are drawn from
+    that seed, the same on every call, and the caller's random state is left as it was."""
     name = getattr(factory, "__name__", "the model")
-    try:
+
+    def make() -> Any:
         with torch.device(device):
-            model = factory(**args)
+            return factory(**args)
+    try:
+        model = make() if seed is None else call_seeded(make, seed)
     except Exception as e:
         reason = " ".join(str(e).split())[:300] or type(e).__name__
         where = ""

@@ -273,11 +273,12 @@ def exact_fields(report: Inspection, measured: bool) -> None:
 
 
 def probe_work(what: str, gm: fx.GraphModule, shape: tuple[int, int, int, int],
-               repeats: int = 1) -> Work:
+               repeats: int = 1, prediction: Prediction | None = None) -> Work:
     """The work of torch's probe: a forward and a backward to the input only (the weights
-    need no gradient, so they are held once)."""
+    need no gradient, so they are held once); `prediction`: gm's walk on `shape`, if made."""
     return dataclasses.replace(module_work(what, gm, shape, FORWARD_BACKWARD, repeats,
-                                           reduce=REDUCE, reduce_params=REDUCE_PARAMS),
+                                           reduce=REDUCE, reduce_params=REDUCE_PARAMS,
+                                           prediction=prediction),
                                weight_grads=False)
 
 
@@ -300,7 +301,7 @@ def make_inspection(gm: fx.GraphModule, p: Prediction, name: str, measured: bool
     report = Inspection(name, p.input_shape, gm, p, build_rows(gm, p))
     m = None
     if measured:
-        check(probe_work("this model", gm, p.input_shape))
+        check(probe_work("this model", gm, p.input_shape, prediction=p))
         try:
             m = measure_graph(probe_module(gm), p.input_shape, device, seed)
         except (RuntimeError, TypeError, ValueError, IndexError) as e:  # the model's own code

@@ -55,3 +55,25 @@ def cell_text(value: object, limit: int = 400) -> str:
 def clause(e: Exception) -> str:
     """An error's message as a clause inside a longer sentence: escaped, no final stop."""
     return safe_text(str(e).rstrip("."), limit=300)
+
+
+class Code(str):
+    """A table cell shown as code (monospace, exactly its characters): a name from a
+    person's own model, such as a module's path, which has no words of its own."""
+
+
+def code_cell(value: object, limit: int = 200) -> str:
+    """`value` as a Markdown code span: its characters shown literally (no link, emphasis,
+    LaTeX or HTML starts inside one), fenced by one backtick more than its longest run."""
+    text = "".join(" " if not ch.isprintable() else ch for ch in str(value))
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    if not text.strip():
+        return ""
+    run = longest = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if text[0] in "` " or text[-1] in "` " else ""  # CommonMark strips one each
+    return f"{fence}{pad}{text}{pad}{fence}"

@@ -18,7 +18,7 @@ from cnnviz.core.errors import AnswerError, InputError
 from cnnviz.core.numbers import TooLarge, parse_number
 from cnnviz.pages import PageSpec
 from cnnviz.ui.frame import startup
-from cnnviz.ui.frame.text import cell_text, safe_text
+from cnnviz.ui.frame.text import Code, cell_text, code_cell, safe_text
 
 
 def view_tabs(page: PageSpec) -> dict[Enum, Any]:
@@ -174,7 +174,8 @@ def table(rows: Sequence[Mapping[str, Any]]) -> None:
     """Rows of plain values as a static table: every cell read whole on a phone (it wraps)
     and sized up with the text on a projector, where st.dataframe's canvas grid cuts long
     cells and keeps its own small type. st.table reads Markdown in cells, so every cell
-    is escaped text."""
+    is escaped text, or a code span for a value marked Code (a name from a person's own
+    model)."""
     cells = table_cells(rows)
     if len(cells) > LONG_TABLE_ROWS:
         st.table(cells, hide_index=True, height=TABLE_PX)
@@ -189,6 +190,8 @@ def table_cells(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, Code):  # a name from a person's code, shown as code
+        return code_cell(value)
     if isinstance(value, bool) or value is None:
         return "" if value is None else ("yes" if value else "no")
     if isinstance(value, int):
