@@ -331,6 +331,7 @@ def _draw_problems(lesson: Lesson, step: Step, original: Answer | None, lab: Lab
     assert q is not None and q.twin is not None
     where, out, other = f"step {step.number}, question, twin, ranges", [], False
     seen: set[str] = set()
+    failed: list[str] = []
     for combination in combinations(q.twin):
         shown = ", ".join(f"{k} = {v}" for k, v in combination.items())
         try:
@@ -339,15 +340,18 @@ def _draw_problems(lesson: Lesson, step: Step, original: Answer | None, lab: Lab
             assert asked.question is not None
             result = answer(asked.question, asked.state, lab)
         except InputError as e:
-            out.append(Problem(lesson.file, where, f"the draw {shown} cannot be computed: "
-                               f"{' '.join(str(e).split())} Narrow the ranges."))
+            failed.append(f"the draw {shown} cannot be computed: {' '.join(str(e).split())}")
             continue
         other = other or original is None or result.value != original.value
         for p in giveaways(lesson, asked, result) + tolerance_problems(lesson, asked, result):
             if p.what not in seen:
                 seen.add(p.what)
                 out.append(Problem(p.file, f"{p.where} (the twin, drawn {shown})", p.what))
-    if not other:
+    if failed:
+        more = f" ({len(failed) - 1} other draws cannot either)" if len(failed) > 1 else ""
+        out.insert(0, Problem(lesson.file, where, f"{failed[0]}{more} Every draw must be "
+                              f"computable (a room may draw it): narrow the ranges."))
+    if not other and not failed:
         out.append(Problem(lesson.file, where, f"every draw has the question's answer "
                            f"({original.text() if original else ''}): a twin asks for other "
                            f"numbers."))
