@@ -290,7 +290,8 @@ def twin_answer(step: Step, lab: Lab | None = None, key: str = "") -> Answer | N
 
 def twin_problems(lesson: Lesson, answers: Mapping[int, Answer], lab: Lab | None = None
                   ) -> tuple[dict[int, Answer], list[Problem]]:
-    """Each twin's answer by step number, and what is wrong with the twins: one cnnviz
+    """Each twin's answer by step number (a drawn twin's: the draw of a room without a
+    code), and what is wrong with the twins: one cnnviz
     cannot answer, one whose answer is the question's (it would test nothing new), and
     the question rules (giveaways, tolerances) on the twin's words and answer.
     `answers` are the questions' own answers by step number."""
@@ -299,7 +300,11 @@ def twin_problems(lesson: Lesson, answers: Mapping[int, Answer], lab: Lab | None
     for step in lesson.steps:
         q = step.question
         if q is not None and q.twin is not None and q.twin.ranges:
-            problems += _draw_problems(lesson, step, answers.get(step.number), lab)
+            drawn = _draw_problems(lesson, step, answers.get(step.number), lab)
+            problems += drawn
+            example = twin_answer(step, lab) if not drawn else None  # a room's draw
+            if example is not None:
+                found[step.number] = example
             continue
         twin = twin_step(step)
         if twin is None:
