@@ -21,7 +21,7 @@ from cnnviz.lessons import (
     read_lesson,
 )
 from cnnviz.lessons.rules import presenter_problems, question_problems
-from cnnviz.lessons.twins import twin_answer, twin_problems
+from cnnviz.lessons.twins import twin_answer, twin_problems, twin_step
 
 
 def add_cli(subparsers) -> None:
@@ -116,6 +116,9 @@ def _with_answers(lesson: Lesson, lab: Lab | None = None,
                 twin = twin_answer(step, lab)
                 if twin is not None:
                     item["question"]["twin"]["answer"] = _finite(twin.to_json())
+                drawn = twin_step(step, "", lab) if step.question.twin.ranges else None
+                if drawn is not None and drawn.question is not None:  # each room its own
+                    item["question"]["twin"]["example_ask"] = drawn.question.ask
         except ValueError as e:
             problems.append(Problem(lesson.file, f"step {step.number}, question",
                                     f"cnnviz cannot answer it: {e}"))
@@ -144,7 +147,12 @@ def _text(lesson: dict) -> str:
                          f"({q['compute']}, tolerance {q['tolerance']})")
             if "twin" in q:
                 twin = q["twin"]
-                lines.append(f"     twin: {twin['ask'] or q['ask']}")
+                if "ranges" in twin:
+                    lines.append("     twin drawn by each room from " + "; ".join(
+                        f"{k} {', '.join(map(str, v))}" for k, v in twin["ranges"].items())
+                        + f"; for example: {twin.get('example_ask') or q['ask']}")
+                else:
+                    lines.append(f"     twin: {twin['ask'] or q['ask']}")
                 lines.append(f"     A: {_answer_text(twin.get('answer', '(no answer)'))}")
     return "\n".join(lines)
 

@@ -28,7 +28,8 @@ def add_cli(subparsers) -> None:
     q.add_argument("--csv", action="store_true", help="CSV instead of a table")
     q.set_defaults(run=cmd_export)
     q = sub.add_parser("report", help="per question: each round's share right, the switches, "
-                                      "the gain to the twin, the confident wrong answers")
+                                      "the gain to the twin, the confident wrong answers; "
+                                      "a pre/post test's class gain")
     q.add_argument("code")
     form = q.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true")
@@ -113,10 +114,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def report_text(room: Room, results: Sequence[tuple[str, QuestionResult]]) -> str:
     """The report as `cnnviz rooms report CODE` prints it."""
-    from cnnviz.lessons.exports import report_row
-    from cnnviz.lessons.results import ROUNDS, pre_post_gain
+    from cnnviz.lessons.exports import prepost_gains, report_row
+    from cnnviz.lessons.results import ROUNDS
 
-    test = pre_post_gain([r for _, r in results])
     lines = [f"room {room.code}: {room.lesson}, on step {room.step} ({room.phase.text()}), "
              f"{len(results)} question{'' if len(results) == 1 else 's'} answered"]
     for lesson, r in results:
@@ -128,18 +128,20 @@ def report_text(room: Room, results: Sequence[tuple[str, QuestionResult]]) -> st
         for name in ROUNDS:
             n = row[f"{name} answers"]
             if n:
-                lines.append(f"  {name:8} {n:>4} answers, {_pct(row[f'{name} right %'])} "
+                lines.append(f"  {name:9} {n:>4} answers, {_pct(row[f'{name} right %'])} "
                              f"right, {row[f'{name} confident wrong']} confident and wrong")
         lines.append(f"  switches: wrong→right {row['wrong to right']}, right→wrong "
                      f"{row['right to wrong']}, right→right {row['right to right']}, "
                      f"wrong→wrong {row['wrong to wrong']}")
         lines.append(f"  gain round 1 → twin: {r.gain.text()}")
         lines.append(f"  next move: {r.suggestion.text}")
-    if test is not None:
-        lines.append(f"pre/post (round 1 → twin): class ⟨g⟩ {test.average.text()} from "
-                     f"{_num(test.pre)}% → {_num(test.post)}%; students' own g: mean "
-                     f"{_num(test.mean)}, sd {_num(test.sd)} over {test.students} students "
-                     f"({test.left_out} already right before left out)")
+    for t in prepost_gains(results):
+        g = t.gain
+        lines.append(f"pre/post test of {t.lesson} (steps "
+                     f"{', '.join(map(str, t.questions))}): class ⟨g⟩ {g.average.text()} "
+                     f"from {_num(g.pre)}% → {_num(g.post)}%; students' own g: mean "
+                     f"{_num(g.mean)}, sd {_num(g.sd)} over {g.students} students "
+                     f"({g.left_out} already right before left out)")
     return "\n".join(lines) + "\n"
 
 

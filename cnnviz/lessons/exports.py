@@ -19,25 +19,29 @@ from cnnviz.lessons.catalog import load_lesson
 from cnnviz.lessons.grading import number_text
 from cnnviz.lessons.model import Lesson, LessonError
 from cnnviz.lessons.results import (
+    PrePostGain,
     QuestionResult,
     graded,
-    pre_post_gain,
+    prepost_gain,
     question_results,
     truths,
 )
+from cnnviz.lessons.twins import draw_key
 from cnnviz.store.rooms import Answer, Room
 
-EXPORT_FIELDS = ("lesson", "step", "round", "twin", "student", "answer", "confidence", "time",
-                 "computed", "right")
+EXPORT_FIELDS = ("lesson", "step", "round", "twin", "post-test", "student", "answer",
+                 "confidence", "time", "computed", "right")
+TEST_FIELDS = ("test pre %", "test post %", "test class gain", "test students",
+               "test mean student gain", "test sd student gain")
 REPORT_FIELDS = ("lesson", "step", "ask", "answer", "twin answer",
-                 *(f"{n} {what}" for n in ("round 1", "round 2", "twin")
+                 *(f"{n} {what}" for n in ("round 1", "round 2", "twin", "post-test")
                    for what in ("answers", "right %", "confident wrong")),
                  "wrong to right", "right to wrong", "right to right", "wrong to wrong",
-                 "gain", "next move")
+                 "gain", "next move", "pre/post test", *TEST_FIELDS)
 
 __all__ = ["EXPORT_FIELDS", "REPORT_FIELDS", "export_csv",
-           "export_rows", "lesson_results", "report_csv", "report_json", "report_row",
-           "when"]
+           "export_rows", "lesson_results", "prepost_gains", "report_csv", "report_json",
+           "report_row", "when"]
 
 
 def when(t: float) -> str:
@@ -68,7 +72,7 @@ def export_rows(room: Room, answers: Sequence[Answer], lab: Lab | None = None
     rows: list[dict[str, Any]] = []
     for name, given in _by_lesson(room, answers).items():
         try:
-            known = truths(_answered(name, given), lab)
+            known = truths(_answered(name, given), lab, draw_key(room.code, name))
         except (LookupError, LessonError):
             known = {}
         for a in given:
@@ -77,7 +81,8 @@ def export_rows(room: Room, answers: Sequence[Answer], lab: Lab | None = None
             right = graded(truth, a)
             shown = number_text(a.number) if a.number is not None else a.choice
             rows.append({"lesson": name, "step": a.step, "round": a.round,
-                         "twin": str(a.twin).lower(), "student": a.student, "answer": shown,
+                         "twin": str(a.twin).lower(), "post-test": str(a.post).lower(),
+                         "student": a.student, "answer": shown,
                          "confidence": a.confidence or "", "time": when(a.at),
                          "computed": pair[1].text() if pair else "",
                          "right": "" if right is None else str(right).lower()})
@@ -94,21 +99,37 @@ def lesson_results(room: Room, answers: Sequence[Answer], lab: Lab | None = None
             lesson = _answered(name, given)
         except (LookupError, LessonError):
             continue
-        out += [(name, r) for r in question_results(lesson, given, lab)]
+        out += [(name, r) for r in question_results(lesson, given, lab,
+                                                    draw_key(room.code, name))]
+    return out
+
+
+def prepost_gains(results: Sequence[tuple[str, QuestionResult]]) -> list[PrePostGain]:
+    """The class's gain on each pre/post test the room asked, lesson by lesson (in the
+    order of `results`, lesson_results's)."""
+    out = []
+    for name in dict.fromkeys(name for name, _ in results):
+        try:
+            lesson = load_lesson(name)
+        except (LookupError, LessonError):
+            continue
+        gain = prepost_gain(lesson, [r for n, r in results if n == name])
+        if gain is not None:
+            out.append(gain)
     return out
 
 
 def report_json(room: Room, results: Sequence[tuple[str, QuestionResult]]) -> dict[str, Any]:
-    test = pre_post_gain([r for _, r in results])
     return {"code": room.code, "lesson": room.lesson, "phase": room.phase.text(),
             "step": room.step,
             "questions": [{"lesson": name} | r.to_json() for name, r in results],
-            "pre_post": test.to_json() if test else None}
+            "pre_post": [g.to_json() for g in prepost_gains(results)]}
 
 
-def report_row(q: dict[str, Any]) -> dict[str, Any]:
+def report_row(q: dict[str, Any], test: PrePostGain | None = None) -> dict[str, Any]:
     """One question of the report as a CSV row (`q`: QuestionResult.to_json, with its
-    lesson)."""
+    lesson); a question of a pre/post test carries the test's class gain (`test`), the
+    same on each of its questions' rows."""
     row: dict[str, Any] = {"lesson": q.get("lesson", ""), "step": q["step"], "ask": q["ask"],
                            "answer": q["answer"], "twin answer": q["twin_answer"] or ""}
     for name, r in q["rounds"].items():
@@ -116,14 +137,19 @@ def report_row(q: dict[str, Any]) -> dict[str, Any]:
                 f"{name} confident wrong": r["confident_wrong"]}
     row |= {k.replace("_", " "): v for k, v in q["switches"].items()}
     row |= {"gain": "" if q["gain"] is None else round(q["gain"], 3),
-            "next move": q["next_move"]}
+            "next move": q["next_move"], "pre/post test": "yes" if q.get("test") else ""}
+    g = test.gain if test is not None and q.get("test") else None
+    if g is not None:
+        row |= dict(zip(TEST_FIELDS, (_round(g.pre), _round(g.post), _three(g.average.value),
+                                      g.students, _three(g.mean), _three(g.sd))))
     return row
 
 
 def report_csv(results: Sequence[tuple[str, QuestionResult]]) -> str:
     """The report's rows as CSV text (`cnnviz rooms report CODE --csv`)."""
-    return csv_text(REPORT_FIELDS, (report_row({"lesson": name} | r.to_json())
-                                    for name, r in results))
+    tests = {g.lesson: g for g in prepost_gains(results)}
+    return csv_text(REPORT_FIELDS, (report_row({"lesson": name} | r.to_json(),
+                                               tests.get(name)) for name, r in results))
 
 
 def export_csv(rows: Sequence[dict[str, Any]]) -> str:
@@ -133,3 +159,7 @@ def export_csv(rows: Sequence[dict[str, Any]]) -> str:
 
 def _round(share: float | None) -> float | str:
     return "" if share is None else round(share, 1)
+
+
+def _three(value: float | None) -> float | str:
+    return "" if value is None else round(value, 3)

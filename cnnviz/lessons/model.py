@@ -92,9 +92,15 @@ class Twin:
     state: StepState
     args: tuple[tuple[str, Any], ...] = ()  # all the quantity's arguments for the twin
     ask: str = ""  # what the twin asks; "" asks the question's own words on its state
+    # the values a drawn twin is drawn from, per stack field ("size", "depth" or a block
+    # parameter), in the file's order; () for a twin declared with its own numbers
+    ranges: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"ask": self.ask, "args": dict(self.args), "state": self.state.to_json()}
+        out = {"ask": self.ask, "args": dict(self.args), "state": self.state.to_json()}
+        if self.ranges:
+            out["ranges"] = {name: list(values) for name, values in self.ranges}
+        return out
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,19 @@ class Step:
 
 
 @dataclass(frozen=True)
+class PrePost:
+    """A lesson run as a pre/post test (cnnviz.lessons.prepost): the questions asked at
+    the start, each alone with nothing revealed, and again as their twins at the end, at
+    the step `post`; the class's Hake gain comes from those pairs (Hake 1998)."""
+
+    questions: tuple[int, ...]  # the step numbers of the test's questions
+    post: int                   # the step (without a question) that asks their twins
+
+    def to_json(self) -> dict[str, Any]:
+        return {"questions": list(self.questions), "post": self.post}
+
+
+@dataclass(frozen=True)
 class Lesson:
     name: str  # the file's stem
     title: str
@@ -157,6 +176,7 @@ class Lesson:
     file: str
     order: int = LAST  # its place in the Lessons page's teaching order
     level: str = LEVELS[1]
+    test: PrePost | None = None  # the questions of its pre/post test, if it has one
 
     @property
     def questions(self) -> int:
@@ -171,6 +191,7 @@ class Lesson:
         return {"name": self.name, "title": self.title, "audience": self.audience,
                 "order": self.order, "duration": self.duration, "level": self.level,
                 "concepts": list(self.concepts), "file": self.file,
+                "test": self.test.to_json() if self.test else None,
                 "steps": [{"number": s.number, "title": s.title, "page": s.page,
                            "url": self.url(s.number), "state": s.state.to_json(),
                            "sources": list(s.sources),

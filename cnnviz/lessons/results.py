@@ -8,9 +8,12 @@ rule refuses (cnnviz.core.numbers: only an older database can hold one) is left 
 the charts leave it out.
 
 Rounds: round 1 is each student alone, round 2 after discussion, the twin the answers
-marked as the twin's. The pre/post test of a room is its questions whose twin was asked:
-round 1 is the pre-test, the twins the post-test (Smith et al. 2009, Science 323, 122–124,
-ask the twin after the revote; Hake 1998, Am. J. Phys. 66(1), 64–74, for ⟨g⟩).
+marked as the twin's in class (Smith et al. 2009, Science 323, 122–124, ask the twin after
+the revote), and the post-test the twin's answers at the end of a lesson run as a pre/post
+test (cnnviz.lessons.prepost). A question's g goes from round 1 to its twin; a pre/post
+test's ⟨g⟩ goes from the test's round 1 (the pre-test) to its post-test (Hake 1998, Am. J.
+Phys. 66(1), 64–74), never from ordinary questions. A drawn twin is the one the room drew
+(cnnviz.lessons.twins.draw_key): `key` names the room.
 """
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ from cnnviz.topics.gains import (
     switches,
 )
 
-ROUNDS = ("round 1", "round 2", "twin")
+ROUNDS = ("round 1", "round 2", "twin", "post-test")
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,9 @@ class Truth:
         return self.twin if twin else (self.question, self.answer)
 
 
-def truths(lesson: Lesson, lab: Lab | None = None) -> dict[int, Truth]:
-    """Each question's computed answer (and its twin's) by step number; a question cnnviz
-    cannot answer is left out (the lesson checker names it)."""
+def truths(lesson: Lesson, lab: Lab | None = None, key: str = "") -> dict[int, Truth]:
+    """Each question's computed answer (and its twin's, as the room `key` draws it) by step
+    number; a question cnnviz cannot answer is left out (the lesson checker names it)."""
     out: dict[int, Truth] = {}
     for step in lesson.steps:
         if step.question is None:
@@ -66,18 +69,25 @@ def truths(lesson: Lesson, lab: Lab | None = None) -> dict[int, Truth]:
             result = answer(step.question, step.state, lab)
         except InputError:
             continue
-        out[step.number] = Truth(step.question, result, _twin(step, lab))
+        out[step.number] = Truth(step.question, result, _twin(step, lab, key))
     return out
 
 
-def _twin(step: Step, lab: Lab | None) -> tuple[Question, Answer] | None:
-    twin = twin_step(step)
-    if twin is None or twin.question is None:
-        return None
+def _twin(step: Step, lab: Lab | None, key: str) -> tuple[Question, Answer] | None:
     try:
+        twin = twin_step(step, key, lab)
+        if twin is None or twin.question is None:
+            return None
         return twin.question, answer(twin.question, twin.state, lab)
     except InputError:
         return None
+
+
+def round_name(a: Stored) -> str | None:
+    """Which of ROUNDS an answer belongs to (None: a round no question has)."""
+    if a.twin:
+        return "post-test" if a.post else "twin"
+    return {1: "round 1", 2: "round 2"}.get(a.round)
 
 
 def graded(truth: Truth | None, a: Stored) -> bool | None:
@@ -105,6 +115,7 @@ class QuestionResult:
     switches: Switches             # round 1 -> round 2
     gain: Gain                     # Hake's g from round 1 to the twin
     suggestion: Suggestion         # the next move after round 1 (Crouch & Mazur 2001)
+    test: bool = False             # one of its lesson's pre/post test questions
 
     def share(self, name: str) -> float | None:
         return share_right(self.votes[name])
@@ -118,17 +129,18 @@ class QuestionResult:
                            for name, v in self.votes.items()},
                 "switches": self.switches.to_json(), "gain": self.gain.value,
                 "gain_text": self.gain.text(), "next_move": self.suggestion.move.value,
-                "next_move_text": self.suggestion.text}
+                "next_move_text": self.suggestion.text, "test": self.test}
 
 
-def question_results(lesson: Lesson, answers: Sequence[Stored], lab: Lab | None = None
-                     ) -> list[QuestionResult]:
+def question_results(lesson: Lesson, answers: Sequence[Stored], lab: Lab | None = None,
+                     key: str = "") -> list[QuestionResult]:
     """Per question the room answered (in step order): its rounds' graded votes, the
-    switches, the gain and the suggested next move."""
-    known = truths(lesson, lab)
+    switches, the gain and the suggested next move. `key`: the room's draw_key."""
+    known = truths(lesson, lab, key)
+    tested = lesson.test.questions if lesson.test else ()
     by_step: dict[int, dict[str, list[Vote]]] = {}
     for a in answers:
-        name = "twin" if a.twin else {1: "round 1", 2: "round 2"}.get(a.round)
+        name = round_name(a)
         right = graded(known.get(a.step), a)
         if name is None or right is None:
             continue
@@ -142,16 +154,35 @@ def question_results(lesson: Lesson, answers: Sequence[Stored], lab: Lab | None 
             truth.twin[1].text() if truth.twin else None, votes,
             switches(votes["round 1"], votes["round 2"]),
             normalized_gain(share_right(votes["round 1"]), share_right(votes["twin"])),
-            next_move(share_right(votes["round 1"]))))
+            next_move(share_right(votes["round 1"])), number in tested))
     return out
 
 
-def pre_post_gain(results: Sequence[QuestionResult]) -> ClassGain | None:
-    """The room as a pre/post test: over the questions whose twin was answered, round 1
-    is the pre-test and the twins the post-test; Hake's ⟨g⟩ and the students' spread
-    (cnnviz.topics.gains.class_gain). None when no twin was answered."""
-    tested = [r for r in results if r.votes["twin"]]
-    if not tested:
+@dataclass(frozen=True)
+class PrePostGain:
+    """A lesson's pre/post test in a room: its questions and the class's gain."""
+
+    lesson: str
+    questions: tuple[int, ...]
+    gain: ClassGain
+
+    def to_json(self) -> dict[str, Any]:
+        return {"lesson": self.lesson, "questions": list(self.questions)} | self.gain.to_json()
+
+
+def prepost_gain(lesson: Lesson, results: Sequence[QuestionResult]) -> PrePostGain | None:
+    """The class's gain on `lesson`'s pre/post test: each student's score in percent over
+    the test's questions, on the pre-test (round 1) and on the post-test (the twins), a
+    question they did not answer counted wrong; Hake's ⟨g⟩ from the two class averages
+    and the spread of the students' own g (cnnviz.topics.gains.class_gain). None when the
+    lesson has no test or nobody answered it."""
+    if lesson.test is None:
         return None
-    return class_gain(scores([r.votes["round 1"] for r in tested]),
-                      scores([r.votes["twin"] for r in tested]))
+    by_step = {r.step: r for r in results}
+    pairs = [(by_step[n].votes["round 1"], by_step[n].votes["post-test"])
+             if n in by_step else ([], []) for n in lesson.test.questions]
+    if not any(pre or post for pre, post in pairs):
+        return None
+    return PrePostGain(lesson.name, lesson.test.questions,
+                    class_gain(scores([pre for pre, _ in pairs]),
+                               scores([post for _, post in pairs])))

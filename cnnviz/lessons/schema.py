@@ -31,6 +31,7 @@ from cnnviz.lessons.model import (
     Step,
     StepState,
 )
+from cnnviz.lessons.prepost import read_test
 from cnnviz.lessons.reader import Reader, join, not_one_of
 from cnnviz.lessons.sections import missing
 from cnnviz.lessons.sources import read_sources
@@ -48,7 +49,8 @@ STEP_FIELDS = ("page", "title", "text", "figure", "sources", "controls", "questi
 QUESTION_FIELDS = ("kind", "ask", "compute", "args", "tolerance", "explain", "options", "pick",
                    "twin")
 OPTION_FIELDS = ("label", "controls", "args", *STACK_FIELDS)
-LESSON_FIELDS = ("title", "audience", "duration", "level", "concepts", "order", "steps")
+LESSON_FIELDS = ("title", "audience", "duration", "level", "concepts", "order", "steps",
+                 "test")
 
 
 def read_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
@@ -89,10 +91,11 @@ def read_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
                 continue
             if step is not None:
                 steps.append(step)
+    test = read_test(r, data["test"], steps) if "test" in data and not r.problems else None
     if r.problems or duration is None:
         return None, r.problems
     return Lesson(path.stem, title, audience, duration, tuple(c.strip() for c in concepts),
-                  tuple(steps), file, order, str(level)), []
+                  tuple(steps), file, order, str(level), test), []
 
 
 def _shown(path: Path) -> str:

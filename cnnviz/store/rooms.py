@@ -7,7 +7,8 @@ student per round, a new one replaces it, until the teacher closes the round. A 
 goes through peer instruction's phases (cnnviz.store.rounds): round 1 alone, closed without
 revealing, round 2 after discussion, the reveal, then an isomorphic twin answered alone;
 each teacher's move checks the secret, then the phase. The teacher may move the room to
-the next question. Rooms expire (24 h by default) and `purge` deletes them with their
+the next question, or, at the end of a lesson run as a pre/post test, ask the test's
+twins one by one (post_test). Rooms expire (24 h by default) and `purge` deletes them with their
 answers.
 
 The room's two tables live here, on the database's metadata; the database itself (SQLite
@@ -55,6 +56,7 @@ from cnnviz.store.errors import (
 )
 from cnnviz.store.rounds import (
     CLOSE,
+    POST_ROUND,
     REVEAL,
     ROUND_TWO,
     TWIN,
@@ -127,6 +129,12 @@ class Answer:
     confidence: str | None = None  # sure, fairly sure, guessing; or not given
     twin: bool = False             # an answer to the question's twin
     lesson: str = ""               # the lesson of the question it answers
+
+    @property
+    def post(self) -> bool:
+        """An answer of a pre/post test's post-test (to the twin, in round POST_ROUND: no
+        other round has that number, so the schema needs no column of its own)."""
+        return self.twin and self.round == POST_ROUND
 
     @property
     def value(self) -> float | str | None:
@@ -204,6 +212,14 @@ class RoomStore(Database):
         lessons = {} if lesson is None else {"lesson": str(lesson)[:80]}
         return self._teacher(code, secret, None, step=step, round=1, is_open=True,
                              phase=Phase.VOTE1, **lessons)
+
+    def post_test(self, code: str, secret: str, step: int, lesson: str) -> Room:
+        """The post-test of `lesson`'s pre/post test, on its question at `step`: the twin,
+        open, answered alone (round POST_ROUND; its answers marked as the twin's and the
+        post-test's). From any phase, like moving to another step; the caller checks that
+        the step is one of the test's."""
+        return self._teacher(code, secret, None, step=step, lesson=str(lesson)[:80],
+                             round=POST_ROUND, is_open=True, phase=Phase.POST)
 
     def teacher_room(self, code: str, secret: str) -> Room:
         """The room, when `secret` is its teacher's (a browser resuming it, a download);
@@ -292,11 +308,11 @@ class RoomStore(Database):
                 raise UnknownRoom(_no_room(code))
             if not row["is_open"]:
                 raise RoomClosed("This round is closed: look at the projector.")
-            twin = phase_of(row["phase"], row["round"], row["is_open"]).is_twin
+            phase = phase_of(row["phase"], row["round"], row["is_open"])
             values = dict(code=code, lesson=row["lesson"], step=row["step"],
                           round=row["round"], student=student,
                           number=None if number is None else float(number), choice=choice,
-                          at=now, confidence=confidence, twin=twin)
+                          at=now, confidence=confidence, twin=phase.is_twin)
             c.execute(self._upsert(values))
             return _room(row)
 

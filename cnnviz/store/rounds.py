@@ -18,6 +18,11 @@ Moving the room to another step starts that step at round 1; ending it is always
 Rounds are numbered per step: round 1 alone, round 2 after discussion, and the twin the
 round after the last one (round 3, or round 2 when the answer was revealed after round 1),
 its answers marked as the twin's.
+
+A lesson's pre/post test (cnnviz.lessons.prepost) asks its questions at the start as
+round 1, closed with nothing revealed, and at the end their twins in a post-test: the room
+moves to each test question in turn in the phase `post` (round POST_ROUND, answered
+alone, its answers marked as the twin's and the post-test's), then `post closed`.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from enum import StrEnum
 from cnnviz.store.errors import RoomError
 
 FIRST, SECOND = 1, 2  # round 1: alone; round 2: after discussing with a neighbour
+POST_ROUND = 4  # the post-test's twin: after round 1, round 2 and an in-class twin (<= 3)
 
 
 class WrongPhase(RoomError):
@@ -42,14 +48,22 @@ class Phase(StrEnum):
     TWIN = "twin"                # the isomorphic twin open, answered alone
     TWIN_CLOSED = "twin_closed"  # the twin closed, its answer not shown
     TWIN_REVEALED = "twin_revealed"
+    POST = "post"                # a test question's twin in the post-test, open, alone
+    POST_CLOSED = "post_closed"  # closed: nothing revealed (the report has the gain)
 
     @property
     def is_open(self) -> bool:
-        return self in (Phase.VOTE1, Phase.VOTE2, Phase.TWIN)
+        return self in (Phase.VOTE1, Phase.VOTE2, Phase.TWIN, Phase.POST)
 
     @property
     def is_twin(self) -> bool:
-        return self in (Phase.TWIN, Phase.TWIN_CLOSED, Phase.TWIN_REVEALED)
+        return self in (Phase.TWIN, Phase.TWIN_CLOSED, Phase.TWIN_REVEALED, Phase.POST,
+                        Phase.POST_CLOSED)
+
+    @property
+    def is_post(self) -> bool:
+        """The post-test of a lesson's pre/post test."""
+        return self in (Phase.POST, Phase.POST_CLOSED)
 
     @property
     def revealed(self) -> bool:
@@ -63,13 +77,14 @@ class Phase(StrEnum):
 PHASE_TEXT = {Phase.VOTE1: "round 1 open", Phase.CLOSED1: "round 1 closed",
               Phase.VOTE2: "round 2 open", Phase.CLOSED2: "round 2 closed",
               Phase.REVEALED: "answer revealed", Phase.TWIN: "twin open",
-              Phase.TWIN_CLOSED: "twin closed", Phase.TWIN_REVEALED: "twin revealed"}
+              Phase.TWIN_CLOSED: "twin closed", Phase.TWIN_REVEALED: "twin revealed",
+              Phase.POST: "post-test open", Phase.POST_CLOSED: "post-test closed"}
 
 # the teacher's moves: from each phase that allows it, the phase it leads to
 CLOSE, ROUND_TWO, REVEAL, TWIN = "close", "round two", "reveal", "twin"
 MOVES: dict[str, dict[Phase, Phase]] = {
     CLOSE: {Phase.VOTE1: Phase.CLOSED1, Phase.VOTE2: Phase.CLOSED2,
-            Phase.TWIN: Phase.TWIN_CLOSED},
+            Phase.TWIN: Phase.TWIN_CLOSED, Phase.POST: Phase.POST_CLOSED},
     ROUND_TWO: {Phase.CLOSED1: Phase.VOTE2},
     REVEAL: {Phase.VOTE1: Phase.REVEALED, Phase.CLOSED1: Phase.REVEALED,
              Phase.VOTE2: Phase.REVEALED, Phase.CLOSED2: Phase.REVEALED,
@@ -89,6 +104,9 @@ def next_phase(move: str, now: Phase) -> Phase:
 def _refusal(move: str, now: Phase) -> str:
     if move == CLOSE:
         return "This round is already closed."
+    if now.is_post:
+        return ("The post-test reveals nothing: close it, then read the class's gain in "
+                "the room's results.")
     if move == REVEAL:
         return "The answer is already revealed."
     if move == ROUND_TWO:

@@ -261,7 +261,8 @@ def test_the_results_download_is_the_reports_csv(db):
     [expander] = [e for e in at.expander if e.label == "Results of this room"]
     [table] = at.table
     text = said(at)
-    assert "⟨g⟩ = 0.70" in text and "Hake 1998" in text
+    # the question's g, and no class ⟨g⟩: output_size declares no pre/post test
+    assert "⟨g⟩" not in text and "Hake 1998" in text
     assert table.value.iloc[0]["round 1"] == "33% of 6"
     assert table.value.iloc[0]["gain g"] == "0.70"
 

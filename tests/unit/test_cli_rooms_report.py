@@ -59,9 +59,9 @@ def test_report_by_hand(room):
                              "wrong_to_wrong": 1}
     assert q["gain"] == pytest.approx((80 - 100 / 3) / (100 - 100 / 3))  # 0.70
     assert (q["answer"], q["twin_answer"], q["next_move"]) == ("3", "5", "explain again")  # 33%
-    test = json.loads(out.stdout)["pre_post"]
-    assert test["average_gain"] == pytest.approx(0.7)
-    assert (test["students"], test["left_out_at_100"]) == (3, 2)  # b, c, e; a and d at 100
+    # output_size declares no pre/post test: an ordinary question's round 1 and twin give
+    # the question's g, never a class ⟨g⟩
+    assert json.loads(out.stdout)["pre_post"] == [] and q["test"] is False
     text = cli("report", code, db=db).stdout
     assert "wrong→right 3" in text and "gain round 1 → twin: 0.70" in text
     rows = list(csv.DictReader(io.StringIO(cli("report", code, "--csv", db=db).stdout)))

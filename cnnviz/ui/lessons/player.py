@@ -196,12 +196,16 @@ def panel(lesson: Lesson, number: int, device: str = "cpu") -> None:
         st.caption(f"📚 {safe_text(lesson.title)} · step {number} of {count}")
         st.progress(number / count)
         # the room's row (code, QR code, count, buttons) first: within a projector's 720 px
-        bar = st.container(key="room_bar") if present and step.question else None
+        post = lesson.test is not None and lesson.test.post == number  # a pre/post test's end
+        bar = st.container(key="room_bar") if present and (step.question or post) else None
         # A lesson's title and text come from the repository's lesson files: trusted
         # Markdown and LaTeX, written by the teacher (URL values never reach them).
         st.subheader(step.title)
         st.markdown(linked(step.text, PAGES[step.page]))  # "Section 4" links to it
         if step.question is None:
+            if bar is not None:  # the post-test: the room asks the test's twins
+                from cnnviz.ui.rooms.teacher import teacher_panel
+                teacher_panel(lesson, step, device, go=_go, bar=bar)
             sources_line(step.sources)
         else:
             asked, room = st.container(), None

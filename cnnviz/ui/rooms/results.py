@@ -14,9 +14,15 @@ import streamlit as st
 
 from cnnviz.lessons import LessonError, load_lesson
 from cnnviz.lessons.answers import Lab
-from cnnviz.lessons.exports import export_csv, export_rows, lesson_results, report_csv
-from cnnviz.lessons.results import QuestionResult, pre_post_gain
-from cnnviz.store import NotTeacher, Room, RoomStore
+from cnnviz.lessons.exports import (
+    export_csv,
+    export_rows,
+    lesson_results,
+    prepost_gains,
+    report_csv,
+)
+from cnnviz.lessons.results import PrePostGain, QuestionResult
+from cnnviz.store import NotTeacher, Phase, Room, RoomStore
 from cnnviz.topics.gains import confident_wrong
 from cnnviz.ui.analysis.lab import CachedLab
 from cnnviz.ui.frame.text import safe_text
@@ -58,7 +64,7 @@ def _rows(results: Sequence[tuple[str, QuestionResult]]) -> list[dict[str, str]]
         row |= {"step": str(r.step), "question": r.ask,
                 "answer": r.answer + (f" (twin {r.twin_answer})"
                                       if r.twin_answer and r.votes["twin"] else "")}
-        for name in ("round 1", "round 2", "twin"):
+        for name in ("round 1", "round 2", "twin", "post-test"):
             votes = r.votes[name]
             row[name] = f"{_pct(r.share(name))} of {len(votes)}" if votes else "–"
         row["wrong → right"] = str(s.wrong_to_right) if s.both else "–"
@@ -73,29 +79,41 @@ def results_view(rooms: RoomStore, room: Room, secret: str, device: str) -> None
     """An expander under the room's panel: the room's numbers per question, and its files."""
     with st.expander("Results of this room", expanded=False):
         # the question on the projector joins once revealed (its answer, or the twin's,
-        # must not reach the projector before)
-        answers = [a for a in rooms.answers(room.code) if room.phase.revealed
+        # must not reach the projector before); a closed post-test reveals nothing
+        shown = room.phase.revealed or room.phase == Phase.POST_CLOSED
+        answers = [a for a in rooms.answers(room.code) if shown
                    or (a.lesson or room.lesson, a.step) != (room.lesson, room.step)]
         results = lesson_results(room, answers, CachedLab(device))
         if results:
             st.table(_rows(results))
-            test = pre_post_gain([r for _, r in results])
-            if test is not None:
-                st.markdown(f"**Pre/post (round 1 → twin): the class's ⟨g⟩ = "
-                            f"{test.average.text()}** from {_pct(test.pre)} to "
-                            f"{_pct(test.post)} right.")
+            for test in prepost_gains(results):
+                _test_line(test)
             st.caption("Shares right per round, of the answers graded; the switches from "
                        "round 1 (alone) to round 2 (after discussion), as Crouch & Mazur "
                        "2001 count them; g is Hake's normalized gain from round 1 to the "
-                       "twin, (post − pre) / (100 − pre) (Hake 1998); ⟨g⟩ is Hake's average "
-                       "normalized gain, from the class's average scores on round 1 and on "
-                       "the twins asked (not the mean of the g's); sure and wrong counts the "
-                       "wrong answers given as sure or fairly sure. The question on the "
+                       "twin, (post − pre) / (100 − pre) (Hake 1998); sure and wrong counts "
+                       "the wrong answers given as sure or fairly sure. The question on the "
                        "projector joins once its answer is revealed.")
         else:
             st.caption("No graded answers yet. The question on the projector joins the "
                        "results once its answer is revealed.")
         _downloads(rooms, room.code, secret, device)
+
+
+def _test_line(test: PrePostGain) -> None:
+    """A pre/post test's class gain and its spread over the students."""
+    g = test.gain
+    spread = (f"; the students' own g: mean {g.mean:.2f}" if g.mean is not None else "") + (
+        f", standard deviation {g.sd:.2f}" if g.sd is not None else "")
+    st.markdown(f"**Pre/post test (steps {', '.join(map(str, test.questions))}): the "
+                f"class's ⟨g⟩ = {g.average.text()}**, from {_pct(g.pre)} right before to "
+                f"{_pct(g.post)} after{spread} ({g.students} student"
+                f"{'' if g.students == 1 else 's'} with both"
+                + (f", {g.left_out} already at 100% left out" if g.left_out else "") + ").")
+    st.caption("⟨g⟩ is Hake's average normalized gain, (post − pre) / (100 − pre) from the "
+               "class's average scores in percent on the pre-test (round 1) and the "
+               "post-test (the twins), not the mean of the students' own g (Hake 1998, Am. "
+               "J. Phys. 66(1), 64–74). A question a student did not answer counts wrong.")
 
 
 def _downloads(rooms: RoomStore, code: str, secret: str, device: str) -> None:

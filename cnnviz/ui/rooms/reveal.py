@@ -18,7 +18,8 @@ from cnnviz.core.errors import InputError
 from cnnviz.core.numbers import is_accepted
 from cnnviz.lessons import Lesson, Question, Step, answer, band
 from cnnviz.lessons.results import QuestionResult, question_results
-from cnnviz.lessons.twins import twin_step
+from cnnviz.lessons.results import round_name as results_round
+from cnnviz.lessons.twins import draw_key, twin_step
 from cnnviz.render import room_charts as charts
 from cnnviz.store import Answer, Room, RoomStore
 from cnnviz.topics.gains import EXPLAIN_BELOW, MOVE_ON_ABOVE, Move, confident_wrong
@@ -41,7 +42,7 @@ def answers_text(n: int) -> str:
 
 def round_name(a: Answer) -> str | None:
     """Which of the question's rounds an answer belongs to (results.ROUNDS)."""
-    return "twin" if a.twin else {1: "round 1", 2: "round 2"}.get(a.round)
+    return results_round(a)
 
 
 def guesses(question: Question, answers: list[Answer]) -> list[float | str]:
@@ -96,11 +97,13 @@ def _shares(question: Question, values: list, truth: float | str) -> None:
                + " (close: off by at most 1, a tenth of the answer or the band's width)")
 
 
-def step_result(lesson: Lesson, step: Step, answers: list[Answer], device: str
-                ) -> QuestionResult | None:
-    """The class's numbers for this step's question (None: no graded answer yet)."""
+def step_result(lesson: Lesson, step: Step, answers: list[Answer], device: str,
+                key: str = "") -> QuestionResult | None:
+    """The class's numbers for this step's question (None: no graded answer yet); `key`:
+    the room's draw_key (a drawn twin is the room's)."""
     found = question_results(replace(lesson, steps=(step,)),
-                             [a for a in answers if a.step == step.number], CachedLab(device))
+                             [a for a in answers if a.step == step.number], CachedLab(device),
+                             key)
     return found[0] if found else None
 
 
@@ -137,8 +140,9 @@ def revealed(rooms: RoomStore, room: Room, lesson: Lesson, step: Step, device: s
     the computed answer marked, the share right per round, the switches and the gain."""
     question = step.question
     assert question is not None
-    twin = twin_step(step) if room.twin else None
+    key = draw_key(room.code, room.lesson)
     try:
+        twin = twin_step(step, key, CachedLab(device)) if room.twin else None
         truth = answer(question, step.state, CachedLab(device))
         twin_truth = answer(twin.question, twin.state, CachedLab(device)) \
             if twin is not None and twin.question is not None else None
@@ -146,7 +150,7 @@ def revealed(rooms: RoomStore, room: Room, lesson: Lesson, step: Step, device: s
         show_error(e)
         return
     answers = rooms.answers(room.code, room.step, lesson=room.lesson)
-    result = step_result(lesson, step, answers, device)
+    result = step_result(lesson, step, answers, device, key)
     names = ["round 1"] + (["round 2"] if any(round_name(a) == "round 2" for a in answers)
                            or room.round == 2 and not room.twin else [])
     if twin_truth is not None and room.phase.revealed:

@@ -14,8 +14,9 @@ import uuid
 
 import streamlit as st
 
+from cnnviz.core.errors import InputError
 from cnnviz.lessons import LessonError, Question, Step, load_lesson, number_text
-from cnnviz.lessons.twins import twin_step
+from cnnviz.lessons.twins import draw_key, twin_step
 from cnnviz.store import (
     CONFIDENCES,
     STUDENT_ID_LENGTH,
@@ -118,9 +119,15 @@ def find_room(rooms: RoomStore) -> Room | None:
 
 
 def _asked(step: Step, room: Room) -> Step | None:
-    """The step as the room asks it now: the twin's while the twin is on (None when the
-    question has no twin any more: the lesson file changed)."""
-    return twin_step(step) if room.twin else step
+    """The step as the room asks it now: the twin's while the twin (or the post-test) is
+    on, as the room draws it (None when the question has no twin any more: the lesson
+    file changed)."""
+    if not room.twin:
+        return step
+    try:
+        return twin_step(step, draw_key(room.code, room.lesson))
+    except InputError:
+        return None
 
 
 def _mine(room: Room) -> tuple[str, str | None] | None:
@@ -147,7 +154,8 @@ def answer_form(rooms: RoomStore, room: Room) -> None:
         st.error("This room's question is no longer on the server.", icon="🚫")
         return
     question = step.question
-    where = "the twin question" if room.twin else f"round {room.round}"
+    where = "the post-test" if room.phase.is_post else \
+        "the twin question" if room.twin else f"round {room.round}"
     st.caption(f"{safe_text(lesson.title)} · step {room.step} · {where}")
     st.subheader(step.title)
     if question is None:

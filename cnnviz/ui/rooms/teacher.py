@@ -28,12 +28,14 @@ from typing import Literal
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from cnnviz.core.errors import InputError
 from cnnviz.lessons import Lesson, LessonError, Step, load_lesson
-from cnnviz.lessons.twins import twin_step
+from cnnviz.lessons.twins import draw_key, twin_step
 from cnnviz.store import Phase, Room, RoomError, RoomStore, UnknownRoom
+from cnnviz.ui.analysis.lab import CachedLab
 from cnnviz.ui.frame.text import safe_text
-from cnnviz.ui.frame.widgets import png_data_url
-from cnnviz.ui.rooms import reveal
+from cnnviz.ui.frame.widgets import png_data_url, show_error
+from cnnviz.ui.rooms import posttest, reveal
 from cnnviz.ui.rooms.door import address_notes, browser_room, join_link, qr_png
 from cnnviz.ui.rooms.results import results_view
 from cnnviz.ui.rooms.store import open_store, room_errors
@@ -125,15 +127,24 @@ def _teacher_panel(lesson: Lesson, step: Step, device: str, go: Callable[[int], 
         bar.info("The room has ended (or expired).")
         return None
     here = (lesson.name, step.number)
-    if (room.lesson, room.step) != here and st.session_state.get(FOLLOWED) != here:
+    posting = posttest.is_post_step(lesson, step) and room.lesson == lesson.name \
+        and room.phase.is_post  # a reload in the post-test keeps it
+    if (room.lesson, room.step) != here and st.session_state.get(FOLLOWED) != here \
+            and not posting:
         # the teacher moved to another question: the room follows, once per arrival
         st.session_state[FOLLOWED] = here
         if done(rooms.move, code, secret, step.number, lesson.name):
             room = rooms.room(code)
     st.session_state[FOLLOWED] = here
+    post = posttest.is_post_step(lesson, step) and room.lesson == lesson.name and (
+        room.phase.is_post or room.step == step.number)
     with bar.container(border=True, key="room_panel"):
         link, where = join_link(code)
-        if (room.lesson, room.step) != here:
+        if post:  # the end of a pre/post test: the room asks the test's twins
+            show = _row(code, link, lambda: _count(rooms, room),
+                        lambda: posttest.post_controls(rooms, room, secret, lesson, act,
+                                                       lambda: _end(rooms, code, secret)))
+        elif (room.lesson, room.step) != here:
             _row(code, link, lambda: st.info(f"The room is on another question: step "
                                              f"{room.step} of {_title(room.lesson)}."))
             st.button("Move the room to this question", key="room_here",
@@ -141,10 +152,14 @@ def _teacher_panel(lesson: Lesson, step: Step, device: str, go: Callable[[int], 
                                           lesson.name))
             address_notes(where)
             return None
-        show = _row(code, link, lambda: _count(rooms, room),
-                    lambda: _controls(rooms, room, secret, lesson, step,
-                                      twin_step(step) is not None, go))
+        else:
+            show = _row(code, link, lambda: _count(rooms, room),
+                        lambda: _controls(rooms, room, secret, lesson, step, go))
         address_notes(where)
+    if post:
+        posttest.post_question(room, lesson, device)
+        results_view(rooms, room, secret, device)
+        return None
     _phase(rooms, room, lesson, step, device, bool(show))
     results_view(rooms, room, secret, device)
     return room.phase.revealed or room.twin  # the twin comes after the question's reveal
@@ -189,7 +204,12 @@ def _phase(rooms: RoomStore, room: Room, lesson: Lesson, step: Step, device: str
            show: bool) -> None:
     """Below the question, what the projector shows in the room's phase: the guesses when
     the teacher shows them, the suggested move, or the revealed rounds."""
-    twin = twin_step(step)
+    try:
+        twin = twin_step(step, draw_key(room.code, room.lesson), CachedLab(device)) \
+            if room.twin else None
+    except InputError as e:
+        show_error(e)
+        return
     asked = twin if room.twin and twin is not None else step
     assert asked.question is not None
     if room.twin:  # the class answers a question the page above does not show
@@ -201,7 +221,7 @@ def _phase(rooms: RoomStore, room: Room, lesson: Lesson, step: Step, device: str
     elif not room.phase.revealed:
         if show:
             reveal.hidden(rooms, room, asked, key="room_hidden")
-        if room.phase == Phase.CLOSED1:
+        if room.phase == Phase.CLOSED1 and not posttest.is_test_step(lesson, step):
             answers = rooms.answers(room.code, room.step, lesson=room.lesson)
             reveal.suggestion(reveal.step_result(lesson, step, answers, device), show)
     else:
@@ -209,20 +229,26 @@ def _phase(rooms: RoomStore, room: Room, lesson: Lesson, step: Step, device: str
 
 
 def _controls(rooms: RoomStore, room: Room, secret: str, lesson: Lesson, step: Step,
-              has_twin: bool, go: Callable[[int], None]) -> bool:
+              go: Callable[[int], None]) -> bool:
     """One row: the phase's buttons (each action one name), the toggle that shows the
     guesses before the reveal, *Next question ▶* and *End the room*. Whether the guesses
-    are shown."""
+    are shown. A pre-test question closes round 1 and moves on (posttest.py)."""
     later = [s.number for s in lesson.steps[step.number:] if s.question is not None]
     code, phase, show = room.code, room.phase, False
+    has_twin = step.question is not None and step.question.twin is not None
+    test = posttest.is_test_step(lesson, step)
+    if test:
+        st.caption(posttest.PRE_NOTE)
     with st.container(horizontal=True, key="room_controls"):
-        if phase in (Phase.VOTE1, Phase.VOTE2):
+        if test:
+            posttest.pre_controls(room, act, rooms, secret)
+        elif phase in (Phase.VOTE1, Phase.VOTE2):
             st.button(f"Close round {room.round}", key="room_close", type="primary",
                       on_click=act, args=(rooms.close, code, secret))
-        if phase == Phase.CLOSED1:
+        if phase == Phase.CLOSED1 and not test:
             st.button("Discuss, then vote again", key="room_again", type="primary",
                       on_click=act, args=(rooms.start_round_two, code, secret))
-        if phase in (Phase.CLOSED1, Phase.CLOSED2):
+        if phase in (Phase.CLOSED1, Phase.CLOSED2) and not test:
             st.button("Reveal", key="room_reveal", type=_kind(phase == Phase.CLOSED2),
                       help="the computed answer, on the projector and on this page",
                       on_click=act, args=(rooms.reveal, code, secret))
@@ -234,7 +260,8 @@ def _controls(rooms: RoomStore, room: Room, secret: str, lesson: Lesson, step: S
             st.button("Close and reveal the twin", key="room_twin_reveal", type="primary",
                       on_click=act, args=(rooms.reveal, code, secret))
         if not room.open and later:
-            last = phase == Phase.TWIN_REVEALED or phase == Phase.REVEALED and not has_twin
+            last = phase == Phase.TWIN_REVEALED or phase == Phase.REVEALED and not has_twin \
+                or test
             st.button("Next question ▶", key="room_next", type=_kind(last),
                       on_click=_next, args=(rooms, code, secret, later[0], lesson.name, go))
         st.button("End the room", key="room_end", on_click=_end, args=(rooms, code, secret))
