@@ -119,9 +119,12 @@ if cost_tab.open:
         st.subheader("Activation memory")
         cols = st.columns(2)
         cols[0].metric("Predicted (float32)", plots.nbytes(p.memory),
-                       help=f"{p.memory:,} bytes. {link('activation-memory')}")
+                       help=f"Every value the layers output, 4 bytes each: {p.memory:,} "
+                            f"bytes. {link('activation-memory')}")
         cols[1].metric("Measured (torch storages)", plots.nbytes(m.memory),
-                       help=f"{m.memory:,} bytes")
+                       help=f"The bytes of the memory torch allocated for the layers' "
+                            f"outputs in one forward pass, each block of memory counted "
+                            f"once: {m.memory:,} bytes. {link('activation-memory')}")
         st.caption("Every layer's output, 4 bytes a number, as kept for a backward pass (the "
                    "input itself and views such as channel slices are not counted); a "
                    "forward-only run can free most of it as it goes.")
