@@ -20,7 +20,7 @@ from collections.abc import Callable, MutableMapping
 
 import streamlit as st
 
-from cnnviz.lessons import Answer, Lesson, grade, load_lessons
+from cnnviz.lessons import QUANTITIES, Answer, Lesson, Step, grade, load_lessons
 from cnnviz.lessons.kept import Kept, KeptAnswer, fingerprint, parse
 from cnnviz.ui.frame import predict
 
@@ -57,7 +57,7 @@ def _writer():
     return st.components.v2.component("cnnviz_lessons_write", js=_WRITE_JS)
 
 
-def _record(kept: KeptAnswer, step, make: Callable) -> predict.Revealed | None:
+def _record(kept: KeptAnswer, step: Step, make: Callable) -> predict.Revealed | None:
     """A kept answer as the player's Revealed record (`make(guess, answer, grade,
     fingerprint)`), graded against the step as it is; None when the step changed since
     (its fingerprint differs) or the answer does not fit its question."""
@@ -70,7 +70,7 @@ def _record(kept: KeptAnswer, step, make: Callable) -> predict.Revealed | None:
             return None
     elif not isinstance(kept.value, float) or isinstance(kept.guess, str):
         return None
-    answer = Answer(kept.value, q.label, kept.values)
+    answer = Answer(kept.value, QUANTITIES[q.compute].label, kept.values)  # as grading's
     return predict.Revealed(q, make(kept.guess, answer, grade(q, answer, kept.guess),
                                     kept.fingerprint))
 
