@@ -130,9 +130,12 @@ def test_the_room_runs_peer_instruction_and_the_teacher_sees_it_live(streamlit_s
     teacher.get_by_text("Results of this room").click()  # the report, behind the secret
     teacher.get_by_role("button", name="Download the report (CSV)").scroll_into_view_if_needed()
     teacher.screenshot(path=str(shot.with_name("room-teacher-results-720.png")))
-    # (F5 on the projector should offer *Resume room CODE* from the browser's storage: it did
-    # on its own branch, and no longer does since the lessons keep answers in the browser
-    # too; the resume is held by tests/app/test_room_class.py until that is found.)
+    # F5 on the projector: the browser kept the room, so it resumes with the same code
+    teacher.reload()
+    teacher.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    teacher.get_by_role("button", name=f"Resume room {code}").click(timeout=30_000)
+    wait_rerun(teacher)
+    assert teacher.locator(".room-code").inner_text().strip() == code
     # a clicker's PageDown is Next: the room follows to step 2, the phones too, and the
     # new step starts at the top of the page
     teacher.keyboard.press("PageDown")
