@@ -3,6 +3,7 @@ import streamlit as st
 
 from cnnviz import ui
 from cnnviz.core import arithmetic as ar
+from cnnviz.lessons.glossary import link
 from cnnviz.pages import COST_LAB
 from cnnviz.render.arith_plots import fig_cost_bars
 from cnnviz.topics import costs
@@ -51,7 +52,9 @@ def explain_costs() -> None:
     for formula in c.formulas:
         st.latex(formula)
     if len(c.designs) == 2:
-        st.metric(f"MACs saved by {c.designs[1].name}", f"{100 * costs.savings(c):.1f}%")
+        st.metric(f"MACs saved by {c.designs[1].name}", f"{100 * costs.savings(c):.1f}%",
+                  help="The share of the first design's multiply-accumulates that the second "
+                       "one does without. " + link("mac"))
 
 
 revealed = predict.predict_then_reveal(

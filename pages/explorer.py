@@ -1,169 +1,50 @@
 """Block Explorer: everything cnnviz knows about the block chosen in the sidebar.
 
 The headline numbers are always shown; the details sit in tabs, and only the open tab
-runs and is drawn, so a picker change redraws one tab, not the whole page.
+runs and is drawn, so a picker change redraws one tab, not the whole page. Each part is
+drawn by cnnviz.ui.analysis.explorer.
 """
 import streamlit as st
 
 from cnnviz import ui
-from cnnviz.lessons.glossary import link
 from cnnviz.pages import EXPLORER
 from cnnviz.pages import ExplorerView as View
-from cnnviz.render import codegen, diagram
-from cnnviz.render import explorer_charts as plots
+from cnnviz.ui.analysis import explorer as parts
 
 st.title("🔎 Block Explorer")
 spec = ui.spec_or_stop()
-entry, device = spec.entry, ui.current_device()
-st.markdown(f"### {entry.family} · {entry.title}")
-st.write(entry.summary)
-st.caption(f"📄 {entry.paper} · {spec.title()}")
+device = ui.current_device()
+parts.describe(spec)
 
 with ui.stop_on_error():
     report = ui.cached_report(spec, device)
-p, m = report.predicted, report.measured
-if notes := report.counting_notes():
-    st.caption("What the parameter counts include: " + " ".join(notes))
-if report.device_note:
-    st.warning(report.device_note)
+parts.notes(report)
+parts.headline(report)
 
-cols = st.columns(3) + st.columns(3)
-cols[0].metric("Output C × H × W", plots.chw_text(p.output_shape),
-               help=f"Channels × height × width of the last layer's output; with the batch "
-                    f"N first, (N, C, H, W) = {plots.shape_text(p.output_shape)}. Stride and "
-                    f"padding set H and W: {link('stride')}.")
-rf, field = p.receptive_field, report.field
-cols[1].metric("Receptive field" if rf.is_global else "Receptive field (H × W)",
-               plots.rf_text(rf) if field is None or rf.is_global else field.text(" × "),
-               help=plots.field_help(field) + ". " + link("receptive-field"))
-cols[2].metric("Parameters", plots.number(p.params),
-               help=f"A parameter is a number training learns: a weight, a bias, a "
-                    f"normalization's scale or shift. This stack has {p.params:,}. "
-                    f"{link('parameter')}")
-cols[3].metric("MACs", plots.number(p.macs),
-               help=f"A MAC is one multiply and one add; one forward pass of this stack "
-                    f"does {p.macs:,} of them. {link('mac')}")
-cols[4].metric("FLOPs", plots.number(p.flops),
-               help=f"A FLOP is one multiply or one add, so FLOPs = 2 × MACs = "
-                    f"{p.flops:,}. {link('flop')}")
-cols[5].metric("Activation memory", plots.nbytes(p.memory),
-               help=f"The bytes that keep every layer's output for the backward pass, 4 per "
-                    f"number: {p.memory:,} bytes. {link('activation-memory')}")
-if report.agrees:
-    st.success("torch confirms every predicted number: see *Predicted vs measured*.", icon="✅")
-else:
-    st.error("Some predicted numbers differ from what torch measures: see *Predicted vs "
-             "measured*.", icon="❌")
 a_spec = ui.compare.pinned(ui.stack_from_query)  # design A, when one is pinned (?a=...)
 ui.compare.pin_buttons(ui.url_values(spec), a_spec is not None, key=EXPLORER.name)
 a_report = ui.cached_report(a_spec, device) if a_spec is not None else None
 if a_report is not None:
-    ui.compare.headline(a_report.predicted, p, a_report.spec.title(), spec.title())
-    ui.compare.layers(a_report.predicted, p)
+    ui.compare.headline(a_report.predicted, report.predicted, a_report.spec.title(),
+                        spec.title())
+    ui.compare.layers(a_report.predicted, report.predicted)
 
-tabs = ui.view_tabs(EXPLORER)  # by name: the tabs a lesson step may open
-shape_tab, cost_tab, checks_tab = tabs[View.SHAPE], tabs[View.COST], tabs[View.CHECKS]
-diagram_tab, summary_tab, code_tab = tabs[View.DIAGRAM], tabs[View.SUMMARY], tabs[View.CODE]
-
-if shape_tab.open:
-    with shape_tab:
-        st.subheader("Output size, layer by layer")
-        st.latex(r"H_{out} = \left\lfloor \frac{H_{in} + 2p - d\,(k-1) - 1}{s} \right\rfloor"
-                 r" + 1")
-        groups = plots.formula_groups(p.layers)
-        if not groups:
-            st.write("No layer changes the height or width: every convolution here keeps H×W "
-                     "(stride 1 with 'same' padding, or 1×1 kernels).")
-        SHOWN = 6
-        for i, (formulas, names, _kind) in enumerate(groups):
-            if i == SHOWN:
-                more = st.expander(f"{len(groups) - SHOWN} more distinct formulas")
-            with more if i >= SHOWN else st.container():
-                same = f" and {len(names) - 1} more layers with the same numbers" \
-                    if len(names) > 1 else ""
-                st.markdown(f"**{names[0]}**{same}:")
-                st.latex(plots.formula_latex(formulas))
-        st.markdown("**The whole stack:**")
-        st.latex(rf"(N, C, H, W):\ {plots.shape_text(p.input_shape)} \to "
-                 rf"{plots.shape_text(p.output_shape)}")
-
-        st.subheader("Receptive field")
-        cols = st.columns(3)
-        cols[0].metric("Jump (H, W)", ", ".join(plots.jump_text(j) for j in rf.jump),
-                       help="The jump: input pixels between two neighbouring output "
-                            "pixels (the product of the strides). " + link("jump"))
-        cols[1].metric("Centre pixel sees (H × W)", f"{p.support.size[0]} × "
-                       f"{p.support.size[1]}",
-                       help=f"The centre output pixel {p.support.pixel} reads input rows "
-                            f"{p.support.rows}, columns {p.support.cols} (borders included): "
-                            f"its receptive field on this input. {link('receptive-field')}")
-        st.echarts_chart(plots.rf_growth_chart(p.layers, rf, field), height=340,
-                         renderer="svg")
-        st.caption("Each point is one layer's output, in the order the analysis walks them; a "
-                   "branch (a shortcut, an Inception path) shows its own smaller field, and the "
-                   "merge after it takes the widest.")
-        for note in report.rf_notes():
-            st.info(note)
-
-if cost_tab.open:
-    with cost_tab:
-        st.echarts_chart(plots.layer_costs_chart(p.layers), height=460, renderer="svg")
-        st.markdown(
-            f"**FLOPs = 2 × MACs**: one multiply-accumulate is a multiply and an add, the "
-            f"convention of PyTorch's FLOP counter (it measured **{m.flops:,}** FLOPs "
-            f"here). MACs count the convolutions and other weighted layers only; they leave "
-            f"out the elementwise work below (normalisation, activations, residual adds, "
-            f"pooling, …) and the bias adds, which are cheap in arithmetic but cost memory "
-            f"traffic.")
-        ui.table(plots.elementwise_rows(report))
-        st.subheader("Activation memory")
-        cols = st.columns(2)
-        cols[0].metric("Predicted (float32)", plots.nbytes(p.memory),
-                       help=f"{p.memory:,} bytes. {link('activation-memory')}")
-        cols[1].metric("Measured (torch storages)", plots.nbytes(m.memory),
-                       help=f"{m.memory:,} bytes")
-        st.caption("Every layer's output, 4 bytes a number, as kept for a backward pass (the "
-                   "input itself and views such as channel slices are not counted); a "
-                   "forward-only run can free most of it as it goes.")
-
-if checks_tab.open:
-    with checks_tab:
-        st.caption("Each number above is computed twice: by formula from the built module "
-                   "(predicted), and by running it once forward and backward in torch "
-                   "(measured).")
-        ui.table(plots.check_rows(report))
-        for note in m.notes:
-            st.caption(note)
-        st.subheader("Layer by layer")
-        st.caption(plots.WORK_CAPTION)
-        work = plots.work_rows(report)
-        ui.table(work)
-        st.download_button("⬇️ Download the table (CSV)", plots.work_csv(work),
-                           file_name=f"{spec.block}-layers.csv", mime="text/csv",
-                           key="explorer_work_csv")
-
-if diagram_tab.open:
-    with diagram_tab:
-        st.caption("Drawn from the built module; edges carry the shape (C×H×W) flowing along "
-                   "them; dashed edges are identity shortcuts.")
-        if a_report is None:
-            st.graphviz_chart(diagram.to_dot(report.model, p))
-        else:  # A and B next to each other
-            for col, r, name in zip(st.columns(2), (a_report, report), "AB"):
-                col.markdown(f"**{name}**: {ui.safe_text(r.spec.title(), limit=120)}")
-                col.graphviz_chart(diagram.to_dot(r.model, r.predicted))
-
-if summary_tab.open:
-    with summary_tab:
-        st.caption("torchinfo, a widely used PyTorch library, summarises the same module "
-                   "layer by layer: a second opinion on its shapes and parameter counts.")
-        st.code(ui.cached_summary(spec, device), language=None)
-
-if code_tab.open:
-    with code_tab:
-        code = codegen.script(spec, report.model)
-        st.caption("A self-contained script: run it and it prints the same output shape and "
-                   "parameter count as above.")
-        st.download_button(f"⬇️ Download {spec.block}.py", code, file_name=f"{spec.block}.py",
-                           mime="text/x-python", key="explorer_download")
-        ui.python_code(code)
+tabs = ui.view_tabs(EXPLORER)  # by name: the tabs a lesson step may open; only the open one runs
+if tabs[View.SHAPE].open:
+    with tabs[View.SHAPE]:
+        parts.shape_tab(report)
+if tabs[View.COST].open:
+    with tabs[View.COST]:
+        parts.cost_tab(report)
+if tabs[View.CHECKS].open:
+    with tabs[View.CHECKS]:
+        parts.checks_tab(report, spec)
+if tabs[View.DIAGRAM].open:
+    with tabs[View.DIAGRAM]:
+        parts.diagram_tab(report, a_report)
+if tabs[View.SUMMARY].open:
+    with tabs[View.SUMMARY]:
+        parts.summary_tab(spec, device)
+if tabs[View.CODE].open:
+    with tabs[View.CODE]:
+        parts.code_tab(spec, report)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from cnnviz import ui
 from cnnviz.core.errors import InputError
+from cnnviz.lessons.glossary import link
 from cnnviz.pages import NETWORK
 from cnnviz.pages import NetworkView as View
 from cnnviz.render import codegen
@@ -45,12 +46,15 @@ p, stages = report.predicted, report.stages
 field_label, field_value, field_help = topic.field_headline(report)
 
 cols = st.columns(4)
-cols[0].metric("Parameters", number(p.params), help=f"{p.params:,}")
-cols[1].metric("MACs", number(p.macs), help=f"{p.macs:,} multiply-accumulates per image "
-               f"(FLOPs = 2 × MACs = {p.flops:,})")
+cols[0].metric("Parameters", number(p.params), help=f"The numbers training learns (weights, "
+               f"biases, normalization scales and shifts): {p.params:,}. {link('parameter')}")
+cols[1].metric("MACs", number(p.macs), help=f"The multiply-accumulates of one image's forward "
+               f"pass: {p.macs:,} (FLOPs = 2 × MACs = {p.flops:,}). {link('mac')}")
 cols[2].metric("Output", charts.shape_text(p.output_shape[1:]),
-               help=f"(N, ...) = {tuple(p.output_shape)}")
-cols[3].metric(ui.safe_text(field_label), field_value, help=field_help)
+               help=f"The size of the network's output for one image; with the batch first, "
+                    f"{tuple(p.output_shape)}. {link('shape')}")
+cols[3].metric(ui.safe_text(field_label), field_value,
+               help=field_help + " " + link("receptive-field"))
 
 a_spec = ui.compare.pinned(nb.network_from_query)  # network A, when one is pinned (?a=...)
 ui.compare.pin_buttons(nb.url_values(spec), a_spec is not None, key=NETWORK.name)

@@ -5,6 +5,7 @@ import streamlit as st
 from cnnviz import ui
 from cnnviz.core import images
 from cnnviz.core.errors import InputError
+from cnnviz.lessons.glossary import link
 from cnnviz.pages import RECEPTIVE_FIELD
 from cnnviz.render import image_plots as plots
 from cnnviz.topics import features
@@ -42,13 +43,21 @@ with left:
                     width="stretch", key="rf_box")
 with right:
     if geometry.is_global:
-        st.metric("Receptive field", "global")
+        st.metric("Receptive field", "global", help="Every output pixel can read every "
+                  "input pixel of the image. "
+                  + link("receptive-field"))
     else:
         size = (box[2] - box[0] + 1, box[3] - box[1] + 1)
-        st.metric("Receptive field (theory)", f"{size[0]} × {size[1]}")
+        st.metric("Receptive field (theory)", f"{size[0]} × {size[1]}",
+                  help="The height × width of the input pixels this output pixel can read, "
+                       "padding included. " + link("receptive-field"))
         st.metric("Inside the image", f"{clipped[2] - clipped[0] + 1} × "
-                                      f"{clipped[3] - clipped[1] + 1}")
-        st.metric("Jump (input pixels per output step)", f"{jump_h} × {jump_w}")
+                                      f"{clipped[3] - clipped[1] + 1}",
+                  help="The part of that field that lies on the image, not on the zeros "
+                       "padded around it. " + link("padding"))
+        st.metric("Jump (input pixels per output step)", f"{jump_h} × {jump_w}",
+                  help="How far, in input pixels, the field moves when the output pixel "
+                       "moves by one. " + link("jump"))
         st.caption(f"Rows {box[0]}…{box[2]}, columns {box[1]}…{box[3]}. Red: the part inside "
                    f"the image; dashed yellow: the part in the padding; cyan: where the output "
                    f"pixel sits (its stride step).")
@@ -85,10 +94,13 @@ for (title, s), column in zip(variants, columns):
                         width="stretch", key=f"rf_erf_{title}")
         a, b = st.columns(2)
         a.metric("50% of the gradient in", f"{erf.share50:.1%}",
-                 help=f"{erf.n50} pixels of the {erf.theory_area} in the theoretical field "
-                      f"(clipped to the image)")
+                 help=f"The smallest share of the theoretical field (clipped to the image) "
+                      f"that holds half of the gradient's mass: {erf.n50} of its "
+                      f"{erf.theory_area} pixels. {link('effective-receptive-field')}")
         b.metric("90% of the gradient in", f"{erf.share90:.1%}",
-                 help=f"{erf.n90} pixels of the {erf.theory_area}")
+                 help=f"The smallest share of the theoretical field that holds 90% of the "
+                      f"gradient's mass: {erf.n90} of its {erf.theory_area} pixels. "
+                      f"{link('effective-receptive-field')}")
         sup = erf.support
         st.caption(f"Non-zero gradient: rows {sup.rows[0]}…{sup.rows[1]}, columns "
                    f"{sup.cols[0]}…{sup.cols[1]}; theory: rows {t.rows[0]}…{t.rows[1]}, "

@@ -28,6 +28,11 @@ class Entry:
 
 
 ENTRIES: tuple[Entry, ...] = (
+    Entry("shape", "Shape (C × H × W)",
+          "A feature map's shape is its number of channels $C$, its height $H$ and its width "
+          "$W$; PyTorch puts the batch size $N$ in front, $(N, C, H, W)$, and a classifier's "
+          "output holds one score per class, $(N, K)$ for $K$ classes.",
+          sources=("PyTorch documentation, torch.nn.Conv2d (input and output shapes)",)),
     Entry("parameter", "Parameter",
           "A number the network learns from data: a convolution's weights (and its biases, "
           "if it has any) and a normalization layer's learned scale and shift; cnnviz counts "
@@ -128,6 +133,22 @@ ENTRIES: tuple[Entry, ...] = (
           r"\text{weights} = k\cdot k\cdot \frac{C_{in}}{g}\cdot C_{out}",
           ("Xie et al. 2017, Aggregated Residual Transformations (ResNeXt), §3.3",
            "Howard et al. 2017, MobileNets, §3.1")),
+    Entry("prediction", "Prediction (class probabilities)",
+          "A classifier ends in one score per class; the softmax turns the scores into "
+          "probabilities that are positive and add up to 1, and the prediction is the class "
+          "whose probability is highest.",
+          r"p_{i} = \frac{e^{z_{i}}}{\sum_{j} e^{z_{j}}}",
+          ("Goodfellow, Bengio & Courville 2016, Deep Learning, §6.2.2.3",)),
+    Entry("accuracy", "Accuracy",
+          "The share of a set of images whose prediction is their true class: the number "
+          "classified right divided by the number of images.",
+          r"\text{accuracy} = \frac{\text{images classified right}}{\text{images}}"),
+    Entry("test-split", "Training and test split",
+          "The labelled images are divided once into training images, which the network "
+          "learns from, and test images, which it never sees while it learns, so its "
+          "accuracy on the test images estimates how it does on new images; a training "
+          "accuracy far above the test accuracy is overfitting.",
+          sources=("Goodfellow, Bengio & Courville 2016, Deep Learning, §5.2",)),
 )
 BY_ANCHOR = {e.anchor: e for e in ENTRIES}
 

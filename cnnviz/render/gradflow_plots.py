@@ -6,7 +6,7 @@ and exact zeros ("vanished", below float32's range) as ▼ on the bottom edge.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
@@ -106,7 +106,7 @@ def fig_depth_sweep(depths: Sequence[int], plain: Sequence[float],
                    "‖∂L/∂W₁‖")
 
 
-def fig_training(steps: Sequence[int], curves: dict[str, Sequence[float]], what: str
+def fig_training(steps: Sequence[int], curves: Mapping[str, Sequence[float]], what: str
                  ) -> go.Figure:
     """Training curves (loss or accuracy) of several runs."""
     fig = go.Figure()

@@ -117,7 +117,8 @@ def field_headline(report: NetworkReport) -> tuple[str, str, str]:
                 f"Every pixel of this feature map depends on every input pixel: "
                 f"{_global_cause(whole)}.")
     maps = [s for s in report.stages if len(s.output_shape) == 3]
-    help_text = "input pixels one pixel of the last feature map can see (theoretical)"
+    help_text = ("The height × width of the input pixels that one pixel of the last feature "
+                 "map can see (theoretical).")
     if maps:
         return (f"Receptive field after {maps[-1].name}",
                 maps[-1].receptive_field.text(" × "), help_text)

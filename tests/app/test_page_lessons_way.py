@@ -113,3 +113,27 @@ def test_a_step_s_section_is_a_link_to_the_page_s_heading():
     anchors = {h.proto.anchor: h.value for h in at.header}
     assert anchors["gridding"] == RECEPTIVE_FIELD.heading("gridding")
     assert set(anchors) >= {a for a, _ in RECEPTIVE_FIELD.headings}
+
+
+@pytest.mark.parametrize("name, number", [("convolution_by_hand", 1), ("bottleneck", 5)])
+def test_an_answer_the_browser_kept_comes_back_as_the_reveal_it_was(name, number):
+    """What a reload reads from the browser becomes the same record a press of Reveal makes
+    (a number question and a choice), graded against the step as it is now."""
+    from cnnviz.lessons import grade
+    from cnnviz.lessons.kept import Kept, KeptAnswer, fingerprint
+    from cnnviz.ui.lessons.memory import restore
+    from cnnviz.ui.lessons.player import Record
+
+    step = BY_NAME[name].steps[number - 1]
+    truth = answer(step.question, step.state)
+    kept = Kept()
+    kept.answers[name] = {number: KeptAnswer(fingerprint(step), truth.value, truth.value,
+                                             truth.values)}
+    answers: dict = {}
+    finished: set[str] = set()
+    restore(kept, answers, finished, Record)
+    revealed = answers[name][number]
+    assert revealed.asked == step.question
+    assert revealed.answer == Record(truth.value, truth, grade(step.question, truth,
+                                                                truth.value), fingerprint(step))
+    assert revealed.answer.grade.right

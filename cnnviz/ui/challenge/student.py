@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.errors import InputError
+from cnnviz.lessons.glossary import link
 from cnnviz.pages import CHALLENGE
 from cnnviz.store import ChallengeStore, RoomError, StoreUnavailable, normal_code
 from cnnviz.store.challenge_rows import (
@@ -128,12 +129,14 @@ def design_form(found: Challenge) -> ch.Design | None:
         return None
     budget = ch.Budget(size, found.max_params, found.max_macs, found.max_epochs)
     m = st.columns(2)
-    m[0].metric("Parameters", f"{cost.params:,}", help="of the whole network: stem, "
-                "blocks and the linear head, computed by cnnviz from the design")
+    m[0].metric("Parameters", f"{cost.params:,}", help="The numbers training learns in the "
+                "whole network (stem, blocks and linear head), counted by cnnviz from the "
+                "design. " + link("parameter"))
     m[0].progress(min(1.0, cost.params / found.max_params),
                   f"{cost.params / found.max_params:.0%} of the budget's {found.max_params:,}")
     m[1].metric("MACs per image", f"{cost.macs:,}",
-                help=f"multiply-accumulates of one {size}×{size} image's forward pass")
+                help=f"The multiply-accumulates of one {size}×{size} image's forward pass. "
+                     f"{link('mac')}")
     m[1].progress(min(1.0, cost.macs / found.max_macs),
                   f"{cost.macs / found.max_macs:.0%} of the budget's {found.max_macs:,}")
     why = ch.refusal(design, cost, budget)

@@ -18,6 +18,7 @@ from cnnviz.core.errors import InputError
 from cnnviz.core.graph.report import Inspection
 from cnnviz.deploy.heavy import heavy
 from cnnviz.deploy.own_model import MODEL_ARGS_ENV, MODEL_ENV, MODEL_INPUT_ENV
+from cnnviz.lessons.glossary import link
 from cnnviz.render import network_charts as charts
 from cnnviz.render.explorer_charts import number
 from cnnviz.topics import own_model as topic
@@ -79,12 +80,17 @@ def page() -> None:
         return
     t = report.totals()
     cols = st.columns(4)
-    cols[0].metric("Parameters", number(t["params"]), help=f"{t['params']:,}")
-    cols[1].metric("MACs", number(t["macs"]), help=f"{t['macs']:,} multiply-accumulates "
-                   f"per forward pass (FLOPs = 2 × MACs)")
-    cols[2].metric("Output", " × ".join(map(str, t["output_shape"][1:])))
+    cols[0].metric("Parameters", number(t["params"]), help=f"The numbers training learns "
+                   f"(weights, biases, normalization scales and shifts): {t['params']:,}. "
+                   f"{link('parameter')}")
+    cols[1].metric("MACs", number(t["macs"]), help=f"The multiply-accumulates of one forward "
+                   f"pass: {t['macs']:,} (FLOPs = 2 × MACs). {link('mac')}")
+    cols[2].metric("Output", " × ".join(map(str, t["output_shape"][1:])),
+                   help="The size of the model's output for one input, the batch left out. "
+                        + link("shape"))
     cols[3].metric("Receptive field", (t["receptive_field"] or "not predicted")
-                   .replace("x", " × "))
+                   .replace("x", " × "), help="The height × width of the input pixels that "
+                   "one output pixel can read. " + link("receptive-field"))
     if report.agrees:
         st.success("torch confirms every predicted number: totals and every row.", icon="✅")
     else:

@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.core.datasets import class_names
+from cnnviz.lessons.glossary import link
 from cnnviz.render import digit_images as img
 from cnnviz.topics import learned
 from cnnviz.ui.frame import cache
@@ -91,7 +92,9 @@ def show(view: Look, left, right: list) -> None:
         found = seen.inspection
         with col:
             st.markdown(f"**{safe_text(seen.net.title)}**")
-            st.metric("Prediction", names[found.prediction])  # its probability: the table
+            st.metric("Prediction", names[found.prediction],  # its probability: the table
+                      help="The class this network gives the highest probability. "
+                           + link("prediction"))
             if view.showing:
                 st.caption(view.showing)
             st.markdown(probability_table(names, found.probabilities, found.prediction))

@@ -18,6 +18,7 @@ from cnnviz.core.errors import InputError
 from cnnviz.core.handwriting import canvas_pixels, digit_counts, is_blank
 from cnnviz.core.spec import StackSpec
 from cnnviz.deploy.heavy import TRAINING_SLOTS, hold_slot
+from cnnviz.lessons.glossary import link
 from cnnviz.pages import CHALLENGE, TRAINED, TrainedView
 from cnnviz.render import digit_images as img
 from cnnviz.topics import learned
@@ -232,10 +233,13 @@ def show_test_split(nets: list[Net]) -> None:
             st.markdown(f"**{safe_text(net.title)}**")
             m = st.columns(2)
             m[0].metric("Test accuracy", f"{results.accuracy:.2%}",
-                        help=f"{int(round(results.accuracy * len(results.labels)))} of "
-                             f"{len(results.labels)} test images right")
+                        help=f"The share of the test images, never seen in training, that "
+                             f"the network classifies right: "
+                             f"{int(round(results.accuracy * len(results.labels)))} of "
+                             f"{len(results.labels)}. {link('accuracy')} {link('test-split')}")
             m[1].metric("Training accuracy", f"{run.train_accuracy:.2%}",
-                        help="the final network on its 1,347 training images")
+                        help="The share of its 1,347 training images that the final network "
+                             "classifies right. " + link("accuracy"))
             st.plotly_chart(charts.fig_confusion(results.confusion), width="stretch",
                             key=f"{PREFIX}cm_{net.key}")
             wrong = results.mistakes
@@ -302,7 +306,9 @@ def _show_own(nets: list[Net]) -> None:
     for col, net in zip(st.columns(len(nets)), nets):
         with col:
             st.metric(f"{net.title}: test accuracy", f"{net.run.test_accuracy:.2%}",
-                      help=f"after {len(net.run.epochs)} epochs, {net.run.seconds:.1f} s")
+                      help=f"The share of the test images it classifies right, after "
+                           f"{len(net.run.epochs)} epochs ({net.run.seconds:.1f} s). "
+                           f"{link('accuracy')}")
             st.plotly_chart(charts.fig_curves(net.run), width="stretch",
                             key=f"{PREFIX}own_{net.key}")
 
