@@ -19,7 +19,7 @@ from fractions import Fraction
 import torch
 import torch.nn as nn
 
-from cnnviz.core.errors import InputError
+from cnnviz.core.errors import InputError, SpecError
 from cnnviz.core.field import ExactField
 from cnnviz.core.measure import pixel_supports
 from cnnviz.core.walk import Prediction, Support, centre_pixel, predict_supports
@@ -57,11 +57,14 @@ def predicted_field(model: nn.Module, prediction: Prediction) -> tuple[ExactFiel
     n, c, h, w = prediction.input_shape
     sizes = zip(_sizes(h, rf.size[0], _grid(prediction, 0)),
                 _sizes(w, rf.size[1], _grid(prediction, 1)))
+    refused: InputError | None = None  # why the last size tried does not run, if it did not
     for size_h, size_w in sizes:  # the input first, then grown until nothing is cut
         shape = (1, c, size_h, size_w)
         try:
             walked, supports = predict_supports(model, shape, [])
-        except InputError:  # too small for the stack: the next size is larger
+            refused = None
+        except InputError as e:  # too small for the stack: the next size is larger
+            refused = e
             continue
         y = walked.output
         centre = centre_pixel(y.height, y.width)
@@ -71,6 +74,10 @@ def predicted_field(model: nn.Module, prediction: Prediction) -> tuple[ExactFiel
         supports = predict_supports(model, shape, list(pixels))[1]
         if not any(_touches(s, shape) for s in supports):
             return _field(supports, rf.size), FieldProbe(shape, pixels)
+    if refused is not None:  # a stack that runs at its own size only (branches that line
+        # up by coincidence): no larger input holds its field uncut
+        raise SpecError(f"The exact receptive field needs an input larger than {h}×{w}, "
+                        f"where this stack does not run: {refused}")
     raise RuntimeError(f"The exact receptive field did not fit an input of "
                        f"{shape[2]}×{shape[3]}.")  # the bound is an upper bound: never
 
