@@ -5,7 +5,8 @@ leaderboard only after the store has checked it, and every teacher's action (clo
 the private split) passes it to the store again, which refuses a forged one with a
 sentence. The leaderboard is redrawn every few seconds, as trainings finish: accuracy on
 the public split (or, once revealed, the private one) against parameters and against
-MACs per image, the Pareto front marked, and the top designs with their numbers.
+MACs per image, the Pareto front marked, and the top designs with their numbers; any
+finished design opens on Trained Networks with its trained weights.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from cnnviz.ui.challenge.student import budget_text, describe
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import picture, show_error, table
 from cnnviz.ui.rooms.teacher import qr_png
+from cnnviz.ui.trained.entries import open_entry
 
 TEACHER = "ch__teacher"    # {"code", "secret"}: the challenge this session opened
 REFUSAL = "ch__refusal"    # a refused button's sentence, shown on the next run
@@ -134,6 +136,7 @@ def _board(store: ChallengeStore, found: Challenge) -> None:
         if now.revealed != found.revealed:
             st.rerun()
         leaderboard(designs, now)
+        open_on_trained(store, designs, now)
 
     board()
 
@@ -172,3 +175,35 @@ def leaderboard(designs: list[Submission], found: Challenge) -> None:
             for i, (d, s) in enumerate(ranked, 1)]
     st.markdown(f"**Top {len(rows)}** by {which}")
     table(rows)
+
+
+def open_on_trained(store: ChallengeStore, designs: list[Submission], found: Challenge
+                    ) -> None:
+    """Any finished entry, picked, opens on Trained Networks with its trained weights (kept
+    for the challenge's lifetime, bounded): one that cannot is a sentence here."""
+    done = sorted((d for d in designs if d.status == DONE and d.public is not None),
+                  key=lambda d: (-(d.public or 0.0), d.params, d.id))
+    if not done:
+        return
+    names = {d.id: f"{d.nickname}: {ch.share(d.public)}, {d.params:,} parameters"
+             for d in done}
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    picked = left.selectbox("A design to look inside", list(names), key="ch_entry",
+                            format_func=lambda i: names.get(i, ""),
+                            help="with the canvas and the test images, as Trained Networks "
+                                 "shows its own stacks")
+    if not right.button("Open on Trained Networks", key="ch_open_entry"):
+        return
+    entry = next((d for d in done if d.id == picked), None)
+    try:
+        if entry is None:
+            raise InputError("That design is no longer on the leaderboard.")
+        if isinstance(ch.design_of(entry.spec, found.size), ch.TextDesign):
+            raise InputError("This design is a network written as text: Trained Networks "
+                             "opens the stacks of one block that the picker builds.")
+        if entry.id not in store.kept_weights(found.code):
+            store.weights(found.code, entry.id)  # the sentence of a dropped entry
+    except InputError as e:  # RoomError among them: a sentence
+        show_error(e)
+        return
+    open_entry(found.code, entry.id, entry.nickname)

@@ -31,6 +31,7 @@ from cnnviz.topics.training import (
 from cnnviz.ui.frame import cache, controls, startup
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import picture, show_error
+from cnnviz.ui.trained import entries
 
 PREFIX = "tr_"
 YOURS = "yours"
@@ -58,6 +59,8 @@ class Net:
 def pair_label(pair: str) -> str:
     if pair == YOURS:
         return "yours (trained here)"
+    if pair == entries.OPTION:
+        return entries.entry_label()
     return f"shipped, {pair}: plain and residual"
 
 
@@ -65,10 +68,15 @@ def choose_pair(device: str = "cpu") -> list[Net]:
     """The pair selector; the networks it names."""
     state = st.session_state
     own = state.get(_OWN)
-    options = list(learned.PAIRS) + ([YOURS] if own else [])
+    entry = state.get(entries.ENTRY)
+    options = list(learned.PAIRS) + ([YOURS] if own else []) + \
+        ([entries.OPTION] if entry else [])
     if state.pop(_SHOW_OWN, False) and own:  # just trained: look inside them
         state[PREFIX + "pair"] = YOURS
         state[TRAINED.view_key] = TrainedView.INSIDE.value  # view_choice's
+    if state.pop(entries.SHOW, False) and entry:  # opened from a challenge's leaderboard
+        state[PREFIX + "pair"] = entries.OPTION
+        state[TRAINED.view_key] = TrainedView.INSIDE.value
     if state.get(PREFIX + "pair") not in options:  # the pair where shortcuts matter most
         state[PREFIX + "pair"] = learned.opening_pair()
     pair = st.selectbox("Networks", options, key=PREFIX + "pair", format_func=pair_label,
@@ -77,10 +85,30 @@ def choose_pair(device: str = "cpu") -> list[Net]:
                              "shortcuts (plain) and one with (residual)")
     if pair == YOURS and own:
         nets = list(own["nets"])
+    elif pair == entries.OPTION:
+        nets = [entry_net(device)] if _entry_opens(device) else \
+            [shipped_net(name, device) for name in learned.PAIRS[learned.opening_pair()]]
     else:
         nets = [shipped_net(name, device) for name in learned.PAIRS[pair]]
     st.caption(accuracy_words(nets, learned.opening_pair()))
     return nets
+
+
+def entry_net(device: str = "cpu") -> Net:
+    """The challenge entry this session opened (entries.entry_run_of), as a Net."""
+    run, words, key = entries.entry_run_of()
+    title = f"{entries.entry_label().removeprefix('design challenge: ')} ({words})"
+    return Net(title, cache_key(key, device), run, cache.entry_model(key, run, device))
+
+
+def _entry_opens(device: str) -> bool:
+    """Whether the opened entry loads; if not, its sentence (the shipped pair instead)."""
+    try:
+        entries.entry_run_of()
+    except InputError as e:  # dropped, expired, a network text, the store unavailable
+        show_error(e)
+        return False
+    return True
 
 
 def accuracy_words(nets: list[Net], telling: str) -> str:

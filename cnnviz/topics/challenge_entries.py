@@ -1,0 +1,66 @@
+"""A challenge's trained designs as the database keeps them, and back as trained runs.
+
+The worker keeps each trained design's weights (torch's own format, tensors only) and a
+record of its training (every epoch's figures, as `cnnviz train --save` writes them), so
+Trained Networks can open any leaderboard entry in any process of a hall. Read back, the
+bytes are treated as a stranger's, as a saved stack's are (cnnviz.topics.runs): the
+network is built on the meta device from the design, and only tensors of its names, shapes
+and types are loaded.
+"""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import asdict, fields
+from typing import Any
+
+import torch
+
+from cnnviz.core.errors import InputError
+from cnnviz.topics.challenge import ChallengeDesign
+from cnnviz.topics.runs import checked_weights
+from cnnviz.topics.training import Epoch, TrainRun, meta_model, weighted_layers
+
+MAX_RECORD_BYTES = 1_000_000  # 30 epochs of a few hundred layers' gradient norms fit
+_EPOCH = {f.name for f in fields(Epoch)}
+
+
+def entry_bytes(run: TrainRun) -> tuple[bytes, bytes]:
+    """A finished run's weights and record, as the challenge store keeps them."""
+    buffer = io.BytesIO()
+    torch.save(run.state, buffer)
+    record = {"layers": run.layers, "train_accuracy": run.train_accuracy,
+              "history": [asdict(e) for e in run.epochs]}
+    return buffer.getvalue(), json.dumps(record).encode()
+
+
+def entry_run(design: ChallengeDesign, size: int, weights: bytes, record: bytes) -> TrainRun:
+    """The trained run of a kept design; InputError with a sentence when the bytes are not
+    this design's."""
+    refused = "The kept weights do not load into this design"
+    config = design.config(size)
+    model = meta_model(config)
+    layers = [name for name, _ in weighted_layers(model)]
+    shapes = {k: (tuple(t.shape), t.dtype) for k, t in model.state_dict().items()}
+    state = checked_weights(weights, shapes, refused, "the weights")
+    history = _record(record, refused)
+    if history["layers"] != layers:
+        raise InputError(f"{refused}: its layers differ.")
+    return TrainRun(config, layers, [Epoch(**e) for e in history["history"]], state,
+                    float(history["train_accuracy"]))
+
+
+def _record(data: bytes, refused: str) -> dict[str, Any]:
+    if len(data) > MAX_RECORD_BYTES:
+        raise InputError(f"{refused}: its record is too long.")
+    try:
+        record = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise InputError(f"{refused}: its record is not JSON.") from None
+    ok = (isinstance(record, dict) and isinstance(record.get("layers"), list)
+          and isinstance(record.get("train_accuracy"), (int, float))
+          and isinstance(record.get("history"), list)
+          and all(isinstance(e, dict) and set(e) == _EPOCH for e in record["history"]))
+    if not ok:
+        raise InputError(f"{refused}: its record is not a training's.")
+    return record
