@@ -24,15 +24,37 @@ from cnnviz.topics.challenge_worker import ensure_workers
 from cnnviz.ui.challenge.student import budget_text, describe
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import picture, show_error, table
-from cnnviz.ui.rooms.teacher import qr_png
+from cnnviz.ui.rooms.door import browser_room, qr_png
 from cnnviz.ui.trained.entries import open_entry
 
 TEACHER = "ch__teacher"    # {"code", "secret"}: the challenge this session opened
+FORGET = "ch__forget"      # a challenge left or ended: the browser forgets it on the next run
+SLOT = "challenge"         # where the browser keeps it (the room's door, another slot)
 REFUSAL = "ch__refusal"    # a refused button's sentence, shown on the next run
 BOARD_POLL_S = 3.0
 TOP = 10
 
-__all__ = ["TEACHER", "open_form", "teacher_view"]
+__all__ = ["TEACHER", "open_form", "resume_offer", "teacher_view"]
+
+
+def resume_offer(store: ChallengeStore) -> None:
+    """After a reload of the projector's page: *Resume challenge CODE*, when this browser
+    keeps a challenge whose secret the store accepts (as a room's teacher resumes a room,
+    through the door's same keeper)."""
+    kept = browser_room(forget=st.session_state.pop(FORGET, None), slot=SLOT)
+    if kept is None:
+        return
+    try:
+        found = store.check_teacher(*kept)
+    except RoomError:  # expired, or not this browser's to resume: nothing offered
+        return
+    st.button(f"Resume challenge {found.code}", key="ch_resume", type="primary",
+              help="the challenge this browser opened, with its leaderboard",
+              on_click=_hold, args=(found.code, kept[1]))
+
+
+def _hold(code: str, secret: str) -> None:
+    st.session_state[TEACHER] = {"code": code, "secret": secret}
 
 
 def open_form(store: ChallengeStore) -> None:
@@ -65,7 +87,7 @@ def open_form(store: ChallengeStore) -> None:
     except InputError as e:
         show_error(e)
         return
-    st.session_state[TEACHER] = {"code": found.code, "secret": secret}
+    _hold(found.code, secret)
     st.rerun()
 
 
@@ -87,7 +109,9 @@ def teacher_view(store: ChallengeStore) -> None:
     except RoomError as e:
         show_error(e)
         st.session_state.pop(TEACHER, None)
+        st.session_state[FORGET] = mine["code"]
         return
+    browser_room(keep=(found.code, mine["secret"]), slot=SLOT)  # a reload resumes it
     ensure_workers(store)
     link = join_url(found.code)
     left, right = st.columns([3, 1])
@@ -121,7 +145,9 @@ def _act(action, code: str, secret: str) -> None:
 
 
 def _leave() -> None:
-    st.session_state.pop(TEACHER, None)
+    mine = st.session_state.pop(TEACHER, None)
+    if mine:
+        st.session_state[FORGET] = mine["code"]
 
 
 def _board(store: ChallengeStore, found: Challenge) -> None:
