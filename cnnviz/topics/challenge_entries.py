@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import io
 import json
+from collections import OrderedDict
 from dataclasses import asdict, fields
 from typing import Any
 
 import torch
+import torch.nn as nn
 
 from cnnviz.core.errors import InputError
 from cnnviz.topics.challenge import ChallengeDesign
 from cnnviz.topics.runs import checked_weights
 from cnnviz.topics.training import Epoch, TrainRun, meta_model, weighted_layers
+
+# the parts after which a network's maps are no longer maps: its head (Trained Networks
+# shows the maps before them, and Grad-CAM weighs the last of those)
+HEAD = (nn.AdaptiveAvgPool2d, nn.Flatten, nn.Linear)
 
 MAX_RECORD_BYTES = 1_000_000  # 30 epochs of a few hundred layers' gradient norms fit
 _EPOCH = {f.name for f in fields(Epoch)}
@@ -64,3 +70,34 @@ def _record(data: bytes, refused: str) -> dict[str, Any]:
     if not ok:
         raise InputError(f"{refused}: its record is not a training's.")
     return record
+
+
+class NetworkClassifier(nn.Sequential):
+    """A network written as text and trained on the digits, seen as Trained Networks sees its
+    own stacks (cnnviz.topics.training.Classifier): its blocks and layers up to its head
+    are the `stack` whose every output is a map; the head (`classify`) turns the last map
+    into the ten digits' scores. The modules are the trained network's own (shared, not
+    copied), so the outputs are the network's."""
+
+    stem: nn.Identity
+    stack: nn.Sequential
+    head: nn.Sequential
+
+    def __init__(self, network: nn.Module):
+        parts = [m for stage in network.children() for m in stage.children()]
+        cut = next((i for i, m in enumerate(parts) if isinstance(m, HEAD)), len(parts))
+        super().__init__(OrderedDict(stem=nn.Identity(), stack=nn.Sequential(*parts[:cut]),
+                                     head=nn.Sequential(*parts[cut:])))
+        self.train(network.training)
+
+    def block_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The output of every block and layer before the head (the input itself when the
+        network begins with its head)."""
+        outputs = []
+        for block in self.stack:
+            x = block(x)
+            outputs.append(x)
+        return outputs or [x]
+
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(features)

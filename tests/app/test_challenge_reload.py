@@ -60,8 +60,18 @@ def test_a_network_text_is_counted_sent_and_trained(db):
     assert (done.params, done.macs) == (expected.params, expected.macs)
     teacher.run()
     clean(teacher)
-    teacher.button(key="ch_open_entry").click().run()  # a text: a sentence, no page change
-    assert any("network written as text" in t for t in said(teacher)), said(teacher)
+    teacher.button(key="ch_open_entry").click().run()  # on Trained Networks, every view
+    clean(teacher)
+    assert teacher.selectbox(key="tr_pair").value == "challenge"
+    assert [m.label for m in teacher.metric] == ["Prediction"]
+    for view in ("Filters and channels", "Test split"):
+        teacher.session_state["view"] = view
+        teacher.switch_page(page_file("pages/trained.py")).run()
+        clean(teacher)
+    assert teacher.selectbox(key="tr_pair").value == "challenge"
+    assert [m.label for m in teacher.metric] == ["Test accuracy", "Training accuracy"]
+    right = round((done.public * 228 + done.private * 222))  # the public and private halves
+    assert teacher.metric[0].value == f"{right / 450:.2%}"
 
 
 def test_any_entry_opens_on_trained_networks_and_a_dropped_one_says_so(db, monkeypatch):

@@ -224,9 +224,6 @@ def open_on_trained(store: ChallengeStore, designs: list[Submission], found: Cha
     try:
         if entry is None:
             raise InputError("That design is no longer on the leaderboard.")
-        if isinstance(ch.design_of(entry.spec, found.size), ch.TextDesign):
-            raise InputError("This design is a network written as text: Trained Networks "
-                             "opens the stacks of one block that the picker builds.")
         if entry.id not in store.kept_weights(found.code):
             store.weights(found.code, entry.id)  # the sentence of a dropped entry
     except InputError as e:  # RoomError among them: a sentence

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import streamlit as st
@@ -250,8 +250,13 @@ def challenge_entry(code: str, id: int, _load: Callable[[str, int], tuple[TrainR
 
 @st.cache_resource(max_entries=8, ttl=15 * 60, show_spinner=False)
 def entry_model(key: str, _run: TrainRun, device: str = "cpu") -> Classifier:
-    """The model of a challenge entry (`key` names it), in eval mode: read-only."""
-    return _run.model(device)
+    """The model of a challenge entry (`key` names it), in eval mode, as Trained Networks
+    reads a classifier (a network's text through NetworkClassifier): read-only."""
+    from cnnviz.topics.challenge_entries import NetworkClassifier
+    model = _run.model(device)
+    if _run.config.network is None:
+        return model
+    return cast("Classifier", NetworkClassifier(model))  # the same methods the views call
 
 
 @st.cache_data(max_entries=256, ttl=15 * 60, show_spinner=False)

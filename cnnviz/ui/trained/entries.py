@@ -14,7 +14,7 @@ import streamlit as st
 from cnnviz.core.errors import InputError
 from cnnviz.pages import TRAINED
 from cnnviz.store import challenge_store, normal_code
-from cnnviz.topics.challenge import TextDesign, design_of
+from cnnviz.topics.challenge import design_of
 from cnnviz.topics.challenge_entries import entry_run
 from cnnviz.topics.training import TrainRun
 from cnnviz.ui.frame import cache, startup
@@ -47,17 +47,13 @@ def load_entry(code: str, id: int) -> tuple[TrainRun, str]:
     if submission.code != challenge.code:
         raise InputError("That design is not one of this challenge's.")
     design = design_of(submission.spec, challenge.size)
-    if isinstance(design, TextDesign):
-        raise InputError("This design is a network written as text: Trained Networks opens "
-                         "the stacks of one block that the picker builds, so its weights "
-                         "stay on the leaderboard's side.")
     weights, record = store.weights(code, id)
     return entry_run(design, challenge.size, weights, record), design.describe()
 
 
 def entry_run_of() -> tuple[TrainRun, str, str]:
     """The opened entry's run, its design in words and its cache key; InputError (a
-    sentence) when it cannot be opened (dropped, expired, not a stack)."""
+    sentence) when it cannot be opened (its weights dropped, the challenge expired)."""
     entry = st.session_state.get(ENTRY)
     if not isinstance(entry, dict):
         raise InputError("No challenge design was opened here.")

@@ -59,8 +59,6 @@ class Net:
 def pair_label(pair: str) -> str:
     if pair == YOURS:
         return "yours (trained here)"
-    if pair == entries.OPTION:
-        return entries.entry_label()
     return f"shipped, {pair}: plain and residual"
 
 
@@ -79,7 +77,10 @@ def choose_pair(device: str = "cpu") -> list[Net]:
         state[TRAINED.view_key] = TrainedView.INSIDE.value
     if state.get(PREFIX + "pair") not in options:  # the pair where shortcuts matter most
         state[PREFIX + "pair"] = learned.opening_pair()
-    pair = st.selectbox("Networks", options, key=PREFIX + "pair", format_func=pair_label,
+    entry_label = entries.entry_label()  # read now: the label must not read the state later
+    pair = st.selectbox("Networks", options, key=PREFIX + "pair",
+                        format_func=lambda p: entry_label if p == entries.OPTION
+                        else pair_label(p),
                         on_change=lambda: state.pop(PREFIX + "block", None),  # the last block
                         help="two stacks of the same depth trained the same way, one without "
                              "shortcuts (plain) and one with (residual)")
@@ -101,11 +102,12 @@ def entry_net(device: str = "cpu") -> Net:
     return Net(title, cache_key(key, device), run, cache.entry_model(key, run, device))
 
 
+
 def _entry_opens(device: str) -> bool:
     """Whether the opened entry loads; if not, its sentence (the shipped pair instead)."""
     try:
         entries.entry_run_of()
-    except InputError as e:  # dropped, expired, a network text, the store unavailable
+    except InputError as e:  # dropped, expired, the store unavailable
         show_error(e)
         return False
     return True
@@ -227,7 +229,7 @@ def show_filters(nets: list[Net]) -> None:
 
 
 def show_channels(nets: list[Net]) -> None:
-    depth = min(net.run.config.spec.depth for net in nets)
+    depth = min(len(net.model.stack) for net in nets)  # a stack's blocks; a text's layers
     c = st.columns(2)
     block = c[0].number_input("Block", 1, depth, depth, key=PREFIX + "block") if depth > 1 \
         else 1
