@@ -70,8 +70,9 @@ def test_a_network_text_is_counted_sent_and_trained(db):
         clean(teacher)
     assert teacher.selectbox(key="tr_pair").value == "challenge"
     assert [m.label for m in teacher.metric] == ["Test accuracy", "Training accuracy"]
-    right = round((done.public * 228 + done.private * 222))  # the public and private halves
-    assert teacher.metric[0].value == f"{right / 450:.2%}"
+    private = ch.private_mask(8)  # the page's accuracy: both halves, from the kept weights
+    right = round(done.public * (~private).sum() + done.private * private.sum())
+    assert teacher.metric[0].value == f"{right / len(private):.2%}"
 
 
 def test_any_entry_opens_on_trained_networks_and_a_dropped_one_says_so(db, monkeypatch):
@@ -134,3 +135,19 @@ def test_a_forged_or_foreign_kept_challenge_offers_nothing(db, kept_value):
     clean(at)
     assert not [b for b in at.button if b.key == "ch_resume"]
     assert "ch__teacher" not in at.session_state
+
+
+@pytest.mark.parametrize("text, says", [
+    ("[x](http://e.vil) ![i](http://e.vil/i.png)", "must be written name=parts"),
+    ("stem=conv_bn_act:out_channels=1000000|head=adaptive_avgpool;flatten;linear",
+     "out_channels"),
+    ("s=" + ";".join(["conv_bn_act:out_channels=8"] * 17), "1 to 16"),
+    ("стем=conv", "Stage name"),
+])
+def test_a_hostile_network_text_is_a_sentence_and_sends_nothing(db, text, says):
+    _, code, _ = open_challenge()
+    at = _write(code, "Eve", text)
+    assert any(says in t for t in said(at)), said(at)
+    assert not any("e.vil" in m.value for m in at.markdown)
+    assert not [b for b in at.button if b.key == "ch_send"]
+    assert challenge_store().submissions(code) == []
