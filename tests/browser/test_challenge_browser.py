@@ -73,8 +73,11 @@ def test_a_challenge_from_budget_to_leaderboard(streamlit_server, browser):
     save_screenshot(ada, "challenge-phone-result")
     # the best entry, with its trained weights, on Trained Networks
     teacher.get_by_role("button", name="Open on Trained Networks").click()
-    teacher.get_by_text("design challenge:").first.wait_for(timeout=60_000)
-    teacher.get_by_text("Prediction").first.wait_for(timeout=60_000)
+    teacher.locator("strong", has_text="'s design (").first.wait_for(timeout=60_000)
+    assert teacher.url.endswith("/trained")
+    teacher.get_by_text("Prediction", exact=True).first.wait_for(timeout=60_000)
+    wait_rerun(teacher)
+    assert teacher.get_by_text("Prediction", exact=True).count() == 1  # the entry alone
     save_screenshot(teacher, "challenge-entry-on-trained")
     for page in (teacher, ada, big):
         assert_clean(page)
