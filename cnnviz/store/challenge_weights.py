@@ -75,8 +75,8 @@ def read(c: Connection, code: str, id: int) -> tuple[bytes, bytes]:
         raise WeightsDropped(
             f"The trained weights of this design are no longer kept: a challenge keeps "
             f"those of its {KEEP} best designs on the public split (at most "
-            f"{KEEP_BYTES // 1_000_000} MB), and better designs took its place. Its scores "
-            f"stay on the leaderboard.")
+            f"{KEEP_BYTES // 1_000_000} MB, {MAX_BYTES // 1_000_000} MB a design), and better "
+            f"designs took its place. Its scores stay on the leaderboard.")
     return bytes(row[0]), bytes(row[1])
 
 

@@ -139,3 +139,29 @@ def test_entry_bytes_round_trip_the_record():
     run = train(design.config(8))
     again = entry_run(design, 8, *entry_bytes(run))
     assert again.epochs == run.epochs and again.train_accuracy == run.train_accuracy
+
+
+# --- what rooms and challenges share ----------------------------------------------------
+
+def test_codes_and_secrets_are_checked_alike_for_rooms_and_challenges(url):
+    from cnnviz.store import ChallengeStore, NotTeacher, RoomError, RoomStore
+    from cnnviz.store.codes import normal_code
+
+    assert normal_code(" k7q-x2m ", "challenge") == "K7QX2M"
+    with pytest.raises(RoomError, match="A challenge code is 6 letters"):
+        normal_code("K7QX2", "challenge")
+    rooms, challenges = RoomStore(url), ChallengeStore(url)
+    room, room_secret = rooms.open_room("output_size", 1)
+    found, secret = challenges.open_challenge(8, 5000, 200_000, 2, 10)
+    assert challenges.check_teacher(found.code, secret).code == found.code
+    assert rooms.teacher_room(room.code, room_secret).code == room.code
+    for forged in ("", "forged", None, 7, room_secret):
+        with pytest.raises(NotTeacher, match="this challenge"):
+            challenges.check_teacher(found.code, forged)
+    for forged in ("", "forged", None, 7, secret):
+        with pytest.raises(NotTeacher, match="this room"):
+            rooms.teacher_room(room.code, forged)
+    assert rooms.purge(now=room.expires + 1) == 1 and challenges.purge(
+        now=found.expires + 1) == 1
+    for engine in (rooms.engine, challenges.engine):
+        engine.dispose()
