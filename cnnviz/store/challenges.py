@@ -1,7 +1,7 @@
 """Design challenges on the database: a teacher's budget, and the designs students submit.
 
-A teacher opens a challenge: a code for the class (the rooms' alphabet), a secret only the
-teacher's session holds (stored as its sha256, as a room's), the data's size, a budget
+A teacher opens a challenge: a code for the class and a secret only the teacher's session
+holds (both as a room's: cnnviz.store.codes), the data's size, a budget
 (parameters, MACs per image, epochs) and a closing time. A student submits a design under a
 nickname (unique in the challenge, kept per student); the numbers stored with it are the
 server's own (cnnviz.topics.challenge computes them from the spec, never from the client).
@@ -15,9 +15,7 @@ marked failed with a sentence after MAX_ATTEMPTS: never lost silently.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 import threading
 import time
 from typing import Any
@@ -31,13 +29,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    delete,
     func,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
+from cnnviz.store import challenge_weights
 from cnnviz.store.challenge_rows import (
     ACTIVE,
     DONE,
@@ -52,10 +50,17 @@ from cnnviz.store.challenge_rows import (
     checked_nickname,
     submission_of,
 )
+from cnnviz.store.codes import (
+    CODE_LENGTH,
+    check_secret,
+    normal_code,
+    open_with_code,
+    purge_expired,
+)
 from cnnviz.store.database import META, Database
 from cnnviz.store.engine import database_url
-from cnnviz.store.errors import NotTeacher, RoomError, StoreUnavailable
-from cnnviz.store.rooms import ALPHABET, CODE_LENGTH, STUDENT_ID, normal_code
+from cnnviz.store.errors import RoomError
+from cnnviz.store.rooms import STUDENT_ID
 
 MAX_SUBMISSIONS = 10           # per student and challenge: 100 tries are refused politely
 MAX_ATTEMPTS = 2               # trainings cut short by a stopped server before it fails
@@ -115,28 +120,25 @@ class ChallengeStore(Database):
         the budget's numbers (cnnviz.topics.challenge.open_challenge)."""
         now = time.time() if now is None else now
         self.purge(now)
-        secret = secrets.token_urlsafe(24)
-        for _ in range(20):
-            code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-            row = dict(code=code, teacher=_hash(secret), size=size, max_params=max_params,
+
+        def insert(code: str, teacher: str) -> dict:
+            row = dict(code=code, teacher=teacher, size=size, max_params=max_params,
                        max_macs=max_macs, max_epochs=max_epochs, closes=now + 60 * minutes,
                        created=now, expires=now + self.ttl, revealed=False)
-            try:
-                with self._tx() as c:
-                    c.execute(CHALLENGES.insert().values(**row))
-            except IntegrityError:
-                continue
-            return challenge_of(row), secret
-        raise StoreUnavailable("No free challenge code was found; try again.")
+            with self._tx() as c:
+                c.execute(CHALLENGES.insert().values(**row))
+            return row
+
+        row, secret = open_with_code(insert, "challenge")
+        return challenge_of(row), secret
 
     def _teacher(self, code: str, secret: str, close: bool = False, **changes: Any
                  ) -> Challenge:
         """Check the secret, then change the challenge (`close`: no submissions from now)."""
-        code = normal_code(code)
+        code = normal_code(code, "challenge")
         with self._tx() as c:
             row = self._row(c, code)
-            if not secret or not secrets.compare_digest(row["teacher"], _hash(str(secret))):
-                raise NotTeacher("Only the teacher who opened this challenge can change it.")
+            check_secret(row["teacher"], secret, "challenge")
             if close:
                 changes["closes"] = min(row["closes"], time.time())
             if changes:
@@ -165,7 +167,7 @@ class ChallengeStore(Database):
         return row
 
     def challenge(self, code: str, now: float | None = None) -> Challenge:
-        code = normal_code(code)
+        code = normal_code(code, "challenge")
         with self._tx() as c:
             return challenge_of(self._row(c, code, now))
 
@@ -178,7 +180,7 @@ class ChallengeStore(Database):
             raise RoomError("This browser's anonymous id is malformed; reload the page.")
         nickname, key = checked_nickname(nickname)
         now = time.time() if now is None else now
-        code = normal_code(code)
+        code = normal_code(code, "challenge")
         text = json.dumps(spec, sort_keys=True)
         try:
             with self._tx() as c:
@@ -222,7 +224,8 @@ class ChallengeStore(Database):
         many were stopped."""
         with self._tx() as c:
             done = c.execute(update(SUBMISSIONS).where(
-                SUBMISSIONS.c.code == normal_code(code), SUBMISSIONS.c.student == student,
+                SUBMISSIONS.c.code == normal_code(code, "challenge"),
+                SUBMISSIONS.c.student == student,
                 SUBMISSIONS.c.status.in_(ACTIVE)).values(
                 status=WITHDRAWN, finished=time.time(), message="Stopped by its author."))
             return int(done.rowcount)
@@ -232,7 +235,7 @@ class ChallengeStore(Database):
         query = (select(SUBMISSIONS, PLAYERS.c.nickname)
                  .join(PLAYERS, (PLAYERS.c.code == SUBMISSIONS.c.code)
                        & (PLAYERS.c.student == SUBMISSIONS.c.student))
-                 .where(SUBMISSIONS.c.code == normal_code(code)))
+                 .where(SUBMISSIONS.c.code == normal_code(code, "challenge")))
         if student is not None:
             query = query.where(SUBMISSIONS.c.student == student)
         with self._tx() as c:
@@ -296,12 +299,31 @@ class ChallengeStore(Database):
                 heartbeat=time.time() if now is None else now))
             return done.rowcount == 1
 
-    def finish(self, id: int, public: float, private: float) -> None:
+    def finish(self, id: int, public: float, private: float,
+               weights: tuple[bytes, bytes] | None = None) -> None:
+        """A training's scores; with its weights and record (kept, bounded: see
+        cnnviz.store.challenge_weights), in the same transaction."""
         with self._tx() as c:
-            c.execute(update(SUBMISSIONS).where(
+            done = c.execute(update(SUBMISSIONS).where(
                 SUBMISSIONS.c.id == id, SUBMISSIONS.c.status == TRAINING).values(
                 status=DONE, public=public, private=private, finished=time.time(),
                 message=None))
+            code = c.execute(select(SUBMISSIONS.c.code).where(SUBMISSIONS.c.id == id)
+                             ).scalar()
+            if done.rowcount == 1 and weights is not None and code is not None:
+                challenge_weights.keep(c, code, id, public, *weights)
+
+    def weights(self, code: str, id: int) -> tuple[bytes, bytes]:
+        """The trained weights and record of design `id`; WeightsDropped (a sentence) when
+        they are no longer kept."""
+        with self._tx() as c:
+            self._row(c, normal_code(code, "challenge"))
+            return challenge_weights.read(c, normal_code(code, "challenge"), int(id))
+
+    def kept_weights(self, code: str) -> set[int]:
+        """The designs whose weights are kept (every process sees the same)."""
+        with self._tx() as c:
+            return challenge_weights.kept(c, normal_code(code, "challenge"))
 
     def fail(self, id: int, message: str) -> None:
         with self._tx() as c:
@@ -330,12 +352,8 @@ class ChallengeStore(Database):
         """Delete the expired challenges with their players and submissions."""
         now = time.time() if now is None else now
         with self._tx() as c:
-            gone = [r for (r,) in c.execute(select(CHALLENGES.c.code)
-                                            .where(CHALLENGES.c.expires <= now))]
-            if gone:
-                for table in (SUBMISSIONS, PLAYERS, CHALLENGES):
-                    c.execute(delete(table).where(table.c.code.in_(gone)))
-        return len(gone)
+            return purge_expired(c, CHALLENGES, [challenge_weights.WEIGHTS, SUBMISSIONS,
+                                                 PLAYERS], now)
 
 
 _stores: dict[str, ChallengeStore] = {}
@@ -350,6 +368,3 @@ def challenge_store(url: str | None = None) -> ChallengeStore:
             _stores[key] = ChallengeStore(key)
         return _stores[key]
 
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()

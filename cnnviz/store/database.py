@@ -35,7 +35,7 @@ from cnnviz.store.engine import (
 )
 from cnnviz.store.errors import RoomError, StoreUnavailable, unavailable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 META = MetaData()
 VERSION = Table("schema_version", META, Column("version", Integer, nullable=False))
 Step = str | Callable[[Connection], None]
@@ -92,6 +92,8 @@ MIGRATIONS: dict[int, list[Step]] = {
     3: [answers_name_their_lesson],
     # design challenges (cnnviz.store.challenges): new tables only, made by create_all
     4: [],
+    # a challenge's trained weights (cnnviz.store.challenge_weights): a new table only
+    5: [],
 }
 
 

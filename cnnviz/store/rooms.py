@@ -19,9 +19,7 @@ on the file the next reader opens; every failure is a StoreUnavailable with a se
 """
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 import threading
 import time
 from collections.abc import Sequence
@@ -34,17 +32,23 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    delete,
     false,
     func,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from cnnviz.core.errors import AnswerError
 from cnnviz.core.numbers import checked_number
+from cnnviz.store.codes import (
+    ALPHABET,
+    CODE_LENGTH,
+    check_secret,
+    normal_code,
+    open_with_code,
+    purge_expired,
+)
 from cnnviz.store.database import META, SCHEMA_VERSION, Database
 from cnnviz.store.engine import database_url
 from cnnviz.store.errors import (
@@ -67,7 +71,6 @@ from cnnviz.store.rounds import (
     phase_of,
 )
 
-CODE_LENGTH = 6                                 # 31^6 ≈ 887 million codes
 MAX_CHOICE = 200
 ROOMS = Table(
     "rooms", META,
@@ -92,13 +95,12 @@ ANSWERS = Table(
     Column("at", Float, nullable=False),
     Column("confidence", String(16)),  # one of rounds.CONFIDENCES, or not given
     Column("twin", Boolean, nullable=False, server_default=false()))  # answers the twin
-ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: nothing to mistake
 ROOM_TTL_S = 24 * 3600
 STUDENT_ID_LENGTH = 32                          # hex digits of a random 128-bit id
 STUDENT_ID = re.compile(rf"[0-9a-f]{{{STUDENT_ID_LENGTH}}}")
-__all__ = ["ANSWERS", "CODE_LENGTH", "MAX_CHOICE", "ROOMS", "SCHEMA_VERSION", "NotTeacher",
-           "Phase", "RoomClosed", "RoomError", "StoreUnavailable", "UnknownRoom",
-           "WrongPhase", "database_url"]
+__all__ = ["ALPHABET", "ANSWERS", "CODE_LENGTH", "MAX_CHOICE", "ROOMS", "SCHEMA_VERSION",
+           "NotTeacher", "Phase", "RoomClosed", "RoomError", "StoreUnavailable", "UnknownRoom",
+           "WrongPhase", "database_url", "normal_code"]
 
 
 @dataclass(frozen=True)
@@ -141,20 +143,6 @@ class Answer:
         return self.number if self.number is not None else self.choice
 
 
-def normal_code(text: str) -> str:
-    """A typed room code in its stored form (upper case, spaces and dashes dropped);
-    RoomError when it cannot be a code."""
-    code = re.sub(r"[\s-]", "", str(text)).upper()
-    if len(code) != CODE_LENGTH or any(c not in ALPHABET for c in code):
-        raise RoomError(f"A room code is {CODE_LENGTH} letters and digits (no 0, O, 1, I or "
-                        f"L), like K7QX2M.")
-    return code
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 class RoomStore(Database):
     """The rooms of one database. Thread-safe: every call takes a connection from a pool."""
 
@@ -170,19 +158,17 @@ class RoomStore(Database):
         have expired are deleted first, with their answers."""
         now = time.time() if now is None else now
         self.purge(now)
-        secret = secrets.token_urlsafe(24)
-        for _ in range(20):  # a repeat among 887 million codes is rare; try again if so
-            code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-            row = dict(code=code, teacher=_hash(secret), lesson=lesson, step=step, round=1,
+
+        def insert(code: str, teacher: str) -> dict:
+            row = dict(code=code, teacher=teacher, lesson=lesson, step=step, round=1,
                        is_open=True, created=now, expires=now + self.ttl,
                        phase=Phase.VOTE1.value)
-            try:
-                with self._tx() as c:
-                    c.execute(ROOMS.insert().values(**row))
-            except IntegrityError:
-                continue
-            return _room(row), secret
-        raise StoreUnavailable("No free room code was found; try again.")
+            with self._tx() as c:
+                c.execute(ROOMS.insert().values(**row))
+            return row
+
+        row, secret = open_with_code(insert, "room")
+        return _room(row), secret
 
     def close(self, code: str, secret: str) -> Room:
         """Close the open round without revealing anything: no more answers."""
@@ -228,9 +214,7 @@ class RoomStore(Database):
         with self._tx() as c:
             held = c.execute(select(ROOMS.c.teacher).where(ROOMS.c.code == room.code)
                              ).scalar()
-        if not secret or not isinstance(secret, str) or held is None \
-                or not secrets.compare_digest(held, _hash(secret)):
-            raise NotTeacher("Only the teacher who opened this room can change it.")
+        check_secret(held, secret, "room")
         return room
 
     def end(self, code: str, secret: str, now: float | None = None) -> Room:
@@ -247,8 +231,7 @@ class RoomStore(Database):
             row = c.execute(select(ROOMS).where(ROOMS.c.code == code)).mappings().first()
             if row is None or row["expires"] <= time.time():
                 raise UnknownRoom(_no_room(code))
-            if not secret or not secrets.compare_digest(row["teacher"], _hash(secret)):
-                raise NotTeacher("Only the teacher who opened this room can change it.")
+            check_secret(row["teacher"], secret, "room")
             now = phase_of(row["phase"], row["round"], row["is_open"])
             if move is not None:
                 to = next_phase(move, now)
@@ -361,11 +344,7 @@ class RoomStore(Database):
         """Delete the expired rooms and their answers; how many rooms went."""
         now = time.time() if now is None else now
         with self._tx() as c:
-            gone = [r for (r,) in c.execute(select(ROOMS.c.code).where(ROOMS.c.expires <= now))]
-            if gone:
-                c.execute(delete(ANSWERS).where(ANSWERS.c.code.in_(gone)))
-                c.execute(delete(ROOMS).where(ROOMS.c.code.in_(gone)))
-        return len(gone)
+            return purge_expired(c, ROOMS, [ANSWERS], now)
 
 
 def _room(row) -> Room:

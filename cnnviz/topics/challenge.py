@@ -3,8 +3,11 @@
 A design is a stack the picker could build (a block, its depth, width, kernel size and the
 first block's stride) inside the classifier every trained stack here uses (a 3×3 stem
 convolution from the digit's one channel to the width, the stack, global average pooling,
-a linear layer to the ten digits), trained with one fixed recipe (TrainConfig's defaults:
-AdamW, learning rate 0.005 with cosine decay, batch 64, seed 0) for the design's epochs.
+a linear layer to the ten digits); or a whole network written in the Networks page's text
+(cnnviz.core.network), read on the digits' one channel at the challenge's size with ten
+classes, and refused unless it ends in the ten digits' scores. Both train with one fixed
+recipe (TrainConfig's defaults: AdamW, learning rate 0.005 with cosine decay, batch 64,
+seed 0) for the design's epochs.
 
 The server computes every number from the design itself, never from what a browser sends:
 the parameters and the MACs of one image at the challenge's size come from the predicted
@@ -26,9 +29,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnviz.core.datasets import SIZES, load_dataset
+from cnnviz.core.datasets import CLASSES, SIZES, load_dataset
 from cnnviz.core.errors import InputError
 from cnnviz.core.fields import Field
+from cnnviz.core.network import NetworkSpec, build_network
+from cnnviz.core.network.spec import MAX_TEXT
 from cnnviz.core.spec import StackSpec
 from cnnviz.core.walk import predict
 from cnnviz.topics.training import (
@@ -36,7 +41,7 @@ from cnnviz.topics.training import (
     TrainConfig,
     TrainRun,
     check_training,
-    meta_classifier,
+    meta_model,
 )
 
 # the blocks a design may use: each takes a width, a kernel size and the first block's stride
@@ -133,6 +138,72 @@ class Design:
                 f"{self.kernel}×{self.kernel} kernels{stride}; {self.epochs} epochs")
 
 
+@dataclass(frozen=True)
+class TextDesign:
+    """A whole network in the Networks page's text (its own stem and head), on the digits'
+    one channel at the challenge's size with ten classes; `create` checks it as untrusted
+    input, down to its output: the ten digits' scores."""
+
+    network: str
+    epochs: int
+
+    @classmethod
+    def create(cls, text: Any, epochs: Any, size: int) -> TextDesign:
+        if not isinstance(text, str) or not text.strip():
+            raise InputError("Write a network in the Networks page's text, e.g. "
+                             f"{EXAMPLE}.")
+        if len(text) > MAX_TEXT:
+            raise InputError(f"The network's text is {len(text):,} characters; the limit "
+                             f"is {MAX_TEXT:,}.")
+        design = cls(" ".join(text.split()), EPOCHS.parse(epochs))
+        design.spec(size)  # every part checked, and its output
+        return design
+
+    def spec(self, size: int) -> NetworkSpec:
+        """The network at the challenge's size; InputError with a sentence unless it reads
+        one channel and ends in the ten digits' scores."""
+        spec = NetworkSpec.create(self.network, channels=1, height=size, width=size,
+                                  classes=CLASSES, seed=0)
+        try:
+            out = predict(build_network(spec, "meta"), spec.input_shape).output_shape
+        except InputError:
+            raise
+        except (ValueError, RuntimeError) as e:
+            raise InputError(f"This network cannot read the {size}×{size} digits "
+                             f"({' '.join(str(e).split())[:160]}).") from None
+        if tuple(out) != (1, CLASSES):
+            shape = "×".join(map(str, out[1:]))
+            raise InputError(f"The network must end in the {CLASSES} digits' scores (a "
+                             f"flatten, then a linear layer, as in {EXAMPLE}); it ends in "
+                             f"{shape} numbers per image.")
+        return spec
+
+    def config(self, size: int) -> TrainConfig:
+        """The training: the fixed recipe (seed 0), for this design's epochs, at `size`."""
+        seed = StackSpec.create("conv_bn_act", {}, depth=1, seed=0)  # gives the seed only
+        return TrainConfig.create(seed, size=size, epochs=self.epochs,
+                                  network=self.spec(size))
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        return f"network text: {self.network}; {self.epochs} epochs"
+
+
+EXAMPLE = ("stem=conv_bn_act:out_channels=8|body=resnet_basic*2:out_channels=8"
+           "|head=adaptive_avgpool;flatten;linear")
+ChallengeDesign = Design | TextDesign
+
+
+def design_of(data: object, size: int) -> ChallengeDesign:
+    """A design sent or stored as JSON: the picker's fields, or a network's text and its
+    epochs; InputError otherwise."""
+    if isinstance(data, Mapping) and set(data) == set(TextDesign.__dataclass_fields__):
+        return TextDesign.create(data["network"], data["epochs"], size)
+    return Design.from_json(data, size)
+
+
 def _whole(value: Any) -> int | None:
     """A small whole number given as an int or its ASCII digits (never a bool); None else."""
     if isinstance(value, bool):
@@ -153,11 +224,11 @@ class Cost:
     macs: int
 
 
-def cost(design: Design, size: int) -> Cost:
+def cost(design: ChallengeDesign, size: int) -> Cost:
     """The classifier's parameters and MACs per image by the predicted walk (meta device:
     nothing allocated); InputError when the design cannot be built at this size."""
     try:
-        model = meta_classifier(design.config(size))
+        model = meta_model(design.config(size))
         p = predict(model, (1, 1, size, size))
     except InputError:
         raise
@@ -167,7 +238,7 @@ def cost(design: Design, size: int) -> Cost:
     return Cost(p.params, p.macs)
 
 
-def refusal(design: Design, found: Cost, budget: Budget) -> str | None:
+def refusal(design: ChallengeDesign, found: Cost, budget: Budget) -> str | None:
     """Why a design is over the budget, as a sentence; None when it fits."""
     if found.params > budget.max_params:
         return (f"This design has {found.params:,} parameters; the budget is "
@@ -182,7 +253,7 @@ def refusal(design: Design, found: Cost, budget: Budget) -> str | None:
     return None
 
 
-def checked(design: Design, budget: Budget) -> Cost:
+def checked(design: ChallengeDesign, budget: Budget) -> Cost:
     """The design's cost when it fits the budget and the server's one training budget;
     InputError with a sentence otherwise."""
     found = cost(design, budget.size)

@@ -5,7 +5,8 @@ A worker claims the oldest queued design of the database (one atomic update: of 
 processes, one wins), trains it in one of the training slots Train your own uses
 (cnnviz.deploy.heavy.TRAINING_SLOTS, so a class that trains never makes the other pages
 wait), writes a heartbeat every few seconds while it trains, and stores the accuracy on
-the public and the private split. A design its author stopped ends at the next
+the public and the private split, with the trained weights (kept, bounded, for Trained
+Networks: cnnviz.store.challenge_weights). A design its author stopped ends at the next
 heartbeat. Before each claim, trainings whose heartbeat stopped (their server was
 stopped or killed) are queued again or failed with a sentence (ChallengeStore.recover).
 """
@@ -20,7 +21,8 @@ from cnnviz.core.errors import InputError
 from cnnviz.deploy.heavy import TRAINING_SLOTS, hold_slot
 from cnnviz.store.challenges import ChallengeStore, Submission
 from cnnviz.store.errors import RoomError
-from cnnviz.topics.challenge import Design, scores
+from cnnviz.topics.challenge import design_of, scores
+from cnnviz.topics.challenge_entries import entry_bytes
 from cnnviz.topics.training import train
 
 BEAT_S = 2.0     # a training's heartbeat, and how often it looks whether it was stopped
@@ -49,10 +51,10 @@ def train_one(store: ChallengeStore, device: str = "cpu") -> Submission | None:
             return None  # another worker took it meanwhile
         try:
             challenge = store.challenge(claimed.code)
-            design = Design.from_json(claimed.spec, challenge.size)
+            design = design_of(claimed.spec, challenge.size)
             run = train(design.config(challenge.size), device, _beats(store, claimed.id))
             public, private = scores(run)
-            store.finish(claimed.id, public, private)
+            store.finish(claimed.id, public, private, entry_bytes(run))
         except Stopped:
             pass  # withdrawn: the store already says so
         except InputError as e:  # a sentence: it cannot be trained (or the store failed)

@@ -31,7 +31,7 @@ from cnnviz.topics.runs import load_run, read_record
 from cnnviz.topics.training import (
     Classifier,
     TrainRun,
-    make_classifier,
+    make_model,
 )
 
 TRAINED = Path(__file__).resolve().parents[2] / "assets" / "trained"
@@ -172,11 +172,17 @@ def prepared(data: DataSet, counts: np.ndarray) -> np.ndarray:
 
 # --- what it learned ----------------------------------------------------------------------
 
-def first_filters(run: TrainRun, model: Classifier) -> tuple[np.ndarray, np.ndarray]:
-    """The stem's k×k filters (C, k, k): learned, and as initialised from the same seed."""
-    start = make_classifier(run.config.stack).stem.conv.weight
-    return (model.stem.conv.weight[:, 0].detach().cpu().numpy(),
+def first_filters(run: TrainRun, model: nn.Module) -> tuple[np.ndarray, np.ndarray]:
+    """The first convolution's k×k filters (C, k, k) on the image (the stem's): learned,
+    and as initialised from the same seed."""
+    start = first_conv(make_model(run.config)).weight
+    return (first_conv(model).weight[:, 0].detach().cpu().numpy(),
             start[:, 0].detach().numpy())
+
+
+def first_conv(model: nn.Module) -> nn.Conv2d:
+    """The convolution that reads the image (of a Classifier: the stem's)."""
+    return next(m for m in model.modules() if isinstance(m, nn.Conv2d))
 
 
 @torch.no_grad()

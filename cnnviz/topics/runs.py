@@ -249,17 +249,30 @@ def _read_weights(path: Path, shapes: dict[str, tuple[tuple[int, ...], torch.dty
     except FileRefused as e:
         raise InputError(f"Cannot read {path}: {e}") from None
     refused = f"The weights in {path.parent} do not load into the stack its record describes"
+    return checked_weights(data, shapes, refused, path.name)
+
+
+def checked_weights(data: bytes, shapes: dict[str, tuple[tuple[int, ...], torch.dtype]],
+                    refused: str, name: str) -> dict[str, torch.Tensor]:
+    """The tensors torch.save wrote into `data`, which must be the network's (`shapes`:
+    name -> shape, dtype), loaded as tensors only; InputError starting with `refused` (and
+    naming the file `name`) otherwise."""
+    need = sum(math.prod(shape) * dtype.itemsize for shape, dtype in shapes.values())
+    limit = need + TENSOR_OVERHEAD * len(shapes) + FILE_OVERHEAD
+    if len(data) > limit:
+        raise InputError(f"{refused}: {name} holds {len(data):,} bytes, more than the "
+                         f"stack's tensors take.")
     if len(data) < need:
-        raise InputError(f"{refused}: {path.name} holds {len(data):,} bytes, the stack's "
+        raise InputError(f"{refused}: {name} holds {len(data):,} bytes, the stack's "
                          f"tensors take {need:,} (it is cut short).")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise InputError(f"{refused}: {path.name} is not in torch's format.") from None
+        raise InputError(f"{refused}: {name} is not in torch's format.") from None
     if (len(entries) > len(shapes) + 16 or sum(e.file_size for e in entries) > limit
             or any(e.compress_type != zipfile.ZIP_STORED for e in entries)):
-        raise InputError(f"{refused}: {path.name} holds parts torch.save does not write.")
+        raise InputError(f"{refused}: {name} holds parts torch.save does not write.")
     try:
         state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except (OSError, RuntimeError, ValueError, KeyError, TypeError, EOFError, IndexError,

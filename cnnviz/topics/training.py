@@ -34,6 +34,7 @@ from cnnviz.core.datasets import CLASSES, DATASETS, SIZES, DataSet, load_dataset
 from cnnviz.core.errors import InputError
 from cnnviz.core.fields import TRAIN_BATCH, Field
 from cnnviz.core.layers import NORMS, ConvNormAct
+from cnnviz.core.network import NetworkSpec, build_network
 from cnnviz.core.spec import CONVS, StackSpec, build, init_weights
 from cnnviz.core.walk import predict
 
@@ -121,6 +122,9 @@ class TrainConfig:
     lr: float = 0.005
     weight_decay: float = 5e-4
     schedule: str = "cosine"    # cosine decay to zero over every step (Loshchilov & Hutter 2017)
+    # a whole network (its own stem and head, on 1 channel at `size`, CLASSES outputs)
+    # trained instead of the classifier around `spec`; `spec` then gives the seed only
+    network: NetworkSpec | None = None
 
     @classmethod
     def create(cls, spec: StackSpec, **fields: Any) -> TrainConfig:
@@ -160,16 +164,24 @@ class TrainConfig:
 
     def to_json(self) -> dict[str, Any]:
         s = self.spec
-        out = {k: v for k, v in asdict(self).items() if k != "spec"}
+        out = {k: v for k, v in asdict(self).items() if k not in ("spec", "network")}
+        if self.network is not None:
+            out["network"] = self.network.text()
         changed = {k: v for k, v in s.params if v != s.entry.param(k).default}
         return {"block": s.block, "depth": s.depth, "params": changed, "seed": s.seed, **out}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrainConfig:
-        fields = {k: data[k] for k in ("data", "size", "epochs", "batch", "optimizer", "lr",
-                                       "weight_decay", "schedule") if k in data}
+        names = ("data", "size", "epochs", "batch", "optimizer", "lr", "weight_decay",
+                 "schedule")
+        fields: dict[str, Any] = {k: data[k] for k in names if k in data}
         spec = StackSpec.create(data["block"], data.get("params", {}), depth=data["depth"],
                                 seed=data.get("seed", 0))
+        if "network" in data:
+            size = fields.get("size", IMAGE_SIDE.default)
+            fields["network"] = NetworkSpec.create(data["network"], channels=1, height=size,
+                                                   width=size, classes=CLASSES,
+                                                   seed=spec.seed)
         return cls.create(spec, **fields)
 
 
@@ -182,6 +194,21 @@ def meta_classifier(config: TrainConfig) -> Classifier:
                           stem_norm(config.spec))
 
 
+def make_model(config: TrainConfig, device: str | torch.device = "cpu") -> nn.Module:
+    """The network a configuration trains: its own network, or the classifier around its
+    stack."""
+    if config.network is not None:
+        return build_network(config.network, device)
+    return make_classifier(config.stack, device)
+
+
+def meta_model(config: TrainConfig) -> nn.Module:
+    """make_model's network on the meta device (structure and sizes, no memory)."""
+    if config.network is not None:
+        return build_network(config.network, "meta")
+    return meta_classifier(config)
+
+
 def steps_per_epoch(n: int, batch: int) -> int:
     return max(1, n // batch)  # the last, smaller batch is dropped (BatchNorm needs >1)
 
@@ -189,7 +216,7 @@ def steps_per_epoch(n: int, batch: int) -> int:
 def training_work(config: TrainConfig, n_train: int, n_test: int) -> tuple[Work, Work]:
     """The work of the training steps and of the evaluations after each epoch, counted
     on the meta device."""
-    p = predict(meta_classifier(config), (config.batch, 1, config.size, config.size))
+    p = predict(meta_model(config), (config.batch, 1, config.size, config.size))
     steps = steps_per_epoch(n_train, config.batch) * config.epochs
     reduce = "the epochs, the image size, the channels or the depth"
     units = tuple(work_units(p).items())
@@ -253,8 +280,9 @@ class TrainRun:
         return self.epochs[-1].seconds if self.epochs else 0.0
 
     def model(self, device: str | torch.device = "cpu") -> Classifier:
-        """The trained network, in eval mode."""
-        model = make_classifier(self.config.stack, "cpu")
+        """The trained network, in eval mode (a Classifier unless the configuration
+        trains a network of its own)."""
+        model: Any = make_model(self.config, "cpu")
         model.load_state_dict(self.state)
         return model.to(device).eval()
 
@@ -285,7 +313,7 @@ def train_epochs(config: TrainConfig, device: str | torch.device = "cpu",
     check_training(config, data)
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
     x_test, y_test = data.x_test.to(device), data.y_test.to(device)
-    model = make_classifier(config.stack, device).train()
+    model = make_model(config, device).train()
     layers = weighted_layers(model)
     weights: list[torch.Tensor] = [m.weight for _, m in layers]  # type: ignore[misc]
     optimizer = _optimizer(config, model)

@@ -1,6 +1,7 @@
 """The design challenge in real browsers: a teacher opens one on the projector (1280×720),
 three students design on phones (390×844), one over the budget and refused; the server
-trains the two others and the teacher's leaderboard shows them, live."""
+trains the two others and the teacher's leaderboard shows them, live; the best one opens on
+Trained Networks with its trained weights."""
 from __future__ import annotations
 
 import re
@@ -70,6 +71,14 @@ def test_a_challenge_from_budget_to_leaderboard(streamlit_server, browser):
     _, ada = phones[0]
     ada.get_by_text("Your last design is trained").wait_for(timeout=30_000)
     save_screenshot(ada, "challenge-phone-result")
+    # the best entry, with its trained weights, on Trained Networks
+    teacher.get_by_role("button", name="Open on Trained Networks").click()
+    teacher.locator("strong", has_text="'s design (").first.wait_for(timeout=60_000)
+    assert teacher.url.endswith("/trained")
+    teacher.get_by_text("Prediction", exact=True).first.wait_for(timeout=60_000)
+    wait_rerun(teacher)
+    assert teacher.get_by_text("Prediction", exact=True).count() == 1  # the entry alone
+    save_screenshot(teacher, "challenge-entry-on-trained")
     for page in (teacher, ada, big):
         assert_clean(page)
     for context in (teacher_context, big_context, *[c for c, _ in phones]):

@@ -21,8 +21,8 @@ from cnnviz.topics.challenge_worker import train_one
 from cnnviz.topics.training import make_classifier
 
 ALICE, BOB, CAROL = "a" * 32, "b" * 32, "c" * 32
-TABLES = ("submissions", "challenge_players", "challenges", "answers", "rooms",
-          "schema_version")
+TABLES = ("submissions", "challenge_players", "challenges", "challenge_weights", "answers",
+          "rooms", "schema_version")
 SMALL = ch.Design.create("conv_bn_act", 1, 8, 3, 1, 1, 8)
 
 
@@ -184,14 +184,14 @@ def test_a_nickname_is_one_students_in_a_challenge(store):
 def test_an_older_database_gains_the_challenge_tables(url):
     rooms = RoomStore(url)
     with rooms.engine.begin() as c:
-        for table in TABLES[:3]:
+        for table in TABLES[:4]:
             c.execute(text(f"DROP TABLE {table}"))
         c.execute(text("UPDATE schema_version SET version = 3"))  # before the challenges
     rooms.engine.dispose()
     store = ChallengeStore(url)
-    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert store.schema_version() == SCHEMA_VERSION == 5
     with store.engine.connect() as c:
-        assert set(TABLES[:3]) <= set(inspect(c).get_table_names())
+        assert set(TABLES[:4]) <= set(inspect(c).get_table_names())
     found, _ = _open(store)
     assert _send(store, found.code, ALICE).status == "queued"
     store.engine.dispose()

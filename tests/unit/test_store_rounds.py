@@ -183,7 +183,7 @@ def test_an_older_database_is_upgraded_in_place(url):
     engine.dispose()
     rooms = RoomStore(url)
     try:
-        assert rooms.schema_version() == SCHEMA_VERSION == 4
+        assert rooms.schema_version() == SCHEMA_VERSION == 5
         assert {r.code: r.phase for r, _ in rooms.rooms()} == {
             "AAAAAA": Phase.VOTE1, "BBBBBB": Phase.CLOSED1, "CCCCCC": Phase.VOTE2,
             "DDDDDD": Phase.CLOSED2}

@@ -9,15 +9,14 @@ withdraws it.
 """
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from cnnviz.core.blocks import REGISTRY
 from cnnviz.core.errors import InputError
+from cnnviz.core.network.spec import MAX_TEXT
 from cnnviz.lessons.glossary import link
 from cnnviz.pages import CHALLENGE
-from cnnviz.store import ChallengeStore, RoomError, StoreUnavailable, normal_code
+from cnnviz.store import ChallengeStore, RoomError, normal_code
 from cnnviz.store.challenge_rows import (
     ACTIVE,
     DONE,
@@ -31,11 +30,10 @@ from cnnviz.topics import challenge as ch
 from cnnviz.topics.challenge_worker import ensure_workers
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import show_error, table
+from cnnviz.ui.rooms.door import enter_code
 from cnnviz.ui.rooms.student import student_id
 
-WRONG = "ch__wrong_codes"   # when this session typed codes of no challenge (rate limit)
 SENT = "ch__sent"           # the sentence of the last send, shown on the next run
-MAX_WRONG, WRONG_WINDOW_S = 5, 60.0
 STATUS_POLL_S = 2.0
 STATUS_TEXT = {"queued": "queued", "training": "training", "done": "finished",
                "failed": "failed", "withdrawn": "stopped"}
@@ -45,32 +43,13 @@ __all__ = ["budget_text", "find_challenge", "student_view"]
 
 def find_challenge(store: ChallengeStore) -> Challenge | None:
     """The challenge whose code the student typed (or the link carried), or None after
-    saying why not; codes of no challenge are limited to a few a minute per session."""
-    given = st.query_params.get(CHALLENGE.url_names[0], "")  # the link's code
-    typed = st.text_input("Challenge code", value=given[:12], key="ch_code", max_chars=12,
-                          placeholder="e.g. K7QX2M", help="the six characters on the "
-                          "projector (no 0, O, 1, I or L)")
-    if not typed.strip():
-        st.info("Type the challenge code from the projector, or open the link your teacher "
-                "shows.", icon="🏁")
-        return None
-    now = time.monotonic()
-    wrong = [t for t in st.session_state.get(WRONG, []) if now - t < WRONG_WINDOW_S]
-    st.session_state[WRONG] = wrong
-    if len(wrong) >= MAX_WRONG:
-        st.error("Too many codes that open no challenge: wait a minute, then try again.",
-                 icon="⏳")
-        return None
-    try:
-        found = store.challenge(normal_code(typed))
-    except StoreUnavailable as e:
-        st.error(safe_text(e, limit=300), icon="🚫")
-        return None
-    except RoomError as e:
-        st.session_state[WRONG] = [*wrong, now]
-        st.warning(safe_text(e, limit=200), icon="⚠️")
-        return None
-    st.query_params["challenge"] = found.code
+    saying why not (the door's code entry, as the Join page's: codes of no challenge are
+    limited to a few a minute per session)."""
+    param = CHALLENGE.url_names[0]
+    found = enter_code(lambda typed: store.challenge(normal_code(typed, "challenge")),
+                       "challenge", param, "ch_code", "🏁")
+    if found is not None:
+        st.query_params[param] = found.code
     return found
 
 
@@ -102,27 +81,17 @@ def student_view(store: ChallengeStore, found: Challenge) -> None:
         _my_designs(store, found, student, any(s.active for s in mine))
 
 
-def design_form(found: Challenge) -> ch.Design | None:
+HOW = {"picker": "the picker (one block, stacked)",
+       "text": "a network's text (as on the Networks page)"}
+
+
+def design_form(found: Challenge) -> ch.ChallengeDesign | None:
     """The design's fields, its numbers against the budget; the design when it fits."""
     size = found.size
-    kernels = [k for k in ch.KERNELS if k <= size]
-    c = st.columns(3)
-    block = c[0].selectbox("Block", ch.BLOCKS, key="ch_block",
-                           format_func=lambda b: f"{REGISTRY[b].family} · {REGISTRY[b].title}")
-    depth = c[1].number_input(ch.DEPTH.label, ch.DEPTH.low, ch.DEPTH.high, ch.DEPTH.default,
-                              key="ch_depth", help=ch.DEPTH.help)
-    width = c[2].number_input(ch.WIDTH.label, ch.WIDTH.low, ch.WIDTH.high, ch.WIDTH.default,
-                              key="ch_width", help=ch.WIDTH.help)
-    c = st.columns(3)
-    kernel = c[0].selectbox("Kernel size", kernels, index=min(1, len(kernels) - 1),
-                            key="ch_kernel", format_func=lambda k: f"{k}×{k}")
-    stride = c[1].selectbox("First block's stride", ch.STRIDES, key="ch_stride",
-                            help="2 halves the height and width after the first block")
-    epochs = c[2].number_input(ch.EPOCHS.label, 1, found.max_epochs,
-                               min(3, found.max_epochs), key="ch_epochs",
-                               help="passes over the 1,347 training images")
+    how = st.radio("Design with", tuple(HOW), format_func=HOW.__getitem__, key="ch_how",
+                   horizontal=True)
     try:
-        design = ch.Design.create(block, depth, width, kernel, stride, epochs, size)
+        design = _picked(found) if how == "picker" else _written(found)
         cost = ch.cost(design, size)
     except InputError as e:
         show_error(e)
@@ -148,13 +117,52 @@ def design_form(found: Challenge) -> ch.Design | None:
     except InputError as e:
         show_error(e)
         return None
-    st.caption(f"A 3×3 stem convolution to {design.width} channels, your blocks, global "
-               f"average pooling and a linear layer to the ten digits; trained by the "
-               f"server with AdamW, learning rate 0.005 with cosine decay, batch 64, seed 0.")
+    body = (f"A 3×3 stem convolution to {design.width} channels, your blocks, global average "
+            f"pooling and a linear layer to the ten digits" if isinstance(design, ch.Design)
+            else "Your network")
+    st.caption(f"{body}; trained by the server with AdamW, learning rate 0.005 with cosine "
+               f"decay, batch 64, seed 0.")
     return design
 
 
-def _send_form(store: ChallengeStore, found: Challenge, design: ch.Design, student: str,
+def _picked(found: Challenge) -> ch.Design:
+    """A stack of one block, from the picker's fields."""
+    size = found.size
+    kernels = [k for k in ch.KERNELS if k <= size]
+    c = st.columns(3)
+    block = c[0].selectbox("Block", ch.BLOCKS, key="ch_block",
+                           format_func=lambda b: f"{REGISTRY[b].family} · {REGISTRY[b].title}")
+    depth = c[1].number_input(ch.DEPTH.label, ch.DEPTH.low, ch.DEPTH.high, ch.DEPTH.default,
+                              key="ch_depth", help=ch.DEPTH.help)
+    width = c[2].number_input(ch.WIDTH.label, ch.WIDTH.low, ch.WIDTH.high, ch.WIDTH.default,
+                              key="ch_width", help=ch.WIDTH.help)
+    c = st.columns(3)
+    kernel = c[0].selectbox("Kernel size", kernels, index=min(1, len(kernels) - 1),
+                            key="ch_kernel", format_func=lambda k: f"{k}×{k}")
+    stride = c[1].selectbox("First block's stride", ch.STRIDES, key="ch_stride",
+                            help="2 halves the height and width after the first block")
+    epochs = _epochs(found, c[2])
+    return ch.Design.create(block, depth, width, kernel, stride, epochs, size)
+
+
+def _written(found: Challenge) -> ch.TextDesign:
+    """A whole network in the Networks page's text: read on one channel at the
+    challenge's size, ending in the ten digits' scores (the server checks it)."""
+    text = st.text_area("Network", value=ch.EXAMPLE, key="ch_text", max_chars=MAX_TEXT,
+                        height=110, help="stages separated by |, parts by ;, each part "
+                        "kind*depth:name=value; the input is the digits' one channel at "
+                        f"{found.size}×{found.size} pixels and the last part must give the "
+                        "ten digits' scores (flatten, then linear)")
+    return ch.TextDesign.create(text, _epochs(found, st), found.size)
+
+
+def _epochs(found: Challenge, where) -> int:
+    return where.number_input(ch.EPOCHS.label, 1, found.max_epochs, min(3, found.max_epochs),
+                              key="ch_epochs", help="passes over the 1,347 training images")
+
+
+def _send_form(store: ChallengeStore, found: Challenge, design: ch.ChallengeDesign,
+               student: str,
                mine: list) -> None:
     held = mine[-1].nickname if mine else ""
     nickname = st.text_input("Nickname on the leaderboard", value=held, key="ch_nick",
@@ -227,6 +235,6 @@ def _stop(store: ChallengeStore, code: str, student: str) -> None:
 def describe(spec: dict, size: int) -> str:
     """A stored design in words (a design stored by an older cnnviz: its fields)."""
     try:
-        return ch.Design.from_json(spec, size).describe()
+        return ch.design_of(spec, size).describe()
     except InputError:
         return ", ".join(f"{k} {v}" for k, v in spec.items())[:120]

@@ -5,7 +5,8 @@ leaderboard only after the store has checked it, and every teacher's action (clo
 the private split) passes it to the store again, which refuses a forged one with a
 sentence. The leaderboard is redrawn every few seconds, as trainings finish: accuracy on
 the public split (or, once revealed, the private one) against parameters and against
-MACs per image, the Pareto front marked, and the top designs with their numbers.
+MACs per image, the Pareto front marked, and the top designs with their numbers; any
+finished design opens on Trained Networks with its trained weights.
 """
 from __future__ import annotations
 
@@ -23,14 +24,37 @@ from cnnviz.topics.challenge_worker import ensure_workers
 from cnnviz.ui.challenge.student import budget_text, describe
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import picture, show_error, table
-from cnnviz.ui.rooms.teacher import qr_png
+from cnnviz.ui.rooms.door import browser_room, qr_png
+from cnnviz.ui.trained.entries import open_entry
 
 TEACHER = "ch__teacher"    # {"code", "secret"}: the challenge this session opened
+FORGET = "ch__forget"      # a challenge left or ended: the browser forgets it on the next run
+SLOT = "challenge"         # where the browser keeps it (the room's door, another slot)
 REFUSAL = "ch__refusal"    # a refused button's sentence, shown on the next run
 BOARD_POLL_S = 3.0
 TOP = 10
 
-__all__ = ["TEACHER", "open_form", "teacher_view"]
+__all__ = ["TEACHER", "open_form", "resume_offer", "teacher_view"]
+
+
+def resume_offer(store: ChallengeStore) -> None:
+    """After a reload of the projector's page: *Resume challenge CODE*, when this browser
+    keeps a challenge whose secret the store accepts (as a room's teacher resumes a room,
+    through the door's same keeper)."""
+    kept = browser_room(forget=st.session_state.pop(FORGET, None), slot=SLOT)
+    if kept is None:
+        return
+    try:
+        found = store.check_teacher(*kept)
+    except RoomError:  # expired, or not this browser's to resume: nothing offered
+        return
+    st.button(f"Resume challenge {found.code}", key="ch_resume", type="primary",
+              help="the challenge this browser opened, with its leaderboard",
+              on_click=_hold, args=(found.code, kept[1]))
+
+
+def _hold(code: str, secret: str) -> None:
+    st.session_state[TEACHER] = {"code": code, "secret": secret}
 
 
 def open_form(store: ChallengeStore) -> None:
@@ -63,7 +87,7 @@ def open_form(store: ChallengeStore) -> None:
     except InputError as e:
         show_error(e)
         return
-    st.session_state[TEACHER] = {"code": found.code, "secret": secret}
+    _hold(found.code, secret)
     st.rerun()
 
 
@@ -85,7 +109,9 @@ def teacher_view(store: ChallengeStore) -> None:
     except RoomError as e:
         show_error(e)
         st.session_state.pop(TEACHER, None)
+        st.session_state[FORGET] = mine["code"]
         return
+    browser_room(keep=(found.code, mine["secret"]), slot=SLOT)  # a reload resumes it
     ensure_workers(store)
     link = join_url(found.code)
     left, right = st.columns([3, 1])
@@ -119,7 +145,9 @@ def _act(action, code: str, secret: str) -> None:
 
 
 def _leave() -> None:
-    st.session_state.pop(TEACHER, None)
+    mine = st.session_state.pop(TEACHER, None)
+    if mine:
+        st.session_state[FORGET] = mine["code"]
 
 
 def _board(store: ChallengeStore, found: Challenge) -> None:
@@ -134,6 +162,7 @@ def _board(store: ChallengeStore, found: Challenge) -> None:
         if now.revealed != found.revealed:
             st.rerun()
         leaderboard(designs, now)
+        open_on_trained(store, designs, now)
 
     board()
 
@@ -172,3 +201,32 @@ def leaderboard(designs: list[Submission], found: Challenge) -> None:
             for i, (d, s) in enumerate(ranked, 1)]
     st.markdown(f"**Top {len(rows)}** by {which}")
     table(rows)
+
+
+def open_on_trained(store: ChallengeStore, designs: list[Submission], found: Challenge
+                    ) -> None:
+    """Any finished entry, picked, opens on Trained Networks with its trained weights (kept
+    for the challenge's lifetime, bounded): one that cannot is a sentence here."""
+    done = sorted((d for d in designs if d.status == DONE and d.public is not None),
+                  key=lambda d: (-(d.public or 0.0), d.params, d.id))
+    if not done:
+        return
+    names = {d.id: f"{d.nickname}: {ch.share(d.public)}, {d.params:,} parameters"
+             for d in done}
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    picked = left.selectbox("A design to look inside", list(names), key="ch_entry",
+                            format_func=lambda i: names.get(i, ""),
+                            help="with the canvas and the test images, as Trained Networks "
+                                 "shows its own stacks")
+    if not right.button("Open on Trained Networks", key="ch_open_entry"):
+        return
+    entry = next((d for d in done if d.id == picked), None)
+    try:
+        if entry is None:
+            raise InputError("That design is no longer on the leaderboard.")
+        if entry.id not in store.kept_weights(found.code):
+            store.weights(found.code, entry.id)  # the sentence of a dropped entry
+    except InputError as e:  # RoomError among them: a sentence
+        show_error(e)
+        return
+    open_entry(found.code, entry.id, entry.nickname)

@@ -20,6 +20,7 @@ def challenge_page() -> None:
     if teacher.TEACHER in st.session_state:
         teacher.teacher_view(store)
         return
+    teacher.resume_offer(store)
     st.caption("The teacher sets a budget; you design a network under it; the server "
                "trains every design on the handwritten digits and the projector ranks "
                "them by accuracy against their cost.")

@@ -5,8 +5,9 @@ classroom's misses do not all run torch at once (see cnnviz.deploy.heavy).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import streamlit as st
@@ -237,6 +238,25 @@ def shipped_run(name: str, device: str = "cpu") -> tuple[TrainRun, Classifier]:
     from cnnviz.topics.learned import shipped_run as load
     run = load(name)
     return run, run.model(device)
+
+
+@st.cache_resource(max_entries=8, ttl=15 * 60, show_spinner="Loading the design's weights…")
+def challenge_entry(code: str, id: int, _load: Callable[[str, int], tuple[TrainRun, str]]
+                    ) -> tuple[TrainRun, str]:
+    """A design challenge's entry, trained (its weights from the challenge's database, by
+    `_load`) and in words, shared by every session that opens it: read-only."""
+    return _load(code, id)
+
+
+@st.cache_resource(max_entries=8, ttl=15 * 60, show_spinner=False)
+def entry_model(key: str, _run: TrainRun, device: str = "cpu") -> Classifier:
+    """The model of a challenge entry (`key` names it), in eval mode, as Trained Networks
+    reads a classifier (a network's text through NetworkClassifier): read-only."""
+    from cnnviz.topics.challenge_entries import NetworkClassifier
+    model = _run.model(device)
+    if _run.config.network is None:
+        return model
+    return cast("Classifier", NetworkClassifier(model))  # the same methods the views call
 
 
 @st.cache_data(max_entries=256, ttl=15 * 60, show_spinner=False)

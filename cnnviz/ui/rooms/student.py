@@ -9,7 +9,6 @@ answer before the teacher reveals it on the projector.
 from __future__ import annotations
 
 import functools
-import time
 import uuid
 
 import streamlit as st
@@ -24,19 +23,15 @@ from cnnviz.store import (
     Room,
     RoomError,
     RoomStore,
-    StoreUnavailable,
     normal_code,
 )
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import number_or_warn
+from cnnviz.ui.rooms.door import enter_code
 from cnnviz.ui.rooms.question import what_it_reads
 
 STUDENT = "room__student"     # the anonymous id when the browser gives none
-WRONG = "room__wrong_codes"   # when this session typed codes of no room (rate limit)
 SENT = "room__sent"  # (code, lesson, step, round, value, confidence): the last answer
-LAST_WRONG = "room__last_wrong"  # (typed, message): the last code of no room
-MAX_WRONG, WRONG_WINDOW_S = 5, 60.0
-TOO_MANY = "Too many codes that open no room: wait a minute, then try again."
 STUDENT_POLL_S = 2.0
 AGAIN = "Discuss with your neighbour, then vote again."
 ALONE = "Answer alone: a new question like the last one, with other numbers."
@@ -75,46 +70,13 @@ def student_id() -> str:
     return st.session_state.setdefault(STUDENT, uuid.uuid4().hex)
 
 
-def _wrong_codes() -> list[float]:
-    """When this session typed codes of no room, within the last minute."""
-    now = time.monotonic()
-    recent = [t for t in st.session_state.get(WRONG, []) if now - t < WRONG_WINDOW_S]
-    st.session_state[WRONG] = recent
-    return recent
-
-
 def find_room(rooms: RoomStore) -> Room | None:
     """The room whose code the student typed (or the link carried), or None after saying
-    why not. Codes of no room are limited per session (a few a minute), so nobody can try
-    codes until one opens a room."""
-    given = st.query_params.get("room", "")
-    typed = st.text_input("Room code", value=given[:12], key="join_code", max_chars=12,
-                          placeholder="e.g. K7QX2M", help="the six characters on the "
-                          "projector (no 0, O, 1, I or L)")
-    if not typed.strip():
-        st.info("Type the room code from the projector, or open the link your teacher "
-                "shows.", icon="🙋")
-        return None
-    refused = st.session_state.get(LAST_WRONG)
-    if refused and refused[0] == typed:  # the same wrong code again (a rerun): same answer
-        st.warning(refused[1], icon="⚠️")
-        return None
-    if len(_wrong_codes()) >= MAX_WRONG:
-        st.error(TOO_MANY, icon="⏳")
-        return None
-    try:
-        room = rooms.room(normal_code(typed))
-    except StoreUnavailable as e:
-        st.error(safe_text(e, limit=300), icon="🚫")
-        return None
-    except RoomError as e:  # malformed or no such room: counts towards the limit
-        st.session_state.setdefault(WRONG, []).append(time.monotonic())
-        message = TOO_MANY if len(_wrong_codes()) >= MAX_WRONG else safe_text(e, limit=200)
-        st.session_state[LAST_WRONG] = (typed, message)
-        st.warning(message, icon="⚠️")
-        return None
-    st.session_state.pop(LAST_WRONG, None)
-    st.query_params["room"] = room.code
+    why not (the door's code entry, which limits codes of no room per session)."""
+    room = enter_code(lambda typed: rooms.room(normal_code(typed)), "room", "room",
+                      "join_code", "🙋")
+    if room is not None:
+        st.query_params["room"] = room.code
     return room
 
 

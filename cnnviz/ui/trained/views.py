@@ -32,6 +32,7 @@ from cnnviz.topics.training import (
 from cnnviz.ui.frame import cache, controls, startup
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import picture, show_error
+from cnnviz.ui.trained import entries
 
 PREFIX = "tr_"
 YOURS = "yours"
@@ -66,22 +67,51 @@ def choose_pair(device: str = "cpu") -> list[Net]:
     """The pair selector; the networks it names."""
     state = st.session_state
     own = state.get(_OWN)
-    options = list(learned.PAIRS) + ([YOURS] if own else [])
+    entry = state.get(entries.ENTRY)
+    options = list(learned.PAIRS) + ([YOURS] if own else []) + \
+        ([entries.OPTION] if entry else [])
     if state.pop(_SHOW_OWN, False) and own:  # just trained: look inside them
         state[PREFIX + "pair"] = YOURS
         state[TRAINED.view_key] = TrainedView.INSIDE.value  # view_choice's
+    if state.pop(entries.SHOW, False) and entry:  # opened from a challenge's leaderboard
+        state[PREFIX + "pair"] = entries.OPTION
+        state[TRAINED.view_key] = TrainedView.INSIDE.value
     if state.get(PREFIX + "pair") not in options:  # the pair where shortcuts matter most
         state[PREFIX + "pair"] = learned.opening_pair()
-    pair = st.selectbox("Networks", options, key=PREFIX + "pair", format_func=pair_label,
+    entry_label = entries.entry_label()  # read now: the label must not read the state later
+    pair = st.selectbox("Networks", options, key=PREFIX + "pair",
+                        format_func=lambda p: entry_label if p == entries.OPTION
+                        else pair_label(p),
                         on_change=lambda: state.pop(PREFIX + "block", None),  # the last block
                         help="two stacks of the same depth trained the same way, one without "
                              "shortcuts (plain) and one with (residual)")
     if pair == YOURS and own:
         nets = list(own["nets"])
+    elif pair == entries.OPTION:
+        nets = [entry_net(device)] if _entry_opens(device) else \
+            [shipped_net(name, device) for name in learned.PAIRS[learned.opening_pair()]]
     else:
         nets = [shipped_net(name, device) for name in learned.PAIRS[pair]]
     st.caption(accuracy_words(nets, learned.opening_pair()))
     return nets
+
+
+def entry_net(device: str = "cpu") -> Net:
+    """The challenge entry this session opened (entries.entry_run_of), as a Net."""
+    run, words, key = entries.entry_run_of()
+    title = f"{entries.entry_label().removeprefix('design challenge: ')} ({words})"
+    return Net(title, cache_key(key, device), run, cache.entry_model(key, run, device))
+
+
+
+def _entry_opens(device: str) -> bool:
+    """Whether the opened entry loads; if not, its sentence (the shipped pair instead)."""
+    try:
+        entries.entry_run_of()
+    except InputError as e:  # dropped, expired, the store unavailable
+        show_error(e)
+        return False
+    return True
 
 
 def accuracy_words(nets: list[Net], telling: str) -> str:
@@ -200,7 +230,7 @@ def show_filters(nets: list[Net]) -> None:
 
 
 def show_channels(nets: list[Net]) -> None:
-    depth = min(net.run.config.spec.depth for net in nets)
+    depth = min(len(net.model.stack) for net in nets)  # a stack's blocks; a text's layers
     c = st.columns(2)
     block = c[0].number_input("Block", 1, depth, depth, key=PREFIX + "block") if depth > 1 \
         else 1
