@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     from cnnviz.store import ChallengeStore
 
     with ExitStack() as stack:
-        url, database = _served.serve(stack, a, "challenge")
+        url, database = _served.serve(stack, a, "design")
         store = ChallengeStore(database)
         stack.callback(store.engine.dispose)
         found, _ = store.open_challenge(8, 100_000, 5_000_000, 3, 30)

@@ -4,6 +4,9 @@ SQLite by default (a file in the data directory), PostgreSQL when CNNVIZ_DATABAS
 so; see cnnviz.store.rooms.
 """
 from cnnviz.store.challenges import (
+    NOUN as CHALLENGE_NOUN,
+)
+from cnnviz.store.challenges import (
     Challenge,
     ChallengeStore,
     Submission,
@@ -28,7 +31,7 @@ from cnnviz.store.rooms import (
 from cnnviz.store.rounds import CONFIDENCES, Phase, WrongPhase
 
 __all__ = ["ALPHABET", "CODE_LENGTH", "CONFIDENCES", "STUDENT_ID_LENGTH", "Answer",
-           "Challenge", "ChallengeStore", "Submission", "challenge_store",
+           "CHALLENGE_NOUN", "Challenge", "ChallengeStore", "Submission", "challenge_store",
            "NotTeacher", "Phase", "Room", "RoomClosed", "RoomError", "RoomStore",
            "StoreUnavailable", "UnknownRoom", "WrongPhase", "database_url", "normal_code",
            "store"]

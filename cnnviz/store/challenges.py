@@ -62,6 +62,7 @@ from cnnviz.store.engine import database_url
 from cnnviz.store.errors import RoomError
 from cnnviz.store.rooms import STUDENT_ID
 
+NOUN = "challenge"  # the word for one in sentences (and the browser slot that keeps it)
 MAX_SUBMISSIONS = 10           # per student and challenge: 100 tries are refused politely
 MAX_ATTEMPTS = 2               # trainings cut short by a stopped server before it fails
 STALE_S = 45.0                 # a heartbeat older than this: the training's server is gone

@@ -16,7 +16,7 @@ from cnnviz.core.errors import InputError
 from cnnviz.core.network.spec import MAX_TEXT
 from cnnviz.lessons.glossary import link
 from cnnviz.pages import CHALLENGE
-from cnnviz.store import ChallengeStore, RoomError, normal_code
+from cnnviz.store import CHALLENGE_NOUN, ChallengeStore, RoomError, normal_code
 from cnnviz.store.challenge_rows import (
     ACTIVE,
     DONE,
@@ -46,8 +46,8 @@ def find_challenge(store: ChallengeStore) -> Challenge | None:
     saying why not (the door's code entry, as the Join page's: codes of no challenge are
     limited to a few a minute per session)."""
     param = CHALLENGE.url_names[0]
-    found = enter_code(lambda typed: store.challenge(normal_code(typed, "challenge")),
-                       "challenge", param, "ch_code", "🏁")
+    found = enter_code(lambda typed: store.challenge(normal_code(typed, CHALLENGE_NOUN)),
+                       CHALLENGE_NOUN, param, "ch_code", "🏁")
     if found is not None:
         st.query_params[param] = found.code
     return found

@@ -17,7 +17,7 @@ import streamlit as st
 
 from cnnviz.core.errors import InputError
 from cnnviz.render.challenge_charts import fig_leaderboard
-from cnnviz.store import ChallengeStore, RoomError
+from cnnviz.store import CHALLENGE_NOUN, ChallengeStore, RoomError
 from cnnviz.store.challenge_rows import DONE, FAILED, QUEUED, TRAINING, Challenge, Submission
 from cnnviz.topics import challenge as ch
 from cnnviz.topics.challenge_worker import ensure_workers
@@ -29,7 +29,7 @@ from cnnviz.ui.trained.entries import open_entry
 
 TEACHER = "ch__teacher"    # {"code", "secret"}: the challenge this session opened
 FORGET = "ch__forget"      # a challenge left or ended: the browser forgets it on the next run
-SLOT = "challenge"         # where the browser keeps it (the room's door, another slot)
+SLOT = CHALLENGE_NOUN      # where the browser keeps it (the room's door, another slot)
 REFUSAL = "ch__refusal"    # a refused button's sentence, shown on the next run
 BOARD_POLL_S = 3.0
 TOP = 10

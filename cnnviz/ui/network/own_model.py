@@ -19,6 +19,7 @@ from cnnviz.core.graph.report import Inspection
 from cnnviz.deploy.heavy import heavy
 from cnnviz.deploy.own_model import MODEL_ARGS_ENV, MODEL_ENV, MODEL_INPUT_ENV
 from cnnviz.lessons.glossary import link
+from cnnviz.pages import NetworkView
 from cnnviz.render import network_charts as charts
 from cnnviz.render.explorer_charts import number
 from cnnviz.topics import own_model as topic
@@ -107,7 +108,8 @@ def page() -> None:
         st.caption("A stage is one of the model's top-level modules, by its name in the "
                    "code.")
     layers, kinds, probe, diagram, checks = st.tabs(
-        ["Layer by layer", "By kind of layer", "Gradient probe", "Diagram", "Checks"])
+        ["Layer by layer", "By kind of layer", "Gradient probe", NetworkView.DIAGRAM.value,
+         "Checks"])
     with layers:
         table([{**row, "name": Code(row["name"]), "kind": Code(row["kind"])}
                for row in report.table()])

@@ -13,7 +13,7 @@ import streamlit as st
 
 from cnnviz.core.errors import InputError
 from cnnviz.pages import TRAINED
-from cnnviz.store import challenge_store, normal_code
+from cnnviz.store import CHALLENGE_NOUN, challenge_store, normal_code
 from cnnviz.topics.challenge import design_of
 from cnnviz.topics.challenge_entries import entry_run
 from cnnviz.topics.training import TrainRun
@@ -21,7 +21,7 @@ from cnnviz.ui.frame import cache, startup
 
 ENTRY = "trained__challenge"   # {"code", "id", "nickname"}: the entry this session opened
 SHOW = "trained__show_entry"   # select it on the next run of the page
-OPTION = "challenge"           # its name among the page's networks
+OPTION = CHALLENGE_NOUN        # its name among the page's networks
 
 __all__ = ["ENTRY", "OPTION", "SHOW", "entry_label", "entry_run_of", "load_entry", "open_entry"]
 
@@ -57,7 +57,7 @@ def entry_run_of() -> tuple[TrainRun, str, str]:
     entry = st.session_state.get(ENTRY)
     if not isinstance(entry, dict):
         raise InputError("No challenge design was opened here.")
-    code = normal_code(entry.get("code", ""), "challenge")
+    code = normal_code(entry.get("code", ""), CHALLENGE_NOUN)
     id = entry.get("id")
     if not isinstance(id, int):
         raise InputError("No challenge design was opened here.")
