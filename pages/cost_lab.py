@@ -52,9 +52,11 @@ def explain_costs() -> None:
     for formula in c.formulas:
         st.latex(formula)
     if len(c.designs) == 2:
-        st.metric(f"MACs saved by {c.designs[1].name}", f"{100 * costs.savings(c):.1f}%",
-                  help="The share of the first design's multiply-accumulates that the second "
-                       "one does without. " + link("mac"))
+        saved = round(100 * costs.savings(c), 1) + 0.0  # + 0.0: no "-0.0%"
+        st.metric(f"MACs saved by {c.designs[1].name}", f"{saved:.1f}%",
+                  help="One minus the second design's multiply-accumulates divided by the "
+                       "first's: the share of the first design's MACs the second does without "
+                       "(negative when the second does more). " + link("mac"))
 
 
 revealed = predict.predict_then_reveal(

@@ -49,8 +49,10 @@ with right:
     else:
         size = (box[2] - box[0] + 1, box[3] - box[1] + 1)
         st.metric("Receptive field (theory)", f"{size[0]} × {size[1]}",
-                  help="The height × width of the input pixels this output pixel can read, "
-                       "padding included. " + link("receptive-field"))
+                  help="The height × width of the box the layer-by-layer recurrence gives "
+                       "this output pixel, padding included: the most input pixels it can "
+                       "read (the exact field can be smaller; a note below says so when it "
+                       "is). " + link("receptive-field"))
         st.metric("Inside the image", f"{clipped[2] - clipped[0] + 1} × "
                                       f"{clipped[3] - clipped[1] + 1}",
                   help="The part of that field that lies on the image, not on the zeros "
@@ -94,13 +96,14 @@ for (title, s), column in zip(variants, columns):
                         width="stretch", key=f"rf_erf_{title}")
         a, b = st.columns(2)
         a.metric("50% of the gradient in", f"{erf.share50:.1%}",
-                 help=f"The smallest share of the theoretical field (clipped to the image) "
-                      f"that holds half of the gradient's mass: {erf.n50} of its "
-                      f"{erf.theory_area} pixels. {link('effective-receptive-field')}")
-        b.metric("90% of the gradient in", f"{erf.share90:.1%}",
-                 help=f"The smallest share of the theoretical field that holds 90% of the "
-                      f"gradient's mass: {erf.n90} of its {erf.theory_area} pixels. "
+                 help=f"The fewest pixels holding half of the gradient's mass, as a share of "
+                      f"the centre output pixel's exact field clipped to the image (the "
+                      f"dotted box): {erf.n50} of its {erf.theory_area} pixels. "
                       f"{link('effective-receptive-field')}")
+        b.metric("90% of the gradient in", f"{erf.share90:.1%}",
+                 help=f"The fewest pixels holding 90% of the gradient's mass, as a share of "
+                      f"the same clipped exact field: {erf.n90} of its {erf.theory_area} "
+                      f"pixels. {link('effective-receptive-field')}")
         sup = erf.support
         st.caption(f"Non-zero gradient: rows {sup.rows[0]}…{sup.rows[1]}, columns "
                    f"{sup.cols[0]}…{sup.cols[1]}; theory: rows {t.rows[0]}…{t.rows[1]}, "

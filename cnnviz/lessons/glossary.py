@@ -32,11 +32,13 @@ ENTRIES: tuple[Entry, ...] = (
           "A feature map's shape is its number of channels $C$, its height $H$ and its width "
           "$W$; PyTorch puts the batch size $N$ in front, $(N, C, H, W)$, and a classifier's "
           "output holds one score per class, $(N, K)$ for $K$ classes.",
-          sources=("PyTorch documentation, torch.nn.Conv2d (input and output shapes)",)),
+          sources=("PyTorch documentation, torch.nn.Conv2d (input and output shapes)",
+                   "PyTorch documentation, torch.nn.CrossEntropyLoss (input shape (N, C), C "
+                   "the number of classes)")),
     Entry("parameter", "Parameter",
           "A number the network learns from data: a convolution's weights (and its biases, "
           "if it has any) and a normalization layer's learned scale and shift; cnnviz counts "
-          "every tensor torch registers as learnable (what the optimizer updates), not a "
+          "every tensor torch registers as a parameter of the module (frozen ones too), not a "
           "batch norm's running mean and variance.",
           r"\text{weights of a } k\times k \text{ convolution} = k\cdot k\cdot "
           r"\frac{C_{in}}{g}\cdot C_{out}"),

@@ -136,8 +136,9 @@ def cost_tab(report: Report) -> None:
     st.subheader("Activation memory")
     cols = st.columns(2)
     cols[0].metric("Predicted (float32)", plots.nbytes(p.memory),
-                   help=f"Every value the layers output, 4 bytes each: {p.memory:,} "
-                        f"bytes. {link('activation-memory')}")
+                   help=f"Every new value the layers output (views such as channel "
+                        f"slices, and the input itself, not counted), 4 bytes each: "
+                        f"{p.memory:,} bytes. {link('activation-memory')}")
     cols[1].metric("Measured (torch storages)", plots.nbytes(m.memory),
                    help=f"The bytes of the memory torch allocated for the layers' "
                         f"outputs in one forward pass, each block of memory counted "

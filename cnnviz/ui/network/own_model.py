@@ -81,17 +81,19 @@ def page() -> None:
         return
     t = report.totals()
     cols = st.columns(4)
-    cols[0].metric("Parameters", number(t["params"]), help=f"The numbers training learns "
-                   f"(weights, biases, normalization scales and shifts): {t['params']:,}. "
-                   f"{link('parameter')}")
+    cols[0].metric("Parameters", number(t["params"]), help=f"The parameters the model's "
+                   f"forward uses (weights, biases, normalization scales and shifts), frozen "
+                   f"ones counted too: {t['params']:,}. {link('parameter')}")
     cols[1].metric("MACs", number(t["macs"]), help=f"The multiply-accumulates of one forward "
                    f"pass: {t['macs']:,} (FLOPs = 2 × MACs). {link('mac')}")
     cols[2].metric("Output", " × ".join(map(str, t["output_shape"][1:])),
                    help="The size of the model's output for one input, the batch left out. "
                         + link("shape"))
     cols[3].metric("Receptive field", (t["receptive_field"] or "not predicted")
-                   .replace("x", " × "), help="The height × width of the input pixels that "
-                   "one output pixel can read. " + link("receptive-field"))
+                   .replace("x", " × "), help="The height × width of the input pixels one "
+                   "output pixel can read: a range where it depends on the pixel's position, "
+                   "global where every output reads the whole input. "
+                   + link("receptive-field"))
     if report.agrees:
         st.success("torch confirms every predicted number: totals and every row.", icon="✅")
     else:

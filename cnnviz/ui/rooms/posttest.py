@@ -23,7 +23,7 @@ from cnnviz.ui.frame.widgets import show_error
 PRE_NOTE = ("A question of the pre-test: each student answers alone, and nothing is "
             "revealed. Its twin comes back in the post-test at the end of the lesson.")
 POST_NOTE = ("The post-test: each test question again with other numbers, answered alone; "
-             "nothing is revealed. The class's gain is in the room's results below once "
+             "nothing is revealed. The class's gain shows in the room's results below once "
              "the last one is closed.")
 
 __all__ = ["is_post_step", "is_test_step", "post_controls", "post_question", "pre_controls"]

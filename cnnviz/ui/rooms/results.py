@@ -87,7 +87,11 @@ def results_view(rooms: RoomStore, room: Room, secret: str, device: str) -> None
         if results:
             st.table(_rows(results))
             for test in prepost_gains(results):
-                _test_line(test)
+                if _post_test_running(room, test):
+                    st.caption("The pre/post test's gain comes once the post-test's last "
+                               "question is closed.")
+                else:
+                    _test_line(test)
             st.caption("Shares right per round, of the answers graded; the switches from "
                        "round 1 (alone) to round 2 (after discussion), as Crouch & Mazur "
                        "2001 count them; g is Hake's normalized gain from round 1 to the "
@@ -98,6 +102,13 @@ def results_view(rooms: RoomStore, room: Room, secret: str, device: str) -> None
             st.caption("No graded answers yet. The question on the projector joins the "
                        "results once its answer is revealed.")
         _downloads(rooms, room.code, secret, device)
+
+
+def _post_test_running(room: Room, test: PrePostGain) -> bool:
+    """Whether `test`'s post-test is under way: its gain counts a question not yet answered
+    as wrong, so until the last one closes it would show a gain too small."""
+    return room.lesson == test.lesson and room.phase.is_post and not (
+        room.phase == Phase.POST_CLOSED and room.step == test.questions[-1])
 
 
 def _test_line(test: PrePostGain) -> None:
