@@ -120,9 +120,11 @@ class JoinAddress:
     choices: tuple[str, ...]
     source: str  # "public", "browser", "network" or "loopback"
 
-    def link(self, path: str, code: str, origin: str | None = None) -> str:
+    def link(self, path: str, code: str, origin: str | None = None, name: str = "room"
+             ) -> str:
+        """The page at `path` with `code` in its query as `name` (a room's, a challenge's)."""
         base = origin if origin in self.choices else self.origin
-        return f"{base}/{path}?room={code}"
+        return f"{base}/{path}?{name}={code}"
 
 
 def join_address(browser_url: str, public: str | None, lan: Sequence[str]) -> JoinAddress:

@@ -41,6 +41,9 @@ def test_a_loopback_page_offers_the_network_addresses_with_the_browsers_port():
         "http://10.0.0.5:8501/join?room=K7QX2M"
     assert where.link("join", "K7QX2M", "http://evil.example") == \
         "http://192.168.1.20:8501/join?room=K7QX2M"
+    # a challenge's link: the same reachable origin, its own page and query name
+    assert where.link("challenge", "K7QX2M", None, "challenge") == \
+        "http://192.168.1.20:8501/challenge?challenge=K7QX2M"
 
 
 def test_localhost_and_ipv6_loopback_too():

@@ -11,11 +11,11 @@ finished design opens on Trained Networks with its trained weights.
 from __future__ import annotations
 
 import html
-from urllib.parse import urlsplit
 
 import streamlit as st
 
 from cnnviz.core.errors import InputError
+from cnnviz.pages import CHALLENGE
 from cnnviz.render.challenge_charts import fig_leaderboard
 from cnnviz.store import CHALLENGE_NOUN, ChallengeStore, RoomError
 from cnnviz.store.challenge_rows import DONE, FAILED, QUEUED, TRAINING, Challenge, Submission
@@ -24,7 +24,7 @@ from cnnviz.topics.challenge_worker import ensure_workers
 from cnnviz.ui.challenge.student import budget_text, describe
 from cnnviz.ui.frame.text import safe_text
 from cnnviz.ui.frame.widgets import picture, show_error, table
-from cnnviz.ui.rooms.door import browser_room, qr_png
+from cnnviz.ui.rooms.door import address_notes, browser_room, join_link, qr_png
 from cnnviz.ui.trained.entries import open_entry
 
 TEACHER = "ch__teacher"    # {"code", "secret"}: the challenge this session opened
@@ -91,12 +91,6 @@ def open_form(store: ChallengeStore) -> None:
     st.rerun()
 
 
-def join_url(code: str) -> str:
-    parts = urlsplit(st.context.url or "")
-    origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
-    return f"{origin}/challenge?challenge={code}"
-
-
 def teacher_view(store: ChallengeStore) -> None:
     """The challenge this session opened: code, link and QR code, its buttons, and the
     leaderboard, live."""
@@ -113,7 +107,7 @@ def teacher_view(store: ChallengeStore) -> None:
         return
     browser_room(keep=(found.code, mine["secret"]), slot=SLOT)  # a reload resumes it
     ensure_workers(store)
-    link = join_url(found.code)
+    link, where = join_link(found.code, CHALLENGE)  # an address students can reach
     left, right = st.columns([3, 1])
     with left:
         st.html(f'<div class="challenge-code" style="font-size:3.2rem;font-weight:700;'
@@ -124,6 +118,7 @@ def teacher_view(store: ChallengeStore) -> None:
         st.caption("Open for designs." if found.is_open() else
                    "Closed: no more designs are taken; the queued ones are still trained.")
     picture(right, qr_png(link), width=180, caption=f"QR code of {link}")
+    address_notes(where)
     with st.container(horizontal=True, key="ch_controls"):
         if found.is_open():
             st.button("Close the challenge", key="ch_close", on_click=_act,

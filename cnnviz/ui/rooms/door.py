@@ -17,7 +17,7 @@ from typing import TypeVar
 import streamlit as st
 
 from cnnviz.deploy.address import JoinAddress, join_address, lan_addresses, public_url
-from cnnviz.pages import JOIN
+from cnnviz.pages import JOIN, PageSpec
 from cnnviz.store import CODE_LENGTH, RoomError, StoreUnavailable
 from cnnviz.ui.frame.text import safe_text
 
@@ -102,17 +102,18 @@ def _network() -> tuple[str, ...]:
     return _found[0][1]
 
 
-def join_link(code: str) -> tuple[str, JoinAddress]:
-    """The link students open for room `code` and how its origin was chosen; where the
-    teacher's browser used a loopback name, a warning and (with several network addresses)
-    the teacher's pick among them."""
+def join_link(code: str, page: PageSpec = JOIN) -> tuple[str, JoinAddress]:
+    """The link students open for room `code` (or, with `page`, that page's code: a
+    challenge's) and how its origin was chosen; where the teacher's browser used a loopback
+    name, a warning and (with several network addresses) the teacher's pick among them."""
     public, problem = public_url()
     if problem:
         st.warning(problem, icon="⚠️")
     where = join_address(st.context.url or "", public,
                          _network() if public is None else ())
     picked = st.session_state.get(ADDRESS)
-    link = where.link(JOIN.url_path, code, picked if isinstance(picked, str) else None)
+    link = where.link(page.url_path, code, picked if isinstance(picked, str) else None,
+                      *page.url_names[:1])
     return link, where
 
 
