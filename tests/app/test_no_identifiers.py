@@ -33,8 +33,8 @@ FILE = re.compile(r"[\w/.-]+\.(?:toml|py|pt|json|csv|png)\b")  # a file's name i
 MATH = re.compile(r"\$\$.*?\$\$|\$[^$]+\$", re.S)
 # real names a learner may read as they are, outside code boxes too
 # real names a learner may look up: PyTorch's and scikit-learn's own API, in sources and code
-ALLOWED = {"F.conv2d", "torch.nn.Conv2d", "torch.nn.ConvTranspose2d", "output_padding",
-           "load_digits"}
+ALLOWED = {"F.conv2d", "torch.nn.Conv2d", "torch.nn.ConvTranspose2d",
+           "torch.nn.CrossEntropyLoss", "output_padding", "load_digits"}
 # elements whose text is code or page styling, not words to read
 NOT_TEXT = {"code", "html", "json", "empty", "divider", "space", "graphviz_chart"}
 # chart keys whose strings are styling, not text
