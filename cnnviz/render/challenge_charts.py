@@ -34,7 +34,7 @@ def fig_leaderboard(names: Sequence[str], costs: Sequence[int], accuracies: Sequ
         textposition="top center", marker=dict(size=12, color=colours,
                                                symbol=["diamond" if i in on_front else
                                                        "circle" for i in range(len(shown))]),
-        name="designs", customdata=shown,
+        name="designs", customdata=shown, cliponaxis=False,  # a name at the edge stays whole
         hovertemplate=f"%{{customdata}}: %{{x:,}} {cost_name}, %{{y:.1f}}% "
                       f"{accuracy_name}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=dict(size=16),
