@@ -265,6 +265,19 @@ def test_the_results_download_is_the_reports_csv(db):
     assert "⟨g⟩" not in text and "Hake 1998" in text
     assert table.value.iloc[0]["round 1"] == "33% of 6"
     assert table.value.iloc[0]["gain g"] == "0.70"
+    # the same numbers drawn: shares per round with g over the question, and the switches
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    figures = {f["layout"].get("title", {}).get("text"): f for f in specs}
+    rounds = figures["Share right per round, and g from round 1 to the twin"]
+    assert {t["name"]: round(t["y"][0]) for t in rounds["data"]} == \
+        {"round 1": 33, "round 2": int(table.value.iloc[0]["round 2"].split("%")[0]),
+         "twin": int(table.value.iloc[0]["twin"].split("%")[0])}
+    assert [a["text"] for a in rounds["layout"]["annotations"]] == ["g = 0.70"]
+    switched = {t["name"]: t["y"][0]
+                for t in figures["Round 1 → round 2: how answers changed"]["data"]}
+    assert switched["wrong → right"] == int(table.value.iloc[0]["wrong → right"])
+    assert switched["right → wrong"] == int(table.value.iloc[0]["right → wrong"])
+    assert sum(switched.values()) == len(STUDENTS)
 
     def cli(*args: str) -> bytes:
         return subprocess.run([sys.executable, "-m", "cnnviz", "rooms", "--database", db,

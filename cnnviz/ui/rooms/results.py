@@ -22,6 +22,7 @@ from cnnviz.lessons.exports import (
     report_csv,
 )
 from cnnviz.lessons.results import PrePostGain, QuestionResult
+from cnnviz.render import gain_charts
 from cnnviz.store import NotTeacher, Phase, Room, RoomStore
 from cnnviz.topics.gains import confident_wrong
 from cnnviz.ui.analysis.lab import CachedLab
@@ -86,6 +87,7 @@ def results_view(rooms: RoomStore, room: Room, secret: str, device: str) -> None
         results = lesson_results(room, answers, CachedLab(device))
         if results:
             st.table(_rows(results))
+            _charts(results)
             for test in prepost_gains(results):
                 if _post_test_running(room, test):
                     st.caption("The pre/post test's gain comes once the post-test's last "
@@ -102,6 +104,16 @@ def results_view(rooms: RoomStore, room: Room, secret: str, device: str) -> None
             st.caption("No graded answers yet. The question on the projector joins the "
                        "results once its answer is revealed.")
         _downloads(rooms, room.code, secret, device)
+
+
+def _charts(results: Sequence[tuple[str, QuestionResult]]) -> None:
+    """The table's shares and gains, and the switches between the rounds, as charts."""
+    labels = gain_charts.question_labels(results, {n: _title(n) for n, _ in results})
+    st.plotly_chart(gain_charts.fig_rounds(results, labels), width="stretch",
+                    key="room_rounds_chart", config={"displayModeBar": False})
+    if any(r.switches.both for _, r in results):
+        st.plotly_chart(gain_charts.fig_switches(results, labels), width="stretch",
+                        key="room_switches_chart", config={"displayModeBar": False})
 
 
 def _post_test_running(room: Room, test: PrePostGain) -> bool:
