@@ -118,6 +118,26 @@ def test_a_call_with_no_kind_is_measured_and_marked_never_guessed():
     assert "receptive field of the centre pixel" not in report.checks()
 
 
+class NormedSoftmax(Softmaxed):
+    def __init__(self):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(8)
+
+    def forward(self, x):
+        return self.norm(super().forward(x))
+
+
+def test_inspecting_a_model_in_training_mode_leaves_its_statistics_alone():
+    model = NormedSoftmax().train()  # a notebook's model, mid-training
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    report = cnnviz.inspect(model, (3, 16, 16))
+    assert report.no_formula  # the walk ran torch's forward for the rows with no kind
+    assert model.training and all(m.training for m in model.modules())
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before), \
+        [k for k in before if not torch.equal(before[k], after[k])]
+
+
 def test_parameters_the_forward_never_reads_are_torch_s_count_not_the_walk_s():
     model = ResNet18(width=4, classes=10)
     model.aux = nn.Linear(32, 10)  # held, never called: the trace drops it

@@ -249,12 +249,19 @@ def measured_values(gm: fx.GraphModule, w: Walk) -> dict[str, Any]:
             values[n.name] = tree_map(
                 lambda v: TensorShape(v.shape) if isinstance(v, torch.Tensor) else v, result)
             return result
+    # in eval mode: a model in training mode would otherwise fold these zeros into its
+    # batch norms' running statistics (no_grad does not stop that); its modes come back
+    modes = [(m, m.training) for m in gm.modules()]
+    gm.eval()
     try:
         with torch.no_grad():
             Recorder(gm).run(torch.zeros(shape, device=device))
     except Exception as e:  # the model's own code fails on this input
         raise ModelError(f"{type(gm).__name__} fails on an input of {shape[1:]}: "
                          f"{' '.join(str(e).split())[:300]}") from None
+    finally:
+        for m, training in modes:
+            m.training = training
     w.graph_values = values  # type: ignore[attr-defined]
     return values
 
