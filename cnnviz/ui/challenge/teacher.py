@@ -108,6 +108,7 @@ def teacher_view(store: ChallengeStore) -> None:
     browser_room(keep=(found.code, mine["secret"]), slot=SLOT)  # a reload resumes it
     ensure_workers(store)
     link, where = join_link(found.code, CHALLENGE)  # an address students can reach
+    address_notes(where)  # its sentence says the link and QR code *below* are the reachable ones
     left, right = st.columns([3, 1])
     with left:
         st.html(f'<div class="challenge-code" style="font-size:3.2rem;font-weight:700;'
@@ -118,7 +119,6 @@ def teacher_view(store: ChallengeStore) -> None:
         st.caption("Open for designs." if found.is_open() else
                    "Closed: no more designs are taken; the queued ones are still trained.")
     picture(right, qr_png(link), width=180, caption=f"QR code of {link}")
-    address_notes(where)
     with st.container(horizontal=True, key="ch_controls"):
         if found.is_open():
             st.button("Close the challenge", key="ch_close", on_click=_act,
