@@ -18,7 +18,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cnnviz.cli.args import Parser
@@ -120,7 +120,7 @@ class _Output:
         except OSError as e:
             raise _OutputFailed(e.strerror or str(e) or type(e).__name__) from None
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
 
 

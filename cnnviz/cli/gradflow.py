@@ -4,13 +4,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TextIO
 
 from cnnviz.cli.args import add_stack_args, note, spec_from_args
 from cnnviz.core.spec import resolve_device
 from cnnviz.topics.gradflow import LOSSES, Comparison, compare, fmt, story
 
 
-def add_cli(subparsers) -> argparse.ArgumentParser:
+def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add `gradflow BLOCK [--depth N] [--set NAME=VALUE]...` to the CLI."""
     p = subparsers.add_parser("gradflow", help="gradient flow: plain vs residual stack",
                               description="One forward + backward of the plain (skip=false) and "
@@ -21,7 +22,7 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def run_cli(args: argparse.Namespace, out=None) -> int:
+def run_cli(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Print the comparison; ValueError for bad input (the caller turns it into exit 2)."""
     out = out or sys.stdout
     spec = spec_from_args(args)

@@ -11,7 +11,7 @@ from cnnviz.deploy.hall import start_hall
 from cnnviz.store import database_url
 
 
-def add_cli(subparsers) -> argparse.ArgumentParser:
+def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "hall", help="serve a lecture hall: N app processes behind nginx",
         description="Start N `streamlit run app.py` processes on loopback and nginx in front "

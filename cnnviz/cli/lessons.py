@@ -6,7 +6,7 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from cnnviz.lessons import (
     LESSON_DIR,
@@ -24,7 +24,7 @@ from cnnviz.lessons.rules import presenter_problems, question_problems
 from cnnviz.lessons.twins import twin_answer, twin_problems, twin_step
 
 
-def add_cli(subparsers) -> None:
+def add_cli(subparsers: argparse._SubParsersAction) -> None:
     """Add `lessons [--json] [--dir DIR]` and `lesson check FILE...` to the CLI."""
     p = subparsers.add_parser(
         "lessons", help="list the lessons, their steps and each question's computed answer",
@@ -46,7 +46,7 @@ def add_cli(subparsers) -> None:
     check.set_defaults(run=run_check)
 
 
-def run_list(args: argparse.Namespace, out=None) -> int:
+def run_list(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     if not args.dir:  # Path("") is ".": the current folder's pyproject.toml is no lesson
         raise ValueError("--dir is empty; name the folder of lesson files.")
@@ -67,7 +67,7 @@ def run_list(args: argparse.Namespace, out=None) -> int:
     return _report(problems)
 
 
-def run_check(args: argparse.Namespace, out=None) -> int:
+def run_check(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     problems: list[Problem] = []
     if "" in args.files:  # Path("") is the current folder

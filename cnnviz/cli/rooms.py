@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from cnnviz.lessons.results import QuestionResult
 
 
-def add_cli(subparsers) -> None:
+def add_cli(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("rooms", help="the rooms a class answered in (the room database)",
                               description="The database is CNNVIZ_DATABASE_URL, else SQLite in "
                                           "the data directory (see the README).")

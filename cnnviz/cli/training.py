@@ -25,7 +25,7 @@ from cnnviz.topics.training import (
 )
 
 
-def add_cli(subparsers) -> None:
+def add_cli(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("trained", help="the shipped trained stacks and their accuracy")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_trained)

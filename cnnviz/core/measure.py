@@ -14,8 +14,10 @@ average pooling of the same window (a max passes gradient to one pixel only).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -99,8 +101,9 @@ def open_paths(model: nn.Module) -> list:
 
 
 @contextmanager
-def opened_copy(model: nn.Module, input_shape, device: torch.device | str = "cpu",
-                dtype: torch.dtype = torch.float32, seed: int = 0):
+def opened_copy(model: nn.Module, input_shape: tuple[int, ...],
+                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
+                seed: int = 0) -> Iterator[Any]:
     """A private copy of `model` with every path open, and a positive input needing grad.
 
     Yields (copy, input, hooks): extra hooks appended to `hooks` are removed on exit too.
@@ -171,7 +174,7 @@ def _shapes(value):
     return value
 
 
-def _apply(formula, args: tuple, kwargs: dict, out) -> int:
+def _apply(formula: Any, args: tuple, kwargs: dict, out: Any) -> int:
     """A flop formula on the shapes of the arguments. Most of torch's formulas take shapes
     through a wrapper that maps them with pytree, which costs more than the formula; the
     wrapped formula on shapes mapped here is the same count (tests hold both equal)."""
@@ -185,7 +188,7 @@ _SHAPE_WRAPPER_CODE = shape_wrapper(lambda *a, **k: 0).__code__
 
 
 @contextmanager
-def _training_off(model: nn.Module):
+def _training_off(model: nn.Module) -> Iterator[None]:
     """eval() for the duration, then every module's own training flag back."""
     flags = [(m, m.training) for m in model.modules()]
     model.eval()
@@ -196,8 +199,8 @@ def _training_off(model: nn.Module):
             m.training = flag
 
 
-def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dtype,
-           seed: int):
+def _probe(model: nn.Module, input_shape: tuple[int, ...], device: torch.device,
+           dtype: torch.dtype, seed: int) -> Any:
     """One counted forward and one backward from the centre output pixel, with every path
     open: `model` runs with opened tensors (torch.func.functional_call) and temporary hooks,
     so none of its weights, statistics or flags change."""
@@ -215,7 +218,7 @@ def _probe(model: nn.Module, input_shape, device: torch.device, dtype: torch.dty
     def enter(mod, args):
         open_rows.append([flops.total, 0])
 
-    def recorder(name: str):
+    def recorder(name: str) -> Callable[..., None]:
         def record(mod, args, out):
             shapes[name] = tuple(out.shape[1:])
             storages[out.untyped_storage().data_ptr()] = out

@@ -1,6 +1,11 @@
 """The report a page or the CLI shows: predicted numbers, measured numbers, agreement."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -170,7 +175,7 @@ def make_report(spec: StackSpec, device: str = "cpu", measured: bool = True) -> 
 
 def _measured_field(spec: StackSpec, model: nn.Module, prediction: Prediction,
                     field: ExactField, probe: FieldProbe, result: Measurement | None,
-                    device) -> ExactField | None:
+                    device: torch.device) -> ExactField | None:
     """torch's exact field: the centre pixel's support already measured, when that is the
     probe; else the probe's own pixels on its input, within the budget."""
     if result is None:

@@ -19,7 +19,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import torch
 
@@ -120,7 +120,7 @@ def set_wait_display(show: Callable[[int | None], None] | None) -> None:
     _wait_display = show
 
 
-def _before_forward(module, args) -> None:
+def _before_forward(module: Any, args: Any) -> None:
     yield_point()
 
 

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 _lock = threading.Lock()
 _done: set[tuple[str, ...]] = set()
@@ -103,7 +104,7 @@ def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
     return ".".join(parts + ([node.module] if node.module else []))
 
 
-def in_background(target: Callable[[], object], thread_name: str):
+def in_background(target: Callable[[], object], thread_name: str) -> Callable[[Any], Any]:
     """An st.App lifespan that runs `target` in a daemon thread and serves at once."""
     @asynccontextmanager
     async def lifespan(app):

@@ -106,7 +106,7 @@ QUANTITIES: dict[str, Quantity] = {}
 
 
 def quantity(label: str, pages: tuple[str, ...] = (), args: Mapping[str, tuple] | None = None,
-             needs_skip: bool = False, name: str = ""):
+             needs_skip: bool = False, name: str = "") -> Callable[[Callable], Callable]:
     """Register `fn(lab, state, args) -> number` as a quantity (named after the function
     unless `name` says otherwise)."""
     def wrap(fn):

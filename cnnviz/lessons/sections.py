@@ -10,6 +10,7 @@ scrolls to. `lesson check` refuses a section number the page does not have.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from cnnviz.pages import PageSpec
 
@@ -33,7 +34,7 @@ def missing(text: str, page: PageSpec) -> list[int]:
     return sorted({int(m.group(2)) for m in NUMBERED.finditer(text)} - set(have))
 
 
-def _to(anchor: str):
+def _to(anchor: str) -> Callable[[re.Match], str]:
     """The replacement of "section *Words*" by a link to `anchor`."""
     def link(m: re.Match) -> str:
         words = " ".join(m.group(3).split())

@@ -4,7 +4,7 @@ rows); rows of text out, for a table.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from cnnviz.core.network.report import StageRow
 
 
-def _change(a: float, b: float, unit=number) -> tuple[str, str]:
+def _change(a: float, b: float, unit: Callable[[Any], str] = number) -> tuple[str, str]:
     """(B − A, B / A) as text: a sign on the change, '×r' for the ratio ('–' without A)."""
     diff = b - a
     change = "0" if diff == 0 else ("+" if diff > 0 else "−") + unit(abs(diff))

@@ -4,6 +4,8 @@ Images are drawn with rows downwards, as arrays are indexed: (0, 0) is the top l
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -24,7 +26,7 @@ def _square(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
 
 
 def _rect(fig: go.Figure, box: tuple[int, int, int, int], color: str, dash: str = "solid",
-          **where) -> None:
+          **where: Any) -> None:
     """Outline pixels top..bottom, left..right (inclusive) on a pixel grid."""
     top, left, bottom, right = box
     fig.add_shape(type="rect", x0=left - 0.5, x1=right + 0.5, y0=top - 0.5, y1=bottom + 0.5,

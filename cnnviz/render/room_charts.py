@@ -133,7 +133,7 @@ def shares(guesses: list[float], truth: float, low: float, high: float) -> Share
 def common(guesses: list, n: int = 5) -> list[tuple[str, int]]:
     """The `n` most common answers (a number as it is typed: 3, not 3.0), most common
     first, ties in the order first given."""
-    def shown(g) -> str:
+    def shown(g: float | str) -> str:
         return f"{g:.6g}" if isinstance(g, float) else str(g)
     return Counter(shown(g) for g in guesses
                    if not isinstance(g, float) or is_accepted(g)).most_common(n)

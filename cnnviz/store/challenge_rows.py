@@ -5,8 +5,11 @@ import json
 import re
 import time
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import RowMapping
 
 from cnnviz.store.errors import RoomError
 
@@ -69,13 +72,13 @@ def checked_nickname(text: object) -> tuple[str, str]:
     return nickname, re.sub(r"\s+", " ", key)[:4 * NICKNAME_LENGTH]
 
 
-def challenge_of(row) -> Challenge:
+def challenge_of(row: Mapping[str, Any] | RowMapping) -> Challenge:
     return Challenge(row["code"], int(row["size"]), int(row["max_params"]),
                      int(row["max_macs"]), int(row["max_epochs"]), float(row["closes"]),
                      float(row["created"]), float(row["expires"]), bool(row["revealed"]))
 
 
-def submission_of(row) -> Submission:
+def submission_of(row: Mapping[str, Any] | RowMapping) -> Submission:
     return Submission(int(row["id"]), row["code"], row["student"], row["nickname"],
                       json.loads(row["spec"]), int(row["params"]), int(row["macs"]),
                       row["status"], row["message"], row["public"], row["private"],

@@ -23,8 +23,10 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     Float,
     Integer,
+    RowMapping,
     String,
     Table,
     Text,
@@ -161,7 +163,7 @@ class ChallengeStore(Database):
 
     # --- everyone ----------------------------------------------------------------------
 
-    def _row(self, c, code: str, now: float | None = None):
+    def _row(self, c: Connection, code: str, now: float | None = None) -> RowMapping:
         row = c.execute(select(CHALLENGES).where(CHALLENGES.c.code == code)).mappings().first()
         if row is None or row["expires"] <= (time.time() if now is None else now):
             raise RoomError(f"No challenge has the code {code}: check it with your teacher.")
@@ -205,7 +207,8 @@ class ChallengeStore(Database):
             raise RoomError("Another student has this nickname: choose another.") from None
         return self.submission(int(new_id))
 
-    def _claim_nickname(self, c, code: str, student: str, nickname: str, key: str) -> None:
+    def _claim_nickname(self, c: Connection, code: str, student: str, nickname: str,
+                        key: str) -> None:
         taken = c.execute(select(PLAYERS.c.student).where(
             PLAYERS.c.code == code, PLAYERS.c.nick_key == key)).scalar()
         if taken is not None and taken != student:

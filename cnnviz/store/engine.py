@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
@@ -76,7 +77,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 5, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(connection, _record) -> None:
+        def _pragmas(connection: Any, _record: Any) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
             cursor.execute("PRAGMA synchronous=FULL")  # committed means on disk
@@ -101,11 +102,11 @@ def _watched_by_deadlines(engine: Engine) -> None:
     connection gets what is left of the deadline to connect, at most the connect timeout."""
 
     @event.listens_for(engine, "connect")
-    def _new(_dbapi_connection, record) -> None:
+    def _new(_dbapi_connection: Any, record: Any) -> None:
         record.info["fresh"] = True  # just connected: no need to ping it
 
     @event.listens_for(engine, "checkout")
-    def _ping(dbapi_connection, record, _proxy) -> None:
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         deadline = CallDeadline.current()
         if deadline is not None:
             deadline.watch(dbapi_connection)
@@ -162,7 +163,7 @@ class CallDeadline:
     def left(self) -> float:
         return self.ends - time.monotonic()
 
-    def watch(self, dbapi_connection) -> None:
+    def watch(self, dbapi_connection: Any) -> None:
         """Cut this connection too when the deadline passes (at once if it has passed)."""
         watched = socket.socket(fileno=os.dup(dbapi_connection.fileno()))
         with self._lock:

@@ -22,14 +22,16 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
     Column,
     Float,
     Integer,
+    RowMapping,
     String,
     Table,
     false,
@@ -222,7 +224,7 @@ class RoomStore(Database):
         return self._teacher(code, secret, None, is_open=False,
                              expires=time.time() if now is None else now)
 
-    def _teacher(self, code: str, secret: str, move: str | None, **changes) -> Room:
+    def _teacher(self, code: str, secret: str, move: str | None, **changes: Any) -> Room:
         """Check the secret, then (for a peer-instruction `move`) the phase, and change the
         room in one transaction; the update names the phase it read, so of two teachers'
         clicks at once the second finds the phase changed and is refused."""
@@ -299,7 +301,7 @@ class RoomStore(Database):
             c.execute(self._upsert(values))
             return _room(row)
 
-    def _upsert(self, values: dict):
+    def _upsert(self, values: dict) -> Any:
         dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
         insert = dialect.insert(ANSWERS).values(**values)
         return insert.on_conflict_do_update(
@@ -347,7 +349,7 @@ class RoomStore(Database):
             return purge_expired(c, ROOMS, [ANSWERS], now)
 
 
-def _room(row) -> Room:
+def _room(row: Mapping[str, Any] | RowMapping) -> Room:
     return Room(row["code"], row["lesson"], int(row["step"]), int(row["round"]),
                 bool(row["is_open"]), float(row["created"]), float(row["expires"]),
                 phase_of(row["phase"], int(row["round"]), bool(row["is_open"])))

@@ -183,7 +183,8 @@ def grouped(channels: int = 64, groups: int = 4, kernel_size: int = 3,
         f" = \\frac{{{dense.macs}}}{{{groups}}} = {split.macs:,}".replace(",", "{,}"),))
 
 
-def _block(block: str, size: int, **params) -> tuple[nn.Module, tuple[int, int, int, int]]:
+def _block(block: str, size: int, **params: Any
+           ) -> tuple[nn.Module, tuple[int, int, int, int]]:
     spec = StackSpec.create(block, params, height=size, width=size)
     return build(spec, torch.get_default_device()), spec.input_shape
 

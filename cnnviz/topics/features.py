@@ -6,6 +6,7 @@ sharpen, identity) in the first convolution ties one filter to its map.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -193,7 +194,7 @@ def feature_maps(spec: StackSpec, image: torch.Tensor, block: int, filter: str =
 def _attention_hooks(block: nn.Module, captured: dict[str, torch.Tensor]) -> list:
     """Hooks that keep what the block's attention modules compute: an SE gate's output,
     and a GC module's offsets and the scores its softmax turns into weights."""
-    def keep(key: str):
+    def keep(key: str) -> Callable[..., None]:
         return lambda m, args, out: captured.__setitem__(key, out.detach())
 
     hooks = []

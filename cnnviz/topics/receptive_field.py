@@ -90,7 +90,7 @@ class RFGeometry:
         return (max(t, 0), max(left, 0), min(b, h - 1), min(r, w - 1))
 
 
-def _integers(a, b) -> tuple[int, int]:
+def _integers(a: Fraction | float, b: Fraction | float) -> tuple[int, int]:
     return ceil(a), floor(b)
 
 

@@ -120,15 +120,16 @@ def _as_module(make: Callable[..., nn.Module | None], kind: str) -> Handler:
     return handle
 
 
-def _max_pool(kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-              return_indices=False) -> nn.Module | None:
+def _max_pool(kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+              ceil_mode: bool = False, return_indices: bool = False) -> nn.Module | None:
     if return_indices:
         return None
     return nn.MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode=ceil_mode)
 
 
-def _avg_pool(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-              divisor_override=None) -> nn.Module:
+def _avg_pool(kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+              count_include_pad: bool = True, divisor_override: int | None = None
+              ) -> nn.Module:
     return nn.AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad,
                         divisor_override)
 

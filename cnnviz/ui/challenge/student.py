@@ -9,6 +9,8 @@ withdraws it.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from cnnviz.core.blocks import REGISTRY
@@ -156,7 +158,7 @@ def _written(found: Challenge) -> ch.TextDesign:
     return ch.TextDesign.create(text, _epochs(found, st), found.size)
 
 
-def _epochs(found: Challenge, where) -> int:
+def _epochs(found: Challenge, where: Any) -> int:  # the page (st) or a column
     return where.number_input(ch.EPOCHS.label, 1, found.max_epochs, min(3, found.max_epochs),
                               key="ch_epochs", help="passes over the 1,347 training images")
 

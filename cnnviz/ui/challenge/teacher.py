@@ -11,6 +11,7 @@ finished design opens on Trained Networks with its trained weights.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -132,7 +133,7 @@ def teacher_view(store: ChallengeStore) -> None:
     _board(store, found)
 
 
-def _act(action, code: str, secret: str) -> None:
+def _act(action: Callable[[str, str], object], code: str, secret: str) -> None:
     try:
         action(code, secret)
     except RoomError as e:

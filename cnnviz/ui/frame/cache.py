@@ -81,7 +81,8 @@ def feature_maps(spec: StackSpec, data: bytes, block: int, filter: str, device: 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 @heavy
-def rf_theory(spec: StackSpec):
+def rf_theory(spec: StackSpec) -> tuple[receptive_field.RFGeometry,
+                                        list[receptive_field.RFStep], list[str]]:
     return receptive_field.rf_theory(spec)
 
 
@@ -108,7 +109,7 @@ def gridding(dilations: tuple[int, ...]) -> receptive_field.Gridding:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 @heavy
-def shortcut_support(kind: str):
+def shortcut_support(kind: str) -> np.ndarray:
     return receptive_field.shortcut_support(kind, stride=2, size=8, pixel=(1, 1))
 
 

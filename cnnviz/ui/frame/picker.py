@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import streamlit as st
+from streamlit.runtime.state import SessionStateProxy
 
 from cnnviz.core.blocks import REGISTRY, Param, get_block
 from cnnviz.core.blocks.registry import value_text
@@ -93,7 +94,7 @@ def stack_from_query(q: Mapping[str, str]) -> StackSpec:
                             **{name: q[name] for name in STACK_DEFAULTS if name in q})
 
 
-def _read_url(state) -> list[str]:
+def _read_url(state: SessionStateProxy) -> list[str]:
     """Validate the query parameters into widget state; one warning per bad value."""
     q, warnings = st.query_params, []
     block = q.get("block", DEFAULT_BLOCK)

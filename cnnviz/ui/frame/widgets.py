@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import Enum
 from typing import Any
@@ -76,7 +76,8 @@ def show_grade(what: str, guess: int, truth: int) -> None:
 # ValueError from torch or a bug is Streamlit's own error (its details as
 # .streamlit/config.toml's client.showErrorDetails allows, the trace in the server's log).
 @contextmanager
-def stop_on_error(context: str = "", errors: tuple[type[InputError], ...] = (InputError,)):
+def stop_on_error(context: str = "", errors: tuple[type[InputError], ...] = (InputError,)
+                  ) -> Iterator[None]:
     """Run the block; if it raises one of `errors` (InputError or its kinds), show its
     sentence (after `context`, the sentence that says what could not be done) and stop the
     page's run there."""

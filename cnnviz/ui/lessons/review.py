@@ -6,7 +6,7 @@ finished, with its level and duration; and always a way back to all the lessons.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 
@@ -57,7 +57,7 @@ def next_lesson(lesson: Lesson, lessons: tuple[Lesson, ...], finished: set[str]
 
 
 def summary(lesson: Lesson, kept: Mapping[int, predict.Revealed], lessons: tuple[Lesson, ...],
-            finished: set[str], start_link) -> None:
+            finished: set[str], start_link: Callable[..., None]) -> None:
     """The review of the learner's answers and the suggested next lesson."""
     found = rows(lesson, kept)
     right = sum(mark == RIGHT for mark, *_ in found)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.lessons.glossary import ENTRIES
-from cnnviz.pages import EXPLORER, GLOSSARY, JOIN, LESSONS, NETWORK
+from cnnviz.pages import EXPLORER, GLOSSARY, JOIN, LESSONS, NETWORK, PageSpec
 from cnnviz.ui.frame import startup
 from cnnviz.ui.lessons import catalogue, player
 
 
-def _link(page, label: str, icon: str, **params: str) -> None:
+def _link(page: PageSpec, label: str, icon: str, **params: str) -> None:
     st.page_link(str(startup.page_path(page)), label=label, icon=icon,
                  query_params=params or None)
 

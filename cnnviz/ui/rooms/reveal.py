@@ -10,6 +10,11 @@ Phys. 66(1), 64–74) for the normalized gain.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
 from dataclasses import replace
 
 import streamlit as st
@@ -55,7 +60,7 @@ def guesses(question: Question, answers: list[Answer]) -> list[float | str]:
 
 
 def _figure(question: Question, values: list, truth: float | str | None, title: str,
-            height: int = CHART_HEIGHT):
+            height: int = CHART_HEIGHT) -> go.Figure:
     if question.kind == "choice":
         return charts.fig_choices([str(v) for v in values],
                                   [o.label for o in question.options],

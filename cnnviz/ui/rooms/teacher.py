@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -285,13 +285,13 @@ def _live(rooms: RoomStore, room: Room, asked: Step) -> None:
     guesses()
 
 
-def act(action: Callable[..., Room], code: str, secret: str, *args) -> None:
+def act(action: Callable[..., Room], code: str, secret: str, *args: Any) -> None:
     """A teacher's button: the store checks the secret, then the phase; a refusal (or a
     store that fails) is a sentence on the next run, not raised."""
     done(action, code, secret, *args)
 
 
-def done(action: Callable[..., Room], code: str, secret: str, *args) -> bool:
+def done(action: Callable[..., Room], code: str, secret: str, *args: Any) -> bool:
     """act, and whether the action was done."""
     try:
         action(code, secret, *args)

@@ -7,6 +7,11 @@ the computation, and the drawing code computes nothing.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +83,7 @@ def look(counts: np.ndarray, what: str, nets: list[Net], showing: str = "") -> L
                 "Left to right: " + "; ".join(parts) + ".", seen, showing)
 
 
-def show(view: Look, left, right: list) -> None:
+def show(view: Look, left: DeltaGenerator, right: list) -> None:
     """The input (in `left`); in each network's column (in `right`), its answer, its
     evidence and its maps: everything of one network in one column, drawn with as few
     elements as it takes (each one costs every stroke's redraw)."""

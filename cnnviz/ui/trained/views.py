@@ -5,6 +5,11 @@ two shipped pairs, or the picker's stack trained here ("yours", kept in the sess
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
 import time
 import uuid
 from collections.abc import Callable
@@ -343,7 +348,8 @@ def _show_own(nets: list[Net]) -> None:
                             key=f"{PREFIX}own_{net.key}")
 
 
-def _progress(bar, part: int, parts: int, title: str) -> Callable[[int, int], None]:
+def _progress(bar: DeltaGenerator, part: int, parts: int, title: str
+              ) -> Callable[[int, int], None]:
     """The bar's update for one of `parts` trainings, drawn at most every 0.2 s: each draw
     is also where a Stop, or a closed tab (Streamlit asks a disconnected session's run to
     stop), ends the run: Streamlit raises there."""
