@@ -110,10 +110,10 @@ def _charts(results: Sequence[tuple[str, QuestionResult]]) -> None:
     """The table's shares and gains, and the switches between the rounds, as charts."""
     labels = gain_charts.question_labels(results, {n: _title(n) for n, _ in results})
     st.plotly_chart(gain_charts.fig_rounds(results, labels), width="stretch",
-                    key="room_rounds_chart", config={"displayModeBar": False})
+                    key="gains_rounds_chart", config={"displayModeBar": False})
     if any(r.switches.both for _, r in results):
         st.plotly_chart(gain_charts.fig_switches(results, labels), width="stretch",
-                        key="room_switches_chart", config={"displayModeBar": False})
+                        key="gains_switches_chart", config={"displayModeBar": False})
 
 
 def _post_test_running(room: Room, test: PrePostGain) -> bool:
